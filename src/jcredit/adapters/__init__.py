@@ -1,0 +1,1 @@
+"""Adapters: the database, PDF rendering, password hashing and other outside systems."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 (Core) persistence for SQLite and PostgreSQL, with Alembic migrations."""

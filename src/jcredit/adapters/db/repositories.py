@@ -1,0 +1,529 @@
+"""SQLAlchemy Core implementations of the service layer's repositories.
+
+Each repository works on the connection of one unit of work. Statements are Core
+constructs (cached compiled forms), not ORM sessions: the ledger's hot path is a handful
+of small statements per command, and Core keeps their overhead low.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy import and_
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+from sqlalchemy import update
+
+from jcredit.adapters.db import tables as t
+from jcredit.domain.ledger.accounts import Account
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.blocks import Block
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.invalidations import InvalidationApplication
+from jcredit.domain.ledger.journal import GENESIS_HASH
+from jcredit.domain.ledger.journal import JournalEntry
+from jcredit.domain.ledger.journal import canonical_json
+from jcredit.domain.ledger.replay import ReplayedBlock
+from jcredit.domain.ledger.serials import SerialRange
+from jcredit.domain.ledger.uses import InvalidationUse
+from jcredit.domain.ledger.uses import OffsetPurpose
+from jcredit.domain.organisations import Organisation
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.unit_of_work import RegistryState
+from jcredit.service_layer.unit_of_work import StoredResponse
+from jcredit.service_layer.unit_of_work import User
+
+
+class SqlRegistryStateRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def lock(self) -> RegistryState:
+        row = self.c.execute(
+            select(t.registry_state).where(t.registry_state.c.id == 1).with_for_update()
+        ).one_or_none()
+        if row is None:
+            # First write ever: create the row (the primary key makes a racing insert fail).
+            self.c.execute(
+                insert(t.registry_state).values(
+                    id=1, next_serial=1, next_block_id=1, next_account_seq=1, head_seq=0,
+                    head_hash=GENESIS_HASH,
+                )
+            )
+            return RegistryState(1, 1, 1, 0, GENESIS_HASH)
+        return RegistryState(
+            row.next_serial, row.next_block_id, row.next_account_seq, row.head_seq, row.head_hash
+        )
+
+    def save(self, state: RegistryState) -> None:
+        self.c.execute(
+            update(t.registry_state)
+            .where(t.registry_state.c.id == 1)
+            .values(
+                next_serial=state.next_serial,
+                next_block_id=state.next_block_id,
+                next_account_seq=state.next_account_seq,
+                head_seq=state.head_seq,
+                head_hash=state.head_hash,
+            )
+        )
+
+
+def _organisation(row: Any) -> Organisation:
+    return Organisation(row.id, row.name, row.corporate_number)
+
+
+class SqlOrganisationRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def add(self, *, name: str, corporate_number: str) -> Organisation:
+        result = self.c.execute(
+            insert(t.organisations).values(name=name, corporate_number=corporate_number)
+        )
+        assert result.inserted_primary_key is not None
+        return Organisation(result.inserted_primary_key[0], name, corporate_number)
+
+    def get(self, organisation_id: int) -> Organisation | None:
+        row = self.c.execute(
+            select(t.organisations).where(t.organisations.c.id == organisation_id)
+        ).one_or_none()
+        return _organisation(row) if row else None
+
+    def by_corporate_number(self, corporate_number: str) -> Organisation | None:
+        row = self.c.execute(
+            select(t.organisations).where(t.organisations.c.corporate_number == corporate_number)
+        ).one_or_none()
+        return _organisation(row) if row else None
+
+    def list(self) -> list[Organisation]:
+        rows = self.c.execute(select(t.organisations).order_by(t.organisations.c.id))
+        return [_organisation(r) for r in rows]
+
+
+def _account(row: Any) -> Account:
+    return Account(row.id, row.number, AccountKind(row.kind), row.organisation_id, row.name)
+
+
+class SqlAccountRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def add(self, *, number: str, kind: AccountKind, organisation_id: int | None, name: str,
+            opened_at: str) -> Account:
+        result = self.c.execute(
+            insert(t.accounts).values(
+                number=number, kind=kind.value, organisation_id=organisation_id, name=name,
+                opened_at=opened_at,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return Account(result.inserted_primary_key[0], number, kind, organisation_id, name)
+
+    def get(self, account_id: int) -> Account | None:
+        row = self.c.execute(select(t.accounts).where(t.accounts.c.id == account_id)).one_or_none()
+        return _account(row) if row else None
+
+    def by_number(self, number: str) -> Account | None:
+        row = self.c.execute(select(t.accounts).where(t.accounts.c.number == number)).one_or_none()
+        return _account(row) if row else None
+
+    def registry_account(self, kind: AccountKind) -> Account:
+        row = self.c.execute(
+            select(t.accounts)
+            .where(t.accounts.c.kind == kind.value, t.accounts.c.organisation_id.is_(None))
+            .order_by(t.accounts.c.id)
+            .limit(1)
+        ).one_or_none()
+        if row is None:
+            raise RuntimeError(f"the registry has no {kind} account: run `jcredit db upgrade`")
+        return _account(row)
+
+    def list(self, *, organisation_id: int | None = None) -> list[Account]:
+        query = select(t.accounts).order_by(t.accounts.c.id)
+        if organisation_id is not None:
+            query = query.where(t.accounts.c.organisation_id == organisation_id)
+        return [_account(r) for r in self.c.execute(query)]
+
+    def kinds(self) -> dict[int, AccountKind]:
+        rows = self.c.execute(select(t.accounts.c.id, t.accounts.c.kind))
+        return {r.id: AccountKind(r.kind) for r in rows}
+
+
+_BLOCK_COLUMNS = (
+    t.blocks.c.id,
+    t.blocks.c.root_id,
+    t.blocks.c.account_id,
+    t.blocks.c.serial_start,
+    t.blocks.c.serial_end,
+    t.blocks.c.reservation_id,
+    t.issuances.c.scheme,
+    t.issuances.c.credit_type,
+    t.issuances.c.category,
+    t.issuances.c.project_id,
+    t.issuances.c.methodology_id,
+    t.issuances.c.methodology_version,
+    t.issuances.c.certification_number,
+    t.issuances.c.vintage,
+)
+_LIVE_BLOCKS = select(*_BLOCK_COLUMNS).join_from(
+    t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id
+)
+
+
+class SqlBlockRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+        # Attributes are shared by every block of an issuance: build each object once.
+        self._attributes: dict[int, CreditAttributes] = {}
+
+    def _block(self, row: Any) -> Block:
+        attributes = self._attributes.get(row.root_id)
+        if attributes is None:
+            attributes = CreditAttributes(
+                scheme=SchemeCode(row.scheme),
+                credit_type=CreditType(row.credit_type),
+                category=Category(row.category),
+                project_id=row.project_id,
+                methodology_id=row.methodology_id,
+                methodology_version=row.methodology_version,
+                certification_number=row.certification_number,
+                vintage=row.vintage,
+            )
+            self._attributes[row.root_id] = attributes
+        return Block(
+            id=row.id,
+            root_id=row.root_id,
+            account_id=row.account_id,
+            serials=SerialRange(row.serial_start, row.serial_end),
+            attributes=attributes,
+            reservation_id=row.reservation_id,
+        )
+
+    def add_issuance(self, *, root_id: int, attributes: CreditAttributes, issued_seq: int,
+                     start: int, end: int) -> None:
+        self._attributes[root_id] = attributes
+        self.c.execute(
+            insert(t.issuances).values(
+                root_id=root_id,
+                scheme=attributes.scheme.value,
+                credit_type=attributes.credit_type.value,
+                category=attributes.category.value,
+                project_id=attributes.project_id,
+                methodology_id=attributes.methodology_id,
+                methodology_version=attributes.methodology_version,
+                certification_number=attributes.certification_number,
+                vintage=attributes.vintage,
+                serial_start=start,
+                serial_end=end,
+                issued_seq=issued_seq,
+            )
+        )
+
+    def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
+        if not blocks:
+            return
+        self.c.execute(
+            insert(t.blocks),
+            [
+                {
+                    "id": b.id,
+                    "root_id": b.root_id,
+                    "account_id": b.account_id,
+                    "serial_start": b.serials.start,
+                    "serial_end": b.serials.end,
+                    "reservation_id": b.reservation_id,
+                    "created_seq": created_seq,
+                    "closed_seq": None,
+                }
+                for b in blocks
+            ],
+        )
+
+    def close(self, block_ids: Sequence[int], *, closed_seq: int) -> None:
+        if not block_ids:
+            return
+        result = self.c.execute(
+            update(t.blocks)
+            .where(t.blocks.c.id.in_(block_ids), t.blocks.c.closed_seq.is_(None))
+            .values(closed_seq=closed_seq)
+        )
+        if result.rowcount != len(block_ids):
+            raise RuntimeError("a block to supersede is no longer live (concurrent change)")
+
+    def available(self, account_id: int) -> list[Block]:
+        rows = self.c.execute(
+            _LIVE_BLOCKS.where(
+                t.blocks.c.account_id == account_id,
+                t.blocks.c.closed_seq.is_(None),
+                t.blocks.c.reservation_id.is_(None),
+            )
+        )
+        return [self._block(r) for r in rows]
+
+    def reserved_for(self, application_id: int) -> list[Block]:
+        rows = self.c.execute(
+            _LIVE_BLOCKS.where(
+                t.blocks.c.reservation_id == application_id, t.blocks.c.closed_seq.is_(None)
+            ).order_by(t.blocks.c.serial_start)
+        )
+        return [self._block(r) for r in rows]
+
+    def live_in_account(self, account_id: int) -> list[Block]:
+        rows = self.c.execute(
+            _LIVE_BLOCKS.where(
+                t.blocks.c.account_id == account_id, t.blocks.c.closed_seq.is_(None)
+            ).order_by(t.blocks.c.serial_start)
+        )
+        return [self._block(r) for r in rows]
+
+    def all_live(self) -> list[ReplayedBlock]:
+        rows = self.c.execute(
+            select(
+                t.blocks.c.id, t.blocks.c.root_id, t.blocks.c.account_id,
+                t.blocks.c.serial_start, t.blocks.c.serial_end, t.blocks.c.reservation_id,
+            ).where(t.blocks.c.closed_seq.is_(None))
+        )
+        return [ReplayedBlock(r.id, r.root_id, r.account_id, r.serial_start, r.serial_end,
+                              r.reservation_id) for r in rows]
+
+    def balances(self) -> dict[int, int]:
+        rows = self.c.execute(
+            select(
+                t.blocks.c.account_id,
+                func.sum(t.blocks.c.serial_end - t.blocks.c.serial_start + 1).label("total"),
+            )
+            .where(t.blocks.c.closed_seq.is_(None))
+            .group_by(t.blocks.c.account_id)
+        )
+        return {r.account_id: int(r.total) for r in rows}
+
+
+def _entry(row: Any) -> JournalEntry:
+    return JournalEntry(
+        seq=row.seq,
+        recorded_at=row.recorded_at,
+        actor=row.actor,
+        request_id=row.request_id,
+        idempotency_key=row.idempotency_key,
+        command=row.command,
+        payload=json.loads(row.payload),
+        postings=json.loads(row.postings),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+class SqlJournalRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def add(self, entry: JournalEntry) -> None:
+        self.c.execute(
+            insert(t.journal).values(
+                seq=entry.seq,
+                recorded_at=entry.recorded_at,
+                actor=entry.actor,
+                request_id=entry.request_id,
+                idempotency_key=entry.idempotency_key,
+                command=entry.command,
+                payload=canonical_json(entry.payload),
+                postings=canonical_json(list(entry.postings)),
+                prev_hash=entry.prev_hash,
+                hash=entry.hash,
+            )
+        )
+
+    def iterate(self) -> Iterator[JournalEntry]:
+        last = 0
+        while True:
+            rows = self.c.execute(
+                select(t.journal).where(t.journal.c.seq > last).order_by(t.journal.c.seq)
+                .limit(5000)
+            ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _entry(row)
+            last = rows[-1].seq
+
+    def page(self, *, limit: int, before_seq: int | None = None) -> list[JournalEntry]:
+        query = select(t.journal).order_by(t.journal.c.seq.desc()).limit(limit)
+        if before_seq is not None:
+            query = query.where(t.journal.c.seq < before_seq)
+        return [_entry(r) for r in self.c.execute(query)]
+
+    def get(self, seq: int) -> JournalEntry | None:
+        row = self.c.execute(select(t.journal).where(t.journal.c.seq == seq)).one_or_none()
+        return _entry(row) if row else None
+
+
+class SqlIdempotencyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def get(self, actor_key: str, key: str) -> StoredResponse | None:
+        row = self.c.execute(
+            select(t.idempotency_keys).where(
+                and_(t.idempotency_keys.c.actor_key == actor_key, t.idempotency_keys.c.key == key)
+            )
+        ).one_or_none()
+        return StoredResponse(row.fingerprint, row.status_code, row.body) if row else None
+
+    def add(self, actor_key: str, key: str, response: StoredResponse, *, created_at: str
+            ) -> None:
+        self.c.execute(
+            insert(t.idempotency_keys).values(
+                actor_key=actor_key, key=key, fingerprint=response.fingerprint,
+                status_code=response.status_code, body=response.body, created_at=created_at,
+            )
+        )
+
+
+def _application(row: Any) -> InvalidationApplication:
+    serials = (
+        SerialRange(row.serial_start, row.serial_end) if row.serial_start is not None else None
+    )
+    return InvalidationApplication(
+        id=row.id,
+        account_id=row.account_id,
+        quantity=row.quantity,
+        serials=serials,
+        use=InvalidationUse(row.use),
+        offset_purpose=OffsetPurpose(row.offset_purpose) if row.offset_purpose else None,
+        purpose_details=row.purpose_details,
+        credit_user_name=row.credit_user_name,
+        credit_user_corporate_number=row.credit_user_corporate_number,
+        reporting_fiscal_year=row.reporting_fiscal_year,
+        status=ApplicationStatus(row.status),
+        applied_at=row.applied_at,
+        applied_by=row.applied_by,
+        executed_at=row.executed_at,
+        executed_by=row.executed_by,
+        notice_number=row.notice_number,
+        executed_seq=row.executed_seq,
+    )
+
+
+def _application_values(app: InvalidationApplication) -> dict[str, Any]:
+    return {
+        "id": app.id,
+        "account_id": app.account_id,
+        "quantity": app.quantity,
+        "serial_start": app.serials.start if app.serials else None,
+        "serial_end": app.serials.end if app.serials else None,
+        "use": app.use.value,
+        "offset_purpose": app.offset_purpose.value if app.offset_purpose else None,
+        "purpose_details": app.purpose_details,
+        "credit_user_name": app.credit_user_name,
+        "credit_user_corporate_number": app.credit_user_corporate_number,
+        "reporting_fiscal_year": app.reporting_fiscal_year,
+        "status": app.status.value,
+        "applied_at": app.applied_at,
+        "applied_by": app.applied_by,
+        "executed_at": app.executed_at,
+        "executed_by": app.executed_by,
+        "notice_number": app.notice_number,
+        "executed_seq": app.executed_seq,
+    }
+
+
+class SqlInvalidationRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def next_id(self) -> int:
+        # Safe: called only under the registry write lock.
+        current = self.c.execute(select(func.max(t.invalidation_applications.c.id))).scalar()
+        return int(current or 0) + 1
+
+    def add(self, application: InvalidationApplication) -> None:
+        self.c.execute(insert(t.invalidation_applications).values(
+            **_application_values(application)))
+
+    def get(self, application_id: int) -> InvalidationApplication | None:
+        row = self.c.execute(
+            select(t.invalidation_applications).where(
+                t.invalidation_applications.c.id == application_id
+            )
+        ).one_or_none()
+        return _application(row) if row else None
+
+    def update(self, application: InvalidationApplication) -> None:
+        values = _application_values(application)
+        values.pop("id")
+        result = self.c.execute(
+            update(t.invalidation_applications)
+            .where(
+                t.invalidation_applications.c.id == application.id,
+                # An executed application is never written again.
+                t.invalidation_applications.c.status == ApplicationStatus.PENDING.value,
+            )
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            raise RuntimeError(f"application {application.id} is no longer pending")
+
+    def list(self, *, status: ApplicationStatus | None = None,
+             account_ids: Sequence[int] | None = None) -> list[InvalidationApplication]:
+        query = select(t.invalidation_applications).order_by(t.invalidation_applications.c.id)
+        if status is not None:
+            query = query.where(t.invalidation_applications.c.status == status.value)
+        if account_ids is not None:
+            query = query.where(t.invalidation_applications.c.account_id.in_(list(account_ids)))
+        return [_application(r) for r in self.c.execute(query)]
+
+
+def _user(row: Any) -> User:
+    return User(row.id, row.username, row.display_name, Role(row.role), row.organisation_id,
+                row.password_hash)
+
+
+class SqlUserRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def add(self, *, username: str, display_name: str, role: Role, organisation_id: int | None,
+            password_hash: str) -> User:
+        result = self.c.execute(
+            insert(t.users).values(
+                username=username, display_name=display_name, role=role.value,
+                organisation_id=organisation_id, password_hash=password_hash,
+            )
+        )
+        assert result.inserted_primary_key is not None
+        return User(result.inserted_primary_key[0], username, display_name, role,
+                    organisation_id, password_hash)
+
+    def get(self, user_id: int) -> User | None:
+        row = self.c.execute(select(t.users).where(t.users.c.id == user_id)).one_or_none()
+        return _user(row) if row else None
+
+    def by_username(self, username: str) -> User | None:
+        row = self.c.execute(select(t.users).where(t.users.c.username == username)).one_or_none()
+        return _user(row) if row else None
+
+    def list(self) -> list[User]:
+        return [_user(r) for r in self.c.execute(select(t.users).order_by(t.users.c.id))]
+
+    def add_token(self, *, user_id: int, token_hash: str, created_at: str, expires_at: str
+                  ) -> None:
+        self.c.execute(insert(t.api_tokens).values(
+            token_hash=token_hash, user_id=user_id, created_at=created_at, expires_at=expires_at))
+
+    def user_for_token(self, token_hash: str, *, now: str) -> User | None:
+        row = self.c.execute(
+            select(t.users)
+            .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+            .where(t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.expires_at > now)
+        ).one_or_none()
+        return _user(row) if row else None

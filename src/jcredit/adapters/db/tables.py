@@ -1,0 +1,163 @@
+"""Database tables (SQLAlchemy Core metadata).
+
+The journal is append-only: migrations add triggers that refuse UPDATE and DELETE on it.
+``blocks`` is the projection of the journal that queries read; ``ledger check`` rebuilds it
+from the journal and compares. A block row's range, account and reservation never change;
+only ``closed_seq`` is set, once, when the block is superseded.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import Integer
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import Table
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+registry_state = Table(
+    "registry_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("next_serial", BigInteger, nullable=False),
+    Column("next_block_id", BigInteger, nullable=False),
+    Column("next_account_seq", Integer, nullable=False),
+    Column("head_seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+)
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("corporate_number", String(13), nullable=False, unique=True),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(16), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("name", String(200), nullable=False),
+    Column("opened_at", String(40), nullable=False),
+)
+
+issuances = Table(
+    "issuances",
+    metadata,
+    Column("root_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scheme", String(8), nullable=False),
+    Column("credit_type", String(8), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("project_id", String(64), nullable=False),
+    Column("methodology_id", String(64), nullable=False),
+    Column("methodology_version", String(64), nullable=False),
+    Column("certification_number", String(64), nullable=False),
+    Column("vintage", Integer, nullable=False),
+    Column("serial_start", BigInteger, nullable=False, unique=True),
+    Column("serial_end", BigInteger, nullable=False),
+    Column("issued_seq", BigInteger, nullable=False),
+)
+
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("root_id", BigInteger, ForeignKey("issuances.root_id"), nullable=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("serial_start", BigInteger, nullable=False),
+    Column("serial_end", BigInteger, nullable=False),
+    Column("reservation_id", Integer, nullable=True),
+    Column("created_seq", BigInteger, nullable=False),
+    Column("closed_seq", BigInteger, nullable=True),
+)
+Index("ix_blocks_account_live", blocks.c.account_id, blocks.c.closed_seq)
+Index("ix_blocks_reservation", blocks.c.reservation_id)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("request_id", String(200), nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("command", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("postings", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("actor_key", String(200), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+invalidation_applications = Table(
+    "invalidation_applications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("serial_start", BigInteger, nullable=True),
+    Column("serial_end", BigInteger, nullable=True),
+    Column("use", String(32), nullable=False),
+    Column("offset_purpose", String(32), nullable=True),
+    Column("purpose_details", String(500), nullable=False),
+    Column("credit_user_name", String(200), nullable=False),
+    Column("credit_user_corporate_number", String(13), nullable=True),
+    Column("reporting_fiscal_year", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+    Column("applied_by", String(200), nullable=False),
+    Column("executed_at", String(40), nullable=True),
+    Column("executed_by", String(200), nullable=True),
+    Column("notice_number", String(32), nullable=True, unique=True),
+    Column("executed_seq", BigInteger, nullable=True),
+)
+Index("ix_invalidation_applications_status", invalidation_applications.c.status)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("password_hash", String(200), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    UniqueConstraint("token_hash"),
+)

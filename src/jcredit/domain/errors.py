@@ -1,0 +1,130 @@
+"""Typed domain errors and the ``Issue`` value that checks return.
+
+Errors are for commands that cannot be carried out; each names the field at fault, says
+what was wrong and, where there is a closed list, what is valid. The entrypoints map each
+class to an HTTP status and a CLI exit code in one place each.
+
+``Issue`` is for findings: the ledger check returns a list of them instead of raising.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base of every error a command can raise on purpose."""
+
+    code = "domain_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        valid: Sequence[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.valid = tuple(valid) if valid is not None else None
+
+    def as_dict(self) -> dict[str, object]:
+        data: dict[str, object] = {"code": self.code, "message": self.message}
+        if self.field is not None:
+            data["field"] = self.field
+        if self.valid is not None:
+            data["valid"] = list(self.valid)
+        return data
+
+
+class ValidationError(DomainError):
+    """The input is malformed or outside what the rules allow."""
+
+    code = "invalid_input"
+
+
+class IneligibleUseError(ValidationError):
+    """The credits cannot serve the invalidation use asked for (jcredit-rules.md §3.3)."""
+
+    code = "ineligible_use"
+
+
+class ConfirmationRequiredError(ValidationError):
+    """An irreversible action was asked for without confirming it."""
+
+    code = "confirmation_required"
+
+
+class NotFoundError(DomainError):
+    """A referenced record (account, organisation, application) does not exist."""
+
+    code = "not_found"
+
+
+class AuthenticationError(DomainError):
+    """The caller could not be identified."""
+
+    code = "not_authenticated"
+
+
+class PermissionDeniedError(DomainError):
+    """The caller's role or organisation does not allow this action."""
+
+    code = "forbidden"
+
+
+class ConflictError(DomainError):
+    """The command is well-formed but conflicts with the registry's current state."""
+
+    code = "conflict"
+
+
+class InsufficientCreditsError(ConflictError):
+    """The account does not hold enough available credits."""
+
+    code = "insufficient_credits"
+
+
+class SerialRangeUnavailableError(ConflictError):
+    """Part of a designated serial range is not held (available) in the account."""
+
+    code = "serials_unavailable"
+
+
+class SerialRangeOverlapError(ConflictError):
+    """Two serial ranges that must be disjoint overlap."""
+
+    code = "serial_overlap"
+
+
+class InvalidStateError(ConflictError):
+    """The record is not in a state that allows this action."""
+
+    code = "invalid_state"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    """An idempotency key was sent again with a different request."""
+
+    code = "idempotency_key_reused"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A finding of a check.
+
+    Attributes:
+        code: stable machine name, e.g. ``SERIAL_OVERLAP``.
+        message: what is wrong, in words.
+        subject: what it is about, e.g. ``block 12`` or ``journal seq 40``.
+    """
+
+    code: str
+    message: str
+    subject: str = ""
+
+    def __str__(self) -> str:
+        where = f" [{self.subject}]" if self.subject else ""
+        return f"{self.code}{where}: {self.message}"

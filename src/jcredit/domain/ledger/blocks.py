@@ -1,0 +1,170 @@
+"""Credit blocks and how a move splits them.
+
+A block is a contiguous serial range held in one account. Blocks are immutable: moving
+part of a block *supersedes* it with child blocks that exactly cover its range (the part
+that moves, and what stays behind), so every credit's lineage leads back to its issuance
+and history is never rewritten (registries.md §2.1 ideas 2-3).
+
+Blocks reserved for a pending invalidation application carry its id and are not available
+for anything else until the application is executed or withdrawn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from jcredit.domain.errors import InsufficientCreditsError
+from jcredit.domain.errors import SerialRangeUnavailableError
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.serials import SerialRange
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A live block of credits.
+
+    Attributes:
+        id: block id (registry-wide sequence).
+        root_id: id of the block created at issuance; its lineage.
+        account_id: account holding the block.
+        serials: the block's serial range [unit].
+        attributes: attributes of the issuance.
+        reservation_id: pending invalidation application holding it, if any.
+    """
+
+    id: int
+    root_id: int
+    account_id: int
+    serials: SerialRange
+    attributes: CreditAttributes
+    reservation_id: int | None = None
+
+    @property
+    def quantity(self) -> int:
+        return self.serials.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The part of a block designated for a move."""
+
+    block: Block
+    part: SerialRange
+
+
+@dataclass(frozen=True, slots=True)
+class Supersession:
+    """A block replaced by children that exactly cover its serial range."""
+
+    parent: Block
+    children: tuple[Block, ...]
+    moved: Block
+
+    def as_posting(self) -> dict[str, object]:
+        """Journal form: enough to replay the move without the database."""
+        return {
+            "op": "move",
+            "parent": self.parent.id,
+            "children": [
+                [c.id, c.account_id, c.serials.start, c.serials.end, c.reservation_id]
+                for c in self.children
+            ],
+        }
+
+
+def allocation_order(block: Block) -> tuple[int, int]:
+    """Order in which total-quantity designation (総量指定方式) takes credits.
+
+    Oldest vintage first, then lowest serial: credits closest to the end of their usable
+    life leave first, and the choice is deterministic, so a holder can predict it.
+    """
+    return (block.attributes.vintage, block.serials.start)
+
+
+def select_by_quantity(
+    candidates: Iterable[Block], quantity: int, *, what: str = "available credits"
+) -> list[Selection]:
+    """Designate ``quantity`` units from ``candidates`` in :func:`allocation_order`."""
+    ordered = sorted(candidates, key=allocation_order)
+    available = sum(b.quantity for b in ordered)
+    if available < quantity:
+        raise InsufficientCreditsError(
+            f"the account holds {available} {what}, fewer than the {quantity} requested",
+            field="quantity",
+        )
+    selections: list[Selection] = []
+    remaining = quantity
+    for block in ordered:
+        if remaining == 0:
+            break
+        take = min(remaining, block.quantity)
+        selections.append(Selection(block, block.serials.take_first(take)))
+        remaining -= take
+    return selections
+
+
+def select_by_serials(candidates: Iterable[Block], wanted: SerialRange) -> list[Selection]:
+    """Designate exactly the serials in ``wanted`` (シリアル番号指定方式).
+
+    Every serial of ``wanted`` must lie in a candidate block; the first one that does not is
+    named in the error.
+    """
+    overlapping = sorted(
+        (b for b in candidates if b.serials.overlaps(wanted)), key=lambda b: b.serials.start
+    )
+    selections: list[Selection] = []
+    expected = wanted.start
+    for block in overlapping:
+        if block.serials.start > expected:
+            break
+        part = block.serials.intersection(wanted)
+        assert part is not None
+        selections.append(Selection(block, part))
+        expected = part.end + 1
+    if expected <= wanted.end:
+        raise SerialRangeUnavailableError(
+            f"serial {expected} of {wanted} is not available in this account "
+            "(not held here, already reserved for an invalidation, or never issued)",
+            field="serials",
+        )
+    return selections
+
+
+def plan_moves(
+    selections: Sequence[Selection],
+    *,
+    to_account_id: int,
+    to_reservation_id: int | None,
+    next_id: Callable[[], int],
+) -> list[Supersession]:
+    """Supersede each selected block by the moved part and what stays behind."""
+    result = []
+    for selection in selections:
+        parent = selection.block
+        pieces = [(selection.part, to_account_id, to_reservation_id)]
+        pieces += [
+            (rest, parent.account_id, parent.reservation_id)
+            for rest in parent.serials.remainders(selection.part)
+        ]
+        pieces.sort(key=lambda p: p[0].start)
+        children = tuple(
+            Block(
+                id=next_id(),
+                root_id=parent.root_id,
+                account_id=account_id,
+                serials=serials,
+                attributes=parent.attributes,
+                reservation_id=reservation_id,
+            )
+            for serials, account_id, reservation_id in pieces
+        )
+        moved = next(c for c in children if c.serials == selection.part)
+        result.append(Supersession(parent, children, moved))
+    return result
+
+
+def total_quantity(blocks: Iterable[Block]) -> int:
+    return sum(b.quantity for b in blocks)

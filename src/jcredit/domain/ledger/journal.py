@@ -1,0 +1,109 @@
+"""The journal: append-only, hash-chained record of every command.
+
+Each entry holds who, when, the request and idempotency key, the command with its
+arguments, and the postings (the blocks created and superseded). Its hash is the SHA-256 of
+a canonical JSON form that includes the previous entry's hash, so changing or removing any
+entry breaks every hash after it. ``ledger check`` recomputes the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: object) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One journal entry.
+
+    Attributes:
+        seq: position in the journal, from 1, without gaps.
+        recorded_at: UTC timestamp, ISO 8601.
+        actor: who ran the command (``user:NAME`` or ``cli:NAME``).
+        request_id: id of the request that carried the command.
+        idempotency_key: the client's key, if any.
+        command: command name, e.g. ``credits.transfer``.
+        payload: the command's arguments and results (JSON-safe).
+        postings: blocks issued (``op: issue``) and superseded (``op: move``).
+        prev_hash: hash of entry ``seq - 1`` (zeros for the first).
+        hash: SHA-256 of the canonical form of all the fields above.
+    """
+
+    seq: int
+    recorded_at: str
+    actor: str
+    request_id: str
+    idempotency_key: str | None
+    command: str
+    payload: Mapping[str, Any]
+    postings: Sequence[Mapping[str, Any]]
+    prev_hash: str
+    hash: str
+
+    def canonical_body(self) -> str:
+        return canonical_json(
+            {
+                "seq": self.seq,
+                "recorded_at": self.recorded_at,
+                "actor": self.actor,
+                "request_id": self.request_id,
+                "idempotency_key": self.idempotency_key,
+                "command": self.command,
+                "payload": self.payload,
+                "postings": list(self.postings),
+                "prev_hash": self.prev_hash,
+            }
+        )
+
+    def computed_hash(self) -> str:
+        return hashlib.sha256(self.canonical_body().encode("utf-8")).hexdigest()
+
+
+def make_entry(
+    *,
+    seq: int,
+    recorded_at: str,
+    actor: str,
+    request_id: str,
+    idempotency_key: str | None,
+    command: str,
+    payload: Mapping[str, Any],
+    postings: Sequence[Mapping[str, Any]],
+    prev_hash: str,
+) -> JournalEntry:
+    """Build an entry and seal it with its hash."""
+    draft = JournalEntry(
+        seq=seq,
+        recorded_at=recorded_at,
+        actor=actor,
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        command=command,
+        payload=payload,
+        postings=postings,
+        prev_hash=prev_hash,
+        hash="",
+    )
+    return JournalEntry(
+        seq=draft.seq,
+        recorded_at=draft.recorded_at,
+        actor=draft.actor,
+        request_id=draft.request_id,
+        idempotency_key=draft.idempotency_key,
+        command=draft.command,
+        payload=draft.payload,
+        postings=draft.postings,
+        prev_hash=draft.prev_hash,
+        hash=draft.computed_hash(),
+    )

@@ -1,0 +1,88 @@
+"""Quantities: the single constructor for numbers and the one rounding rule.
+
+Credits are counted in whole units (1 unit = 1 t-CO2, jcredit-rules.md §1.1). Calculated
+reductions carry full ``Decimal`` precision until certification, where
+:func:`round_down_to_whole_tonnes` turns an aggregated total into a whole number of credits.
+Floats never enter: :func:`D` refuses them, because ``0.1`` is not one tenth in binary.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR
+from decimal import Decimal
+from decimal import InvalidOperation
+
+from jcredit.domain.errors import ValidationError
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def D(value: Decimal | int | str) -> Decimal:
+    """Build a ``Decimal`` from an int, a string or a Decimal; never from a float.
+
+    >>> D("1.25") + D(2)
+    Decimal('3.25')
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"quantities are never built from {type(value).__name__}: {value!r}")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            result = Decimal(value.strip().replace(",", ""))
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+        if not result.is_finite():
+            raise ValueError(f"not a finite number: {value!r}")
+        return result
+    raise TypeError(f"cannot build a quantity from {type(value).__name__}")
+
+
+def round_down_to_whole_tonnes(total_tco2: Decimal) -> tuple[int, Decimal]:
+    """Round an aggregated reduction down to whole credits; return (credits, remainder).
+
+    This is the one place where t-CO2 becomes credits. It is applied once per certification
+    request, after all activities and months are summed (jcredit-rules.md §1.6, TV1), never
+    to intermediate values. The remainder is reported, not carried over.
+
+    >>> round_down_to_whole_tonnes(D("134.4"))
+    (134, Decimal('0.4'))
+    """
+    if total_tco2 < ZERO:
+        raise ValueError("a reduction to certify cannot be negative")
+    whole = total_tco2.to_integral_value(rounding=ROUND_FLOOR)
+    return int(whole), total_tco2 - whole
+
+
+def whole_units(value: object, *, field: str) -> int:
+    """Parse a credit quantity: a positive whole number of units (t-CO2).
+
+    Accepts ints and integral strings or Decimals ("10", "10.0"); refuses floats, zero,
+    negatives and fractions with a message that names ``field``.
+    """
+    if isinstance(value, bool) or isinstance(value, float):
+        raise ValidationError(
+            f"{field} must be a whole number of credits (1 unit = 1 t-CO2), not {value!r}",
+            field=field,
+        )
+    try:
+        number = D(value) if isinstance(value, int | str | Decimal) else None
+    except (ValueError, TypeError):
+        number = None
+    if number is None:
+        raise ValidationError(
+            f"{field} must be a whole number of credits (1 unit = 1 t-CO2), got {value!r}",
+            field=field,
+        )
+    if number != number.to_integral_value():
+        raise ValidationError(
+            f"{field} must be a whole number of credits; {value} has a fraction "
+            "(credits are whole t-CO2)",
+            field=field,
+        )
+    if number <= ZERO:
+        raise ValidationError(f"{field} must be at least 1, got {value}", field=field)
+    return int(number)

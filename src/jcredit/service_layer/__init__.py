@@ -1,0 +1,1 @@
+"""Service layer: commands are carried out here, one database transaction each."""

@@ -1,0 +1,28 @@
+"""Command handlers, one module per feature; ``HANDLERS`` maps each command to its handler."""
+
+from __future__ import annotations
+
+from jcredit.service_layer import commands
+from jcredit.service_layer.handlers import accounts
+from jcredit.service_layer.handlers import invalidations
+from jcredit.service_layer.handlers import issuance
+from jcredit.service_layer.handlers import organisations
+from jcredit.service_layer.handlers import registry
+from jcredit.service_layer.handlers import removals
+from jcredit.service_layer.handlers import transfers
+from jcredit.service_layer.handlers import users
+from jcredit.service_layer.messagebus import Handler
+
+HANDLERS: dict[type[commands.Command], Handler] = {
+    commands.InitialiseRegistry: registry.initialise_registry,
+    commands.CreateOrganisation: organisations.create_organisation,
+    commands.OpenAccount: accounts.open_account,
+    commands.CreateUser: users.create_user,
+    commands.IssueCredits: issuance.issue_credits,
+    commands.TransferCredits: transfers.transfer_credits,
+    commands.ApplyInvalidation: invalidations.apply_invalidation,
+    commands.ExecuteInvalidations: invalidations.execute_invalidations,
+    commands.WithdrawInvalidation: invalidations.withdraw_invalidation,
+    commands.RetireCredits: removals.retire_credits,
+    commands.CancelCredits: removals.cancel_credits,
+}

@@ -1,0 +1,76 @@
+"""Issuance: a new contiguous serial block into a holding account (administrator only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.blocks import Block
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.ledger.credits import parse_enum
+from jcredit.domain.ledger.credits import parse_text_id
+from jcredit.domain.numbers import whole_units
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.authorization import require_role
+from jcredit.service_layer.commands import IssueCredits
+from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.messagebus import CommandContext
+from jcredit.service_layer.views import block_view
+
+
+def parse_vintage(value: object) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValidationError(
+            f"vintage must be a fiscal year such as 2025, got {value!r}", field="vintage"
+        ) from None
+
+
+def issue_credits(cmd: IssueCredits, ctx: CommandContext) -> dict[str, Any]:
+    require_role(ctx.actor, Role.ADMIN, action="issuing credits")
+    account = account_by_number(ctx.uow, cmd.to_account, field="to_account")
+    if account.kind is not AccountKind.HOLDING:
+        raise ValidationError(
+            f"credits are issued into a holding account, not the {account.kind} account "
+            f"{account.number}",
+            field="to_account",
+        )
+    quantity = whole_units(cmd.quantity, field="quantity")
+    attributes = CreditAttributes(
+        scheme=parse_enum(SchemeCode, cmd.scheme, field="scheme"),
+        credit_type=parse_enum(CreditType, cmd.credit_type, field="credit_type"),
+        category=parse_enum(Category, cmd.category, field="category"),
+        project_id=parse_text_id(cmd.project_id, field="project_id"),
+        methodology_id=parse_text_id(cmd.methodology_id, field="methodology_id"),
+        methodology_version=parse_text_id(cmd.methodology_version, field="methodology_version"),
+        certification_number=parse_text_id(
+            cmd.certification_number or f"C{ctx.state.head_seq + 1:06d}",
+            field="certification_number",
+        ),
+        vintage=parse_vintage(cmd.vintage),
+    )
+    serials = ctx.allocate_serials(quantity)
+    block_id = ctx.next_block_id()
+    block = Block(id=block_id, root_id=block_id, account_id=account.id, serials=serials,
+                  attributes=attributes)
+    seq = ctx.state.head_seq + 1
+    ctx.uow.blocks.add_issuance(
+        root_id=block.id, attributes=attributes, issued_seq=seq, start=serials.start,
+        end=serials.end,
+    )
+    ctx.uow.blocks.add([block], created_seq=seq)
+    view = block_view(block) | {"to_account": account.number}
+    posting = {
+        "op": "issue",
+        "block": block.id,
+        "account": account.id,
+        "start": serials.start,
+        "end": serials.end,
+    }
+    entry = ctx.record(cmd.NAME, view, [posting])
+    return view | {"journal_seq": entry.seq}

@@ -1,0 +1,63 @@
+"""Finding the records a command names, with errors that say what was not found."""
+
+from __future__ import annotations
+
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.identifiers import parse_account_number
+from jcredit.domain.identifiers import parse_corporate_number
+from jcredit.domain.ledger.accounts import Account
+from jcredit.domain.ledger.blocks import Block
+from jcredit.domain.ledger.blocks import Selection
+from jcredit.domain.ledger.blocks import select_by_quantity
+from jcredit.domain.ledger.blocks import select_by_serials
+from jcredit.domain.ledger.serials import SerialRange
+from jcredit.domain.ledger.serials import parse_serial_range
+from jcredit.domain.numbers import whole_units
+from jcredit.domain.organisations import Organisation
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+
+
+def account_by_number(uow: AbstractUnitOfWork, number: str, *, field: str) -> Account:
+    normalised = parse_account_number(number, field=field)
+    account = uow.accounts.by_number(normalised)
+    if account is None:
+        raise NotFoundError(f"{field}: no account {normalised} in the registry", field=field)
+    return account
+
+
+def organisation_by_corporate_number(
+    uow: AbstractUnitOfWork, corporate_number: str, *, field: str = "organisation"
+) -> Organisation:
+    normalised = parse_corporate_number(corporate_number, field=field)
+    org = uow.organisations.by_corporate_number(normalised)
+    if org is None:
+        raise NotFoundError(
+            f"{field}: no organisation with 法人番号 {normalised} is registered", field=field
+        )
+    return org
+
+
+def parse_designation(quantity: object, serials: str | None) -> tuple[int, SerialRange | None]:
+    """Exactly one of quantity (総量指定方式) or serials (シリアル番号指定方式)."""
+    has_quantity = quantity is not None and quantity != ""
+    has_serials = serials is not None and serials.strip() != ""
+    if has_quantity == has_serials:
+        raise ValidationError(
+            "give either quantity (総量指定方式) or serials (シリアル番号指定方式), not "
+            + ("both" if has_quantity else "neither"),
+            field="quantity",
+        )
+    if has_serials:
+        assert serials is not None
+        wanted = parse_serial_range(serials)
+        return wanted.quantity, wanted
+    return whole_units(quantity, field="quantity"), None
+
+
+def designate(
+    candidates: list[Block], quantity: int, serials: SerialRange | None, *, what: str
+) -> list[Selection]:
+    if serials is not None:
+        return select_by_serials(candidates, serials)
+    return select_by_quantity(candidates, quantity, what=what)

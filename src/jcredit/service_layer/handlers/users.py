@@ -1,0 +1,53 @@
+"""Users and their roles."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.credits import parse_enum
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.authorization import require_role
+from jcredit.service_layer.commands import CreateUser
+from jcredit.service_layer.handlers.lookups import organisation_by_corporate_number
+from jcredit.service_layer.messagebus import CommandContext
+
+_USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD_LENGTH = 10
+
+
+def create_user(cmd: CreateUser, ctx: CommandContext) -> dict[str, Any]:
+    require_role(ctx.actor, Role.ADMIN, action="creating a user")
+    username = cmd.username.strip().lower()
+    if not _USERNAME_RE.match(username):
+        raise ValidationError(
+            "username must be 3-64 lower-case letters, digits, '.', '_' or '-'", field="username"
+        )
+    if len(cmd.password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    role = parse_enum(Role, cmd.role, field="role")
+    org_id = None
+    if role is Role.HOLDER:
+        if not cmd.organisation:
+            raise ValidationError("a HOLDER user belongs to an organisation", field="organisation")
+        org_id = organisation_by_corporate_number(ctx.uow, cmd.organisation).id
+    elif cmd.organisation:
+        raise ValidationError(f"a {role} user does not belong to an organisation",
+                              field="organisation")
+    if ctx.uow.users.by_username(username) is not None:
+        raise ConflictError(f"username {username} is taken", field="username")
+    user = ctx.uow.users.add(
+        username=username,
+        display_name=" ".join(cmd.display_name.split()) or username,
+        role=role,
+        organisation_id=org_id,
+        password_hash=ctx.password_hasher.hash(cmd.password),
+    )
+    view = {"id": user.id, "username": user.username, "role": role.value,
+            "organisation_id": org_id, "display_name": user.display_name}
+    ctx.record(cmd.NAME, view)
+    return view

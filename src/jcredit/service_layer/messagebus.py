@@ -1,0 +1,190 @@
+"""The message bus: runs each command in one transaction, exactly once per idempotency key.
+
+For every command it opens a write unit of work, locks the registry state, looks up the
+idempotency key (a replay returns the stored response and changes nothing; the same key
+with a different request is refused), runs the handler, stores the response under the key,
+saves the registry counters and commits. Anything raised rolls everything back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Protocol
+
+from jcredit.domain.errors import IdempotencyKeyReusedError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.journal import JournalEntry
+from jcredit.domain.ledger.journal import canonical_json
+from jcredit.domain.ledger.journal import make_entry
+from jcredit.domain.ledger.serials import SerialRange
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.commands import Command
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.unit_of_work import RegistryState
+from jcredit.service_layer.unit_of_work import StoredResponse
+from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass
+class CommandContext:
+    """What a handler gets besides its command: the open unit of work and the caller."""
+
+    uow: AbstractUnitOfWork
+    actor: Actor
+    state: RegistryState
+    now: datetime
+    request_id: str
+    idempotency_key: str | None
+    password_hasher: PasswordHasher
+
+    @property
+    def now_iso(self) -> str:
+        return self.now.isoformat(timespec="microseconds")
+
+    def next_block_id(self) -> int:
+        value = self.state.next_block_id
+        self.state.next_block_id += 1
+        return value
+
+    def allocate_serials(self, quantity: int) -> SerialRange:
+        """The next ``quantity`` serials of the registry-wide sequence."""
+        start = self.state.next_serial
+        self.state.next_serial += quantity
+        return SerialRange(start, start + quantity - 1)
+
+    def next_account_seq(self) -> int:
+        value = self.state.next_account_seq
+        self.state.next_account_seq += 1
+        return value
+
+    def record(
+        self, command: str, payload: dict[str, Any], postings: list[dict[str, Any]] | None = None
+    ) -> JournalEntry:
+        """Append a journal entry chained to the current head."""
+        entry = make_entry(
+            seq=self.state.head_seq + 1,
+            recorded_at=self.now_iso,
+            actor=self.actor.key,
+            request_id=self.request_id,
+            idempotency_key=self.idempotency_key,
+            command=command,
+            payload=payload,
+            postings=postings or [],
+            prev_hash=self.state.head_hash,
+        )
+        self.uow.journal.add(entry)
+        self.state.head_seq = entry.seq
+        self.state.head_hash = entry.hash
+        return entry
+
+
+Handler = Callable[[Any, CommandContext], dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    """A command's response: the body is stored verbatim for idempotent replays."""
+
+    status_code: int
+    body: str
+    replayed: bool
+
+    @property
+    def data(self) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(self.body)
+        return result
+
+
+def fingerprint(command: Command) -> str:
+    body = canonical_json({"command": command.NAME, "args": _jsonable(asdict(command))})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | bool) or value is None:
+        return value
+    return str(value)
+
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 200
+
+
+class MessageBus:
+    def __init__(
+        self,
+        *,
+        uow_factory: UnitOfWorkFactory,
+        handlers: dict[type[Command], Handler],
+        password_hasher: PasswordHasher,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.uow_factory = uow_factory
+        self.handlers = handlers
+        self.password_hasher = password_hasher
+        self.clock = clock
+
+    def handle(
+        self,
+        command: Command,
+        *,
+        actor: Actor,
+        idempotency_key: str | None = None,
+        request_id: str | None = None,
+        status_code: int = 200,
+    ) -> CommandResult:
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+            raise ValidationError(
+                "Idempotency-Key must be 1-200 characters", field="Idempotency-Key"
+            )
+        handler = self.handlers[type(command)]
+        print_ = fingerprint(command) if idempotency_key else ""
+        with self.uow_factory(write=True) as uow:
+            state = uow.registry_state.lock()
+            if idempotency_key:
+                stored = uow.idempotency.get(actor.key, idempotency_key)
+                if stored is not None:
+                    if stored.fingerprint != print_:
+                        raise IdempotencyKeyReusedError(
+                            f"Idempotency-Key {idempotency_key!r} was already used for a "
+                            "different request; use a new key for a new request",
+                            field="Idempotency-Key",
+                        )
+                    return CommandResult(stored.status_code, stored.body, replayed=True)
+            context = CommandContext(
+                uow=uow,
+                actor=actor,
+                state=state,
+                now=self.clock(),
+                request_id=request_id or uuid.uuid4().hex,
+                idempotency_key=idempotency_key,
+                password_hasher=self.password_hasher,
+            )
+            data = handler(command, context)
+            body = canonical_json(data)
+            if idempotency_key:
+                uow.idempotency.add(
+                    actor.key,
+                    idempotency_key,
+                    StoredResponse(print_, status_code, body),
+                    created_at=context.now_iso,
+                )
+            uow.registry_state.save(state)
+            uow.commit()
+        return CommandResult(status_code, body, replayed=False)

@@ -1,0 +1,164 @@
+"""Read side: what the API, the web UI and the CLI show. Every query checks who asks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.invalidations import InvalidationApplication
+from jcredit.domain.ledger.journal import JournalEntry
+from jcredit.domain.ledger.replay import ReplayResult
+from jcredit.domain.ledger.replay import replay
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.authorization import can_view_account
+from jcredit.service_layer.authorization import require_account_view
+from jcredit.service_layer.authorization import require_role
+from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.views import account_view
+from jcredit.service_layer.views import application_view
+from jcredit.service_layer.views import block_view
+from jcredit.service_layer.views import organisation_view
+
+
+def accounts_for(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Accounts the actor may see, with their balances."""
+    balances = uow.blocks.balances()
+    orgs = {o.id: o.name for o in uow.organisations.list()}
+    if actor.role is Role.HOLDER:
+        accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
+    else:
+        accounts = uow.accounts.list()
+    return [
+        account_view(a)
+        | {"organisation": orgs.get(a.organisation_id or -1, "J-クレジット制度事務局"),
+           "balance": balances.get(a.id, 0)}
+        for a in accounts
+        if can_view_account(actor, a)
+    ]
+
+
+def account_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[str, Any]:
+    account = account_by_number(uow, number, field="account")
+    require_account_view(actor, account)
+    blocks = sorted(uow.blocks.live_in_account(account.id),
+                    key=lambda b: (b.attributes.vintage, b.serials.start))
+    org = uow.organisations.get(account.organisation_id) if account.organisation_id else None
+    reserved = sum(b.quantity for b in blocks if b.reservation_id is not None)
+    total = sum(b.quantity for b in blocks)
+    return account_view(account) | {
+        "organisation": org.name if org else "J-クレジット制度事務局",
+        "corporate_number": org.corporate_number if org else None,
+        "balance": total,
+        "available": total - reserved,
+        "reserved": reserved,
+        "blocks": [block_view(b) for b in blocks],
+    }
+
+
+def organisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    orgs = uow.organisations.list()
+    if actor.role is Role.HOLDER:
+        orgs = [o for o in orgs if o.id == actor.organisation_id]
+    return [organisation_view(o) for o in orgs]
+
+
+def _application_for(uow: AbstractUnitOfWork, actor: Actor, application_id: int
+                     ) -> tuple[InvalidationApplication, str]:
+    application = uow.invalidations.get(application_id)
+    if application is None:
+        raise NotFoundError(f"no invalidation application {application_id}", field="application")
+    account = uow.accounts.get(application.account_id)
+    assert account is not None
+    if not can_view_account(actor, account):
+        raise PermissionDeniedError(f"application {application_id} belongs to another organisation")
+    return application, account.number
+
+
+def applications(uow: AbstractUnitOfWork, actor: Actor, *, status: ApplicationStatus | None
+                 ) -> list[dict[str, Any]]:
+    account_ids = None
+    if actor.role is Role.HOLDER:
+        account_ids = [a.id for a in uow.accounts.list(organisation_id=actor.organisation_id or -1)]
+    numbers = {a.id: a.number for a in uow.accounts.list()}
+    return [
+        application_view(app, numbers[app.account_id])
+        for app in uow.invalidations.list(status=status, account_ids=account_ids)
+    ]
+
+
+def application_detail(uow: AbstractUnitOfWork, actor: Actor, application_id: int
+                       ) -> dict[str, Any]:
+    application, number = _application_for(uow, actor, application_id)
+    view = application_view(application, number)
+    if application.status is ApplicationStatus.PENDING:
+        view["blocks"] = [block_view(b) for b in uow.blocks.reserved_for(application.id)]
+    elif application.executed_seq is not None:
+        entry = uow.journal.get(application.executed_seq)
+        assert entry is not None
+        view["blocks"] = list(entry.payload["blocks"])
+    else:
+        view["blocks"] = []
+    return view
+
+
+def notice(uow: AbstractUnitOfWork, actor: Actor, application_id: int) -> dict[str, Any]:
+    """Everything the 無効化通知書 shows, taken from the execution's journal entry."""
+    application, number = _application_for(uow, actor, application_id)
+    if application.status is not ApplicationStatus.EXECUTED or application.executed_seq is None:
+        raise NotFoundError(
+            f"application {application_id} is {application.status}; a notice exists only once "
+            "it is executed",
+            field="application",
+        )
+    entry = uow.journal.get(application.executed_seq)
+    assert entry is not None
+    account = uow.accounts.by_number(number)
+    assert account is not None
+    org = uow.organisations.get(account.organisation_id) if account.organisation_id else None
+    return {
+        "notice_number": application.notice_number,
+        "application": dict(entry.payload),
+        "account_name": account.name,
+        "holder": org.name if org else "",
+        "holder_corporate_number": org.corporate_number if org else "",
+        "journal_seq": entry.seq,
+        "journal_hash": entry.hash,
+        "executed_at": application.executed_at,
+    }
+
+
+def journal_page(uow: AbstractUnitOfWork, actor: Actor, *, limit: int = 100,
+                 before_seq: int | None = None) -> list[JournalEntry]:
+    require_role(actor, Role.ADMIN, Role.AUDITOR, action="reading the journal")
+    return uow.journal.page(limit=limit, before_seq=before_seq)
+
+
+def check_ledger(uow: AbstractUnitOfWork) -> ReplayResult:
+    """Replay the whole journal against the stored projection (see ``domain.ledger.replay``)."""
+    return replay(uow.journal.iterate(), uow.accounts.kinds(), uow.blocks.all_live())
+
+
+def ledger_rows(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
+    """Every live block with its account: the registry's holdings, for export."""
+    accounts = {a.id: a for a in uow.accounts.list()}
+    orgs = {o.id: o for o in uow.organisations.list()}
+    rows = []
+    for account in accounts.values():
+        for block in uow.blocks.live_in_account(account.id):
+            org = orgs.get(account.organisation_id) if account.organisation_id else None
+            state = {
+                AccountKind.INVALIDATION: "INVALIDATED",
+                AccountKind.RETIREMENT: "RETIRED",
+                AccountKind.CANCELLATION: "CANCELLED",
+            }.get(account.kind, "RESERVED" if block.reservation_id else "HELD")
+            rows.append(
+                {"account": account.number, "account_kind": account.kind.value,
+                 "holder": org.name if org else "", "state": state} | block_view(block)
+            )
+    rows.sort(key=lambda r: r["first_serial"])
+    return rows

@@ -1,0 +1,165 @@
+"""The unit of work and the repositories it offers (ports; adapters implement them).
+
+One unit of work is one database transaction. Write units begin by locking the registry
+state row (:meth:`RegistryStateRepository.lock`): that serialises writers, which the hash
+chain needs anyway (each entry names the one before), and gives every command a consistent
+view of balances, so two transfers racing on one account can never overdraw it.
+The unit rolls back unless the handler commits.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from typing import Protocol
+
+from jcredit.domain.ledger.accounts import Account
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.blocks import Block
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.invalidations import InvalidationApplication
+from jcredit.domain.ledger.journal import JournalEntry
+from jcredit.domain.ledger.replay import ReplayedBlock
+from jcredit.domain.organisations import Organisation
+from jcredit.service_layer.actors import Role
+
+
+@dataclass
+class RegistryState:
+    """Registry-wide counters and the head of the journal, updated under the write lock."""
+
+    next_serial: int
+    next_block_id: int
+    next_account_seq: int
+    head_seq: int
+    head_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """What an idempotency key returned the first time."""
+
+    fingerprint: str
+    status_code: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    organisation_id: int | None
+    password_hash: str
+
+
+class RegistryStateRepository(Protocol):
+    def lock(self) -> RegistryState: ...
+    def save(self, state: RegistryState) -> None: ...
+
+
+class OrganisationRepository(Protocol):
+    def add(self, *, name: str, corporate_number: str) -> Organisation: ...
+    def get(self, organisation_id: int) -> Organisation | None: ...
+    def by_corporate_number(self, corporate_number: str) -> Organisation | None: ...
+    def list(self) -> list[Organisation]: ...
+
+
+class AccountRepository(Protocol):
+    def add(
+        self, *, number: str, kind: AccountKind, organisation_id: int | None, name: str,
+        opened_at: str,
+    ) -> Account: ...
+    def get(self, account_id: int) -> Account | None: ...
+    def by_number(self, number: str) -> Account | None: ...
+    def registry_account(self, kind: AccountKind) -> Account: ...
+    def list(self, *, organisation_id: int | None = None) -> list[Account]: ...
+    def kinds(self) -> dict[int, AccountKind]: ...
+
+
+class BlockRepository(Protocol):
+    def add_issuance(self, *, root_id: int, attributes: CreditAttributes, issued_seq: int,
+                     start: int, end: int) -> None: ...
+    def add(self, blocks: Sequence[Block], *, created_seq: int) -> None: ...
+    def close(self, block_ids: Sequence[int], *, closed_seq: int) -> None: ...
+    def available(self, account_id: int) -> list[Block]: ...
+    def reserved_for(self, application_id: int) -> list[Block]: ...
+    def live_in_account(self, account_id: int) -> list[Block]: ...
+    def all_live(self) -> list[ReplayedBlock]: ...
+    def balances(self) -> dict[int, int]: ...
+
+
+class JournalRepository(Protocol):
+    def add(self, entry: JournalEntry) -> None: ...
+    def iterate(self) -> Iterator[JournalEntry]: ...
+    def page(self, *, limit: int, before_seq: int | None = None) -> list[JournalEntry]: ...
+    def get(self, seq: int) -> JournalEntry | None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, actor_key: str, key: str) -> StoredResponse | None: ...
+    def add(self, actor_key: str, key: str, response: StoredResponse, *, created_at: str
+            ) -> None: ...
+
+
+class InvalidationRepository(Protocol):
+    def next_id(self) -> int: ...
+    def add(self, application: InvalidationApplication) -> None: ...
+    def get(self, application_id: int) -> InvalidationApplication | None: ...
+    def update(self, application: InvalidationApplication) -> None: ...
+    def list(self, *, status: ApplicationStatus | None = None,
+             account_ids: Sequence[int] | None = None) -> list[InvalidationApplication]: ...
+
+
+class UserRepository(Protocol):
+    def add(self, *, username: str, display_name: str, role: Role,
+            organisation_id: int | None, password_hash: str) -> User: ...
+    def get(self, user_id: int) -> User | None: ...
+    def by_username(self, username: str) -> User | None: ...
+    def list(self) -> list[User]: ...
+    def add_token(self, *, user_id: int, token_hash: str, created_at: str,
+                  expires_at: str) -> None: ...
+    def user_for_token(self, token_hash: str, *, now: str) -> User | None: ...
+
+
+class AbstractUnitOfWork(abc.ABC):
+    """A transaction with the repositories bound to it; rolls back unless committed."""
+
+    registry_state: RegistryStateRepository
+    organisations: OrganisationRepository
+    accounts: AccountRepository
+    blocks: BlockRepository
+    journal: JournalRepository
+    idempotency: IdempotencyRepository
+    invalidations: InvalidationRepository
+    users: UserRepository
+
+    def __enter__(self) -> AbstractUnitOfWork:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    @abc.abstractmethod
+    def commit(self) -> None: ...
+
+    @abc.abstractmethod
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool) -> AbstractUnitOfWork: ...
+
+
+JsonDict = dict[str, Any]
