@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from typing import Any
 
 from jcredit.domain.errors import NotFoundError
@@ -129,7 +132,16 @@ def notice(uow: AbstractUnitOfWork, actor: Actor, application_id: int) -> dict[s
         "journal_seq": entry.seq,
         "journal_hash": entry.hash,
         "executed_at": application.executed_at,
+        "executed_date": _jst_date(application.executed_at),
     }
+
+
+def _jst_date(timestamp: str | None) -> str:
+    """Calendar date in Japan of a UTC ISO timestamp (notices are dated in JST)."""
+    if not timestamp:
+        return ""
+    moment = datetime.fromisoformat(timestamp)
+    return moment.astimezone(timezone(timedelta(hours=9))).date().isoformat()
 
 
 def journal_page(uow: AbstractUnitOfWork, actor: Actor, *, limit: int = 100,

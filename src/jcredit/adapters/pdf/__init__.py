@@ -1,0 +1,1 @@
+"""PDF documents (notices, certificates, reports) with embedded Japanese fonts."""

@@ -1,0 +1,105 @@
+"""The 無効化通知書 (invalidation notice) as PDF.
+
+The content comes from the execution's journal entry (``queries.notice``), so the notice
+shows exactly what the tamper-evident journal recorded, with the entry's hash at the foot.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph
+from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import Spacer
+from reportlab.platypus import Table
+from reportlab.platypus import TableStyle
+
+from jcredit.adapters.pdf.fonts import japanese_font
+from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
+from jcredit.domain.ledger.uses import USE_LABELS_JA
+from jcredit.domain.ledger.uses import InvalidationUse
+from jcredit.domain.ledger.uses import OffsetPurpose
+
+
+def _escape(text: object) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_notice_pdf(notice: dict[str, Any]) -> bytes:
+    font = japanese_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+    title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    app = notice["application"]
+    use = USE_LABELS_JA[InvalidationUse(app["use"])]
+    if app.get("offset_purpose"):
+        use += f"({OFFSET_PURPOSE_LABELS_JA[OffsetPurpose(app['offset_purpose'])]})"
+    executed_date = notice["executed_date"]
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                            topMargin=20 * mm, bottomMargin=20 * mm,
+                            title=f"J-クレジット無効化通知書 {notice['notice_number']}",
+                            author="J-クレジット制度事務局 (jcredit)")
+    story: list[Any] = [
+        Paragraph(f"通知番号: {_escape(notice['notice_number'])}", body),
+        Paragraph(f"通知日: {executed_date}", body),
+        Spacer(1, 6 * mm),
+        Paragraph(f"{_escape(notice['holder'])} 御中", body),
+        Spacer(1, 6 * mm),
+        Paragraph("J-クレジット無効化通知書", title),
+        Spacer(1, 6 * mm),
+        Paragraph(
+            "下記のとおり、貴社の保有口座に記録されたJ-クレジットを無効化口座に記録し、"
+            "当該保有口座における減少を記録したことを通知します。", body),
+        Spacer(1, 5 * mm),
+    ]
+    rows = [
+        ["保有口座番号", app["account"]],
+        ["口座名義", f"{notice['holder']} / {notice['account_name']}"],
+        ["無効化申請番号", str(app["id"])],
+        ["無効化日", executed_date],
+        ["無効化数量", f"{app['quantity']:,} t-CO2"],
+        ["用途", use],
+        ["目的詳細", app["purpose_details"]],
+        ["クレジット利用法人", app["credit_user_name"]
+         + (f"(法人番号 {app['credit_user_corporate_number']})"
+            if app.get("credit_user_corporate_number") else "")],
+        ["報告対象年度", f"{app['fiscal_year']}年度"],
+    ]
+    info = Table([[Paragraph(_escape(k), body), Paragraph(_escape(v), body)] for k, v in rows],
+                 colWidths=[40 * mm, 130 * mm])
+    info.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef5ee")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    story += [info, Spacer(1, 6 * mm), Paragraph("無効化したクレジット(シリアル番号)", body)]
+    serial_rows = [["シリアル番号", "数量", "区分", "年度", "プロジェクト"]]
+    for block in app["blocks"]:
+        serial_rows.append([block["serials"], f"{block['quantity']:,}",
+                            CATEGORY_LABELS_JA[Category(block["category"])],
+                            str(block["vintage"]), block["project_id"]])
+    serial_table = Table([[Paragraph(_escape(c), small) for c in row] for row in serial_rows],
+                         colWidths=[78 * mm, 18 * mm, 32 * mm, 14 * mm, 28 * mm], repeatRows=1)
+    serial_table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef5ee")),
+    ]))
+    story += [serial_table, Spacer(1, 8 * mm),
+              Paragraph("本通知の記載事項(用途、目的詳細、クレジット利用法人)は無効化の実行後に"
+                        "変更することはできません。", body),
+              Spacer(1, 4 * mm),
+              Paragraph("J-クレジット制度事務局", body),
+              Spacer(1, 8 * mm),
+              Paragraph(f"journal seq {notice['journal_seq']} / SHA-256 "
+                        f"{_escape(notice['journal_hash'])}", small)]
+    doc.build(story)
+    return buffer.getvalue()

@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP API, web UI, CLI. Each maps domain errors in exactly one place."""

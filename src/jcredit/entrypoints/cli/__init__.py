@@ -1,0 +1,1 @@
+"""The ``jcredit`` command line."""

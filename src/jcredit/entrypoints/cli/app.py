@@ -1,0 +1,470 @@
+"""``jcredit``: the registry from the command line.
+
+Every command accepts ``--json``. On error it prints one line (``error: …``) to stderr and
+exits non-zero; the exit code comes from ``entrypoints/errors.py``. The CLI acts as the
+local registry operator (role ADMIN), recorded in the journal as ``cli:<os user>``.
+"""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import io
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from jcredit.bootstrap import Registry
+from jcredit.bootstrap import bootstrap
+from jcredit.config import Settings
+from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.entrypoints.errors import classify
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import queries
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+
+app = typer.Typer(help="jcredit: J-クレジット registry command line", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+org_app = typer.Typer(help="Organisations (法人)", no_args_is_help=True)
+account_app = typer.Typer(help="Accounts (口座)", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits: issue, transfer, invalidate, retire, cancel",
+                          no_args_is_help=True)
+invalidations_app = typer.Typer(help="Invalidation applications (無効化申請)",
+                                no_args_is_help=True)
+ledger_app = typer.Typer(help="The journal and its checks", no_args_is_help=True)
+user_app = typer.Typer(help="Users and roles", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (org_app, "org"), (account_app, "account"),
+                  (credits_app, "credits"), (invalidations_app, "invalidations"),
+                  (ledger_app, "ledger"), (user_app, "user")):
+    app.add_typer(sub, name=name)
+
+console = Console()
+err = Console(stderr=True)
+JsonOpt = typer.Option(False, "--json", help="Print the result as JSON")
+KeyOpt = typer.Option(None, "--idempotency-key", help="Run at most once for this key")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def cli_actor() -> Actor:
+    return Actor(name=getpass.getuser(), role=Role.ADMIN, via="cli")
+
+
+def _registry() -> Registry:
+    return bootstrap(Settings())
+
+
+def reports_errors(func: F) -> F:
+    """Turn a domain error into one line on stderr and its exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except DomainError as error:
+            _, exit_code, _ = classify(error)
+            if kwargs.get("as_json"):
+                print(json.dumps({"error": error.as_dict()}, ensure_ascii=False))
+            field = f" [{error.field}]" if error.field else ""
+            valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
+            err.print(f"error{field}: {error.message}{valid}", markup=False, highlight=False)
+            raise typer.Exit(exit_code) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
+    elif human is not None:
+        human(data)
+    else:
+        for key, value in data.items():
+            console.print(f"{key}: {value}", markup=False, highlight=False)
+
+
+def run(command: c.Command, key: str | None = None) -> dict[str, Any]:
+    registry = _registry()
+    try:
+        return registry.bus.handle(command, actor=cli_actor(), idempotency_key=key).data
+    finally:
+        registry.dispose()
+
+
+def _blocks_table(blocks: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title)
+    for col in ("serials", "quantity", "category", "vintage", "project_id", "reserved_for"):
+        table.add_column(col)
+    for b in blocks:
+        table.add_row(b["serials"], str(b["quantity"]), b["category"], str(b["vintage"]),
+                      b["project_id"], str(b["reserved_for"] or ""))
+    console.print(table)
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade(as_json: bool = JsonOpt) -> None:
+    """Create or migrate the schema to the newest version and initialise the registry."""
+    from jcredit.adapters.db.migrate import current_revision
+
+    registry = _registry()
+    revision = current_revision(registry.engine)
+    registry.dispose()
+    emit({"database": Settings().database_url.split("@")[-1], "revision": revision},
+         as_json)
+
+
+@org_app.command("create")
+@reports_errors
+def org_create(name: str = typer.Option(..., "--name", help="Full legal name"),
+               corporate_number: str = typer.Option(..., "--corporate-number",
+                                                    help="法人番号 (13 digits)"),
+               key: str | None = KeyOpt, as_json: bool = JsonOpt) -> None:
+    """Register an organisation."""
+    emit(run(c.CreateOrganisation(name=name, corporate_number=corporate_number), key), as_json)
+
+
+@org_app.command("list")
+@reports_errors
+def org_list(as_json: bool = JsonOpt) -> None:
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.organisations(uow, cli_actor())
+    emit(data, as_json, lambda d: [console.print(f"{o['corporate_number']}  {o['name']}")
+                                   for o in d])
+
+
+@account_app.command("open")
+@reports_errors
+def account_open(org: str = typer.Option(..., "--org", help="法人番号 of the owner"),
+                 kind: str = typer.Option("holding", "--kind"),
+                 name: str = typer.Option("", "--name", help="Department (部署) name"),
+                 key: str | None = KeyOpt, as_json: bool = JsonOpt) -> None:
+    """Open a holding account (保有口座) for an organisation."""
+    emit(run(c.OpenAccount(organisation=org, kind=kind, account_name=name), key), as_json)
+
+
+@account_app.command("show")
+@reports_errors
+def account_show(account: str, as_json: bool = JsonOpt) -> None:
+    """Show an account's balance and its blocks."""
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.account_detail(uow, cli_actor(), account)
+
+    def human(d: dict[str, Any]) -> None:
+        console.print(f"{d['number']}  {d['organisation']} / {d['name']}  ({d['kind']})",
+                      markup=False)
+        console.print(f"balance {d['balance']} t-CO2, available {d['available']}, "
+                      f"reserved {d['reserved']}")
+        _blocks_table(d["blocks"], "blocks")
+
+    emit(data, as_json, human)
+
+
+@account_app.command("list")
+@reports_errors
+def account_list(as_json: bool = JsonOpt) -> None:
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.accounts_for(uow, cli_actor())
+    emit(data, as_json, lambda d: [console.print(
+        f"{a['number']}  {a['kind']:<13} {a['balance']:>10}  {a['organisation']} / {a['name']}",
+        markup=False) for a in d])
+
+
+@credits_app.command("issue")
+@reports_errors
+def credits_issue(
+    to: str = typer.Option(..., "--to", help="Holding account number"),
+    quantity: str = typer.Option(..., "--quantity", help="Whole t-CO2"),
+    scheme: str = typer.Option(..., "--scheme", help="JC, JCL, KC, KCP, JP"),
+    credit_type: str = typer.Option(..., "--type", help="ER, ERL, FM, …"),
+    category: str = typer.Option(..., "--category"),
+    project: str = typer.Option(..., "--project"),
+    vintage: str = typer.Option(..., "--vintage", help="Fiscal year"),
+    methodology: str = typer.Option("UNSPECIFIED", "--methodology"),
+    methodology_version: str = typer.Option("1.0", "--methodology-version"),
+    certification_number: str = typer.Option("", "--certification-number"),
+    key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Issue a new serial block into a holding account (registry administrator)."""
+    emit(run(c.IssueCredits(
+        to_account=to, quantity=quantity, scheme=scheme, credit_type=credit_type,
+        category=category, project_id=project, vintage=vintage, methodology_id=methodology,
+        methodology_version=methodology_version, certification_number=certification_number,
+    ), key), as_json)
+
+
+@credits_app.command("transfer")
+@reports_errors
+def credits_transfer(
+    from_: str = typer.Option(..., "--from"), to: str = typer.Option(..., "--to"),
+    quantity: str | None = typer.Option(None, "--quantity", help="総量指定方式"),
+    serials: str | None = typer.Option(None, "--serials", help="シリアル番号指定方式 FIRST-LAST"),
+    key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Transfer credits between holding accounts."""
+    data = run(c.TransferCredits(from_account=from_, to_account=to, quantity=quantity,
+                                 serials=serials), key)
+    emit(data, as_json, lambda d: _blocks_table(
+        d["blocks"], f"{d['quantity']} t-CO2 {d['from_account']} → {d['to_account']}"))
+
+
+@credits_app.command("invalidate")
+@reports_errors
+def credits_invalidate(
+    from_: str = typer.Option(..., "--from"),
+    quantity: str | None = typer.Option(None, "--quantity"),
+    serials: str | None = typer.Option(None, "--serials"),
+    use: str = typer.Option(..., "--use"),
+    purpose: str = typer.Option(..., "--purpose", help="目的詳細"),
+    user: str = typer.Option(..., "--user", help="クレジット利用法人"),
+    user_corporate_number: str | None = typer.Option(None, "--user-corporate-number"),
+    fiscal_year: str = typer.Option(..., "--fiscal-year"),
+    offset_purpose: str | None = typer.Option(None, "--offset-purpose"),
+    key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """File an invalidation application (無効化申請); the credits are reserved until execution."""
+    data = run(c.ApplyInvalidation(
+        from_account=from_, quantity=quantity, serials=serials, use=use, purpose_details=purpose,
+        credit_user_name=user, credit_user_corporate_number=user_corporate_number,
+        fiscal_year=fiscal_year, offset_purpose=offset_purpose), key)
+    emit(data, as_json, lambda d: console.print(
+        f"application {d['id']} PENDING: {d['quantity']} t-CO2 for {d['use']}; "
+        f"execute with `jcredit invalidations execute {d['id']}`"))
+
+
+def _removal(command_cls: type[c.RetireCredits] | type[c.CancelCredits]) -> Callable[..., None]:
+    @reports_errors
+    def command(
+        from_: str = typer.Option(..., "--from"),
+        quantity: str | None = typer.Option(None, "--quantity"),
+        serials: str | None = typer.Option(None, "--serials"),
+        reason: str = typer.Option(..., "--reason"),
+        yes: bool = typer.Option(False, "--yes", help="Confirm: this is irreversible"),
+        key: str | None = KeyOpt, as_json: bool = JsonOpt,
+    ) -> None:
+        confirm = yes or _confirm_interactively("This cannot be undone. Proceed?")
+        emit(run(command_cls(from_account=from_, quantity=quantity, serials=serials,
+                             reason=reason, confirm=confirm), key), as_json)
+
+    return command
+
+
+def _confirm_interactively(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    return typer.confirm(question, default=False)
+
+
+credits_app.command("retire", help="償却 of legacy 国内クレジット (KC, KCP). Irreversible.")(
+    _removal(c.RetireCredits))
+credits_app.command("cancel", help="取消 by the administrator. Irreversible.")(
+    _removal(c.CancelCredits))
+
+
+@invalidations_app.command("execute")
+@reports_errors
+def invalidations_execute(
+    ids: list[int] = typer.Argument(None, help="Application ids; none with --all"),
+    all_pending: bool = typer.Option(False, "--all", help="Execute the batch of all pending"),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: invalidation is irreversible"),
+    key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Execute invalidation applications and issue their notices (irreversible)."""
+    if not ids and not all_pending:
+        raise ValidationError("name the application ids, or --all for the batch", field="ids")
+    confirm = yes or _confirm_interactively(
+        "Invalidation is irreversible: use, purpose and credit user can never change. Execute?")
+    data = run(c.ExecuteInvalidations(application_ids=tuple(ids or ()), confirm=confirm), key)
+
+    def human(d: dict[str, Any]) -> None:
+        for a in d["executed"]:
+            console.print(f"application {a['id']} executed: notice {a['notice_number']}, "
+                          f"{a['quantity']} t-CO2 for {a['use']}")
+        for s in d["skipped"]:
+            console.print(f"application {s['id']} skipped: {s['reason']}", markup=False)
+
+    emit(data, as_json, human)
+
+
+@invalidations_app.command("list")
+@reports_errors
+def invalidations_list(status: str | None = typer.Option(None, "--status"),
+                       as_json: bool = JsonOpt) -> None:
+    from jcredit.domain.ledger.credits import parse_enum
+
+    wanted = parse_enum(ApplicationStatus, status, field="status") if status else None
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.applications(uow, cli_actor(), status=wanted)
+    emit(data, as_json, lambda d: [console.print(
+        f"{a['id']:>6} {a['status']:<9} {a['account']} {a['quantity']:>8} {a['use']:<18} "
+        f"{a['credit_user_name']}", markup=False) for a in d])
+
+
+@invalidations_app.command("notice")
+@reports_errors
+def invalidations_notice(application_id: int,
+                         output: str = typer.Option(..., "--output", "-o", help="PDF file"),
+                         as_json: bool = JsonOpt) -> None:
+    """Write the 無効化通知書 of an executed application as PDF."""
+    from jcredit.adapters.pdf.notices import render_notice_pdf
+
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.notice(uow, cli_actor(), application_id)
+    with open(output, "wb") as fh:
+        fh.write(render_notice_pdf(data))
+    emit({"notice_number": data["notice_number"], "file": output}, as_json)
+
+
+@ledger_app.command("check")
+@reports_errors
+def ledger_check(as_json: bool = JsonOpt) -> None:
+    """Replay the journal, verify the hash chain and every invariant; non-zero on any problem."""
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        if as_json or not sys.stderr.isatty():
+            result = queries.check_ledger(uow)
+        else:
+            with Progress(console=err, transient=True) as progress:
+                task = progress.add_task("replaying the journal", total=None)
+                result = queries.check_ledger(uow)
+                progress.update(task, completed=1, total=1)
+    data = {
+        "ok": result.ok,
+        "entries": result.entries,
+        "live_blocks": len(result.live),
+        "totals": vars(result.totals),
+        "problems": [{"code": i.code, "subject": i.subject, "message": i.message}
+                     for i in result.issues],
+    }
+
+    def human(d: dict[str, Any]) -> None:
+        t = d["totals"]
+        console.print(f"journal entries {d['entries']}, live blocks {d['live_blocks']}")
+        console.print(f"issued {t['issued']} = held {t['held']} + invalidated {t['invalidated']} "
+                      f"+ retired {t['retired']} + cancelled {t['cancelled']}")
+        for p in result.issues:
+            console.print(f"PROBLEM {p}", markup=False)
+        console.print("ledger OK" if d["ok"] else f"{len(d['problems'])} problem(s) found")
+
+    emit(data, as_json, human)
+    if not result.ok:
+        raise typer.Exit(7)
+
+
+@ledger_app.command("export")
+@reports_errors
+def ledger_export(fmt: str = typer.Option("csv", "--format", help="csv or json"),
+                  output: str | None = typer.Option(None, "--output", "-o")) -> None:
+    """Export every live block with its account and state."""
+    if fmt not in ("csv", "json"):
+        raise ValidationError(f"format {fmt!r} is not supported", field="format",
+                              valid=["csv", "json"])
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        rows = queries.ledger_rows(uow)
+    if fmt == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=1)
+    else:
+        buffer = io.StringIO()
+        fields = ["serials", "first_serial", "last_serial", "quantity", "state", "account",
+                  "account_kind", "holder", "scheme", "credit_type", "category", "project_id",
+                  "methodology", "certification_number", "vintage", "reserved_for", "block_id"]
+        writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+@ledger_app.command("journal")
+@reports_errors
+def ledger_journal(limit: int = typer.Option(20, "--limit"), as_json: bool = JsonOpt) -> None:
+    """Show the newest journal entries."""
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        entries = queries.journal_page(uow, cli_actor(), limit=limit)
+    data = [{"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor,
+             "command": e.command, "hash": e.hash} for e in entries]
+    emit(data, as_json, lambda d: [console.print(
+        f"{x['seq']:>6} {x['recorded_at']} {x['actor']:<16} {x['command']:<22} {x['hash'][:16]}",
+        markup=False) for x in d])
+
+
+@user_app.command("create")
+@reports_errors
+def user_create(username: str = typer.Option(..., "--username"),
+                role: str = typer.Option(..., "--role", help="ADMIN, HOLDER, AUDITOR"),
+                org: str | None = typer.Option(None, "--org", help="法人番号, for HOLDER"),
+                display_name: str = typer.Option("", "--display-name"),
+                password: str = typer.Option(..., "--password", prompt=True,
+                                             hide_input=True),
+                as_json: bool = JsonOpt) -> None:
+    """Create a user (password prompted when not given)."""
+    emit(run(c.CreateUser(username=username, password=password, role=role, organisation=org,
+                          display_name=display_name)), as_json)
+
+
+@app.command("demo")
+@reports_errors
+def demo(as_json: bool = JsonOpt) -> None:
+    """Seed the demo data into an empty registry and print the demo logins."""
+    from jcredit.entrypoints.demo import seed_demo
+
+    registry = _registry()
+    logins = seed_demo(registry)
+    registry.dispose()
+    emit([vars(x) for x in logins], as_json, lambda d: [console.print(
+        f"{x['role']:<8} {x['username']:<8} / {x['password']}  ({x['organisation']})",
+        markup=False) for x in d])
+
+
+@app.command("serve")
+def serve(host: str | None = typer.Option(None, "--host"),
+          port: int | None = typer.Option(None, "--port"),
+          demo_data: bool = typer.Option(True, "--demo/--no-demo")) -> None:
+    """Start the web UI and API (seeds the demo data into an empty registry by default)."""
+    import uvicorn
+
+    from jcredit.entrypoints.api.app import create_app
+    from jcredit.entrypoints.demo import seed_demo
+
+    settings = Settings()
+    registry = bootstrap(settings)
+    if demo_data and settings.seed_demo_data:
+        console.print("Demo logins (デモ用ログイン):")
+        for login in seed_demo(registry):
+            console.print(f"  {login.role:<8} {login.username:<8} / {login.password}  "
+                          f"({login.organisation})", markup=False)
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    console.print(f"jcredit web UI: {url}/   API docs: {url}/api/docs", markup=False)
+    uvicorn.run(create_app(settings, registry=registry), host=host or settings.host,
+                port=port or settings.port, log_level="info")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
