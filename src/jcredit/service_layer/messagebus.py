@@ -140,6 +140,22 @@ class MessageBus:
         self.password_hasher = password_hasher
         self.clock = clock
 
+    def preview(self, command: Command, *, actor: Actor) -> dict[str, Any]:
+        """Run a command and roll it back: the exact result, with nothing written.
+
+        This is the in-app pre-check (事前確認) before an irreversible step: the applicant
+        sees the serials that would be designated and every error the real run would raise.
+        """
+        handler = self.handlers[type(command)]
+        with self.uow_factory(write=True) as uow:
+            state = uow.registry_state.lock()
+            context = CommandContext(
+                uow=uow, actor=actor, state=state, now=self.clock(),
+                request_id="preview", idempotency_key=None,
+                password_hasher=self.password_hasher,
+            )
+            return handler(command, context)  # the unit of work rolls back on exit
+
     def handle(
         self,
         command: Command,

@@ -1,0 +1,59 @@
+"""The web application: the API under /api/v1 and the web UI at /, one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi import FastAPI
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from jcredit.bootstrap import Registry
+from jcredit.bootstrap import bootstrap
+from jcredit.config import Settings
+from jcredit.entrypoints.api.errors import install_error_handlers
+from jcredit.entrypoints.api.routes import auth
+from jcredit.entrypoints.api.routes import commands
+from jcredit.entrypoints.api.routes import reads
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
+    settings = settings or Settings()
+    registry = registry or bootstrap(settings)
+    app = FastAPI(
+        title="jcredit API",
+        summary="J-クレジット registry: accounts, issuance, transfer, invalidation",
+        version="0.1.0",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+    )
+    app.state.registry = registry
+    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
+                       session_cookie="jcredit_session", same_site="lax",
+                       https_only=settings.environment == "production")
+    from jcredit.entrypoints.web.views import LoginRequired
+    from jcredit.entrypoints.web.views import error_page
+
+    install_error_handlers(app, html=error_page)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _: LoginRequired) -> Response:
+        return RedirectResponse("/login", status_code=303)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth.router)
+    api.include_router(commands.router)
+    api.include_router(reads.router)
+    app.include_router(api)
+
+    from jcredit.entrypoints.web.views import router as web_router
+
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+    return app

@@ -1,0 +1,78 @@
+"""FastAPI dependencies: the registry, the current actor, role guards, idempotency keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi import Header
+from fastapi import Request
+
+from jcredit.bootstrap import Registry
+from jcredit.bootstrap import actor_for
+from jcredit.domain.errors import AuthenticationError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import ValidationError
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+
+
+def get_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+
+def current_actor(request: Request, registry: RegistryDep,
+                  authorization: Annotated[str | None, Header()] = None) -> Actor:
+    """A bearer token (API clients) or the web session cookie (the browser)."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        user = registry.user_for_token(token.strip())
+        if user is None:
+            raise AuthenticationError("the token is unknown or expired; get a new one from "
+                                      "POST /api/v1/auth/token")
+        return actor_for(user)
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if user_id is not None:
+        user = registry.user(int(user_id))
+        if user is not None:
+            return actor_for(user)
+    raise AuthenticationError("log in first: send 'Authorization: Bearer <token>'")
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require(*roles: Role) -> object:
+    def guard(actor: ActorDep) -> Actor:
+        if actor.role not in roles:
+            raise PermissionDeniedError(
+                f"this needs the role {', '.join(r.value for r in roles)}; you are {actor.role}"
+            )
+        return actor
+
+    return Depends(guard)
+
+
+AdminDep = Annotated[Actor, require(Role.ADMIN)]
+WriterDep = Annotated[Actor, require(Role.ADMIN, Role.HOLDER)]
+AuditDep = Annotated[Actor, require(Role.ADMIN, Role.AUDITOR)]
+
+
+def idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str:
+    if not idempotency_key or not idempotency_key.strip():
+        raise ValidationError(
+            "every write needs an Idempotency-Key header (a unique string per operation, "
+            "e.g. a UUID): a retry with the same key returns the first response and changes "
+            "nothing",
+            field="Idempotency-Key",
+        )
+    return idempotency_key.strip()
+
+
+IdempotencyKeyDep = Annotated[str, Depends(idempotency_key)]

@@ -1,0 +1,53 @@
+"""Domain errors and request-shape errors as RFC 9457 problem+json, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.responses import Response
+
+from jcredit.domain.errors import DomainError
+from jcredit.entrypoints.errors import classify
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+HtmlRenderer = Callable[[Request, int, str], Response]
+
+
+def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> None:
+    """Problem+json under /api; pages elsewhere get ``html`` (the web UI's error page)."""
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> Response:
+        status, _, title = classify(error)
+        if html is not None and not request.url.path.startswith("/api/"):
+            return html(request, status, error.message)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        response = problem(status, title, error.message, code=error.code, field=error.field,
+                           valid=list(error.valid) if error.valid else None)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def shape_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = error.errors()
+        first = errors[0] if errors else {}
+        location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
+        field = ".".join(location) or None
+        detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
+        return problem(422, "Invalid input", detail, code="invalid_input", field=field,
+                       errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
+                                "message": e.get("msg")} for e in errors])

@@ -1,0 +1,110 @@
+"""Read routes: accounts, applications, notices, the journal and the ledger check."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Query
+from fastapi import Response
+
+from jcredit.adapters.pdf.notices import render_notice_pdf
+from jcredit.domain.ledger.credits import parse_enum
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.entrypoints.api.deps import ActorDep
+from jcredit.entrypoints.api.deps import AuditDep
+from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.service_layer import queries
+
+router = APIRouter()
+
+
+@router.get("/me", tags=["auth"])
+def me(actor: ActorDep) -> dict[str, Any]:
+    return {"username": actor.name, "role": actor.role.value,
+            "organisation_id": actor.organisation_id}
+
+
+@router.get("/organisations", tags=["organisations"])
+def organisations(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    with registry.uow(write=False) as uow:
+        data = queries.organisations(uow, actor)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/accounts", tags=["accounts"])
+def accounts(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """Accounts you may see (your organisation's; all for the administrator and auditors)."""
+    with registry.uow(write=False) as uow:
+        data = queries.accounts_for(uow, actor)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/accounts/{number}", tags=["accounts"])
+def account(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """An account's balance and its blocks (serial ranges) by vintage."""
+    with registry.uow(write=False) as uow:
+        return queries.account_detail(uow, actor, number)
+
+
+@router.get("/invalidations", tags=["invalidations"])
+def invalidations(registry: RegistryDep, actor: ActorDep,
+                  status: str | None = Query(None)) -> dict[str, Any]:
+    wanted = parse_enum(ApplicationStatus, status, field="status") if status else None
+    with registry.uow(write=False) as uow:
+        data = queries.applications(uow, actor, status=wanted)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/invalidations/{application_id}", tags=["invalidations"])
+def invalidation(application_id: int, registry: RegistryDep, actor: ActorDep
+                 ) -> dict[str, Any]:
+    with registry.uow(write=False) as uow:
+        return queries.application_detail(uow, actor, application_id)
+
+
+@router.get("/invalidations/{application_id}/notice.pdf", tags=["invalidations"],
+            response_class=Response)
+def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> Response:
+    """The 無効化通知書 as PDF (Japanese)."""
+    with registry.uow(write=False) as uow:
+        data = queries.notice(uow, actor, application_id)
+    return Response(render_notice_pdf(data), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+
+
+@router.get("/journal", tags=["ledger"])
+def journal(registry: RegistryDep, actor: AuditDep, limit: int = Query(100, ge=1, le=1000),
+            before_seq: int | None = Query(None)) -> dict[str, Any]:
+    """Journal entries, newest first (administrator and auditors)."""
+    with registry.uow(write=False) as uow:
+        entries = queries.journal_page(uow, actor, limit=limit, before_seq=before_seq)
+    data = [{"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor,
+             "request_id": e.request_id, "idempotency_key": e.idempotency_key,
+             "command": e.command, "payload": e.payload, "postings": e.postings,
+             "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/ledger/check", tags=["ledger"])
+def ledger_check(registry: RegistryDep, actor: AuditDep) -> dict[str, Any]:
+    """Replay the journal and check every invariant (see ``jcredit ledger check``)."""
+    with registry.uow(write=False) as uow:
+        result = queries.check_ledger(uow)
+    return {"ok": result.ok, "entries": result.entries, "totals": vars(result.totals),
+            "problems": [{"code": i.code, "subject": i.subject, "message": i.message}
+                         for i in result.issues]}
+
+
+@router.get("/ledger/export.csv", tags=["ledger"], response_class=Response)
+def ledger_export(registry: RegistryDep, actor: AuditDep) -> Response:
+    with registry.uow(write=False) as uow:
+        rows = queries.ledger_rows(uow)
+    buffer = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")

@@ -1,0 +1,81 @@
+"""Request bodies of the API. Values are passed on as given: the domain validates them, so
+the API, the CLI and the web UI give the same error for the same mistake."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from pydantic import Field
+from pydantic import StrictFloat
+from pydantic import StrictInt
+
+Quantity = StrictInt | StrictFloat | str | None
+
+
+class TokenRequest(BaseModel):
+    username: str
+    password: str
+
+
+class OrganisationCreate(BaseModel):
+    name: str = Field(description="Full legal name, e.g. 株式会社サンプル")
+    corporate_number: str = Field(description="法人番号, 13 digits")
+
+
+class AccountCreate(BaseModel):
+    organisation: str = Field(description="法人番号 of the owner")
+    name: str = Field("", description="Department (部署)")
+    kind: str = "HOLDING"
+
+
+class CreditsIssue(BaseModel):
+    to_account: str
+    quantity: Quantity
+    scheme: str
+    credit_type: str
+    category: str
+    project_id: str
+    vintage: StrictInt | str
+    methodology_id: str = "UNSPECIFIED"
+    methodology_version: str = "1.0"
+    certification_number: str = ""
+
+
+class TransferCreate(BaseModel):
+    from_account: str
+    to_account: str
+    quantity: Quantity = Field(None, description="総量指定方式 (oldest vintage first)")
+    serials: str | None = Field(None, description="シリアル番号指定方式, FIRST-LAST")
+
+
+class InvalidationCreate(BaseModel):
+    from_account: str
+    quantity: Quantity = None
+    serials: str | None = None
+    use: str
+    offset_purpose: str | None = None
+    purpose_details: str
+    credit_user_name: str
+    credit_user_corporate_number: str | None = None
+    fiscal_year: StrictInt | str
+
+
+class InvalidationExecute(BaseModel):
+    application_ids: list[int] = Field(default_factory=list,
+                                       description="Empty: the batch of all pending")
+    confirm: bool = Field(False, description="Must be true: invalidation is irreversible")
+
+
+class RemovalCreate(BaseModel):
+    from_account: str
+    quantity: Quantity = None
+    serials: str | None = None
+    reason: str
+    confirm: bool = False
+
+
+class UserCreate(BaseModel):
+    username: str
+    password: str
+    role: str
+    display_name: str = ""
+    organisation: str | None = None

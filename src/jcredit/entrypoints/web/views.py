@@ -1,0 +1,323 @@
+"""Web pages. They call the same bus and queries as the API; errors are shown on the page."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Form
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.responses import RedirectResponse
+from fastapi.responses import Response
+from fastapi.templating import Jinja2Templates
+
+from jcredit.adapters.pdf.notices import render_notice_pdf
+from jcredit.bootstrap import Registry
+from jcredit.bootstrap import actor_for
+from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.fiscal_year import fiscal_year_of
+from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
+from jcredit.domain.ledger.uses import USE_LABELS_JA
+from jcredit.domain.ledger.uses import USE_RULES
+from jcredit.entrypoints.api.routes.auth import login as check_login
+from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.web.i18n import LANGUAGES
+from jcredit.entrypoints.web.i18n import translator
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import queries
+from jcredit.service_layer.actors import ROLE_LABELS_JA
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.handlers.invalidations import JST
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def _actor(request: Request) -> Actor:
+    user_id = request.session.get("user_id")
+    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    if user is None:
+        raise LoginRequired
+    return actor_for(user)
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.session["csrf"] = token
+    return str(token)
+
+
+def _check_csrf(request: Request, token: str) -> None:
+    if not token or not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+        raise PermissionDeniedError("the form expired; reload the page and try again")
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    lang = request.cookies.get("lang", "ja")
+    lang = lang if lang in LANGUAGES else "ja"
+    user_id = request.session.get("user_id")
+    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    base = {
+        "request": request,
+        "t": translator(lang),
+        "lang": lang,
+        "user": user,
+        "role_labels": ROLE_LABELS_JA,
+        "csrf": _csrf(request),
+        "idem": uuid.uuid4().hex,
+        "category_labels": CATEGORY_LABELS_JA,
+        "use_labels": USE_LABELS_JA,
+        "offset_labels": OFFSET_PURPOSE_LABELS_JA,
+        "flash": request.session.pop("flash", None),
+    }
+    return templates.TemplateResponse(request, name, base | context, status_code=status_code)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def _redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _error_text(error: DomainError) -> str:
+    field = f" [{error.field}]" if error.field else ""
+    valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
+    return f"{error.message}{field}{valid}"
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    return _redirect("/accounts" if request.session.get("user_id") else "/login")
+
+
+@router.get("/lang/{lang}")
+def set_language(lang: str, request: Request) -> Response:
+    response = _redirect(request.headers.get("referer") or "/")
+    if lang in LANGUAGES:
+        response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return render(request, "login.html")
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""),
+          csrf: str = Form("")) -> Response:
+    try:
+        _check_csrf(request, csrf)
+        user = check_login(_registry(request), username, password)
+    except DomainError:
+        return render(request, "login.html", status_code=401, error="login_failed",
+                      username=username)
+    request.session.clear()
+    request.session["user_id"] = user.id
+    return _redirect("/accounts")
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return _redirect("/login")
+
+
+@router.get("/accounts", response_class=HTMLResponse)
+def accounts(request: Request) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        data = queries.accounts_for(uow, actor)
+        pending = queries.applications(uow, actor, status=ApplicationStatus.PENDING)
+    return render(request, "accounts.html", accounts=data, pending=pending)
+
+
+def _account_page(request: Request, number: str, status_code: int = 200, **extra: Any
+                  ) -> HTMLResponse:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        account = queries.account_detail(uow, actor, number)
+    can_act = actor.role is Role.ADMIN or (
+        actor.role is Role.HOLDER and account["organisation_id"] == actor.organisation_id)
+    by_category: dict[str, int] = {}
+    for block in account["blocks"]:
+        by_category[block["category"]] = by_category.get(block["category"], 0) + block["quantity"]
+    today = _registry(request).clock().astimezone(JST).date()
+    return render(request, "account.html", status_code=status_code, account=account,
+                  can_act=can_act and account["kind"] == "HOLDING", by_category=by_category,
+                  uses=list(USE_RULES), fiscal_year=fiscal_year_of(today), **extra)
+
+
+@router.get("/accounts/{number}", response_class=HTMLResponse)
+def account_page(request: Request, number: str) -> Response:
+    return _account_page(request, number)
+
+
+@router.post("/accounts/{number}/transfer")
+def transfer(request: Request, number: str, to_account: str = Form(""),
+             designation: str = Form("quantity"), quantity: str = Form(""),
+             serials: str = Form(""), csrf: str = Form(""), idem: str = Form("")) -> Response:
+    actor = _actor(request)
+    command = c.TransferCredits(
+        from_account=number, to_account=to_account,
+        quantity=quantity if designation == "quantity" else None,
+        serials=serials if designation == "serials" else None)
+    try:
+        _check_csrf(request, csrf)
+        result = _registry(request).bus.handle(command, actor=actor, idempotency_key=idem or None)
+    except DomainError as error:
+        return _account_page(request, number, status_code=classify(error)[0],
+                             transfer_error=_error_text(error), form=command)
+    data = result.data
+    request.session["flash"] = (f"{data['quantity']} t-CO2: {data['from_account']} → "
+                                f"{data['to_account']}")
+    return _redirect(f"/accounts/{number}")
+
+
+def _invalidation_command(number: str, form: dict[str, str]) -> c.ApplyInvalidation:
+    by_serials = form.get("designation") == "serials"
+    return c.ApplyInvalidation(
+        from_account=number,
+        quantity=None if by_serials else form.get("quantity", ""),
+        serials=form.get("serials", "") if by_serials else None,
+        use=form.get("use", ""),
+        offset_purpose=form.get("offset_purpose") or None,
+        purpose_details=form.get("purpose_details", ""),
+        credit_user_name=form.get("credit_user_name", ""),
+        credit_user_corporate_number=form.get("credit_user_corporate_number") or None,
+        fiscal_year=form.get("fiscal_year", ""),
+    )
+
+
+@router.post("/accounts/{number}/invalidate/review", response_class=HTMLResponse)
+async def invalidation_review(request: Request, number: str) -> Response:
+    """Step 1: a dry run shows exactly which serials would be reserved."""
+    actor = _actor(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    command = _invalidation_command(number, form)
+    try:
+        _check_csrf(request, form.get("csrf", ""))
+        preview = _registry(request).bus.preview(command, actor=actor)
+    except DomainError as error:
+        return _account_page(request, number, status_code=classify(error)[0],
+                             invalidation_error=_error_text(error), inv_form=form)
+    return render(request, "invalidation_confirm.html", form=form, preview=preview,
+                  number=number)
+
+
+@router.post("/accounts/{number}/invalidate")
+async def invalidation_apply(request: Request, number: str) -> Response:
+    """Step 2: the applicant confirmed; file the application."""
+    actor = _actor(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    command = _invalidation_command(number, form)
+    try:
+        _check_csrf(request, form.get("csrf", ""))
+        if form.get("confirm") != "yes":
+            raise PermissionDeniedError("tick the confirmation box to apply")
+        result = _registry(request).bus.handle(command, actor=actor,
+                                               idempotency_key=form.get("idem") or None)
+    except DomainError as error:
+        return _account_page(request, number, status_code=classify(error)[0],
+                             invalidation_error=_error_text(error), inv_form=form)
+    request.session["flash"] = "application_filed"
+    return _redirect(f"/invalidations/{result.data['id']}")
+
+
+@router.get("/invalidations", response_class=HTMLResponse)
+def invalidations(request: Request, status: str = "") -> Response:
+    actor = _actor(request)
+    wanted = ApplicationStatus(status) if status in ApplicationStatus.__members__ else None
+    with _registry(request).uow(write=False) as uow:
+        data = queries.applications(uow, actor, status=wanted)
+    return render(request, "invalidations.html", applications=data, status=status)
+
+
+@router.get("/invalidations/{application_id}", response_class=HTMLResponse)
+def invalidation(request: Request, application_id: int) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        data = queries.application_detail(uow, actor, application_id)
+    return render(request, "invalidation.html", app=data)
+
+
+@router.post("/invalidations/execute")
+async def execute(request: Request) -> Response:
+    actor = _actor(request)
+    form = await request.form()
+    ids = tuple(int(str(v)) for v in form.getlist("application_id") if str(v).isdigit())
+    try:
+        _check_csrf(request, str(form.get("csrf", "")))
+        result = _registry(request).bus.handle(
+            c.ExecuteInvalidations(application_ids=ids, confirm=form.get("confirm") == "yes"),
+            actor=actor, idempotency_key=str(form.get("idem") or "") or None)
+    except DomainError as error:
+        with _registry(request).uow(write=False) as uow:
+            data = queries.applications(uow, actor, status=None)
+        return render(request, "invalidations.html", status_code=classify(error)[0],
+                      applications=data, status="", error=_error_text(error))
+    executed = result.data["executed"]
+    request.session["flash"] = "executed_ok"
+    if len(executed) == 1:
+        return _redirect(f"/invalidations/{executed[0]['id']}")
+    return _redirect("/invalidations")
+
+
+@router.post("/invalidations/{application_id}/withdraw")
+def withdraw(request: Request, application_id: int, csrf: str = Form(""),
+             idem: str = Form("")) -> Response:
+    actor = _actor(request)
+    try:
+        _check_csrf(request, csrf)
+        _registry(request).bus.handle(c.WithdrawInvalidation(application_id=application_id),
+                                      actor=actor, idempotency_key=idem or None)
+    except DomainError as error:
+        request.session["flash"] = _error_text(error)
+    return _redirect(f"/invalidations/{application_id}")
+
+
+@router.get("/invalidations/{application_id}/notice", response_class=HTMLResponse)
+def notice_html(request: Request, application_id: int) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        data = queries.notice(uow, actor, application_id)
+    return render(request, "notice.html", notice=data, app=data["application"])
+
+
+@router.get("/invalidations/{application_id}/notice.pdf")
+def notice_pdf(request: Request, application_id: int) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        data = queries.notice(uow, actor, application_id)
+    return Response(render_notice_pdf(data), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+
+
+@router.get("/journal", response_class=HTMLResponse)
+def journal(request: Request, before: int | None = None) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        entries = queries.journal_page(uow, actor, limit=50, before_seq=before)
+        check = queries.check_ledger(uow)
+    return render(request, "journal.html", entries=entries, check=check)
