@@ -1,0 +1,181 @@
+"""Blocks, designation, uses, the journal chain and the replay checker."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from jcredit.domain.errors import InsufficientCreditsError
+from jcredit.domain.errors import IneligibleUseError
+from jcredit.domain.errors import SerialRangeUnavailableError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.blocks import Block
+from jcredit.domain.ledger.blocks import plan_moves
+from jcredit.domain.ledger.blocks import select_by_quantity
+from jcredit.domain.ledger.blocks import select_by_serials
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.ledger.journal import GENESIS_HASH
+from jcredit.domain.ledger.journal import make_entry
+from jcredit.domain.ledger.replay import replay
+from jcredit.domain.ledger.serials import SerialRange
+from jcredit.domain.ledger.uses import InvalidationUse
+from jcredit.domain.ledger.uses import check_use
+from jcredit.domain.ledger.uses import ineligibility_reason
+
+
+def attrs(category: Category = Category.RENEWABLE_POWER, vintage: int = 2024,
+          scheme: SchemeCode = SchemeCode.JC, ctype: CreditType = CreditType.ER
+          ) -> CreditAttributes:
+    return CreditAttributes(scheme, ctype, category, "P", "EN-R-002", "3.0", "C1", vintage)
+
+
+def block(id_: int, start: int, end: int, vintage: int = 2024, account: int = 1) -> Block:
+    return Block(id_, id_, account, SerialRange(start, end), attrs(vintage=vintage))
+
+
+def test_quantity_designation_takes_oldest_vintage_first_then_lowest_serial() -> None:
+    blocks = [block(1, 1, 10, 2025), block(2, 11, 20, 2023), block(3, 21, 30, 2023)]
+    chosen = select_by_quantity(blocks, 15)
+    assert [(s.block.id, s.part) for s in chosen] == [
+        (2, SerialRange(11, 20)), (3, SerialRange(21, 25))]
+
+
+def test_quantity_designation_refuses_more_than_available() -> None:
+    with pytest.raises(InsufficientCreditsError, match="holds 10"):
+        select_by_quantity([block(1, 1, 10)], 11)
+
+
+def test_serial_designation_spans_adjacent_blocks_and_names_the_first_missing_serial() -> None:
+    blocks = [block(1, 1, 10), block(2, 11, 20), block(3, 31, 40)]
+    chosen = select_by_serials(blocks, SerialRange(5, 15))
+    assert [s.part for s in chosen] == [SerialRange(5, 10), SerialRange(11, 15)]
+    with pytest.raises(SerialRangeUnavailableError, match="serial 21"):
+        select_by_serials(blocks, SerialRange(15, 35))
+
+
+def test_a_partial_move_splits_into_children_that_exactly_cover_the_parent() -> None:
+    ids = itertools.count(100)
+    parent = block(1, 1, 100)
+    chosen = select_by_serials([parent], SerialRange(40, 59))
+    (move,) = plan_moves(chosen, to_account_id=2, to_reservation_id=None, next_id=lambda: next(ids))
+    assert [(c.serials, c.account_id) for c in move.children] == [
+        (SerialRange(1, 39), 1), (SerialRange(40, 59), 2), (SerialRange(60, 100), 1)]
+    assert move.moved.serials == SerialRange(40, 59)
+    assert all(c.root_id == parent.root_id for c in move.children)
+
+
+def test_credit_attributes_reject_impossible_combinations() -> None:
+    with pytest.raises(ValidationError, match="credit type"):
+        attrs(scheme=SchemeCode.JC, ctype=CreditType.ERL)
+    with pytest.raises(ValidationError, match="FM"):
+        attrs(category=Category.ENERGY_SAVING, ctype=CreditType.FM)
+    with pytest.raises(ValidationError, match="vintage"):
+        attrs(vintage=1999)
+
+
+@pytest.mark.parametrize(
+    ("use", "category", "ok"),
+    [
+        (InvalidationUse.RE100, Category.RENEWABLE_POWER, True),
+        (InvalidationUse.RE100, Category.RENEWABLE_HEAT, False),
+        (InvalidationUse.RE100, Category.ENERGY_SAVING, False),
+        (InvalidationUse.SHOENE_HO, Category.ENERGY_SAVING, True),
+        (InvalidationUse.SHOENE_HO, Category.RENEWABLE_POWER, False),
+        (InvalidationUse.SBT, Category.RENEWABLE_HEAT, True),
+        (InvalidationUse.SBT, Category.FOREST, False),
+        (InvalidationUse.ONTAIHO_EMISSIONS, Category.WASTE, True),
+        (InvalidationUse.OFFSET, Category.AGRICULTURE, True),
+    ],
+)
+def test_validity_matrix(use: InvalidationUse, category: Category, ok: bool) -> None:
+    ctype = CreditType.FM if category is Category.FOREST else CreditType.ER
+    assert (ineligibility_reason(use, attrs(category=category, ctype=ctype)) is None) is ok
+
+
+def test_keidanren_use_needs_jcl_or_fm() -> None:
+    assert ineligibility_reason(InvalidationUse.KEIDANREN_CN, attrs(
+        scheme=SchemeCode.JCL, ctype=CreditType.ERL)) is None
+    assert ineligibility_reason(InvalidationUse.KEIDANREN_CN, attrs(
+        category=Category.FOREST, ctype=CreditType.FM)) is None
+    with pytest.raises(IneligibleUseError, match="Keidanren"):
+        check_use(InvalidationUse.KEIDANREN_CN, attrs(), subject="serials 1-10")
+
+
+def test_legacy_domestic_credits_are_retired_not_invalidated() -> None:
+    kc = attrs(scheme=SchemeCode.KC, ctype=CreditType.KC, category=Category.ENERGY_SAVING)
+    assert "償却" in (ineligibility_reason(InvalidationUse.OFFSET, kc) or "")
+
+
+def _chain() -> list:  # type: ignore[type-arg]
+    e1 = make_entry(seq=1, recorded_at="t1", actor="a", request_id="r", idempotency_key=None,
+                    command="credits.issue", payload={"q": 100},
+                    postings=[{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 100}],
+                    prev_hash=GENESIS_HASH)
+    e2 = make_entry(seq=2, recorded_at="t2", actor="a", request_id="r", idempotency_key="k",
+                    command="credits.transfer", payload={"q": 30},
+                    postings=[{"op": "move", "parent": 1,
+                               "children": [[2, 2, 1, 30, None], [3, 1, 31, 100, None]]}],
+                    prev_hash=e1.hash)
+    return [e1, e2]
+
+
+KINDS = {1: AccountKind.HOLDING, 2: AccountKind.HOLDING, 3: AccountKind.INVALIDATION}
+
+
+def test_replay_of_a_sound_journal_finds_nothing() -> None:
+    result = replay(_chain(), KINDS)
+    assert result.ok, result.issues
+    assert result.totals.issued == 100 and result.totals.held == 100
+    assert {b.id for b in result.live.values()} == {2, 3}
+
+
+def test_replay_detects_an_edited_entry() -> None:
+    e1, e2 = _chain()
+    tampered = replace(e2, payload={"q": 31})
+    codes = {i.code for i in replay([e1, tampered], KINDS).issues}
+    assert codes == {"HASH_MISMATCH"}
+
+
+def test_replay_detects_a_removed_entry() -> None:
+    e1, e2 = _chain()
+    e3 = make_entry(seq=3, recorded_at="t3", actor="a", request_id="r", idempotency_key=None,
+                    command="x", payload={}, postings=[], prev_hash=e2.hash)
+    codes = {i.code for i in replay([e1, e3], KINDS).issues}
+    assert {"JOURNAL_GAP", "CHAIN_BROKEN"} <= codes
+
+
+def test_replay_detects_a_split_that_creates_credits() -> None:
+    e1, _ = _chain()
+    bad = make_entry(seq=2, recorded_at="t2", actor="a", request_id="r", idempotency_key=None,
+                     command="credits.transfer", payload={},
+                     postings=[{"op": "move", "parent": 1,
+                                "children": [[2, 2, 1, 30, None], [3, 1, 31, 101, None]]}],
+                     prev_hash=e1.hash)
+    codes = {i.code for i in replay([e1, bad], KINDS).issues}
+    assert "SPLIT_NOT_EXACT" in codes and "LINEAGE_NOT_CONSERVED" in codes
+
+
+def test_replay_detects_overlapping_issuances_and_moves_out_of_invalidation() -> None:
+    e1 = make_entry(seq=1, recorded_at="t", actor="a", request_id="r", idempotency_key=None,
+                    command="i", payload={}, prev_hash=GENESIS_HASH,
+                    postings=[{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 10}])
+    e2 = make_entry(seq=2, recorded_at="t", actor="a", request_id="r", idempotency_key=None,
+                    command="i", payload={}, prev_hash=e1.hash,
+                    postings=[{"op": "issue", "block": 2, "account": 1, "start": 5, "end": 15},
+                              {"op": "move", "parent": 1, "children": [[3, 3, 1, 10, None]]}])
+    e3 = make_entry(seq=3, recorded_at="t", actor="a", request_id="r", idempotency_key=None,
+                    command="m", payload={}, prev_hash=e2.hash,
+                    postings=[{"op": "move", "parent": 3, "children": [[4, 1, 1, 10, None]]}])
+    codes = {i.code for i in replay([e1, e2, e3], KINDS).issues}
+    assert {"SERIAL_OVERLAP", "TERMINAL_CREDITS_MOVED"} <= codes
+
+
+def test_replay_compares_the_stored_projection() -> None:
+    result = replay(_chain(), KINDS, stored_live=[])
+    assert {i.code for i in result.issues} == {"PROJECTION_MISSING_BLOCK"}
