@@ -1,0 +1,272 @@
+"""The ledger on a real database, SQLite and PostgreSQL in turn."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from jcredit.bootstrap import SYSTEM_ACTOR
+from jcredit.bootstrap import Registry
+from jcredit.domain import errors as e
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import queries
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+from tests.conftest import Clock
+from tests.conftest import issue
+from tests.conftest import setup_two_orgs
+
+
+def run(registry: Registry, command: c.Command, actor: Actor = SYSTEM_ACTOR,
+        key: str | None = None) -> dict[str, Any]:
+    return registry.bus.handle(command, actor=actor, idempotency_key=key).data
+
+
+def balance(registry: Registry, account: str) -> int:
+    with registry.uow(write=False) as uow:
+        return int(queries.account_detail(uow, SYSTEM_ACTOR, account)["balance"])
+
+
+def check(registry: Registry) -> list[str]:
+    with registry.uow(write=False) as uow:
+        return [str(i) for i in queries.check_ledger(uow).issues]
+
+
+def journal_length(registry: Registry) -> int:
+    with registry.uow(write=False) as uow:
+        return len(list(uow.journal.iterate()))
+
+
+def test_issue_transfer_invalidate_execute_keeps_every_invariant(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    first = issue(registry, acc["a"], 100, vintage=2025)
+    second = issue(registry, acc["a"], 50, vintage=2023)
+    assert second["first_serial"] == first["last_serial"] + 1  # one registry-wide sequence
+
+    moved = run(registry, c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                            quantity=60))
+    # Oldest vintage first: all 50 of FY2023, then 10 of FY2025.
+    assert [(b["vintage"], b["quantity"]) for b in moved["blocks"]] == [(2023, 50), (2025, 10)]
+    run(registry, c.TransferCredits(from_account=acc["a"], to_account=acc["b"], serials="90-100"))
+    assert balance(registry, acc["a"]) == 79 and balance(registry, acc["b"]) == 71
+
+    application = run(registry, c.ApplyInvalidation(
+        from_account=acc["b"], quantity=20, use="RE100", purpose_details="RE100 report",
+        credit_user_name="株式会社ビー", fiscal_year=2026))
+    with registry.uow(write=False) as uow:
+        detail = queries.account_detail(uow, SYSTEM_ACTOR, acc["b"])
+    assert (detail["balance"], detail["reserved"], detail["available"]) == (71, 20, 51)
+    with pytest.raises(e.InsufficientCreditsError):
+        run(registry, c.TransferCredits(from_account=acc["b"], to_account=acc["a"], quantity=52))
+
+    result = run(registry, c.ExecuteInvalidations(application_ids=(application["id"],),
+                                                  confirm=True))
+    assert result["executed"][0]["notice_number"].startswith("JCN-2026-")
+    assert balance(registry, acc["b"]) == 51
+    assert check(registry) == []
+    with registry.uow(write=False) as uow:
+        totals = queries.check_ledger(uow).totals
+    assert (totals.issued, totals.held, totals.invalidated) == (150, 130, 20)
+
+
+def test_executed_invalidation_cannot_be_executed_or_withdrawn_again(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    app = run(registry, c.ApplyInvalidation(from_account=acc["a"], quantity=5, use="OFFSET",
+                                            offset_purpose="SELF", purpose_details="x",
+                                            credit_user_name="A", fiscal_year=2026))
+    run(registry, c.ExecuteInvalidations(application_ids=(app["id"],), confirm=True))
+    for command in (c.ExecuteInvalidations(application_ids=(app["id"],), confirm=True),
+                    c.WithdrawInvalidation(application_id=app["id"])):
+        with pytest.raises(e.InvalidStateError, match="EXECUTED"):
+            run(registry, command)
+
+
+def test_withdrawal_releases_the_reservation(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    app = run(registry, c.ApplyInvalidation(from_account=acc["a"], serials="3-7", use="CDP",
+                                            purpose_details="CDP", credit_user_name="A",
+                                            fiscal_year=2026))
+    run(registry, c.WithdrawInvalidation(application_id=app["id"]))
+    moved = run(registry, c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                            serials="1-10"))
+    assert moved["quantity"] == 10
+    assert check(registry) == []
+
+
+def test_batch_execution_skips_applications_whose_year_closed(registry: Registry,
+                                                              clock: Clock) -> None:
+    from datetime import UTC
+    from datetime import datetime
+
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    clock.now = datetime(2026, 6, 30, 3, 0, tzinfo=UTC)  # 30 June: FY2025 still open
+    old = run(registry, c.ApplyInvalidation(from_account=acc["a"], quantity=2,
+                                            use="ONTAIHO_EMISSIONS", purpose_details="温対法",
+                                            credit_user_name="A", fiscal_year=2025))
+    ok = run(registry, c.ApplyInvalidation(from_account=acc["a"], quantity=3,
+                                           use="ONTAIHO_EMISSIONS", purpose_details="温対法",
+                                           credit_user_name="A", fiscal_year=2026))
+    clock.now = datetime(2026, 7, 1, 3, 0, tzinfo=UTC)  # 1 July: FY2025 closed
+    result = run(registry, c.ExecuteInvalidations(confirm=True))
+    assert [a["id"] for a in result["executed"]] == [ok["id"]]
+    assert [s["id"] for s in result["skipped"]] == [old["id"]]
+    assert "2025" in result["skipped"][0]["reason"]
+
+
+def test_retire_only_legacy_domestic_credits_and_cancel_needs_admin(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    issue(registry, acc["a"], 5, scheme="KC", credit_type="KC", category="ENERGY_SAVING",
+          vintage=2012)
+    retired = run(registry, c.RetireCredits(from_account=acc["a"], quantity=5, reason="償却",
+                                            confirm=True))
+    assert retired["blocks"][0]["scheme"] == "KC"
+    with pytest.raises(e.InsufficientCreditsError, match="国内クレジット"):
+        run(registry, c.RetireCredits(from_account=acc["a"], quantity=1, reason="x",
+                                      confirm=True))
+    holder = Actor(name="a", role=Role.HOLDER, organisation_id=1)
+    with pytest.raises(e.PermissionDeniedError):
+        run(registry, c.CancelCredits(from_account=acc["a"], quantity=1, reason="x",
+                                      confirm=True), actor=holder)
+    with pytest.raises(e.ConfirmationRequiredError):
+        run(registry, c.CancelCredits(from_account=acc["a"], quantity=1, reason="x"))
+    run(registry, c.CancelCredits(from_account=acc["a"], quantity=2, reason="double count",
+                                  confirm=True))
+    with registry.uow(write=False) as uow:
+        totals = queries.check_ledger(uow).totals
+    assert (totals.retired, totals.cancelled, totals.held) == (5, 2, 8)
+
+
+BAD_INPUTS = [
+    (lambda a: c.TransferCredits(from_account="H-9999999-1", to_account=a["b"], quantity=1),
+     e.ValidationError),  # check digit wrong
+    (lambda a: c.TransferCredits(from_account="H-0999999-6", to_account=a["b"], quantity=1),
+     e.NotFoundError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], quantity=0),
+     e.ValidationError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], quantity=-3),
+     e.ValidationError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], quantity="2.5"),
+     e.ValidationError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], quantity=11),
+     e.InsufficientCreditsError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], serials="5-500"),
+     e.SerialRangeUnavailableError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["b"], quantity=1,
+                                 serials="1-1"), e.ValidationError),
+    (lambda a: c.TransferCredits(from_account=a["a"], to_account=a["a"], quantity=1),
+     e.ValidationError),
+    (lambda a: c.ApplyInvalidation(from_account=a["a"], quantity=1, use="SHOENE_HO",
+                                   purpose_details="x", credit_user_name="A", fiscal_year=2026),
+     e.InsufficientCreditsError),  # no energy-saving credits held
+    (lambda a: c.ApplyInvalidation(from_account=a["a"], serials="1-2", use="SHOENE_HO",
+                                   purpose_details="x", credit_user_name="A", fiscal_year=2026),
+     e.IneligibleUseError),
+    (lambda a: c.ApplyInvalidation(from_account=a["a"], quantity=1, use="OFFSET",
+                                   purpose_details="x", credit_user_name="A", fiscal_year=2026),
+     e.ValidationError),  # offset without sub-purpose
+    (lambda a: c.ApplyInvalidation(from_account=a["a"], quantity=1, use="ONTAIHO_EF",
+                                   purpose_details="x", credit_user_name="A", fiscal_year=2024),
+     e.ValidationError),  # reporting year closed
+    (lambda a: c.ApplyInvalidation(from_account=a["a"], quantity=1, use="NOPE",
+                                   purpose_details="x", credit_user_name="A", fiscal_year=2026),
+     e.ValidationError),
+    (lambda a: c.IssueCredits(to_account=a["a"], quantity=5, scheme="JC", credit_type="ERL",
+                              category="ENERGY_SAVING", project_id="P", vintage=2024),
+     e.ValidationError),
+    (lambda a: c.CreateOrganisation(name="株式会社シー", corporate_number="1234567890123"),
+     e.ValidationError),
+    (lambda a: c.ExecuteInvalidations(application_ids=(99,), confirm=True), e.NotFoundError),
+]
+
+
+@pytest.mark.parametrize(("make", "error"), BAD_INPUTS)
+def test_bad_input_gets_a_clear_error_and_writes_nothing(
+    registry: Registry, make: Any, error: type[e.DomainError]
+) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    before = (journal_length(registry), balance(registry, acc["a"]), balance(registry, acc["b"]))
+    with pytest.raises(error) as info:
+        run(registry, make(acc))
+    assert info.value.message and len(info.value.message) > 10
+    after = (journal_length(registry), balance(registry, acc["a"]), balance(registry, acc["b"]))
+    assert after == before
+    assert check(registry) == []
+
+
+def test_someone_elses_account_is_forbidden(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["b"], 10)
+    holder_a = Actor(name="a", role=Role.HOLDER, organisation_id=1)
+    with pytest.raises(e.PermissionDeniedError, match="does not belong"):
+        run(registry, c.TransferCredits(from_account=acc["b"], to_account=acc["a"], quantity=1),
+            actor=holder_a)
+    with pytest.raises(e.PermissionDeniedError):
+        with registry.uow(write=False) as uow:
+            queries.account_detail(uow, holder_a, acc["b"])
+    assert balance(registry, acc["b"]) == 10
+
+
+def test_idempotent_replay_returns_the_same_body_and_changes_nothing(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    command = c.TransferCredits(from_account=acc["a"], to_account=acc["b"], quantity=4)
+    first = registry.bus.handle(command, actor=SYSTEM_ACTOR, idempotency_key="k-1")
+    again = registry.bus.handle(command, actor=SYSTEM_ACTOR, idempotency_key="k-1")
+    assert again.replayed and again.body == first.body
+    assert balance(registry, acc["b"]) == 4
+    with pytest.raises(e.IdempotencyKeyReusedError):
+        registry.bus.handle(c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                              quantity=5), actor=SYSTEM_ACTOR,
+                            idempotency_key="k-1")
+
+
+def test_the_journal_is_append_only_in_the_database(registry: Registry) -> None:
+    setup_two_orgs(registry)
+    for statement in ("UPDATE journal SET actor = 'x'", "DELETE FROM journal"):
+        with pytest.raises(Exception, match="append-only"), registry.engine.begin() as conn:
+            conn.execute(text(statement))
+    assert journal_length(registry) > 0
+
+
+def test_ledger_check_finds_a_tampered_projection(registry: Registry) -> None:
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    with registry.engine.begin() as conn:
+        conn.execute(text("UPDATE blocks SET serial_end = serial_end + 5"))
+    problems = check(registry)
+    assert any("PROJECTION_MISMATCH" in p for p in problems)
+
+
+def test_racing_transfers_never_overdraw(registry: Registry) -> None:
+    """Eight threads each try to move 3 of 10 credits out of one account at once."""
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            registry.bus.handle(c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                                  quantity=3), actor=SYSTEM_ACTOR,
+                                idempotency_key=f"race-{i}")
+            outcomes.append("ok")
+        except e.InsufficientCreditsError:
+            outcomes.append("insufficient")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 3 and outcomes.count("insufficient") == 5
+    assert (balance(registry, acc["a"]), balance(registry, acc["b"])) == (1, 9)
+    assert check(registry) == []
