@@ -79,7 +79,8 @@ def reports_errors(func: F) -> F:
                 print(json.dumps({"error": error.as_dict()}, ensure_ascii=False))
             field = f" [{error.field}]" if error.field else ""
             valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
-            err.print(f"error{field}: {error.message}{valid}", markup=False, highlight=False)
+            # Plain write: one line, never wrapped to the terminal width.
+            sys.stderr.write(f"error{field}: {error.message}{valid}\n")
             raise typer.Exit(exit_code) from None
 
     return wrapper  # type: ignore[return-value]

@@ -1,0 +1,148 @@
+"""The HTTP API through FastAPI's TestClient, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jcredit.bootstrap import Registry
+from jcredit.domain.identifiers import format_account_number
+from jcredit.entrypoints.api.app import create_app
+from jcredit.entrypoints.demo import DEMO_PASSWORD
+from jcredit.entrypoints.demo import seed_demo
+
+
+@pytest.fixture
+def client(registry: Registry) -> Iterator[TestClient]:
+    seed_demo(registry)
+    with TestClient(create_app(registry.settings, registry=registry)) as test_client:
+        yield test_client
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token",
+                           json={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def accounts(client: TestClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/accounts", headers=headers)
+    assert response.status_code == 200
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
+
+
+def test_holder_transfers_with_idempotent_replay(client: TestClient) -> None:
+    midori = login(client, "midori")
+    own = accounts(client, midori)
+    assert {a["organisation"] for a in own} == {"株式会社みどり電力"}
+    src, dst = own[0]["number"], own[1]["number"]
+    body = {"from_account": src, "to_account": dst, "quantity": 7}
+    headers = midori | {"Idempotency-Key": "transfer-001"}
+    first = client.post("/api/v1/credits/transfer", json=body, headers=headers)
+    again = client.post("/api/v1/credits/transfer", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    after = {a["number"]: a["balance"] for a in accounts(client, midori)}
+    assert after[dst] == 100 + 7  # moved once, not twice
+    reused = client.post("/api/v1/credits/transfer", json=body | {"quantity": 8},
+                         headers=headers)
+    assert reused.status_code == 422
+    assert reused.json()["field"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize(
+    ("user", "method", "path", "body", "status"),
+    [
+        ("midori", "post", "/api/v1/credits/issue", {"to_account": "H-0000006-7",
+         "quantity": 1, "scheme": "JC", "credit_type": "ER", "category": "FOREST",
+         "project_id": "P", "vintage": 2024}, 403),
+        ("midori", "post", "/api/v1/invalidations/execute", {"confirm": True}, 403),
+        ("midori", "post", "/api/v1/organisations", {"name": "株式会社テスト",
+         "corporate_number": "7000012050002"}, 403),
+        ("midori", "get", "/api/v1/journal", None, 403),
+        ("auditor", "post", "/api/v1/credits/transfer", {"from_account": "H-0000006-7",
+         "to_account": "H-0000008-3", "quantity": 1}, 403),
+        ("auditor", "get", "/api/v1/journal", None, 200),
+        ("auditor", "get", "/api/v1/ledger/check", None, 200),
+        ("hinoki", "get", "/api/v1/accounts/H-0000006-7", None, 403),
+        ("hinoki", "post", "/api/v1/credits/transfer", {"from_account": "H-0000006-7",
+         "to_account": "H-0000008-3", "quantity": 1}, 403),
+        (None, "get", "/api/v1/accounts", None, 401),
+    ],
+)
+def test_every_route_checks_the_role(client: TestClient, user: str | None, method: str,
+                                     path: str, body: Any, status: int) -> None:
+    headers = (login(client, user) if user else {}) | {"Idempotency-Key": "k"}
+    response = client.request(method.upper(), path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    if status >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert response.json()["detail"]
+
+
+def test_errors_are_problem_json_naming_the_field(client: TestClient) -> None:
+    midori = login(client, "midori") | {"Idempotency-Key": "bad-1"}
+    own = accounts(client, midori)
+    src, dst = own[0]["number"], own[1]["number"]
+    invalidation_account = format_account_number("V", 1)
+    cases = [
+        ({"from_account": src, "to_account": dst, "quantity": 0}, "quantity", 422),
+        ({"from_account": src, "to_account": dst, "quantity": 2.5}, "quantity", 422),
+        ({"from_account": src, "to_account": dst, "quantity": -1}, "quantity", 422),
+        ({"from_account": src, "to_account": invalidation_account, "quantity": 1},
+         "to_account", 422),
+        ({"from_account": src, "to_account": "H-0000001-0", "quantity": 1}, "to_account", 422),
+        ({"from_account": src, "to_account": "nonsense", "quantity": 1}, "to_account", 422),
+        ({"from_account": src, "quantity": 1}, "to_account", 422),
+    ]
+    for i, (body, field, status) in enumerate(cases):
+        response = client.post("/api/v1/credits/transfer", json=body,
+                               headers=midori | {"Idempotency-Key": f"bad-{i}"})
+        assert response.status_code == status, (body, response.text)
+        assert response.json()["field"] == field, response.json()
+
+
+def test_invalidation_needs_confirmation_and_gives_a_pdf_notice(client: TestClient) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    midori = login(client, "midori")
+    admin = login(client, "admin")
+    src = accounts(client, midori)[0]["number"]
+    applied = client.post("/api/v1/invalidations", headers=midori | {"Idempotency-Key": "i-1"},
+                          json={"from_account": src, "quantity": 30, "use": "RE100",
+                                "purpose_details": "RE100 2026", "credit_user_name": "株式会社みどり電力",
+                                "fiscal_year": 2026})
+    assert applied.status_code == 201, applied.text
+    app_id = applied.json()["id"]
+    unconfirmed = client.post("/api/v1/invalidations/execute", json={"application_ids": [app_id]},
+                              headers=admin | {"Idempotency-Key": "x-1"})
+    assert unconfirmed.status_code == 428
+    done = client.post("/api/v1/invalidations/execute",
+                       json={"application_ids": [app_id], "confirm": True},
+                       headers=admin | {"Idempotency-Key": "x-2"})
+    assert done.status_code == 200
+    notice = done.json()["executed"][0]["notice_number"]
+    pdf = client.get(f"/api/v1/invalidations/{app_id}/notice.pdf", headers=midori)
+    assert pdf.headers["content-type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    assert "無効化通知書" in text and notice in text and "RE100" in text
+    assert "株式会社みどり電力" in text
+    other = login(client, "hinoki")
+    assert client.get(f"/api/v1/invalidations/{app_id}/notice.pdf",
+                      headers=other).status_code == 403
+    check = client.get("/api/v1/ledger/check", headers=admin).json()
+    assert check["ok"] is True
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/credits/transfer" in spec["paths"]
+    assert client.get("/api/docs").status_code == 200

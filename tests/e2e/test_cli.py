@@ -1,0 +1,76 @@
+"""The ``jcredit`` CLI through Typer's runner, with JSON output and exit codes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from jcredit.entrypoints.cli.app import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "test")
+
+
+def cli(*args: str) -> tuple[int, object]:
+    result = runner.invoke(app, [*args, "--json"])
+    try:
+        return result.exit_code, json.loads(result.stdout)
+    except json.JSONDecodeError:
+        return result.exit_code, result.stdout + result.stderr
+
+
+def test_cli_registry_round_trip(env: None) -> None:
+    assert cli("db", "upgrade")[0] == 0
+    code, org = cli("org", "create", "--name", "株式会社テスト", "--corporate-number",
+                    "7000012050002")
+    assert code == 0 and org["corporate_number"] == "7000012050002"  # type: ignore[index]
+    a = cli("account", "open", "--org", "7000012050002", "--kind", "holding")[1]["number"]  # type: ignore[index]
+    b = cli("account", "open", "--org", "7000012050002", "--name", "購買部")[1]["number"]  # type: ignore[index]
+    code, issued = cli("credits", "issue", "--to", a, "--quantity", "100", "--scheme", "JC",
+                       "--type", "ER", "--category", "ENERGY_SAVING", "--project", "P1",
+                       "--vintage", "2025")
+    assert code == 0 and issued["quantity"] == 100  # type: ignore[index]
+    code, moved = cli("credits", "transfer", "--from", a, "--to", b, "--serials", "1-10")
+    assert code == 0 and moved["quantity"] == 10  # type: ignore[index]
+    code, app_ = cli("credits", "invalidate", "--from", b, "--quantity", "4", "--use",
+                     "SHOENE_HO", "--purpose", "共同省エネ", "--user", "株式会社テスト",
+                     "--fiscal-year", "2026")
+    assert code == 0
+    app_id = str(app_["id"])  # type: ignore[index]
+    assert cli("invalidations", "execute", app_id)[0] == 4  # not confirmed: refused
+    code, done = cli("invalidations", "execute", app_id, "--yes")
+    assert code == 0 and done["executed"][0]["status"] == "EXECUTED"  # type: ignore[index]
+    code, shown = cli("account", "show", b)
+    assert shown["balance"] == 6  # type: ignore[index]
+    code, checked = cli("ledger", "check")
+    assert code == 0 and checked["ok"] is True  # type: ignore[index]
+    export = runner.invoke(app, ["ledger", "export", "--format", "csv"])
+    assert export.exit_code == 0 and "INVALIDATED" in export.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "exit_code", "fragment"),
+    [
+        (("org", "create", "--name", "株式会社テスト", "--corporate-number", "1234567890123"),
+         4, "check digit"),
+        (("account", "show", "H-0000099-2"), 3, "no account"),
+        (("account", "show", "H-0000099-1"), 4, "check digit"),
+        (("credits", "transfer", "--from", "H-0000099-2", "--to", "H-0000098-4",
+          "--quantity", "1"), 3, "no account"),
+        (("ledger", "export", "--format", "xml"), 4, "not supported"),
+    ],
+)
+def test_cli_errors_are_one_line_with_an_exit_code(env: None, args: tuple[str, ...],
+                                                   exit_code: int, fragment: str) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == exit_code, result.output
+    assert fragment in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
