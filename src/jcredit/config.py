@@ -40,7 +40,8 @@ class Settings(BaseSettings):
             if self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32:
                 raise ValueError(
                     "JCREDIT_SECRET_KEY must be set to a random value of at least 32 characters "
-                    "in production (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+                    "in production, e.g. the output of "
+                    "`python -c 'import secrets; print(secrets.token_hex(32))'`"
                 )
         return self
 

@@ -208,9 +208,8 @@ def test_someone_elses_account_is_forbidden(registry: Registry) -> None:
     with pytest.raises(e.PermissionDeniedError, match="does not belong"):
         run(registry, c.TransferCredits(from_account=acc["b"], to_account=acc["a"], quantity=1),
             actor=holder_a)
-    with pytest.raises(e.PermissionDeniedError):
-        with registry.uow(write=False) as uow:
-            queries.account_detail(uow, holder_a, acc["b"])
+    with pytest.raises(e.PermissionDeniedError), registry.uow(write=False) as uow:
+        queries.account_detail(uow, holder_a, acc["b"])
     assert balance(registry, acc["b"]) == 10
 
 

@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from jcredit.domain.errors import InsufficientCreditsError
 from jcredit.domain.errors import IneligibleUseError
+from jcredit.domain.errors import InsufficientCreditsError
 from jcredit.domain.errors import SerialRangeUnavailableError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.accounts import AccountKind

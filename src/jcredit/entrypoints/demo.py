@@ -7,6 +7,7 @@ The 法人番号 are well-formed (valid check digits) but belong to no real comp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import Registry
@@ -54,7 +55,10 @@ def seed_demo(registry: Registry) -> list[DemoLogin]:
     if is_seeded(registry):
         return logins
     bus = registry.bus
-    run = lambda cmd: bus.handle(cmd, actor=SYSTEM_ACTOR).data  # noqa: E731
+
+    def run(command: c.Command) -> dict[str, Any]:
+        return bus.handle(command, actor=SYSTEM_ACTOR).data
+
     accounts: dict[str, list[str]] = {}
     for name, number, departments in ORGS:
         run(c.CreateOrganisation(name=name, corporate_number=number))

@@ -12,7 +12,11 @@ class Role(StrEnum):
     AUDITOR = "AUDITOR"  # read-only, sees the journal
 
 
-ROLE_LABELS_JA = {Role.ADMIN: "事務局(登録簿管理者)", Role.HOLDER: "口座保有者", Role.AUDITOR: "監査人"}
+ROLE_LABELS_JA = {
+    Role.ADMIN: "事務局(登録簿管理者)",
+    Role.HOLDER: "口座保有者",
+    Role.AUDITOR: "監査人",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from jcredit.domain.errors import Issue
-from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.accounts import TERMINAL_KINDS
+from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.journal import GENESIS_HASH
 from jcredit.domain.ledger.journal import JournalEntry
 

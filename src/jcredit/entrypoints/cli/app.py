@@ -86,7 +86,7 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+def emit(data: Any, as_json: bool, human: Callable[[Any], object] | None = None) -> None:
     if as_json:
         print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
     elif human is not None:
