@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sqlite_reference  # noqa: E402
+import sqlite_reference
 
-from jcredit.bootstrap import SYSTEM_ACTOR  # noqa: E402
-from jcredit.bootstrap import bootstrap  # noqa: E402
-from jcredit.config import Settings  # noqa: E402
-from jcredit.service_layer import commands as c  # noqa: E402
+from jcredit.bootstrap import SYSTEM_ACTOR
+from jcredit.bootstrap import bootstrap
+from jcredit.config import Settings
+from jcredit.service_layer import commands as c
 
 ORG = "7000012050002"
 
@@ -47,7 +47,8 @@ def raw_transfer_rate(seconds: float) -> float:
 def _registry(directory: str):  # type: ignore[no-untyped-def]
     registry = bootstrap(Settings(data_dir=Path(directory), environment="test"))
     bus = registry.bus
-    bus.handle(c.CreateOrganisation(name="株式会社ベンチ", corporate_number=ORG), actor=SYSTEM_ACTOR)
+    bus.handle(c.CreateOrganisation(name="株式会社ベンチ", corporate_number=ORG),
+               actor=SYSTEM_ACTOR)
     accounts = [bus.handle(c.OpenAccount(organisation=ORG), actor=SYSTEM_ACTOR).data["number"]
                 for _ in range(2)]
     for account in accounts:
