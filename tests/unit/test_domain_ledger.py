@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -16,6 +17,7 @@ from jcredit.domain.ledger.blocks import Block
 from jcredit.domain.ledger.blocks import plan_moves
 from jcredit.domain.ledger.blocks import select_by_quantity
 from jcredit.domain.ledger.blocks import select_by_serials
+from jcredit.domain.ledger.blocks import take_in_allocation_order
 from jcredit.domain.ledger.credits import Category
 from jcredit.domain.ledger.credits import CreditAttributes
 from jcredit.domain.ledger.credits import CreditType
@@ -49,6 +51,24 @@ def test_quantity_designation_takes_oldest_vintage_first_then_lowest_serial() ->
 def test_quantity_designation_refuses_more_than_available() -> None:
     with pytest.raises(InsufficientCreditsError, match="holds 10"):
         select_by_quantity([block(1, 1, 10)], 11)
+
+
+def test_ordered_designation_reads_only_as_many_blocks_as_the_quantity_needs() -> None:
+    read: list[int] = []
+
+    def store() -> Iterator[Block]:  # a database cursor, in allocation order
+        for i in range(1, 1001):
+            read.append(i)
+            yield block(i, 10 * i, 10 * i + 9)
+
+    chosen = take_in_allocation_order(store(), 25)
+    assert [s.part.quantity for s in chosen] == [10, 10, 5]
+    assert read == [1, 2, 3]
+
+
+def test_ordered_designation_counts_everything_when_short() -> None:
+    with pytest.raises(InsufficientCreditsError, match=r"holds 30 .* fewer than the 31"):
+        take_in_allocation_order(iter([block(1, 1, 10), block(2, 11, 30)]), 31)
 
 
 def test_serial_designation_spans_adjacent_blocks_and_names_the_first_missing_serial() -> None:

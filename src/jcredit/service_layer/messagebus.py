@@ -12,8 +12,8 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict
 from dataclasses import dataclass
+from dataclasses import fields
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -109,8 +109,19 @@ class CommandResult:
 
 
 def fingerprint(command: Command) -> str:
-    body = canonical_json({"command": command.NAME, "args": _jsonable(asdict(command))})
+    args = {name: getattr(command, name) for name in _field_names(type(command))}
+    body = canonical_json({"command": command.NAME, "args": _jsonable(args)})
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+_FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}
+
+
+def _field_names(command_type: type[Command]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(command_type)
+    if names is None:
+        names = _FIELD_NAMES[command_type] = tuple(f.name for f in fields(command_type))
+    return names
 
 
 def _jsonable(value: Any) -> Any:

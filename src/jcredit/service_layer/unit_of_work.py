@@ -10,6 +10,7 @@ The unit rolls back unless the handler commits.
 from __future__ import annotations
 
 import abc
+from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.invalidations import InvalidationApplication
 from jcredit.domain.ledger.journal import JournalEntry
 from jcredit.domain.ledger.replay import ReplayedBlock
+from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.organisations import Organisation
 from jcredit.service_layer.actors import Role
 
@@ -88,7 +90,11 @@ class BlockRepository(Protocol):
                      start: int, end: int) -> None: ...
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None: ...
     def close(self, block_ids: Sequence[int], *, closed_seq: int) -> None: ...
-    def available(self, account_id: int) -> list[Block]: ...
+    def available(self, account_id: int, *, serials: SerialRange | None = None
+                  ) -> Iterable[Block]:
+        """Live, unreserved blocks of an account: those overlapping ``serials`` in serial
+        order, or (no serials) all of them in allocation order, read lazily."""
+        ...
     def reserved_for(self, application_id: int) -> list[Block]: ...
     def live_in_account(self, account_id: int) -> list[Block]: ...
     def all_live(self) -> list[ReplayedBlock]: ...

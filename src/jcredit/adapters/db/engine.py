@@ -54,4 +54,6 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         write = connection.get_execution_options().get(WRITE_OPTION, True)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight on the driver: this runs once per command, on the hot path.
+        connection.connection.dbapi_connection.execute(
+            "BEGIN IMMEDIATE" if write else "BEGIN")

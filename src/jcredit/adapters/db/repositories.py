@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy import and_
+from sqlalchemy import bindparam
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
 from sqlalchemy import update
 
 from jcredit.adapters.db import tables as t
+from jcredit.adapters.db.prepared import Prepared
 from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.blocks import Block
@@ -47,10 +48,24 @@ class SqlRegistryStateRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
+    _LOCK = Prepared(
+        select(t.registry_state.c.next_serial, t.registry_state.c.next_block_id,
+               t.registry_state.c.next_account_seq, t.registry_state.c.head_seq,
+               t.registry_state.c.head_hash)
+        .where(t.registry_state.c.id == 1).with_for_update()
+    )
+    _SAVE = Prepared(
+        update(t.registry_state)
+        .where(t.registry_state.c.id == 1)
+        .values(next_serial=bindparam("next_serial"), next_block_id=bindparam("next_block_id"),
+                next_account_seq=bindparam("next_account_seq"),
+                head_seq=bindparam("head_seq"), head_hash=bindparam("head_hash"))
+    )
+
     def lock(self) -> RegistryState:
-        row = self.c.execute(
-            select(t.registry_state).where(t.registry_state.c.id == 1).with_for_update()
-        ).one_or_none()
+        cursor = self._LOCK.execute(self.c)
+        row = cursor.fetchone()
+        cursor.close()
         if row is None:
             # First write ever: create the row (the primary key makes a racing insert fail).
             self.c.execute(
@@ -60,22 +75,16 @@ class SqlRegistryStateRepository:
                 )
             )
             return RegistryState(1, 1, 1, 0, GENESIS_HASH)
-        return RegistryState(
-            row.next_serial, row.next_block_id, row.next_account_seq, row.head_seq, row.head_hash
-        )
+        return RegistryState(*row)
 
     def save(self, state: RegistryState) -> None:
-        self.c.execute(
-            update(t.registry_state)
-            .where(t.registry_state.c.id == 1)
-            .values(
-                next_serial=state.next_serial,
-                next_block_id=state.next_block_id,
-                next_account_seq=state.next_account_seq,
-                head_seq=state.head_seq,
-                head_hash=state.head_hash,
-            )
-        )
+        self._SAVE.execute(self.c, {
+            "next_serial": state.next_serial,
+            "next_block_id": state.next_block_id,
+            "next_account_seq": state.next_account_seq,
+            "head_seq": state.head_seq,
+            "head_hash": state.head_hash,
+        }).close()
 
 
 def _organisation(row: Any) -> Organisation:
@@ -114,6 +123,13 @@ def _account(row: Any) -> Account:
     return Account(row.id, row.number, AccountKind(row.kind), row.organisation_id, row.name)
 
 
+_ACCOUNT_BY_NUMBER = Prepared(
+    select(t.accounts.c.id, t.accounts.c.number, t.accounts.c.kind,
+           t.accounts.c.organisation_id, t.accounts.c.name)
+    .where(t.accounts.c.number == bindparam("number"))
+)
+
+
 class SqlAccountRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
@@ -134,8 +150,12 @@ class SqlAccountRepository:
         return _account(row) if row else None
 
     def by_number(self, number: str) -> Account | None:
-        row = self.c.execute(select(t.accounts).where(t.accounts.c.number == number)).one_or_none()
-        return _account(row) if row else None
+        cursor = _ACCOUNT_BY_NUMBER.execute(self.c, {"number": number})
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            return None
+        return Account(row[0], row[1], AccountKind(row[2]), row[3], row[4])
 
     def registry_account(self, kind: AccountKind) -> Account:
         row = self.c.execute(
@@ -178,6 +198,27 @@ _BLOCK_COLUMNS = (
 _LIVE_BLOCKS = select(*_BLOCK_COLUMNS).join_from(
     t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id
 )
+_AVAILABLE = _LIVE_BLOCKS.where(
+    t.blocks.c.account_id == bindparam("account_id"),
+    t.blocks.c.closed_seq.is_(None),
+    t.blocks.c.reservation_id.is_(None),
+)
+# Allocation order (domain.ledger.blocks.allocation_order): oldest vintage, lowest serial.
+_AVAILABLE_IN_ORDER = Prepared(
+    _AVAILABLE.order_by(t.issuances.c.vintage, t.blocks.c.serial_start)
+)
+_AVAILABLE_OVERLAPPING = Prepared(
+    _AVAILABLE.where(
+        t.blocks.c.serial_end >= bindparam("start"), t.blocks.c.serial_start <= bindparam("end")
+    ).order_by(t.blocks.c.serial_start)
+)
+_ADD_BLOCKS = Prepared(insert(t.blocks))
+_CLOSE_BLOCK = Prepared(
+    update(t.blocks)
+    .where(t.blocks.c.id == bindparam("block_id"), t.blocks.c.closed_seq.is_(None))
+    .values(closed_seq=bindparam("closed_seq"))
+)
+_FETCH_CHUNK = 64
 
 
 class SqlBlockRepository:
@@ -186,27 +227,31 @@ class SqlBlockRepository:
         # Attributes are shared by every block of an issuance: build each object once.
         self._attributes: dict[int, CreditAttributes] = {}
 
-    def _block(self, row: Any) -> Block:
-        attributes = self._attributes.get(row.root_id)
+    def _block(self, row: Sequence[Any]) -> Block:
+        """A block from a row of ``_BLOCK_COLUMNS`` (a Core row or a plain DBAPI tuple)."""
+        (block_id, root_id, account_id, serial_start, serial_end, reservation_id, scheme,
+         credit_type, category, project_id, methodology_id, methodology_version,
+         certification_number, vintage) = row
+        attributes = self._attributes.get(root_id)
         if attributes is None:
             attributes = CreditAttributes(
-                scheme=SchemeCode(row.scheme),
-                credit_type=CreditType(row.credit_type),
-                category=Category(row.category),
-                project_id=row.project_id,
-                methodology_id=row.methodology_id,
-                methodology_version=row.methodology_version,
-                certification_number=row.certification_number,
-                vintage=row.vintage,
+                scheme=SchemeCode(scheme),
+                credit_type=CreditType(credit_type),
+                category=Category(category),
+                project_id=project_id,
+                methodology_id=methodology_id,
+                methodology_version=methodology_version,
+                certification_number=certification_number,
+                vintage=vintage,
             )
-            self._attributes[row.root_id] = attributes
+            self._attributes[root_id] = attributes
         return Block(
-            id=row.id,
-            root_id=row.root_id,
-            account_id=row.account_id,
-            serials=SerialRange(row.serial_start, row.serial_end),
+            id=block_id,
+            root_id=root_id,
+            account_id=account_id,
+            serials=SerialRange(serial_start, serial_end),
             attributes=attributes,
-            reservation_id=row.reservation_id,
+            reservation_id=reservation_id,
         )
 
     def add_issuance(self, *, root_id: int, attributes: CreditAttributes, issued_seq: int,
@@ -232,8 +277,8 @@ class SqlBlockRepository:
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
         if not blocks:
             return
-        self.c.execute(
-            insert(t.blocks),
+        _ADD_BLOCKS.execute_many(
+            self.c,
             [
                 {
                     "id": b.id,
@@ -250,25 +295,27 @@ class SqlBlockRepository:
         )
 
     def close(self, block_ids: Sequence[int], *, closed_seq: int) -> None:
-        if not block_ids:
-            return
-        result = self.c.execute(
-            update(t.blocks)
-            .where(t.blocks.c.id.in_(block_ids), t.blocks.c.closed_seq.is_(None))
-            .values(closed_seq=closed_seq)
-        )
-        if result.rowcount != len(block_ids):
-            raise RuntimeError("a block to supersede is no longer live (concurrent change)")
+        for block_id in block_ids:
+            cursor = _CLOSE_BLOCK.execute(self.c, {"block_id": block_id, "closed_seq": closed_seq})
+            closed = cursor.rowcount
+            cursor.close()
+            if closed != 1:
+                raise RuntimeError(
+                    f"block {block_id} to supersede is no longer live (concurrent change)")
 
-    def available(self, account_id: int) -> list[Block]:
-        rows = self.c.execute(
-            _LIVE_BLOCKS.where(
-                t.blocks.c.account_id == account_id,
-                t.blocks.c.closed_seq.is_(None),
-                t.blocks.c.reservation_id.is_(None),
-            )
-        )
-        return [self._block(r) for r in rows]
+    def available(self, account_id: int, *, serials: SerialRange | None = None
+                  ) -> Iterator[Block]:
+        if serials is None:
+            cursor = _AVAILABLE_IN_ORDER.execute(self.c, {"account_id": account_id})
+        else:
+            cursor = _AVAILABLE_OVERLAPPING.execute(
+                self.c, {"account_id": account_id, "start": serials.start, "end": serials.end})
+        try:
+            while rows := cursor.fetchmany(_FETCH_CHUNK):
+                for row in rows:
+                    yield self._block(row)
+        finally:
+            cursor.close()
 
     def reserved_for(self, application_id: int) -> list[Block]:
         rows = self.c.execute(
@@ -327,21 +374,21 @@ class SqlJournalRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
+    _ADD = Prepared(insert(t.journal))
+
     def add(self, entry: JournalEntry) -> None:
-        self.c.execute(
-            insert(t.journal).values(
-                seq=entry.seq,
-                recorded_at=entry.recorded_at,
-                actor=entry.actor,
-                request_id=entry.request_id,
-                idempotency_key=entry.idempotency_key,
-                command=entry.command,
-                payload=canonical_json(entry.payload),
-                postings=canonical_json(list(entry.postings)),
-                prev_hash=entry.prev_hash,
-                hash=entry.hash,
-            )
-        )
+        self._ADD.execute(self.c, {
+            "seq": entry.seq,
+            "recorded_at": entry.recorded_at,
+            "actor": entry.actor,
+            "request_id": entry.request_id,
+            "idempotency_key": entry.idempotency_key,
+            "command": entry.command,
+            "payload": canonical_json(entry.payload),
+            "postings": canonical_json(list(entry.postings)),
+            "prev_hash": entry.prev_hash,
+            "hash": entry.hash,
+        }).close()
 
     def iterate(self) -> Iterator[JournalEntry]:
         last = 0
@@ -371,22 +418,27 @@ class SqlIdempotencyRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
+    _GET = Prepared(
+        select(t.idempotency_keys.c.fingerprint, t.idempotency_keys.c.status_code,
+               t.idempotency_keys.c.body)
+        .where(t.idempotency_keys.c.actor_key == bindparam("actor_key"),
+               t.idempotency_keys.c.key == bindparam("key"))
+    )
+    _ADD = Prepared(insert(t.idempotency_keys))
+
     def get(self, actor_key: str, key: str) -> StoredResponse | None:
-        row = self.c.execute(
-            select(t.idempotency_keys).where(
-                and_(t.idempotency_keys.c.actor_key == actor_key, t.idempotency_keys.c.key == key)
-            )
-        ).one_or_none()
-        return StoredResponse(row.fingerprint, row.status_code, row.body) if row else None
+        cursor = self._GET.execute(self.c, {"actor_key": actor_key, "key": key})
+        row = cursor.fetchone()
+        cursor.close()
+        return StoredResponse(*row) if row else None
 
     def add(self, actor_key: str, key: str, response: StoredResponse, *, created_at: str
             ) -> None:
-        self.c.execute(
-            insert(t.idempotency_keys).values(
-                actor_key=actor_key, key=key, fingerprint=response.fingerprint,
-                status_code=response.status_code, body=response.body, created_at=created_at,
-            )
-        )
+        self._ADD.execute(self.c, {
+            "actor_key": actor_key, "key": key, "fingerprint": response.fingerprint,
+            "status_code": response.status_code, "body": response.body,
+            "created_at": created_at,
+        }).close()
 
 
 def _application(row: Any) -> InvalidationApplication:
@@ -520,10 +572,21 @@ class SqlUserRepository:
         self.c.execute(insert(t.api_tokens).values(
             token_hash=token_hash, user_id=user_id, created_at=created_at, expires_at=expires_at))
 
+    # Every API request authenticates: a prepared statement keeps this off the hot path.
+    _FOR_TOKEN = Prepared(
+        select(t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
+               t.users.c.organisation_id, t.users.c.password_hash)
+        .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+        .where(t.api_tokens.c.token_hash == bindparam("token_hash"),
+               t.api_tokens.c.expires_at > bindparam("now"))
+    )
+
     def user_for_token(self, token_hash: str, *, now: str) -> User | None:
-        row = self.c.execute(
-            select(t.users)
-            .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
-            .where(t.api_tokens.c.token_hash == token_hash, t.api_tokens.c.expires_at > now)
-        ).one_or_none()
-        return _user(row) if row else None
+        cursor = self._FOR_TOKEN.execute(self.c, {"token_hash": token_hash, "now": now})
+        row = cursor.fetchone()
+        cursor.close()
+        if row is None:
+            return None
+        user_id, username, display_name, role, organisation_id, password_hash = row
+        return User(user_id, username, display_name, Role(role), organisation_id,
+                    password_hash)

@@ -17,7 +17,9 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
-from sqlalchemy import UniqueConstraint
+
+# A 64-bit key that is the rowid itself on SQLite (no separate primary-key index).
+RowKey = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData(
     naming_convention={
@@ -79,7 +81,7 @@ issuances = Table(
 blocks = Table(
     "blocks",
     metadata,
-    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", RowKey, primary_key=True, autoincrement=False),
     Column("root_id", BigInteger, ForeignKey("issuances.root_id"), nullable=False),
     Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
     Column("serial_start", BigInteger, nullable=False),
@@ -88,13 +90,18 @@ blocks = Table(
     Column("created_seq", BigInteger, nullable=False),
     Column("closed_seq", BigInteger, nullable=True),
 )
-Index("ix_blocks_account_live", blocks.c.account_id, blocks.c.closed_seq)
-Index("ix_blocks_reservation", blocks.c.reservation_id)
+# Partial indexes: a closed block leaves them, so they stay the size of the live ledger.
+Index("ix_blocks_account_live", blocks.c.account_id,
+      sqlite_where=blocks.c.closed_seq.is_(None),
+      postgresql_where=blocks.c.closed_seq.is_(None))
+_RESERVED = blocks.c.reservation_id.isnot(None) & blocks.c.closed_seq.is_(None)
+Index("ix_blocks_reservation", blocks.c.reservation_id,
+      sqlite_where=_RESERVED, postgresql_where=_RESERVED)
 
 journal = Table(
     "journal",
     metadata,
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("seq", RowKey, primary_key=True, autoincrement=False),
     Column("recorded_at", String(40), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("request_id", String(200), nullable=False),
@@ -103,7 +110,7 @@ journal = Table(
     Column("payload", Text, nullable=False),
     Column("postings", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False),
 )
 
 idempotency_keys = Table(
@@ -115,6 +122,7 @@ idempotency_keys = Table(
     Column("status_code", Integer, nullable=False),
     Column("body", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
+    sqlite_with_rowid=False,
 )
 
 invalidation_applications = Table(
@@ -159,5 +167,4 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=False),
-    UniqueConstraint("token_hash"),
 )

@@ -88,22 +88,33 @@ def select_by_quantity(
     candidates: Iterable[Block], quantity: int, *, what: str = "available credits"
 ) -> list[Selection]:
     """Designate ``quantity`` units from ``candidates`` in :func:`allocation_order`."""
-    ordered = sorted(candidates, key=allocation_order)
-    available = sum(b.quantity for b in ordered)
-    if available < quantity:
-        raise InsufficientCreditsError(
-            f"the account holds {available} {what}, fewer than the {quantity} requested",
-            field="quantity",
-        )
+    return take_in_allocation_order(sorted(candidates, key=allocation_order), quantity,
+                                    what=what)
+
+
+def take_in_allocation_order(
+    ordered: Iterable[Block], quantity: int, *, what: str = "available credits"
+) -> list[Selection]:
+    """Designate ``quantity`` units from blocks already in :func:`allocation_order`.
+
+    The blocks are consumed lazily: a store that yields them in that order (the registry
+    database does, by index) is read only as far as the quantity needs, so a transfer out
+    of an account of many blocks costs what it moves, not what the account holds.
+    """
     selections: list[Selection] = []
     remaining = quantity
-    for block in ordered:
-        if remaining == 0:
-            break
+    blocks = iter(ordered)
+    for block in blocks:
         take = min(remaining, block.quantity)
         selections.append(Selection(block, block.serials.take_first(take)))
         remaining -= take
-    return selections
+        if remaining == 0:
+            return selections
+    available = quantity - remaining
+    raise InsufficientCreditsError(
+        f"the account holds {available} {what}, fewer than the {quantity} requested",
+        field="quantity",
+    )
 
 
 def select_by_serials(candidates: Iterable[Block], wanted: SerialRange) -> list[Selection]:

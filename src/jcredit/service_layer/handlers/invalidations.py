@@ -83,9 +83,9 @@ def apply_invalidation(cmd: ApplyInvalidation, ctx: CommandContext) -> dict[str,
     check_reporting_year(use, fiscal_year, registry_date(ctx))
     quantity, serials = parse_designation(cmd.quantity, cmd.serials)
 
-    available = ctx.uow.blocks.available(source.id)
+    available = ctx.uow.blocks.available(source.id, serials=serials)
     if serials is None:
-        eligible = [b for b in available if ineligibility_reason(use, b.attributes) is None]
+        eligible = (b for b in available if ineligibility_reason(use, b.attributes) is None)
         selections = designate(eligible, quantity, None, what=f"credits eligible for {use}")
     else:
         selections = designate(available, quantity, serials, what="available credits")

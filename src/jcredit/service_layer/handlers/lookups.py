@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.identifiers import parse_account_number
@@ -9,8 +11,8 @@ from jcredit.domain.identifiers import parse_corporate_number
 from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.blocks import Block
 from jcredit.domain.ledger.blocks import Selection
-from jcredit.domain.ledger.blocks import select_by_quantity
 from jcredit.domain.ledger.blocks import select_by_serials
+from jcredit.domain.ledger.blocks import take_in_allocation_order
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.ledger.serials import parse_serial_range
 from jcredit.domain.numbers import whole_units
@@ -56,8 +58,11 @@ def parse_designation(quantity: object, serials: str | None) -> tuple[int, Seria
 
 
 def designate(
-    candidates: list[Block], quantity: int, serials: SerialRange | None, *, what: str
+    candidates: Iterable[Block], quantity: int, serials: SerialRange | None, *, what: str
 ) -> list[Selection]:
+    """The blocks a move takes: ``candidates`` come from ``BlockRepository.available``,
+    which yields them in allocation order (oldest vintage, then lowest serial), and only as
+    many are read as the quantity needs."""
     if serials is not None:
         return select_by_serials(candidates, serials)
-    return select_by_quantity(candidates, quantity, what=what)
+    return take_in_allocation_order(candidates, quantity, what=what)

@@ -30,9 +30,8 @@ def transfer_credits(cmd: TransferCredits, ctx: CommandContext) -> dict[str, Any
         raise ValidationError("from_account and to_account are the same account",
                               field="to_account")
     quantity, serials = parse_designation(cmd.quantity, cmd.serials)
-    selections = designate(
-        ctx.uow.blocks.available(source.id), quantity, serials, what="available credits"
-    )
+    candidates = ctx.uow.blocks.available(source.id, serials=serials)
+    selections = designate(candidates, quantity, serials, what="available credits")
     supersessions, postings = apply_moves(
         ctx, selections, to_account_id=target.id, to_reservation_id=None
     )

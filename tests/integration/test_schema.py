@@ -1,0 +1,71 @@
+"""The migrations build exactly the schema that ``tables.py`` declares, on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from jcredit.adapters.db import tables
+from jcredit.adapters.db.engine import build_engine
+from jcredit.adapters.db.migrate import upgrade
+
+
+def test_migrated_schema_matches_the_table_declarations(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            differences = [d for d in compare_metadata(context, tables.metadata)
+                           if not (isinstance(d, tuple) and d[0] == "remove_table"
+                                   and d[1].name == "alembic_version")]
+        assert differences == []
+        indexes = {i["name"]: i for i in inspect(engine).get_indexes("blocks")}
+        assert set(indexes) >= {"ix_blocks_account_live", "ix_blocks_reservation"}
+    finally:
+        engine.dispose()
+
+
+def test_the_journal_stays_append_only_after_the_rebuild(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            triggers = (
+                connection.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'journal'").scalars().all()
+                if engine.dialect.name == "sqlite" else
+                connection.exec_driver_sql(
+                    "SELECT tgname FROM pg_trigger WHERE tgrelid = 'journal'::regclass "
+                    "AND NOT tgisinternal").scalars().all()
+            )
+        assert triggers
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_0001_database_keeps_its_rows(tmp_path: Path) -> None:
+    engine = build_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        upgrade(engine, "0001")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO journal VALUES (1, 't', 'a', 'r', NULL, 'c', '{}', '[]', 'p', 'h')")
+            connection.exec_driver_sql(
+                "INSERT INTO idempotency_keys VALUES ('a', 'k', 'f', 200, '{}', 't')")
+            connection.exec_driver_sql("INSERT INTO organisations VALUES (1, 'o', '7000012050002')")
+            connection.exec_driver_sql(
+                "INSERT INTO accounts VALUES (1, 'H-0000001-8', 'HOLDING', 1, 'n', 't')")
+            connection.exec_driver_sql(
+                "INSERT INTO issuances VALUES (1, 'JC', 'ER', 'FOREST', 'P', 'M', 'v', 'c', 2025, "
+                "1, 10, 1)")
+            connection.exec_driver_sql("INSERT INTO blocks VALUES (1, 1, 1, 1, 10, NULL, 1, NULL)")
+        upgrade(engine)
+        with engine.connect() as connection:
+            counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                      for table in ("journal", "idempotency_keys", "blocks")]
+        assert counts == [1, 1, 1]
+    finally:
+        engine.dispose()
