@@ -1,0 +1,1 @@
+"""Projects: lifecycle, eligibility at registration, and the STEP0 estimate."""
