@@ -5,6 +5,7 @@ from __future__ import annotations
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.service_layer.actors import ACCOUNT_HOLDER_ROLES
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 
@@ -27,7 +28,7 @@ def require_account_control(actor: Actor, account: Account, *, action: str) -> N
         )
     if actor.role is Role.ADMIN:
         return
-    if actor.role is Role.HOLDER and actor.organisation_id == account.organisation_id:
+    if actor.role in ACCOUNT_HOLDER_ROLES and actor.organisation_id == account.organisation_id:
         return
     raise PermissionDeniedError(
         f"{action}: account {account.number} does not belong to your organisation"

@@ -123,3 +123,100 @@ class CancelCredits(Command):
     serials: str | None = None
     confirm: bool = False
     NAME: ClassVar[str] = "credits.cancel"
+
+
+# --- projects (STEP1-STEP3) ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccreditVerifier(Command):
+    """The secretariat accredits a 審査機関 for methodology scopes (e.g. EN-R, FO-001)."""
+
+    organisation: str
+    scopes: tuple[str, ...] = ()
+    NAME: ClassVar[str] = "verifier.accredit"
+
+
+@dataclass(frozen=True)
+class CreateProject(Command):
+    """Draft a project plan (プロジェクト計画書)."""
+
+    name: str
+    project_type: str
+    methodology: str
+    holder_account: str
+    prefecture: str
+    address: str
+    start_date: str
+    monitoring_start: str
+    methodology_version: str | None = None
+    implementer: str | None = None  # 法人番号; defaults to the caller's organisation
+    crediting_years: object = None
+    keidanren: bool = False
+    additionality: dict[str, object] | None = None
+    plan: dict[str, object] | None = None
+    NAME: ClassVar[str] = "project.create"
+
+
+@dataclass(frozen=True)
+class AddActivity(Command):
+    """Add a reduction activity (削減活動): the site of a normal project, or a programme member."""
+
+    project: str
+    code: str
+    address: str
+    operation_start: str
+    expected_tco2_per_year: object
+    household: bool = False
+    inputs: dict[str, object] | None = None
+    NAME: ClassVar[str] = "project.add_activity"
+
+
+@dataclass(frozen=True)
+class AssignVerifier(Command):
+    """Choose the validation/verification body (審査機関) of a project."""
+
+    project: str
+    verifier: str  # the body's 法人番号
+    NAME: ClassVar[str] = "project.assign_verifier"
+
+
+@dataclass(frozen=True)
+class ProjectTransition(Command):
+    """Move a project along its lifecycle (submit, validate, apply, register, return …)."""
+
+    project: str
+    action: str
+    comment: str = ""
+    report: dict[str, object] | None = None  # e.g. the validation report's findings
+    NAME: ClassVar[str] = "project.transition"
+
+
+@dataclass(frozen=True)
+class OpenMonitoringPeriod(Command):
+    project: str
+    period_start: str
+    period_end: str
+    NAME: ClassVar[str] = "monitoring.open"
+
+
+@dataclass(frozen=True)
+class SubmitMonitoringData(Command):
+    """The monitored values of each activity for a period (モニタリング報告書の数値)."""
+
+    project: str
+    period: int
+    activities: dict[str, dict[str, object]]
+    NAME: ClassVar[str] = "monitoring.submit_data"
+
+
+@dataclass(frozen=True)
+class PeriodTransition(Command):
+    """Move a monitoring period along: verification, certification, issuance."""
+
+    project: str
+    period: int
+    action: str
+    comment: str = ""
+    report: dict[str, object] | None = None
+    NAME: ClassVar[str] = "monitoring.transition"

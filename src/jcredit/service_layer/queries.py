@@ -32,7 +32,7 @@ def accounts_for(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """Accounts the actor may see, with their balances."""
     balances = uow.blocks.balances()
     orgs = {o.id: o.name for o in uow.organisations.list()}
-    if actor.role is Role.HOLDER:
+    if actor.role not in (Role.ADMIN, Role.AUDITOR):
         accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
     else:
         accounts = uow.accounts.list()
@@ -65,7 +65,7 @@ def account_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[s
 
 def organisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     orgs = uow.organisations.list()
-    if actor.role is Role.HOLDER:
+    if actor.role not in (Role.ADMIN, Role.AUDITOR):
         orgs = [o for o in orgs if o.id == actor.organisation_id]
     return [organisation_view(o) for o in orgs]
 
@@ -85,7 +85,7 @@ def _application_for(uow: AbstractUnitOfWork, actor: Actor, application_id: int
 def applications(uow: AbstractUnitOfWork, actor: Actor, *, status: ApplicationStatus | None
                  ) -> list[dict[str, Any]]:
     account_ids = None
-    if actor.role is Role.HOLDER:
+    if actor.role not in (Role.ADMIN, Role.AUDITOR):
         account_ids = [a.id for a in uow.accounts.list(organisation_id=actor.organisation_id or -1)]
     numbers = {a.id: a.number for a in uow.accounts.list()}
     return [

@@ -28,6 +28,9 @@ from jcredit.domain.ledger.journal import JournalEntry
 from jcredit.domain.ledger.replay import ReplayedBlock
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.organisations import Organisation
+from jcredit.domain.projects.model import Activity
+from jcredit.domain.projects.model import MonitoringPeriod
+from jcredit.domain.projects.model import Project
 from jcredit.service_layer.actors import Role
 
 
@@ -134,6 +137,78 @@ class UserRepository(Protocol):
     def user_for_token(self, token_hash: str, *, now: str) -> User | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectEvent:
+    """One step of a project's timeline (mirrors its journal entry)."""
+
+    project_id: int
+    period_number: int | None
+    action: str
+    from_state: str | None
+    to_state: str | None
+    actor: str
+    at: str
+    comment: str
+    journal_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """A version of a structured document (plan, monitoring report, reports, decision)."""
+
+    project_id: int
+    period_number: int | None
+    kind: str
+    version: int
+    content: str  # canonical JSON
+    sha256: str
+    created_by: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRecord:
+    """An evidence file, named by the SHA-256 of its bytes."""
+
+    sha256: str
+    project_id: int
+    filename: str
+    media_type: str
+    size: int
+    uploaded_by: str
+    uploaded_at: str
+
+
+class ProjectRepository(Protocol):
+    def next_id(self) -> int: ...
+    def add(self, project: Project) -> None: ...
+    def update(self, project: Project) -> None: ...
+    def get(self, project_id: int) -> Project | None: ...
+    def by_number(self, number: str) -> Project | None: ...
+    def find(self, *, organisation_id: int | None = None, verifier_org_id: int | None = None,
+             states: tuple[str, ...] | None = None) -> list[Project]: ...
+    def next_activity_id(self) -> int: ...
+    def add_activity(self, activity: Activity) -> None: ...
+    def update_activity(self, activity: Activity) -> None: ...
+    def activities(self, project_id: int) -> list[Activity]: ...
+    def site_registrations(self, site_keys: list[str]) -> dict[str, str]: ...
+    def next_period_id(self) -> int: ...
+    def add_period(self, period: MonitoringPeriod) -> None: ...
+    def update_period(self, period: MonitoringPeriod) -> None: ...
+    def periods(self, project_id: int) -> list[MonitoringPeriod]: ...
+    def add_period_issuance(self, *, period_id: int, vintage: int, root_id: int,
+                            quantity: int) -> None: ...
+    def period_issuances(self, period_id: int) -> list[dict[str, int]]: ...
+    def add_event(self, event: ProjectEvent) -> None: ...
+    def events(self, project_id: int) -> list[ProjectEvent]: ...
+    def add_document(self, document: DocumentRecord) -> None: ...
+    def documents(self, project_id: int) -> list[DocumentRecord]: ...
+    def add_evidence(self, evidence: EvidenceRecord) -> None: ...
+    def evidence(self, project_id: int) -> list[EvidenceRecord]: ...
+    def accredit(self, organisation_id: int, scope: str, *, granted_at: str) -> None: ...
+    def scopes(self, organisation_id: int) -> list[str]: ...
+
+
 class AbstractUnitOfWork(abc.ABC):
     """A transaction with the repositories bound to it; rolls back unless committed."""
 
@@ -145,6 +220,7 @@ class AbstractUnitOfWork(abc.ABC):
     idempotency: IdempotencyRepository
     invalidations: InvalidationRepository
     users: UserRepository
+    projects: ProjectRepository
 
     def __enter__(self) -> AbstractUnitOfWork:
         return self

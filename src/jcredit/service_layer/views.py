@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from jcredit.domain.ledger.accounts import Account
@@ -10,6 +11,8 @@ from jcredit.domain.ledger.credits import CreditAttributes
 from jcredit.domain.ledger.invalidations import InvalidationApplication
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.organisations import Organisation
+from jcredit.domain.projects.model import MonitoringPeriod
+from jcredit.domain.projects.model import Project
 
 
 def render_serials(attributes: CreditAttributes, serials: SerialRange) -> str:
@@ -68,4 +71,47 @@ def application_view(app: InvalidationApplication, account_number: str) -> dict[
         "executed_at": app.executed_at,
         "executed_by": app.executed_by,
         "notice_number": app.notice_number,
+    }
+
+
+def project_view(project: Project, *, holder_account: str | None = None) -> dict[str, Any]:
+    def iso(day: date | None) -> str | None:
+        return day.isoformat() if day else None
+
+    return {
+        "number": project.number,
+        "name": project.name,
+        "project_type": project.project_type.value,
+        "methodology": f"{project.methodology_id} v{project.methodology_version}",
+        "methodology_id": project.methodology_id,
+        "methodology_version": project.methodology_version,
+        "state": project.state.value,
+        "returned_from": project.returned_from,
+        "prefecture": project.prefecture,
+        "address": project.address,
+        "start_date": project.start_date.isoformat(),
+        "monitoring_start": project.monitoring_start.isoformat(),
+        "application_date": iso(project.application_date),
+        "registered_on": iso(project.registered_on),
+        "crediting_years": project.crediting_years,
+        "crediting_start": iso(project.crediting_start),
+        "crediting_end": iso(project.crediting_end),
+        "keidanren": project.keidanren,
+        "additionality": project.additionality,
+        "plan": project.plan,
+        "holder_account": holder_account,
+        "created_at": project.created_at,
+    }
+
+
+def period_view(period: MonitoringPeriod) -> dict[str, Any]:
+    return {
+        "number": period.number,
+        "period_start": period.start.isoformat(),
+        "period_end": period.end.isoformat(),
+        "state": period.state.value,
+        "returned_from": period.returned_from,
+        "result": period.result,
+        "certified": period.certified,
+        "certification_number": period.certification_number,
     }

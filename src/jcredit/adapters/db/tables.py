@@ -17,6 +17,7 @@ from sqlalchemy import MetaData
 from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
 
 # A 64-bit key that is the rowid itself on SQLite (no separate primary-key index).
 RowKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -167,4 +168,132 @@ api_tokens = Table(
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=False),
+)
+
+# --- projects (migration 0003) ---------------------------------------------------------
+
+accreditations = Table(
+    "accreditations",
+    metadata,
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), primary_key=True),
+    Column("scope", String(16), primary_key=True),  # a methodology id or a prefix (EN-R, FO)
+    Column("granted_at", String(40), nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("number", String(16), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("project_type", String(16), nullable=False),
+    Column("methodology_id", String(16), nullable=False),
+    Column("methodology_version", String(16), nullable=False),
+    Column("implementer_org_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("holder_account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("verifier_org_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("state", String(32), nullable=False),
+    Column("returned_from", String(32), nullable=True),
+    Column("prefecture", String(8), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("start_date", String(10), nullable=False),
+    Column("monitoring_start", String(10), nullable=False),
+    Column("application_date", String(10), nullable=True),
+    Column("registered_on", String(10), nullable=True),
+    Column("crediting_years", Integer, nullable=False),
+    Column("crediting_start", String(10), nullable=True),
+    Column("crediting_end", String(10), nullable=True),
+    Column("keidanren", Integer, nullable=False),
+    Column("additionality", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_projects_implementer", projects.c.implementer_org_id)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("code", String(32), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("site_key", String(300), nullable=False, unique=True),  # never in two projects
+    Column("operation_start", String(10), nullable=False),
+    Column("expected_tco2_per_year", String(40), nullable=False),
+    Column("household", Integer, nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("added_on", String(10), nullable=False),
+    Column("crediting_start", String(10), nullable=True),
+    Column("crediting_end", String(10), nullable=True),
+    UniqueConstraint("project_id", "code"),
+)
+
+monitoring_periods = Table(
+    "monitoring_periods",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("period_start", String(10), nullable=False),
+    Column("period_end", String(10), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("returned_from", String(32), nullable=True),
+    Column("data", Text, nullable=False),
+    Column("result", Text, nullable=False),
+    Column("certified", Text, nullable=False),
+    Column("certification_number", String(32), nullable=True, unique=True),
+    UniqueConstraint("project_id", "number"),
+)
+
+period_issuances = Table(
+    "period_issuances",
+    metadata,
+    # One issuance per period and vintage, ever: nothing is issued twice.
+    Column("period_id", Integer, ForeignKey("monitoring_periods.id"), primary_key=True),
+    Column("vintage", Integer, primary_key=True),
+    Column("root_id", BigInteger, ForeignKey("issuances.root_id"), nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+)
+
+project_events = Table(
+    "project_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("period_number", Integer, nullable=True),
+    Column("action", String(40), nullable=False),
+    Column("from_state", String(32), nullable=True),
+    Column("to_state", String(32), nullable=True),
+    Column("actor", String(200), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("journal_seq", BigInteger, nullable=False),
+)
+Index("ix_project_events_project", project_events.c.project_id)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("period_number", Integer, nullable=True),
+    Column("kind", String(32), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("project_id", "period_number", "kind", "version"),
+)
+
+evidence_files = Table(
+    "evidence_files",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("media_type", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("uploaded_by", String(200), nullable=False),
+    Column("uploaded_at", String(40), nullable=False),
 )

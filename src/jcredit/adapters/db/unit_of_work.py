@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from jcredit.adapters.db import repositories as r
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
+from jcredit.adapters.db.projects import SqlProjectRepository
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
 
@@ -39,6 +40,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self.idempotency = r.SqlIdempotencyRepository(connection)
         self.invalidations = r.SqlInvalidationRepository(connection)
         self.users = r.SqlUserRepository(connection)
+        self.projects = SqlProjectRepository(connection)
         return self
 
     def __exit__(

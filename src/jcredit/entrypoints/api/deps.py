@@ -65,7 +65,7 @@ def require(*roles: Role) -> object:
 
 
 AdminDep = Annotated[Actor, require(Role.ADMIN)]
-WriterDep = Annotated[Actor, require(Role.ADMIN, Role.HOLDER)]
+WriterDep = Annotated[Actor, require(Role.ADMIN, Role.HOLDER, Role.IMPLEMENTER, Role.OPERATOR)]
 AuditDep = Annotated[Actor, require(Role.ADMIN, Role.AUDITOR)]
 
 

@@ -32,6 +32,7 @@ from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
+from jcredit.service_layer.actors import ACCOUNT_HOLDER_ROLES
 from jcredit.service_layer.actors import ROLE_LABELS_JA
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -159,7 +160,7 @@ def _account_page(request: Request, number: str, status_code: int = 200, **extra
     with _registry(request).uow(write=False) as uow:
         account = queries.account_detail(uow, actor, number)
     can_act = actor.role is Role.ADMIN or (
-        actor.role is Role.HOLDER and account["organisation_id"] == actor.organisation_id)
+        actor.role in ACCOUNT_HOLDER_ROLES and account["organisation_id"] == actor.organisation_id)
     by_category: dict[str, int] = {}
     for block in account["blocks"]:
         by_category[block["category"]] = by_category.get(block["category"], 0) + block["quantity"]

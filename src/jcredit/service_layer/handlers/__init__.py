@@ -7,6 +7,7 @@ from jcredit.service_layer.handlers import accounts
 from jcredit.service_layer.handlers import invalidations
 from jcredit.service_layer.handlers import issuance
 from jcredit.service_layer.handlers import organisations
+from jcredit.service_layer.handlers import projects
 from jcredit.service_layer.handlers import registry
 from jcredit.service_layer.handlers import removals
 from jcredit.service_layer.handlers import transfers
@@ -25,4 +26,12 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.WithdrawInvalidation: invalidations.withdraw_invalidation,
     commands.RetireCredits: removals.retire_credits,
     commands.CancelCredits: removals.cancel_credits,
+    commands.AccreditVerifier: projects.accredit_verifier,
+    commands.CreateProject: projects.create_project,
+    commands.AddActivity: projects.add_activity,
+    commands.AssignVerifier: projects.assign_verifier,
+    commands.ProjectTransition: projects.project_transition,
+    commands.OpenMonitoringPeriod: projects.open_monitoring_period,
+    commands.SubmitMonitoringData: projects.submit_monitoring_data,
+    commands.PeriodTransition: projects.period_transition,
 }

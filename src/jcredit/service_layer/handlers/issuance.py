@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.blocks import Block
 from jcredit.domain.ledger.credits import Category
@@ -54,23 +55,27 @@ def issue_credits(cmd: IssueCredits, ctx: CommandContext) -> dict[str, Any]:
         ),
         vintage=parse_vintage(cmd.vintage),
     )
+    block, posting = issue_block(ctx, account, attributes, quantity)
+    view = block_view(block) | {"to_account": account.number}
+    entry = ctx.record(cmd.NAME, view, [posting])
+    return view | {"journal_seq": entry.seq}
+
+
+def issue_block(ctx: CommandContext, account: Account, attributes: CreditAttributes,
+                quantity: int) -> tuple[Block, dict[str, Any]]:
+    """Allocate the next serials and write a new issuance block; returns its posting.
+
+    The journal entry that carries the posting is recorded by the caller, in the same
+    command, so its sequence number is the one the block is stamped with here.
+    """
     serials = ctx.allocate_serials(quantity)
     block_id = ctx.next_block_id()
     block = Block(id=block_id, root_id=block_id, account_id=account.id, serials=serials,
                   attributes=attributes)
     seq = ctx.state.head_seq + 1
-    ctx.uow.blocks.add_issuance(
-        root_id=block.id, attributes=attributes, issued_seq=seq, start=serials.start,
-        end=serials.end,
-    )
+    ctx.uow.blocks.add_issuance(root_id=block.id, attributes=attributes, issued_seq=seq,
+                                start=serials.start, end=serials.end)
     ctx.uow.blocks.add([block], created_seq=seq)
-    view = block_view(block) | {"to_account": account.number}
-    posting = {
-        "op": "issue",
-        "block": block.id,
-        "account": account.id,
-        "start": serials.start,
-        "end": serials.end,
-    }
-    entry = ctx.record(cmd.NAME, view, [posting])
-    return view | {"journal_seq": entry.seq}
+    posting = {"op": "issue", "block": block.id, "account": account.id,
+               "start": serials.start, "end": serials.end}
+    return block, posting

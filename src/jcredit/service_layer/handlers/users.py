@@ -8,6 +8,7 @@ from typing import Any
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.credits import parse_enum
+from jcredit.service_layer.actors import ORGANISATION_ROLES
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.authorization import require_role
 from jcredit.service_layer.commands import CreateUser
@@ -31,9 +32,10 @@ def create_user(cmd: CreateUser, ctx: CommandContext) -> dict[str, Any]:
         )
     role = parse_enum(Role, cmd.role, field="role")
     org_id = None
-    if role is Role.HOLDER:
+    if role in ORGANISATION_ROLES:
         if not cmd.organisation:
-            raise ValidationError("a HOLDER user belongs to an organisation", field="organisation")
+            raise ValidationError(f"a {role} user belongs to an organisation",
+                                  field="organisation")
         org_id = organisation_by_corporate_number(ctx.uow, cmd.organisation).id
     elif cmd.organisation:
         raise ValidationError(f"a {role} user does not belong to an organisation",

@@ -1,0 +1,679 @@
+"""Projects from plan to issued credits (STEP1-STEP3 of seed 000).
+
+Every command checks the caller's part in the project (implementer or programme operator,
+the assigned 審査機関, the committee, the secretariat), moves the lifecycle through the
+transition tables of ``domain.projects.lifecycle``, writes a journal entry and a timeline
+event, and keeps each document as a new, content-hashed version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.ledger.credits import parse_enum
+from jcredit.domain.ledger.credits import parse_text_id
+from jcredit.domain.ledger.journal import canonical_json
+from jcredit.domain.methodologies import methodology as find_methodology
+from jcredit.domain.methodologies.base import ActivityResult
+from jcredit.domain.methodologies.base import Methodology
+from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.methodologies.base import exact_sum
+from jcredit.domain.numbers import ZERO
+from jcredit.domain.numbers import D
+from jcredit.domain.projects import eligibility as el
+from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
+from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
+from jcredit.domain.projects.lifecycle import Party
+from jcredit.domain.projects.lifecycle import PeriodState
+from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.projects.lifecycle import transition
+from jcredit.domain.projects.model import Activity
+from jcredit.domain.projects.model import MonitoringPeriod
+from jcredit.domain.projects.model import Project
+from jcredit.domain.projects.model import ProjectType
+from jcredit.service_layer import commands as c
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.authorization import require_role
+from jcredit.service_layer.handlers.invalidations import registry_date
+from jcredit.service_layer.handlers.issuance import issue_block
+from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.handlers.lookups import organisation_by_corporate_number
+from jcredit.service_layer.messagebus import CommandContext
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.unit_of_work import DocumentRecord
+from jcredit.service_layer.unit_of_work import ProjectEvent
+from jcredit.service_layer.views import block_view
+from jcredit.service_layer.views import period_view
+from jcredit.service_layer.views import project_view
+
+OWNER_ROLES = (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER)
+PERIOD_INPUTS = ("period_start", "period_end")
+
+
+# --- lookups and parsing ------------------------------------------------------------------
+
+
+def project_by_number(uow: AbstractUnitOfWork, number: str, *, field: str = "project"
+                      ) -> Project:
+    project = uow.projects.by_number(str(number).strip().upper())
+    if project is None:
+        raise NotFoundError(f"{field}: no project {number}", field=field)
+    return project
+
+
+def period_by_number(uow: AbstractUnitOfWork, project: Project, number: object
+                     ) -> MonitoringPeriod:
+    for period in uow.projects.periods(project.id):
+        if str(period.number) == str(number).strip():
+            return period
+    raise NotFoundError(f"period: project {project.number} has no monitoring period {number}",
+                        field="period")
+
+
+def parse_date(value: object, *, field: str) -> date:
+    try:
+        return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationError(f"{field} must be a date YYYY-MM-DD, got {value!r}",
+                              field=field) from None
+
+
+def parse_decimal(value: object, *, field: str, minimum: Decimal | None = ZERO) -> Decimal:
+    if isinstance(value, bool | float) or value is None:
+        raise ValidationError(f"{field} must be a number written exactly, got {value!r}",
+                              field=field)
+    try:
+        number = D(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValidationError(f"{field} must be a number, got {value!r}", field=field) from None
+    if minimum is not None and number < minimum:
+        raise ValidationError(f"{field} must be at least {minimum}, got {number}", field=field)
+    return number
+
+
+def methodology_of(project: Project) -> Methodology:
+    return find_methodology(project.methodology_id, project.methodology_version)
+
+
+def is_forest(m: Methodology) -> bool:
+    return m.category is Category.FOREST
+
+
+def party_for(actor: Actor, project: Project) -> Party:
+    """The actor's part in this project, or a refusal that says why."""
+    if actor.role is Role.ADMIN:
+        return Party.SECRETARIAT
+    if actor.role is Role.COMMITTEE:
+        return Party.COMMITTEE
+    if actor.role is Role.VERIFIER:
+        if project.verifier_org_id is not None and actor.organisation_id == project.verifier_org_id:
+            return Party.VERIFIER
+        raise PermissionDeniedError(f"your body is not the 審査機関 of project {project.number}")
+    if actor.role in OWNER_ROLES:
+        if actor.organisation_id == project.implementer_org_id:
+            if actor.role is Role.OPERATOR and project.project_type is ProjectType.PROGRAMME:
+                return Party.OPERATOR
+            return Party.IMPLEMENTER
+        raise PermissionDeniedError(f"project {project.number} belongs to another organisation")
+    raise PermissionDeniedError(f"the {actor.role} role takes no part in projects")
+
+
+def require_owner(actor: Actor, project: Project) -> Party:
+    party = party_for(actor, project)
+    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.SECRETARIAT):
+        raise PermissionDeniedError(
+            f"only the implementer of {project.number} (or the secretariat) may do this")
+    return party
+
+
+# --- journal, timeline and documents --------------------------------------------------------
+
+
+def record(ctx: CommandContext, cmd: c.Command, project: Project, action: str,
+           payload: dict[str, Any], *, from_state: str | None = None, to_state: str | None = None,
+           period_number: int | None = None, comment: str = "",
+           postings: list[dict[str, Any]] | None = None) -> int:
+    entry = ctx.record(cmd.NAME, payload | {"project": project.number, "action": action},
+                       postings)
+    ctx.uow.projects.add_event(ProjectEvent(
+        project_id=project.id, period_number=period_number, action=action,
+        from_state=from_state, to_state=to_state, actor=ctx.actor.key, at=ctx.now_iso,
+        comment=comment, journal_seq=entry.seq))
+    return entry.seq
+
+
+def save_document(ctx: CommandContext, project: Project, kind: str, content: dict[str, Any],
+                  *, period_number: int | None = None) -> DocumentRecord:
+    versions = [d for d in ctx.uow.projects.documents(project.id)
+                if d.kind == kind and d.period_number == period_number]
+    body = canonical_json(content)
+    document = DocumentRecord(
+        project_id=project.id, period_number=period_number, kind=kind,
+        version=len(versions) + 1, content=body,
+        sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
+        created_by=ctx.actor.key, created_at=ctx.now_iso)
+    ctx.uow.projects.add_document(document)
+    return document
+
+
+# --- accreditation ---------------------------------------------------------------------------
+
+
+def accredit_verifier(cmd: c.AccreditVerifier, ctx: CommandContext) -> dict[str, Any]:
+    require_role(ctx.actor, Role.ADMIN, action="accrediting a 審査機関")
+    org = organisation_by_corporate_number(ctx.uow, cmd.organisation)
+    scopes = sorted({parse_text_id(s, field="scopes").upper() for s in cmd.scopes})
+    if not scopes:
+        raise ValidationError("give at least one scope: a methodology id or a prefix "
+                              "such as EN-R, EN-S, FO, AG", field="scopes")
+    existing: set[str] = set(ctx.uow.projects.scopes(org.id))
+    for scope in scopes:
+        if scope not in existing:
+            ctx.uow.projects.accredit(org.id, scope, granted_at=ctx.now_iso)
+    view = {"organisation": org.corporate_number, "scopes": sorted(existing | set(scopes))}
+    ctx.record(cmd.NAME, view)
+    return view
+
+
+def covers(scopes: list[str], methodology_id: str) -> bool:
+    return any(methodology_id == s or methodology_id.startswith(s + "-") for s in scopes)
+
+
+# --- the plan ------------------------------------------------------------------------------------
+
+
+def _additionality(raw: dict[str, object] | None) -> dict[str, Any]:
+    raw = dict(raw or {})
+    known = {"investment_yen", "subsidy_yen", "annual_income_yen", "annual_running_cost_yen",
+             "exemption", "post_fit_investments", "payback_years"}
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ValidationError(f"additionality: unknown field {unknown[0]!r}",
+                              field=f"additionality.{unknown[0]}", valid=sorted(known))
+    result: dict[str, Any] = {}
+    for name in ("investment_yen", "subsidy_yen", "annual_income_yen",
+                 "annual_running_cost_yen", "payback_years"):
+        if raw.get(name) not in (None, ""):
+            result[name] = str(parse_decimal(raw[name], field=f"additionality.{name}"))
+    exemption = parse_enum(el.AdditionalityExemption, raw.get("exemption") or "NONE",
+                           field="additionality.exemption")
+    result["exemption"] = exemption.value
+    investments = raw.get("post_fit_investments") or []
+    if not isinstance(investments, list | tuple):
+        raise ValidationError("additionality.post_fit_investments must be a list",
+                              field="additionality.post_fit_investments")
+    for item in investments:
+        if item not in el.POST_FIT_INVESTMENTS:
+            raise ValidationError(f"unknown 卒FIT investment {item!r}",
+                                  field="additionality.post_fit_investments",
+                                  valid=el.POST_FIT_INVESTMENTS)
+    result["post_fit_investments"] = list(investments)
+    return result
+
+
+def create_project(cmd: c.CreateProject, ctx: CommandContext) -> dict[str, Any]:
+    require_role(ctx.actor, Role.ADMIN, *OWNER_ROLES, action="creating a project")
+    if ctx.actor.role is Role.ADMIN:
+        if not cmd.implementer:
+            raise ValidationError("the secretariat names the implementer (法人番号)",
+                                  field="implementer")
+        implementer = organisation_by_corporate_number(ctx.uow, cmd.implementer,
+                                                       field="implementer")
+    else:
+        implementer = ctx.uow.organisations.get(ctx.actor.organisation_id or -1)  # type: ignore[assignment]
+        if implementer is None:
+            raise PermissionDeniedError("your user belongs to no organisation")
+        if cmd.implementer and organisation_by_corporate_number(
+                ctx.uow, cmd.implementer, field="implementer").id != implementer.id:
+            raise PermissionDeniedError("you can create projects only for your organisation")
+    name = " ".join(str(cmd.name).split())
+    if not 1 <= len(name) <= 200:
+        raise ValidationError("name must be 1-200 characters", field="name")
+    project_type = parse_enum(ProjectType, cmd.project_type, field="project_type")
+    try:
+        m = find_methodology(cmd.methodology, cmd.methodology_version)
+    except NotFoundError as error:
+        raise ValidationError(error.message, field="methodology", valid=error.valid) from None
+    holder = account_by_number(ctx.uow, cmd.holder_account, field="holder_account")
+    if holder.kind is not AccountKind.HOLDING or holder.organisation_id != implementer.id:
+        raise ValidationError(f"holder_account {holder.number} must be a holding account of "
+                              f"{implementer.name}", field="holder_account")
+    if cmd.prefecture not in el.PREFECTURES:
+        raise ValidationError(f"prefecture {cmd.prefecture!r} is not one of the 47 prefectures "
+                              "(projects are carried out in Japan)", field="prefecture",
+                              valid=el.PREFECTURES)
+    address = " ".join(str(cmd.address).split())
+    if not address:
+        raise ValidationError("address is required", field="address")
+    start = parse_date(cmd.start_date, field="start_date")
+    monitoring_start = parse_date(cmd.monitoring_start, field="monitoring_start")
+    years = int(parse_decimal(cmd.crediting_years if cmd.crediting_years not in (None, "")
+                              else el.CREDITING_YEARS, field="crediting_years"))
+    el.crediting_period(monitoring_start, monitoring_start, forest=is_forest(m), years=years)
+    project_id = ctx.uow.projects.next_id()
+    project = Project(
+        id=project_id, number=f"JCP-{project_id:06d}", name=name, project_type=project_type,
+        methodology_id=m.id, methodology_version=m.version, implementer_org_id=implementer.id,
+        holder_account_id=holder.id, state=ProjectState.PLAN_DRAFT,
+        prefecture=cmd.prefecture, address=address, start_date=start,
+        monitoring_start=monitoring_start, crediting_years=years, keidanren=bool(cmd.keidanren),
+        additionality=_additionality(cmd.additionality), plan=dict(cmd.plan or {}),
+        created_at=ctx.now_iso)
+    ctx.uow.projects.add(project)
+    view = project_view(project, holder_account=holder.number)
+    save_document(ctx, project, "PLAN", view)
+    record(ctx, cmd, project, "create", view, to_state=project.state.value)
+    return view
+
+
+# --- activities ----------------------------------------------------------------------------------
+
+
+def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    m = methodology_of(project)
+    existing = ctx.uow.projects.activities(project.id)
+    editable = (ProjectState.PLAN_DRAFT, ProjectState.RETURNED)
+    if project.state not in editable and not (
+            project.state is ProjectState.REGISTERED
+            and project.project_type is ProjectType.PROGRAMME):
+        raise ConflictError(f"project {project.number} is {project.state}: activities are added "
+                            "while drafting, or to a registered programme-type project",
+                            field="project")
+    if project.project_type is ProjectType.NORMAL and existing:
+        raise ConflictError("a normal-type project has one activity (its site); use a "
+                            "programme-type project to bundle several", field="code")
+    code = parse_text_id(cmd.code, field="code").upper()
+    if any(a.code == code for a in existing):
+        raise ConflictError(f"activity {code} already exists in {project.number}", field="code")
+    address = " ".join(str(cmd.address).split())
+    if not address:
+        raise ValidationError("address is required", field="address")
+    key = el.site_key(address)
+    where = ctx.uow.projects.site_registrations([key]).get(key)
+    if where is not None:
+        raise ConflictError(f"double registration: {address} is already registered in {where}",
+                            field="address")
+    operation_start = parse_date(cmd.operation_start, field="operation_start")
+    expected = parse_decimal(cmd.expected_tco2_per_year, field="expected_tco2_per_year")
+    if project.project_type is ProjectType.PROGRAMME:
+        size = el.check_programme_activity_size(expected, subject=code)
+        if not size.passed:
+            raise ValidationError(size.message, field="expected_tco2_per_year")
+    inputs = dict(cmd.inputs or {})
+    allowed = {i.name for i in m.inputs} - set(PERIOD_INPUTS)
+    unknown = sorted(set(inputs) - allowed)
+    if unknown:
+        raise ValidationError(f"inputs: {m.key} has no input {unknown[0]!r}",
+                              field=f"inputs.{unknown[0]}", valid=sorted(allowed))
+    today = registry_date(ctx)
+    activity = Activity(
+        id=ctx.uow.projects.next_activity_id(), project_id=project.id, code=code,
+        address=address, site_key=key, operation_start=operation_start,
+        expected_tco2_per_year=expected, household=bool(cmd.household), inputs=inputs,
+        added_on=today)
+    if project.state is ProjectState.REGISTERED:
+        # A member joining a registered programme: its own checks and crediting period.
+        if not is_forest(m):
+            age = el.check_equipment_age(operation_start, today, subject=code)
+            if not age.passed:
+                raise ValidationError(age.message, field="operation_start")
+        period = el.crediting_period(today, max(operation_start, project.monitoring_start),
+                                     forest=is_forest(m), years=project.crediting_years)
+        activity.crediting_start, activity.crediting_end = period.start, period.end
+    ctx.uow.projects.add_activity(activity)
+    view = activity_view(activity)
+    record(ctx, cmd, project, "add_activity", view, comment=code)
+    return view
+
+
+def activity_view(a: Activity) -> dict[str, Any]:
+    return {
+        "code": a.code, "address": a.address, "operation_start": a.operation_start.isoformat(),
+        "expected_tco2_per_year": str(a.expected_tco2_per_year), "household": a.household,
+        "inputs": a.inputs, "added_on": a.added_on.isoformat(),
+        "crediting_start": a.crediting_start.isoformat() if a.crediting_start else None,
+        "crediting_end": a.crediting_end.isoformat() if a.crediting_end else None,
+    }
+
+
+def assign_verifier(cmd: c.AssignVerifier, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    if project.state not in (ProjectState.PLAN_DRAFT, ProjectState.RETURNED,
+                             ProjectState.REGISTERED):
+        raise ConflictError(f"project {project.number} is {project.state}: the 審査機関 is "
+                            "chosen while drafting or between monitoring periods",
+                            field="project")
+    body = organisation_by_corporate_number(ctx.uow, cmd.verifier, field="verifier")
+    scopes = ctx.uow.projects.scopes(body.id)
+    if not covers(scopes, project.methodology_id):
+        raise ValidationError(f"{body.name} is not accredited for {project.methodology_id} "
+                              f"(its scopes: {', '.join(scopes) or 'none'})", field="verifier")
+    if body.id == project.implementer_org_id:
+        raise ConflictError("conflict of interest: a 審査機関 never validates or verifies its own "
+                            "organisation's project", field="verifier")
+    project.verifier_org_id = body.id
+    ctx.uow.projects.update(project)
+    view = {"verifier": body.corporate_number, "verifier_name": body.name}
+    record(ctx, cmd, project, "assign_verifier", view)
+    return view
+
+
+# --- registration ------------------------------------------------------------------------------
+
+
+def registration_findings(project: Project, activities: list[Activity], m: Methodology,
+                          application_date: date) -> list[el.Finding]:
+    """Every eligibility rule (§1.4) applied to the project as filed."""
+    forest = is_forest(m)
+    findings = [
+        el.check_in_japan(project.prefecture),
+        el.check_two_year_rule(project.start_date, application_date, forest=forest),
+    ]
+    if not activities:
+        findings.append(el.Finding("ACTIVITIES", False, "the project has no activity yet"))
+    for activity in activities:
+        if not forest:
+            findings.append(el.check_equipment_age(activity.operation_start, application_date,
+                                                   subject=activity.code))
+        if project.project_type is ProjectType.PROGRAMME:
+            findings.append(el.check_programme_activity_size(activity.expected_tco2_per_year,
+                                                             subject=activity.code))
+    add = project.additionality
+    exemption = el.AdditionalityExemption(add.get("exemption", "NONE"))
+    if activities and all(a.household for a in activities) \
+            and project.project_type is ProjectType.PROGRAMME:
+        exemption = el.AdditionalityExemption.HOUSEHOLD
+    elif m.additionality_waived:
+        exemption = el.AdditionalityExemption.METHODOLOGY
+    payback: Decimal | None = None
+    if "payback_years" in add:
+        payback = D(add["payback_years"])
+    elif all(k in add for k in ("investment_yen", "annual_income_yen")):
+        payback = el.payback_years(D(add["investment_yen"]), D(add.get("subsidy_yen", "0")),
+                                   D(add["annual_income_yen"]),
+                                   D(add.get("annual_running_cost_yen", "0")))
+    elif exemption is el.AdditionalityExemption.NONE:
+        findings.append(el.Finding("ADDITIONALITY", False, "give the payback inputs "
+                                   "(investment, subsidy, annual income, running cost)"))
+        return findings
+    findings.append(el.check_additionality(payback=payback, exemption=exemption,
+                                           post_fit_investments=add.get("post_fit_investments",
+                                                                        [])))
+    period = el.crediting_period(application_date, project.monitoring_start, forest=forest,
+                                 years=project.crediting_years)
+    findings.append(el.Finding("CREDITING_PERIOD", True,
+                               f"{period.start} to {period.end} ({period.years} years)"))
+    return findings
+
+
+def project_transition(cmd: c.ProjectTransition, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    party = party_for(ctx.actor, project)
+    action = str(cmd.action).strip().lower()
+    comment = " ".join(str(cmd.comment or "").split())
+    before = project.state
+    activities = ctx.uow.projects.activities(project.id)
+    m = methodology_of(project)
+    payload: dict[str, Any] = {}
+    if action == "return" and not comment:
+        raise ValidationError("say what must be corrected: a return needs a comment",
+                              field="comment")
+    if action == "submit_for_validation":
+        if project.verifier_org_id is None:
+            raise ConflictError("choose the 審査機関 first (assign_verifier)", field="verifier")
+        if not activities:
+            raise ConflictError("add at least one activity first", field="activities")
+    new_state = transition(PROJECT_TRANSITIONS, before, action, party,
+                           returned_from=project.returned_from,
+                           subject=f"project {project.number}")
+    today = registry_date(ctx)
+    if action == "complete_validation":
+        findings = registration_findings(project, activities, m, today)
+        report = {"opinion": comment or "妥当", "findings": [f.as_dict() for f in findings],
+                  "report": dict(cmd.report or {})}
+        save_document(ctx, project, "VALIDATION_REPORT", report)
+        payload["findings"] = report["findings"]
+    if action == "apply_for_registration":
+        findings = registration_findings(project, activities, m, today)
+        failed = [f for f in findings if not f.passed]
+        if failed:
+            raise ValidationError(
+                "the project does not meet the registration requirements: "
+                + "; ".join(f"{f.check}{' ' + f.subject if f.subject else ''}: {f.message}"
+                            for f in failed), field=failed[0].check.lower())
+        project.application_date = today
+        payload["findings"] = [f.as_dict() for f in findings]
+    if action == "register":
+        assert project.application_date is not None
+        period = el.crediting_period(project.application_date, project.monitoring_start,
+                                     forest=is_forest(m), years=project.crediting_years)
+        project.registered_on = today
+        project.crediting_start, project.crediting_end = period.start, period.end
+        for activity in activities:
+            own = el.crediting_period(project.application_date,
+                                      max(activity.operation_start, project.monitoring_start),
+                                      forest=is_forest(m), years=project.crediting_years)
+            activity.crediting_start, activity.crediting_end = own.start, own.end
+            ctx.uow.projects.update_activity(activity)
+        payload["crediting_period"] = period.as_dict()
+    project.returned_from = before.value if new_state == ProjectState.RETURNED else None
+    project.state = ProjectState(new_state)
+    ctx.uow.projects.update(project)
+    payload |= {"from_state": before.value, "to_state": project.state.value,
+                "comment": comment}
+    record(ctx, cmd, project, action, payload, from_state=before.value,
+           to_state=project.state.value, comment=comment)
+    return payload | {"project": project.number}
+
+
+# --- monitoring, verification, certification, issuance --------------------------------------
+
+
+def open_monitoring_period(cmd: c.OpenMonitoringPeriod, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    if project.state is not ProjectState.REGISTERED:
+        raise ConflictError(f"project {project.number} is {project.state}: monitoring starts "
+                            "after registration", field="project")
+    start = parse_date(cmd.period_start, field="period_start")
+    end = parse_date(cmd.period_end, field="period_end")
+    if end < start:
+        raise ValidationError("period_end is before period_start", field="period_end")
+    if start < project.monitoring_start:
+        raise ValidationError(f"period_start is before the monitoring start "
+                              f"{project.monitoring_start}", field="period_start")
+    periods = ctx.uow.projects.periods(project.id)
+    live = [p for p in periods if p.state is not PeriodState.WITHDRAWN]
+    if live and start <= max(p.end for p in live):
+        raise ConflictError(f"monitoring periods may not overlap: the last one ends "
+                            f"{max(p.end for p in live)}", field="period_start")
+    period = MonitoringPeriod(id=ctx.uow.projects.next_period_id(), project_id=project.id,
+                              number=len(periods) + 1, start=start, end=end,
+                              state=PeriodState.MONITORING)
+    ctx.uow.projects.add_period(period)
+    view = period_view(period)
+    record(ctx, cmd, project, "open_period", view, period_number=period.number,
+           to_state=period.state.value)
+    return view
+
+
+def calculate_period(project: Project, period: MonitoringPeriod, activities: list[Activity],
+                     data: dict[str, dict[str, Any]]) -> tuple[list[ActivityResult],
+                                                                dict[str, Any]]:
+    """Run the methodology for every activity with data in this period."""
+    m = methodology_of(project)
+    by_code = {a.code: a for a in activities}
+    unknown = sorted(set(data) - set(by_code))
+    if unknown:
+        raise ValidationError(f"activities: {unknown[0]} is not an activity of "
+                              f"{project.number}", field=f"activities.{unknown[0]}")
+    if not data:
+        raise ValidationError("activities: give the monitored values of at least one activity",
+                              field="activities")
+    takes_period = {i.name for i in m.inputs} >= set(PERIOD_INPUTS)
+    results: list[ActivityResult] = []
+    summary: dict[str, Any] = {}
+    for code in sorted(data):
+        activity = by_code[code]
+        raw = dict(activity.inputs) | dict(data[code])
+        if takes_period:
+            start = max(period.start, activity.crediting_start or period.start)
+            end = min(period.end, activity.crediting_end or period.end)
+            if end < start:
+                raise ValidationError(f"activities.{code}: the period is outside this "
+                                      "activity's crediting period", field=f"activities.{code}")
+            raw |= {"period_start": start.isoformat(), "period_end": end.isoformat()}
+        try:
+            result = m.calculate(raw)
+        except ValidationError as error:
+            wrapped = ValidationError(f"activities.{code}: {error.message}",
+                                      field=f"activities.{code}.{error.field or ''}".rstrip("."),
+                                      valid=error.valid)
+            wrapped.code = error.code  # keep not_applicable, invalid_input …
+            raise wrapped from None
+        results.append(result)
+        summary[code] = {
+            "reduction_tco2": str(result.reduction),
+            "vintages": {str(v.vintage): str(v.reduction) for v in result.lines},
+            "unverified_factors": result.as_dict()["unverified_factors"],
+            "findings": [str(f) for f in result.findings],
+        }
+    return results, summary
+
+
+def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    period = period_by_number(ctx.uow, project, cmd.period)
+    if period.state not in (PeriodState.MONITORING, PeriodState.RETURNED):
+        raise ConflictError(f"period {period.number} is {period.state}: data can be changed "
+                            "only while monitoring or after a return", field="period")
+    if not isinstance(cmd.activities, dict):
+        raise ValidationError("activities must map activity codes to their values",
+                              field="activities")
+    data = {str(k).upper(): dict(v) for k, v in cmd.activities.items()}
+    results, summary = calculate_period(project, period, ctx.uow.projects.activities(project.id),
+                                        data)
+    amounts = certified_amounts(results)
+    period.data = data
+    period.result = {
+        "activities": summary,
+        "total_tco2": str(exact_sum(r.reduction for r in results)),
+        "preview": [a.as_dict() for a in amounts],
+    }
+    ctx.uow.projects.update_period(period)
+    document = save_document(ctx, project, "MONITORING_REPORT",
+                             {"period": period_view(period), "data": data,
+                              "result": period.result}, period_number=period.number)
+    view = period_view(period) | {"document_version": document.version,
+                                  "document_sha256": document.sha256}
+    record(ctx, cmd, project, "submit_data", {"period": period.number,
+                                              "total_tco2": period.result["total_tco2"],
+                                              "document_sha256": document.sha256},
+           period_number=period.number)
+    return view
+
+
+def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    party = party_for(ctx.actor, project)
+    period = period_by_number(ctx.uow, project, cmd.period)
+    action = str(cmd.action).strip().lower()
+    comment = " ".join(str(cmd.comment or "").split())
+    if action == "return" and not comment:
+        raise ValidationError("say what must be corrected: a return needs a comment",
+                              field="comment")
+    if action == "submit_for_verification" and not period.data:
+        raise ConflictError("submit the monitoring data first", field="period")
+    before = period.state
+    new_state = transition(PERIOD_TRANSITIONS, before, action, party,
+                           returned_from=period.returned_from,
+                           subject=f"period {period.number} of {project.number}")
+    payload: dict[str, Any] = {"period": period.number}
+    postings: list[dict[str, Any]] = []
+    if action == "complete_verification":
+        save_document(ctx, project, "VERIFICATION_REPORT",
+                      {"opinion": comment or "適正", "result": period.result,
+                       "report": dict(cmd.report or {})}, period_number=period.number)
+    if action == "certify":
+        results, _ = calculate_period(project, period, ctx.uow.projects.activities(project.id),
+                                      period.data)
+        amounts = certified_amounts(results)
+        period.certified = [a.as_dict() for a in amounts]
+        period.certification_number = f"{project.number}-{period.number:02d}"
+        save_document(ctx, project, "CERTIFICATION_DECISION",
+                      {"certification_number": period.certification_number,
+                       "amounts": period.certified, "comment": comment},
+                      period_number=period.number)
+        payload["certified"] = period.certified
+    if action == "issue":
+        blocks, postings = _issue_period(ctx, project, period)
+        payload["blocks"] = blocks
+    period.returned_from = before.value if new_state == PeriodState.RETURNED else None
+    period.state = PeriodState(new_state)
+    ctx.uow.projects.update_period(period)
+    payload |= {"from_state": before.value, "to_state": period.state.value, "comment": comment}
+    record(ctx, cmd, project, action, payload, from_state=before.value,
+           to_state=period.state.value, period_number=period.number, comment=comment,
+           postings=postings)
+    return payload | {"project": project.number}
+
+
+def credit_attributes(project: Project, m: Methodology, *, vintage: int,
+                      certification_number: str) -> CreditAttributes:
+    """Scheme, type and category of the credits a project earns (jcredit-rules.md §3.4).
+
+    JCL/ERL for a Keidanren participant, JC/ER otherwise; forest management is FM (usable
+    for the Keidanren plan under either scheme code).
+    """
+    if is_forest(m):
+        credit_type = CreditType.FM
+    else:
+        credit_type = CreditType.ERL if project.keidanren else CreditType.ER
+    return CreditAttributes(
+        scheme=SchemeCode.JCL if project.keidanren else SchemeCode.JC,
+        credit_type=credit_type, category=m.category, project_id=project.number,
+        methodology_id=m.id, methodology_version=m.version,
+        certification_number=certification_number, vintage=vintage)
+
+
+def _issue_period(ctx: CommandContext, project: Project, period: MonitoringPeriod
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if ctx.uow.projects.period_issuances(period.id):
+        raise ConflictError(f"period {period.number} of {project.number} was already issued",
+                            field="period")
+    assert period.certification_number is not None
+    holder = ctx.uow.accounts.get(project.holder_account_id)
+    assert holder is not None
+    m = methodology_of(project)
+    blocks, postings = [], []
+    for amount in period.certified:
+        if amount["credits"] <= 0:
+            continue
+        attributes = credit_attributes(project, m, vintage=int(amount["vintage"]),
+                                       certification_number=period.certification_number)
+        block, posting = issue_block(ctx, holder, attributes, int(amount["credits"]))
+        ctx.uow.projects.add_period_issuance(period_id=period.id, vintage=int(amount["vintage"]),
+                                             root_id=block.root_id, quantity=block.quantity)
+        blocks.append(block_view(block) | {"to_account": holder.number})
+        postings.append(posting)
+    if not blocks:
+        raise ConflictError("nothing to issue: the certified amount is 0 credits",
+                            field="period")
+    return blocks, postings

@@ -1,0 +1,241 @@
+"""A programme-type project from plan to issued credits, on SQLite and PostgreSQL.
+
+The operator bundles 50 households with PV (EN-R-002), a 審査機関 validates, the committee
+registers, two monitoring periods are verified, certified and issued, and the ledger check
+passes. Wrong role, wrong state, missing input and inputs outside the methodology each get
+a clear error and change nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction as F
+from typing import Any
+
+import pytest
+
+from jcredit.bootstrap import SYSTEM_ACTOR
+from jcredit.bootstrap import Registry
+from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import InvalidStateError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import ValidationError
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import queries
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+
+OPERATOR_ORG = "7000012050002"
+VERIFIER_ORG = "1180301018771"
+HOUSEHOLDS = 50
+FACTOR = F("0.434") / 1000  # SUBSTITUTE, FY2023 onwards [t-CO2/kWh]
+
+
+class World:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        run = self.admin
+        run(c.CreateOrganisation(name="ぎふ太陽光プログラム株式会社", corporate_number=OPERATOR_ORG))
+        run(c.CreateOrganisation(name="一般財団法人 審査センター", corporate_number=VERIFIER_ORG))
+        self.account = run(c.OpenAccount(organisation=OPERATOR_ORG,
+                                         account_name="プログラム口座"))["number"]
+        run(c.AccreditVerifier(organisation=VERIFIER_ORG, scopes=("EN-R",)))
+        self.operator = self.user("operator", Role.OPERATOR, OPERATOR_ORG)
+        self.verifier = self.user("verifier", Role.VERIFIER, VERIFIER_ORG)
+        self.committee = self.user("committee", Role.COMMITTEE, None)
+        self.secretariat = Actor(name="secretariat", role=Role.ADMIN)
+        self.keys = 0
+
+    def admin(self, cmd: c.Command) -> dict[str, Any]:
+        return self.registry.bus.handle(cmd, actor=SYSTEM_ACTOR).data
+
+    def user(self, name: str, role: Role, org: str | None) -> Actor:
+        view = self.admin(c.CreateUser(username=name, password="password-123456",
+                                       role=role.value, organisation=org))
+        return Actor(name=name, role=role, user_id=view["id"],
+                     organisation_id=view["organisation_id"])
+
+    def run(self, actor: Actor, cmd: c.Command) -> dict[str, Any]:
+        self.keys += 1
+        return self.registry.bus.handle(cmd, actor=actor, idempotency_key=f"k{self.keys}").data
+
+    def journal_length(self) -> int:
+        with self.registry.uow(write=False) as uow:
+            return len(list(uow.journal.iterate()))
+
+
+def create_programme(w: World) -> str:
+    project = w.run(w.operator, c.CreateProject(
+        name="岐阜県 家庭用太陽光 J-クレジット プログラム", project_type="PROGRAMME",
+        methodology="EN-R-002", holder_account=w.account, prefecture="岐阜県",
+        address="岐阜県岐阜市薮田南2-1-1", start_date="2025-06-01",
+        monitoring_start="2026-12-01"))["number"]
+    for i in range(HOUSEHOLDS):
+        w.run(w.operator, c.AddActivity(
+            project=project, code=f"HH-{i + 1:03d}", address=f"岐阜県岐阜市長良{i + 1}-1",
+            operation_start="2025-06-01", expected_tco2_per_year="1.5", household=True))
+    w.run(w.operator, c.AssignVerifier(project=project, verifier=VERIFIER_ORG))
+    return project
+
+
+def kwh(period: int, i: int) -> int:
+    return 500 + i if period == 1 else 1500 + 10 * i
+
+
+def test_programme_from_plan_to_issued_credits(registry: Registry) -> None:
+    w = World(registry)
+    project = create_programme(w)
+    # validation, registration (the committee decides)
+    w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+    validated = w.run(w.verifier, c.ProjectTransition(project=project,
+                                                      action="complete_validation"))
+    assert all(f["passed"] for f in validated["findings"])
+    assert {"IN_JAPAN", "TWO_YEAR_RULE", "EQUIPMENT_AGE", "PROGRAMME_ACTIVITY_SIZE",
+            "ADDITIONALITY", "CREDITING_PERIOD"} <= {f["check"] for f in validated["findings"]}
+    w.run(w.operator, c.ProjectTransition(project=project, action="apply_for_registration"))
+    registered = w.run(w.committee, c.ProjectTransition(project=project, action="register"))
+    assert registered["crediting_period"] == {"start": "2026-12-01", "end": "2034-11-30",
+                                              "years": 8, "capped": False}
+    issued_total = 0
+    for number, (start, end) in enumerate([("2026-12-01", "2027-03-31"),
+                                           ("2027-04-01", "2028-03-31")], start=1):
+        w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start=start,
+                                                 period_end=end))
+        data = {f"HH-{i + 1:03d}": {"el_self_kwh": str(kwh(number, i))}
+                for i in range(HOUSEHOLDS)}
+        w.run(w.operator, c.SubmitMonitoringData(project=project, period=number,
+                                                 activities=data))
+        w.run(w.operator, c.PeriodTransition(project=project, period=number,
+                                             action="submit_for_verification"))
+        w.run(w.verifier, c.PeriodTransition(project=project, period=number,
+                                             action="complete_verification"))
+        w.run(w.operator, c.PeriodTransition(project=project, period=number,
+                                             action="apply_for_certification"))
+        certified = w.run(w.committee, c.PeriodTransition(project=project, period=number,
+                                                          action="certify"))
+        total = sum(kwh(number, i) for i in range(HOUSEHOLDS)) * FACTOR
+        (amount,) = certified["certified"]
+        assert F(amount["total_tco2"]) == total
+        assert amount["credits"] == int(total)  # rounded down once, after aggregation
+        issued = w.run(w.secretariat, c.PeriodTransition(project=project, period=number,
+                                                         action="issue"))
+        (block,) = issued["blocks"]
+        assert block["quantity"] == int(total)
+        assert (block["scheme"], block["credit_type"], block["category"]) == (
+            "JC", "ER", "RENEWABLE_POWER")
+        assert block["vintage"] == (2026 if number == 1 else 2027)
+        issued_total += block["quantity"]
+    with registry.uow(write=False) as uow:
+        check = queries.check_ledger(uow)
+        account = queries.account_detail(uow, w.secretariat, w.account)
+    assert check.ok, check.issues
+    assert account["balance"] == issued_total
+    # nothing is issued twice for the same period
+    with pytest.raises(InvalidStateError):
+        w.run(w.secretariat, c.PeriodTransition(project=project, period=2, action="issue"))
+
+
+def test_wrong_role_state_input_and_applicability_change_nothing(registry: Registry) -> None:
+    w = World(registry)
+    project = create_programme(w)
+
+    def refused(actor: Actor, cmd: c.Command, error: type[DomainError], field: str | None = None
+                ) -> None:
+        before = w.journal_length()
+        with pytest.raises(error) as raised:
+            w.run(actor, cmd)
+        if field is not None:
+            assert raised.value.field == field, raised.value.message
+        assert w.journal_length() == before
+
+    # wrong role: the verifier cannot submit the operator's plan; the committee cannot edit
+    refused(w.verifier, c.ProjectTransition(project=project, action="submit_for_validation"),
+            PermissionDeniedError)
+    # wrong state: registering a draft lists what is allowed
+    refused(w.committee, c.ProjectTransition(project=project, action="register"),
+            InvalidStateError, "action")
+    # missing input and bad values
+    refused(w.operator, c.AddActivity(project=project, code="HH-999", address="",
+                                      operation_start="2025-06-01",
+                                      expected_tco2_per_year="1"), ValidationError, "address")
+    refused(w.operator, c.AddActivity(project=project, code="HH-998", address="岐阜県大垣市1",
+                                      operation_start="2025-06-01",
+                                      expected_tco2_per_year="500.5"),
+            ValidationError, "expected_tco2_per_year")
+    # double registration (same address written differently)
+    refused(w.operator, c.AddActivity(project=project, code="HH-997", address="岐阜県 岐阜市長良１-1",
+                                      operation_start="2025-06-01",
+                                      expected_tco2_per_year="1"), ConflictError, "address")
+    # an input the methodology does not have
+    refused(w.operator, c.AddActivity(project=project, code="HH-996", address="岐阜県大垣市2",
+                                      operation_start="2025-06-01", expected_tco2_per_year="1",
+                                      inputs={"panel_colour": "blue"}),
+            ValidationError, "inputs.panel_colour")
+    # a 審査機関 of the same organisation is a conflict of interest
+    w.admin(c.AccreditVerifier(organisation=OPERATOR_ORG, scopes=("EN-R",)))
+    refused(w.operator, c.AssignVerifier(project=project, verifier=OPERATOR_ORG),
+            ConflictError, "verifier")
+    # register, then monitoring data outside the methodology's applicability
+    w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+    w.run(w.verifier, c.ProjectTransition(project=project, action="complete_validation"))
+    w.run(w.operator, c.ProjectTransition(project=project, action="apply_for_registration"))
+    w.run(w.committee, c.ProjectTransition(project=project, action="register"))
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
+                                             period_end="2027-03-31"))
+    refused(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+        "HH-001": {"e_gen_kwh": "100", "e_export_kwh": "150"}}), ValidationError,
+        "activities.HH-001.inputs.e_export_kwh")
+    refused(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+        "HH-001": {}}), ValidationError)
+    refused(w.operator, c.PeriodTransition(project=project, period=1,
+                                           action="submit_for_verification"), ConflictError)
+    refused(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2027-03-01",
+                                               period_end="2027-06-30"), ConflictError,
+            "period_start")
+    with registry.uow(write=False) as uow:
+        assert queries.check_ledger(uow).ok
+
+
+def test_a_return_needs_a_comment_and_resubmission_goes_back(registry: Registry) -> None:
+    w = World(registry)
+    project = create_programme(w)
+    w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+    with pytest.raises(ValidationError, match="comment"):
+        w.run(w.verifier, c.ProjectTransition(project=project, action="return"))
+    returned = w.run(w.verifier, c.ProjectTransition(project=project, action="return",
+                                                     comment="HH-003 の設置日を確認してください"))
+    assert returned["to_state"] == "RETURNED"
+    back = w.run(w.operator, c.ProjectTransition(project=project, action="resubmit"))
+    assert back["to_state"] == "VALIDATION"
+
+
+def test_registration_is_refused_when_a_rule_fails(registry: Registry) -> None:
+    w = World(registry)
+    project = w.run(w.operator, c.CreateProject(
+        name="古い設備", project_type="NORMAL", methodology="EN-S-006",
+        holder_account=w.account, prefecture="岐阜県", address="岐阜県岐阜市1",
+        start_date="2024-11-22", monitoring_start="2026-12-01",
+        additionality={"investment_yen": "2999", "annual_income_yen": "1000"}))["number"]
+    w.run(w.operator, c.AddActivity(project=project, code="SITE", address="岐阜県岐阜市本町1",
+                                    operation_start="2024-11-22", expected_tco2_per_year="30"))
+    w.admin(c.AccreditVerifier(organisation=VERIFIER_ORG, scopes=("EN-S-006",)))
+    w.run(w.operator, c.AssignVerifier(project=project, verifier=VERIFIER_ORG))
+    w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+    report = w.run(w.verifier, c.ProjectTransition(project=project,
+                                                   action="complete_validation"))
+    failed = {f["check"] for f in report["findings"] if not f["passed"]}
+    assert failed == {"TWO_YEAR_RULE", "EQUIPMENT_AGE", "ADDITIONALITY"}
+    with pytest.raises(ValidationError, match="TWO_YEAR_RULE"):
+        w.run(w.operator, c.ProjectTransition(project=project, action="apply_for_registration"))
+
+
+def test_decimal_inputs_are_never_floats(registry: Registry) -> None:
+    w = World(registry)
+    with pytest.raises(ValidationError) as raised:
+        w.run(w.operator, c.CreateProject(
+            name="x", project_type="NORMAL", methodology="EN-R-002", holder_account=w.account,
+            prefecture="岐阜県", address="a", start_date="2026-01-01",
+            monitoring_start="2026-12-01", crediting_years=8.0))
+    assert raised.value.field == "crediting_years"
+    assert Decimal  # the API and CLI pass numbers as text or exact JSON decimals
