@@ -174,8 +174,8 @@ def test_pv_estimate_with_revenue_and_audit_support() -> None:
     assert result.planning_support is (annual >= 100)
     assert result.revenue_yen == 3000 * int(annual * 8)
     # 再エネ normal type: 368,875 and 431,588 yen at 90 %, each capped at 600,000
-    assert result.audit_support["validation"] == D("368875") * D("0.9")
-    assert result.audit_support["verification"] == D("431588") * D("0.9")
+    assert result.audit_support["validation"] == 331987  # 368,875 × 0.9 = 331,987.5, floored
+    assert result.audit_support["verification"] == 388429  # 431,588 × 0.9 = 388,429.2
     assert "PV_ANNUAL_YIELD" in result.as_dict()["unverified"]
 
 

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import ROUND_FLOOR
 from decimal import Decimal
 from importlib import resources
 from typing import Any
@@ -223,7 +224,9 @@ def estimate(kind: str, raw: Mapping[str, Any]) -> Estimate:
             used.append(fee)
             name = fee.name.split(" ")[0]
             result.audit_fees[name] = fee.value
-            result.audit_support[name] = min(fee.value * rate, cap.value)
+            # whole yen, rounded down (a subsidy is never paid in fractions of a yen)
+            support = (fee.value * rate).to_integral_value(rounding=ROUND_FLOOR)
+            result.audit_support[name] = min(support, cap.value)
         result.audit_support["total"] = exact_sum(
             v for k, v in result.audit_support.items() if k != "total")
     return result

@@ -463,6 +463,11 @@ def serve(host: str | None = typer.Option(None, "--host"),
                 port=port or settings.port, log_level="info")
 
 
+
+# The project, methodology and estimate commands live in their own module.
+from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
+
+
 def main() -> None:
     app()
 

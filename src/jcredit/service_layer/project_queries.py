@@ -1,0 +1,133 @@
+"""Read models for projects: lists per role, the project page, queues and the agenda."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
+from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
+from jcredit.domain.projects.lifecycle import PeriodState
+from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.projects.lifecycle import allowed_actions
+from jcredit.domain.projects.model import Project
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
+from jcredit.service_layer.handlers.projects import OWNER_ROLES
+from jcredit.service_layer.handlers.projects import activity_view
+from jcredit.service_layer.handlers.projects import project_by_number
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.views import period_view
+from jcredit.service_layer.views import project_view
+
+
+def can_view_project(actor: Actor, project: Project) -> bool:
+    if actor.role in (Role.ADMIN, Role.AUDITOR, Role.COMMITTEE):
+        return True
+    if actor.role is Role.VERIFIER:
+        return project.verifier_org_id is not None and \
+            project.verifier_org_id == actor.organisation_id
+    return actor.role in OWNER_ROLES and actor.organisation_id == project.implementer_org_id
+
+
+def _summary(uow: AbstractUnitOfWork, project: Project) -> dict[str, Any]:
+    orgs = {o.id: o.name for o in uow.organisations.list()}
+    return {
+        "number": project.number, "name": project.name, "state": project.state.value,
+        "project_type": project.project_type.value,
+        "methodology": f"{project.methodology_id} v{project.methodology_version}",
+        "implementer": orgs.get(project.implementer_org_id, ""),
+        "verifier": orgs.get(project.verifier_org_id or -1),
+        "prefecture": project.prefecture,
+    }
+
+
+def projects_for(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """Projects the actor may see: its own, those it verifies, or all (secretariat,
+    committee, auditor)."""
+    return [_summary(uow, p) for p in uow.projects.find() if can_view_project(actor, p)]
+
+
+def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[str, Any]:
+    project = project_by_number(uow, number)
+    if not can_view_project(actor, project):
+        raise PermissionDeniedError(f"project {project.number} is not yours to see")
+    holder = uow.accounts.get(project.holder_account_id)
+    activities = uow.projects.activities(project.id)
+    periods = uow.projects.periods(project.id)
+    documents = uow.projects.documents(project.id)
+    period_views = []
+    for period in periods:
+        view = period_view(period)
+        view["allowed_actions"] = allowed_actions(PERIOD_TRANSITIONS, period.state)
+        view["issued"] = uow.projects.period_issuances(period.id)
+        period_views.append(view)
+    return project_view(project, holder_account=holder.number if holder else None) | _summary(
+        uow, project) | {
+        "allowed_actions": allowed_actions(PROJECT_TRANSITIONS, project.state),
+        "activities": [activity_view(a) for a in activities],
+        "expected_tco2_per_year": str(sum(a.expected_tco2_per_year for a in activities)),
+        "periods": period_views,
+        "timeline": [
+            {"at": e.at, "actor": e.actor, "action": e.action, "from_state": e.from_state,
+             "to_state": e.to_state, "comment": e.comment, "period": e.period_number,
+             "journal_seq": e.journal_seq}
+            for e in uow.projects.events(project.id)],
+        "documents": [
+            {"kind": d.kind, "version": d.version, "period": d.period_number,
+             "sha256": d.sha256, "created_by": d.created_by, "created_at": d.created_at}
+            for d in documents],
+    }
+
+
+def document(uow: AbstractUnitOfWork, actor: Actor, number: str, kind: str, version: int | None,
+             period: int | None) -> dict[str, Any]:
+    project = project_by_number(uow, number)
+    if not can_view_project(actor, project):
+        raise PermissionDeniedError(f"project {project.number} is not yours to see")
+    matches = [d for d in uow.projects.documents(project.id)
+               if d.kind == kind.upper() and d.period_number == period]
+    if version is not None:
+        matches = [d for d in matches if d.version == version]
+    if not matches:
+        from jcredit.domain.errors import NotFoundError
+
+        raise NotFoundError(f"no {kind} document for {project.number}", field="kind")
+    d = matches[-1]
+    return {"project": project.number, "kind": d.kind, "version": d.version,
+            "period": d.period_number, "sha256": d.sha256, "created_by": d.created_by,
+            "created_at": d.created_at, "content": json.loads(d.content)}
+
+
+def work_queue(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
+    """What waits on the actor: validations and verifications for a 審査機関, decisions for
+    the committee, issuance for the secretariat, corrections for an implementer."""
+    waiting: list[dict[str, Any]] = []
+    for project in uow.projects.find():
+        if not can_view_project(actor, project):
+            continue
+        summary = _summary(uow, project)
+        if actor.role is Role.VERIFIER and project.state is ProjectState.VALIDATION:
+            waiting.append(summary | {"task": "validation", "period": None})
+        if actor.role in (Role.COMMITTEE, Role.ADMIN) and \
+                project.state is ProjectState.REGISTRATION_APPLIED:
+            waiting.append(summary | {"task": "registration", "period": None})
+        if actor.role in OWNER_ROLES and project.state is ProjectState.RETURNED:
+            waiting.append(summary | {"task": "correction", "period": None})
+        for period in uow.projects.periods(project.id):
+            task = None
+            if actor.role is Role.VERIFIER and period.state is PeriodState.VERIFICATION:
+                task = "verification"
+            elif actor.role is Role.COMMITTEE and \
+                    period.state is PeriodState.CERTIFICATION_APPLIED:
+                task = "certification"
+            elif actor.role is Role.ADMIN and period.state is PeriodState.CERTIFIED:
+                task = "issuance"
+            elif actor.role in OWNER_ROLES and period.state in (PeriodState.MONITORING,
+                                                                PeriodState.RETURNED):
+                task = "monitoring"
+            if task:
+                waiting.append(summary | {"task": task, "period": period.number,
+                                          "preview": period.result.get("preview", [])})
+    return waiting
