@@ -7,6 +7,7 @@ The 法人番号 are well-formed (valid check digits) but belong to no real comp
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
@@ -14,6 +15,8 @@ from jcredit.bootstrap import Registry
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.identifiers import corporate_number_check_digit
 from jcredit.service_layer import commands as c
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
 
 
@@ -38,6 +41,11 @@ ORGS = (
 )
 
 
+OPERATOR_ORG = ("ぎふ太陽光プログラム株式会社", demo_corporate_number("040004099004"),
+                ("プログラム口座",))
+VERIFIER_ORG = ("一般財団法人 日本温室効果ガス審査センター", demo_corporate_number("050005099005"))
+
+
 def is_seeded(registry: Registry) -> bool:
     with registry.uow(write=False) as uow:
         return bool(uow.organisations.list())
@@ -51,6 +59,9 @@ def seed_demo(registry: Registry) -> list[DemoLogin]:
         DemoLogin("midori", DEMO_PASSWORD, "HOLDER", ORGS[0][0]),
         DemoLogin("hinoki", DEMO_PASSWORD, "HOLDER", ORGS[1][0]),
         DemoLogin("shoji", DEMO_PASSWORD, "HOLDER", ORGS[2][0]),
+        DemoLogin("taiyo", DEMO_PASSWORD, "OPERATOR", OPERATOR_ORG[0]),
+        DemoLogin("shinsa", DEMO_PASSWORD, "VERIFIER", VERIFIER_ORG[0]),
+        DemoLogin("iinkai", DEMO_PASSWORD, "COMMITTEE", "認証委員会"),
     ]
     if is_seeded(registry):
         return logins
@@ -69,7 +80,7 @@ def seed_demo(registry: Registry) -> list[DemoLogin]:
                      display_name="事務局 管理者"))
     run(c.CreateUser(username="auditor", password=DEMO_PASSWORD, role="AUDITOR",
                      display_name="監査人"))
-    for login, (_, number, _) in zip(logins[2:], ORGS, strict=True):
+    for login, (_, number, _) in zip(logins[2:5], ORGS, strict=True):
         run(c.CreateUser(username=login.username, password=DEMO_PASSWORD, role="HOLDER",
                          organisation=number, display_name=login.organisation))
     midori, midori_buying = accounts[ORGS[0][1]]
@@ -100,4 +111,52 @@ def seed_demo(registry: Registry) -> list[DemoLogin]:
         from_account=midori, quantity=50, use="RE100",
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
         credit_user_corporate_number=ORGS[0][1], fiscal_year=fiscal_year_of(today)))
+    seed_demo_project(registry, run)
     return logins
+
+
+def seed_demo_project(registry: Registry, run: Any) -> None:
+    """A programme-type PV project, registered, with its first period under verification."""
+    name, number, departments = OPERATOR_ORG
+    run(c.CreateOrganisation(name=name, corporate_number=number))
+    account = run(c.OpenAccount(organisation=number, account_name=departments[0]))["number"]
+    run(c.CreateOrganisation(name=VERIFIER_ORG[0], corporate_number=VERIFIER_ORG[1]))
+    run(c.AccreditVerifier(organisation=VERIFIER_ORG[1], scopes=("EN-R", "EN-S", "FO")))
+    users = {}
+    for username, role, org, display in (("taiyo", "OPERATOR", number, name),
+                                         ("shinsa", "VERIFIER", VERIFIER_ORG[1], VERIFIER_ORG[0]),
+                                         ("iinkai", "COMMITTEE", None, "認証委員会 委員")):
+        view = run(c.CreateUser(username=username, password=DEMO_PASSWORD, role=role,
+                                organisation=org, display_name=display))
+        users[username] = Actor(name=username, role=Role(role), user_id=view["id"],
+                                organisation_id=view["organisation_id"])
+
+    def act(user: str, command: c.Command) -> dict[str, Any]:
+        return registry.bus.handle(command, actor=users[user]).data
+
+    today = registry.clock().astimezone(JST).date()
+    start = date(today.year - 1, 4, 1)
+    project = act("taiyo", c.CreateProject(
+        name="ぎふ家庭用太陽光 J-クレジット・プログラム", project_type="PROGRAMME",
+        methodology="EN-R-002", holder_account=account, prefecture="岐阜県",
+        address="岐阜県岐阜市薮田南2-1-1", start_date=start.isoformat(),
+        monitoring_start=start.isoformat(),
+        plan={"summary": "県内の家庭に設置された太陽光発電の自家消費分を取りまとめる"}))["number"]
+    for i in range(12):
+        act("taiyo", c.AddActivity(project=project, code=f"HH-{i + 1:03d}",
+                                   address=f"岐阜県岐阜市長良福光{i + 1}-{i + 3}",
+                                   operation_start=start.isoformat(),
+                                   expected_tco2_per_year="1.4", household=True))
+    act("taiyo", c.AssignVerifier(project=project, verifier=VERIFIER_ORG[1]))
+    act("taiyo", c.ProjectTransition(project=project, action="submit_for_validation"))
+    act("shinsa", c.ProjectTransition(project=project, action="complete_validation"))
+    act("taiyo", c.ProjectTransition(project=project, action="apply_for_registration"))
+    act("iinkai", c.ProjectTransition(project=project, action="register"))
+    detail_start = max(today, start)
+    period_end = date(detail_start.year + (1 if detail_start.month >= 4 else 0), 3, 31)
+    act("taiyo", c.OpenMonitoringPeriod(project=project, period_start=detail_start.isoformat(),
+                                        period_end=period_end.isoformat()))
+    act("taiyo", c.SubmitMonitoringData(project=project, period=1, activities={
+        f"HH-{i + 1:03d}": {"el_self_kwh": str(1400 + 35 * i)} for i in range(12)}))
+    act("taiyo", c.PeriodTransition(project=project, period=1,
+                                    action="submit_for_verification"))

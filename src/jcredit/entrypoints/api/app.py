@@ -18,6 +18,7 @@ from jcredit.config import Settings
 from jcredit.entrypoints.api.errors import install_error_handlers
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
+from jcredit.entrypoints.api.routes import projects
 from jcredit.entrypoints.api.routes import reads
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -50,10 +51,13 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(auth.router)
     api.include_router(commands.router)
     api.include_router(reads.router)
+    api.include_router(projects.router)
     app.include_router(api)
 
+    from jcredit.entrypoints.web.project_views import router as project_router
     from jcredit.entrypoints.web.views import router as web_router
 
     app.include_router(web_router)
+    app.include_router(project_router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -1,0 +1,270 @@
+"""Methodologies, the STEP0 estimate and the project lifecycle over HTTP.
+
+Request bodies are read with exact decimals: a JSON number such as ``0.540`` arrives as
+``Decimal("0.540")``, never as a float, and is checked against the methodology's inputs.
+Every write needs an ``Idempotency-Key``; the role and the caller's part in the project
+are checked by the handlers. Routes read the body on the event loop and run the command in
+the thread pool, like the other write routes.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Request
+from fastapi import Response
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import ValidationError as PydanticValidationError
+from starlette.concurrency import run_in_threadpool
+
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.methodologies import CATALOGUE
+from jcredit.domain.methodologies import methodology
+from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.projects.estimate import estimate
+from jcredit.entrypoints.api.deps import ActorDep
+from jcredit.entrypoints.api.deps import IdempotencyKeyDep
+from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.api.routes.commands import _send
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import project_queries
+
+router = APIRouter()
+
+
+async def exact_json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body() or b"{}", parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise ValidationError(f"the body is not valid JSON: {error}", field="body") from None
+
+
+def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "body"
+        raise ValidationError(f"{field}: {first['msg']}", field=field) from None
+
+
+async def send(request: Request, registry: Any, command: c.Command, actor: Any, key: str,
+               status_code: int = 200) -> Response:
+    """Run the command in the thread pool (the commit waits on fsync)."""
+    response: Response = await run_in_threadpool(_send, request, registry, command, actor, key,
+                                                 status_code)
+    return response
+
+
+def _schema(model: type[BaseModel]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": model.model_json_schema()}}}}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProjectCreate(Strict):
+    name: str
+    project_type: str
+    methodology: str
+    holder_account: str
+    prefecture: str
+    address: str
+    start_date: str
+    monitoring_start: str
+    methodology_version: str | None = None
+    implementer: str | None = None
+    crediting_years: Any = None
+    keidanren: bool = False
+    additionality: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+
+
+class ActivityCreate(Strict):
+    code: str
+    address: str
+    operation_start: str
+    expected_tco2_per_year: Any
+    household: bool = False
+    inputs: dict[str, Any] | None = None
+
+
+class VerifierAssign(Strict):
+    verifier: str
+
+
+class Action(Strict):
+    action: str
+    comment: str = ""
+    report: dict[str, Any] | None = None
+
+
+class PeriodOpen(Strict):
+    period_start: str
+    period_end: str
+
+
+class PeriodData(Strict):
+    activities: dict[str, dict[str, Any]]
+
+
+class Accreditation(Strict):
+    organisation: str
+    scopes: list[str]
+
+
+# --- methodologies and the estimate (public) ---------------------------------------------
+
+
+@router.get("/methodologies", tags=["methodologies"])
+def list_methodologies() -> list[dict[str, Any]]:
+    """The implemented methodologies (public)."""
+    return [{"id": m.id, "version": m.version, "name_ja": m.name_ja, "name_en": m.name_en,
+             "category": m.category.value, "id_confidence": m.id_confidence}
+            for m in CATALOGUE]
+
+
+@router.get("/methodologies/{methodology_id}", tags=["methodologies"])
+def describe_methodology(methodology_id: str, version: str | None = None) -> dict[str, Any]:
+    """Inputs with units, equations, applicability conditions and sources (public)."""
+    return methodology(methodology_id, version).describe()
+
+
+@router.post("/methodologies/{methodology_id}/calculate", tags=["methodologies"],
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
+                 "type": "object", "description": "the inputs of one activity, or "
+                 "{\"activities\": [...]}"}}}}})
+async def calculate(methodology_id: str, request: Request, version: str | None = None
+                    ) -> Response:
+    """Run a methodology: full-precision emissions and whole credits after aggregation."""
+    m = methodology(methodology_id, version)
+    document = await exact_json(request)
+    items = document["activities"] if isinstance(document, dict) and \
+        "activities" in document else [document]
+    if not isinstance(items, list):
+        raise ValidationError("activities must be a list", field="activities")
+    results = [m.calculate(item) for item in items]
+    amounts = certified_amounts(results)
+    body = {"methodology": m.key, "activities": [r.as_dict() for r in results],
+            "certified": [a.as_dict() for a in amounts],
+            "credits": sum(a.credits for a in amounts)}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+@router.post("/estimate/{kind}", tags=["estimate"],
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
+                 "type": "object"}}}}})
+async def estimate_route(kind: str, request: Request) -> dict[str, Any]:
+    """STEP0 創出量の概算 (public, no login)."""
+    return estimate(kind, await exact_json(request)).as_dict()
+
+
+# --- projects ---------------------------------------------------------------------------------
+
+
+@router.get("/projects", tags=["projects"])
+def list_projects(registry: RegistryDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """Projects the caller may see."""
+    with registry.uow(write=False) as uow:
+        return project_queries.projects_for(uow, actor)
+
+
+@router.get("/projects/queue", tags=["projects"])
+def queue(registry: RegistryDep, actor: ActorDep) -> list[dict[str, Any]]:
+    """What waits on the caller: validations, verifications, decisions, issuance."""
+    with registry.uow(write=False) as uow:
+        return project_queries.work_queue(uow, actor)
+
+
+@router.get("/projects/{number}", tags=["projects"])
+def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    with registry.uow(write=False) as uow:
+        return project_queries.project_detail(uow, actor, number)
+
+
+@router.get("/projects/{number}/documents/{kind}", tags=["projects"])
+def project_document(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
+                     version: int | None = None, period: int | None = None) -> dict[str, Any]:
+    """A document version (latest by default) with its SHA-256."""
+    with registry.uow(write=False) as uow:
+        return project_queries.document(uow, actor, number, kind, version, period)
+
+
+@router.post("/verifiers", status_code=201, tags=["projects"],
+             openapi_extra=_schema(Accreditation))
+async def accredit(request: Request, registry: RegistryDep, actor: ActorDep,
+                   key: IdempotencyKeyDep) -> Response:
+    body = parse_body(Accreditation, await exact_json(request))
+    assert isinstance(body, Accreditation)
+    return await send(request, registry, c.AccreditVerifier(organisation=body.organisation,
+                                                       scopes=tuple(body.scopes)),
+                 actor, key, 201)
+
+
+@router.post("/projects", status_code=201, tags=["projects"],
+             openapi_extra=_schema(ProjectCreate))
+async def create_project(request: Request, registry: RegistryDep, actor: ActorDep,
+                         key: IdempotencyKeyDep) -> Response:
+    body = parse_body(ProjectCreate, await exact_json(request))
+    return await send(request, registry, c.CreateProject(**body.model_dump()), actor, key, 201)
+
+
+@router.post("/projects/{number}/activities", status_code=201, tags=["projects"],
+             openapi_extra=_schema(ActivityCreate))
+async def add_activity(number: str, request: Request, registry: RegistryDep,
+                       actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    body = parse_body(ActivityCreate, await exact_json(request))
+    return await send(request, registry, c.AddActivity(project=number, **body.model_dump()), actor,
+                 key, 201)
+
+
+@router.post("/projects/{number}/verifier", tags=["projects"],
+             openapi_extra=_schema(VerifierAssign))
+async def assign_verifier(number: str, request: Request, registry: RegistryDep,
+                          actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    body = parse_body(VerifierAssign, await exact_json(request))
+    assert isinstance(body, VerifierAssign)
+    return await send(request, registry, c.AssignVerifier(project=number, verifier=body.verifier),
+                 actor, key)
+
+
+@router.post("/projects/{number}/actions", tags=["projects"], openapi_extra=_schema(Action))
+async def project_action(number: str, request: Request, registry: RegistryDep,
+                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    body = parse_body(Action, await exact_json(request))
+    return await send(request, registry, c.ProjectTransition(project=number, **body.model_dump()),
+                 actor, key)
+
+
+@router.post("/projects/{number}/periods", status_code=201, tags=["projects"],
+             openapi_extra=_schema(PeriodOpen))
+async def open_period(number: str, request: Request, registry: RegistryDep, actor: ActorDep,
+                      key: IdempotencyKeyDep) -> Response:
+    body = parse_body(PeriodOpen, await exact_json(request))
+    command = c.OpenMonitoringPeriod(project=number, **body.model_dump())
+    return await send(request, registry, command, actor, key, 201)
+
+
+@router.post("/projects/{number}/periods/{period}/data", tags=["projects"],
+             openapi_extra=_schema(PeriodData))
+async def period_data(number: str, period: int, request: Request, registry: RegistryDep,
+                      actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    body = parse_body(PeriodData, await exact_json(request))
+    assert isinstance(body, PeriodData)
+    return await send(request, registry, c.SubmitMonitoringData(
+        project=number, period=period, activities=body.activities), actor, key)
+
+
+@router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
+             openapi_extra=_schema(Action))
+async def period_action(number: str, period: int, request: Request, registry: RegistryDep,
+                        actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    body = parse_body(Action, await exact_json(request))
+    return await send(request, registry, c.PeriodTransition(project=number, period=period,
+                                                       **body.model_dump()), actor, key)
