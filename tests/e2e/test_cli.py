@@ -74,3 +74,46 @@ def test_cli_errors_are_one_line_with_an_exit_code(env: None, args: tuple[str, .
     assert result.exit_code == exit_code, result.output
     assert fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_methodology_commands(env: None, tmp_path: pytest.TempPathFactory) -> None:
+    code, listed = cli("methodology", "list")
+    assert code == 0 and "FO-001" in {m["id"] for m in listed}  # type: ignore[union-attr]
+    code, described = cli("methodology", "describe", "AG-004")
+    assert code == 0 and described["category"] == "AGRICULTURE"  # type: ignore[index]
+    path = tmp_path / "tv1.json"  # type: ignore[operator]
+    path.write_text('{"period_start": "2020-04-01", "period_end": "2021-03-31", '
+                    '"operation_start": "2020-04-01", "grid_factor_method": "TRANSITIONAL", '
+                    '"el_self_kwh": 1575, "marginal_factor_kg_per_kwh": 0.540, '
+                    '"all_sources_factor_kg_per_kwh": 0.487}', encoding="utf-8")
+    code, result = cli("methodology", "calc", "EN-R-002", "--input", str(path))
+    assert code == 0
+    assert result["reduction_tco2"] == "0.85050" and result["credits"] == 0  # type: ignore[index]
+    code, _ = cli("methodology", "describe", "EN-R-999")
+    assert code != 0
+
+
+def test_estimate_command_and_its_errors(env: None) -> None:
+    code, result = cli("estimate", "PV", "--set", "capacity_kw=500",
+                       "--set", "self_consumption_share=0.9")
+    assert code == 0 and result["planning_support"] is True  # type: ignore[index]
+    result_bad = runner.invoke(app, ["estimate", "PV", "--set", "capacity_kw=abc"])
+    assert result_bad.exit_code != 0
+    assert "inputs.capacity_kw" in result_bad.stderr
+
+
+def test_project_commands_act_as_a_user(env: None) -> None:
+    assert cli("demo")[0] == 0
+    code, projects = cli("project", "list", "--as", "taiyo")
+    assert code == 0 and [p["number"] for p in projects] == ["JCP-000001"]  # type: ignore[union-attr]
+    code, shown = cli("project", "show", "JCP-000001", "--as", "shinsa")
+    assert code == 0 and shown["periods"][0]["state"] == "VERIFICATION"  # type: ignore[index]
+    code, done = cli("project", "period", "action", "JCP-000001", "1",
+                     "complete_verification", "--as", "shinsa")
+    assert code == 0 and done["to_state"] == "VERIFIED"  # type: ignore[index]
+    code, refused = cli("project", "period", "action", "JCP-000001", "1",
+                        "apply_for_certification", "--as", "shinsa")  # the operator's step
+    assert code != 0 and refused["error"]["code"] == "forbidden"  # type: ignore[index]
+    code, wrong = cli("project", "period", "action", "JCP-000001", "1", "certify",
+                      "--as", "iinkai")  # not yet applied for
+    assert code != 0 and wrong["error"]["code"] == "invalid_state"  # type: ignore[index]

@@ -1,0 +1,121 @@
+"""Methodologies, the estimate and the project lifecycle over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jcredit.bootstrap import Registry
+from jcredit.entrypoints.api.app import create_app
+from jcredit.entrypoints.demo import DEMO_PASSWORD
+from jcredit.entrypoints.demo import VERIFIER_ORG
+from jcredit.entrypoints.demo import seed_demo
+
+TV1 = {"period_start": "2020-04-01", "period_end": "2021-03-31", "operation_start": "2020-04-01",
+       "grid_factor_method": "TRANSITIONAL"}
+
+
+@pytest.fixture
+def client(sqlite_registry: Registry) -> Iterator[TestClient]:
+    seed_demo(sqlite_registry)
+    with TestClient(create_app(sqlite_registry.settings, registry=sqlite_registry)) as c:
+        yield c
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/token",
+                           json={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_methodologies_and_calculation_are_public_and_exact(client: TestClient) -> None:
+    ids = {m["id"] for m in client.get("/api/v1/methodologies").json()}
+    assert {"EN-R-002", "EN-R-001", "EN-S-001", "EN-S-006", "FO-001", "AG-004"} <= ids
+    described = client.get("/api/v1/methodologies/EN-R-002").json()
+    assert any(i["name"] == "el_self_kwh" and i["unit"] == "kWh" for i in described["inputs"])
+    # JSON numbers arrive as exact decimals: 0.540 × 1,575 = 850.5 kg, 50 households → 42 t
+    body = '{"activities": [' + ",".join(
+        '{"period_start": "2020-04-01", "period_end": "2021-03-31", '
+        '"operation_start": "2020-04-01", "grid_factor_method": "TRANSITIONAL", '
+        '"el_self_kwh": 1575, "marginal_factor_kg_per_kwh": 0.540, '
+        '"all_sources_factor_kg_per_kwh": 0.487}' for _ in range(50)) + "]}"
+    result = client.post("/api/v1/methodologies/EN-R-002/calculate", content=body,
+                         headers={"content-type": "application/json"})
+    assert result.status_code == 200, result.text
+    data = result.json()
+    assert data["activities"][0]["reduction_tco2"] == "0.85050"
+    assert data["certified"] == [{"vintage": 2020, "total_tco2": "42.52500", "credits": 42,
+                                  "remainder_tco2": "0.52500"}]
+
+
+def test_outside_applicability_is_problem_json(client: TestClient) -> None:
+    response = client.post("/api/v1/methodologies/AG-004/calculate", json={"lots": [{
+        "lot_id": "L1", "applied_on": "2025-05-10", "mass_dry_t": "10", "feedstock": "WOOD",
+        "temperature_c": "300", "fixed_carbon_pct": "80", "soil": "MINERAL",
+        "land_use": "CROPLAND", "domestic_unused_feedstock": True}]})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "TEMPERATURE" in response.json()["detail"]
+
+
+def test_estimate_needs_no_login(client: TestClient) -> None:
+    response = client.post("/api/v1/estimate/FOREST", json={
+        "area_ha": "300", "species": "SUGI", "annual_increment_m3_per_ha": "8",
+        "stand_age_years": "40", "price_yen_per_tco2": "5000"})
+    assert response.status_code == 200, response.text
+    data = response.json()
+    assert data["crediting_years"] == 16 and data["planning_support"] is True
+    assert data["audit_support_yen"]["validation"] == "600000"
+
+
+def test_project_routes_check_roles_keys_and_replay(client: TestClient) -> None:
+    taiyo = login(client, "taiyo")
+    midori = login(client, "midori")
+    projects = client.get("/api/v1/projects", headers=taiyo).json()
+    assert [p["number"] for p in projects] == ["JCP-000001"]
+    assert client.get("/api/v1/projects", headers=midori).json() == []
+    assert client.get("/api/v1/projects/JCP-000001", headers=midori).status_code == 403
+    body = {"name": "API プロジェクト", "project_type": "NORMAL", "methodology": "EN-S-006",
+            "holder_account": client.get("/api/v1/projects/JCP-000001",
+                                         headers=taiyo).json()["holder_account"],
+            "prefecture": "岐阜県", "address": "岐阜県大垣市1", "start_date": "2026-01-01",
+            "monitoring_start": "2026-12-01",
+            "additionality": {"investment_yen": 5000000, "annual_income_yen": 800000}}
+    missing_key = client.post("/api/v1/projects", json=body, headers=taiyo)
+    assert missing_key.status_code == 422
+    assert missing_key.json()["field"] == "Idempotency-Key"
+    first = client.post("/api/v1/projects", json=body, headers=taiyo | {"Idempotency-Key": "p1"})
+    again = client.post("/api/v1/projects", json=body, headers=taiyo | {"Idempotency-Key": "p1"})
+    assert first.status_code == 201, first.text
+    assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
+    number = first.json()["number"]
+    assert first.json()["additionality"]["investment_yen"] == "5000000"
+    unknown = client.post("/api/v1/projects", json=body | {"colour": "green"},
+                          headers=taiyo | {"Idempotency-Key": "p2"})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "colour"
+    shinsa = login(client, "shinsa")
+    wrong_party = client.post(f"/api/v1/projects/{number}/actions",
+                              json={"action": "submit_for_validation"},
+                              headers=shinsa | {"Idempotency-Key": "a1"})
+    assert wrong_party.status_code == 403
+    wrong_state = client.post(f"/api/v1/projects/{number}/actions", json={"action": "register"},
+                              headers=taiyo | {"Idempotency-Key": "a2"})
+    assert wrong_state.status_code == 409
+    assert "submit_for_validation" in wrong_state.json()["detail"]
+    added = client.post(f"/api/v1/projects/{number}/activities", json={
+        "code": "SITE", "address": "岐阜県大垣市丸の内2-29", "operation_start": "2026-01-01",
+        "expected_tco2_per_year": 12.5, "inputs": {"grid_factor_type": "SUBSTITUTE"}},
+        headers=taiyo | {"Idempotency-Key": "act1"})
+    assert added.status_code == 201, added.text
+    assert added.json()["expected_tco2_per_year"] == "12.5"
+    assigned = client.post(f"/api/v1/projects/{number}/verifier",
+                           json={"verifier": VERIFIER_ORG[1]},
+                           headers=taiyo | {"Idempotency-Key": "v1"})
+    assert assigned.status_code == 200, assigned.text
+    queue = client.get("/api/v1/projects/queue", headers=shinsa).json()
+    assert any(q["number"] == "JCP-000001" and q["task"] == "verification" for q in queue)
+    plan = client.get(f"/api/v1/projects/{number}/documents/PLAN", headers=taiyo).json()
+    assert plan["version"] == 1 and len(plan["sha256"]) == 64
