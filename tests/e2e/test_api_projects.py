@@ -119,3 +119,26 @@ def test_project_routes_check_roles_keys_and_replay(client: TestClient) -> None:
     assert any(q["number"] == "JCP-000001" and q["task"] == "verification" for q in queue)
     plan = client.get(f"/api/v1/projects/{number}/documents/PLAN", headers=taiyo).json()
     assert plan["version"] == 1 and len(plan["sha256"]) == 64
+
+
+def test_documents_render_to_pdf_in_japanese(client: TestClient) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    taiyo = login(client, "taiyo")
+    response = client.get("/api/v1/projects/JCP-000001/documents/MONITORING_REPORT.pdf",
+                          params={"period": 1}, headers=taiyo)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+    document = client.get("/api/v1/projects/JCP-000001/documents/MONITORING_REPORT",
+                          params={"period": 1}, headers=taiyo).json()
+    assert "モニタリング報告書" in text and "HH-012" in text
+    assert document["sha256"] in text.replace("\n", "")
+    validation = client.get("/api/v1/projects/JCP-000001/documents/VALIDATION_REPORT.pdf",
+                            headers=taiyo)
+    vtext = "".join(p.extract_text() for p in PdfReader(BytesIO(validation.content)).pages)
+    assert "妥当性確認報告書" in vtext and "適合" in vtext
+    assert client.get("/api/v1/projects/JCP-000001/documents/PLAN.pdf",
+                      headers=login(client, "midori")).status_code == 403

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from jcredit.domain.errors import PermissionDeniedError
@@ -16,10 +17,15 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.projects import OWNER_ROLES
 from jcredit.service_layer.handlers.projects import activity_view
+from jcredit.service_layer.handlers.projects import methodology_of
 from jcredit.service_layer.handlers.projects import project_by_number
+from jcredit.service_layer.handlers.projects import registration_findings
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.views import period_view
 from jcredit.service_layer.views import project_view
+
+PRE_REGISTRATION = (ProjectState.PLAN_DRAFT, ProjectState.VALIDATION, ProjectState.VALIDATED,
+                    ProjectState.RETURNED, ProjectState.REGISTRATION_APPLIED)
 
 
 def can_view_project(actor: Actor, project: Project) -> bool:
@@ -49,7 +55,10 @@ def projects_for(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     return [_summary(uow, p) for p in uow.projects.find() if can_view_project(actor, p)]
 
 
-def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[str, Any]:
+def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
+                   today: date | None = None) -> dict[str, Any]:
+    """The project page. With ``today``, a project not yet registered also shows the
+    eligibility findings as they stand (what the validator will see)."""
     project = project_by_number(uow, number)
     if not can_view_project(actor, project):
         raise PermissionDeniedError(f"project {project.number} is not yours to see")
@@ -63,8 +72,15 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[s
         view["allowed_actions"] = allowed_actions(PERIOD_TRANSITIONS, period.state)
         view["issued"] = uow.projects.period_issuances(period.id)
         period_views.append(view)
+    eligibility = []
+    if project.state in PRE_REGISTRATION and (today or project.application_date):
+        when = project.application_date or today
+        assert when is not None
+        eligibility = [f.as_dict() for f in registration_findings(
+            project, activities, methodology_of(project), when)]
     return project_view(project, holder_account=holder.number if holder else None) | _summary(
         uow, project) | {
+        "eligibility": eligibility,
         "allowed_actions": allowed_actions(PROJECT_TRANSITIONS, project.state),
         "activities": [activity_view(a) for a in activities],
         "expected_tco2_per_year": str(sum(a.expected_tco2_per_year for a in activities)),

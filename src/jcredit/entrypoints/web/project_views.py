@@ -34,6 +34,7 @@ from jcredit.entrypoints.web.views import render
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.handlers.invalidations import JST
 
 router = APIRouter(include_in_schema=False)
 
@@ -57,7 +58,8 @@ def _project_page(request: Request, number: str, status_code: int = 200, **extra
                   ) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
-        project = project_queries.project_detail(uow, actor, number)
+        today = _registry(request).clock().astimezone(JST).date()
+        project = project_queries.project_detail(uow, actor, number, today=today)
         organisations = uow.organisations.list()
         verifiers = [o for o in organisations if uow.projects.scopes(o.id)]
     is_owner = actor.role in (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER, Role.ADMIN)

@@ -21,6 +21,7 @@ from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
+from jcredit.adapters.pdf.project_documents import render_project_document
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
@@ -32,6 +33,7 @@ from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import _send
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
+from jcredit.service_layer.handlers.invalidations import JST
 
 router = APIRouter()
 
@@ -184,8 +186,23 @@ def queue(registry: RegistryDep, actor: ActorDep) -> list[dict[str, Any]]:
 
 @router.get("/projects/{number}", tags=["projects"])
 def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """The project with activities, periods, timeline, documents and, before registration,
+    the eligibility findings as they stand today."""
+    today = registry.clock().astimezone(JST).date()
     with registry.uow(write=False) as uow:
-        return project_queries.project_detail(uow, actor, number)
+        return project_queries.project_detail(uow, actor, number, today=today)
+
+
+@router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
+            response_class=Response)
+def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
+                         version: int | None = None, period: int | None = None) -> Response:
+    """The document rendered to PDF in Japanese, with its version and SHA-256."""
+    with registry.uow(write=False) as uow:
+        data = project_queries.document(uow, actor, number, kind, version, period)
+    name = f"{data['project']}-{data['kind']}-v{data['version']}.pdf"
+    return Response(render_project_document(data), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])
