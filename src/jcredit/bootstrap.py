@@ -23,6 +23,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers import HANDLERS
 from jcredit.service_layer.messagebus import MessageBus
+from jcredit.service_layer.messagebus import Policy
 from jcredit.service_layer.unit_of_work import User
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN, via="system")
@@ -95,7 +96,8 @@ def bootstrap(
         upgrade(engine)
     passwords = Argon2PasswordHasher()
     uow = SqlAlchemyUnitOfWorkFactory(engine)
-    bus = MessageBus(uow_factory=uow, handlers=HANDLERS, password_hasher=passwords, clock=clock)
+    bus = MessageBus(uow_factory=uow, handlers=HANDLERS, password_hasher=passwords, clock=clock,
+                     policy=Policy(crediting_period_cap=settings.crediting_period_cap))
     registry = Registry(settings, engine, bus, uow, passwords, clock)
     if migrate:
         bus.handle(commands.InitialiseRegistry(), actor=SYSTEM_ACTOR)

@@ -6,6 +6,7 @@ not sign sessions with a key that is written in this file.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,7 @@ class Settings(BaseSettings):
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     token_lifetime_hours: int = 24 * 30
     seed_demo_data: bool = True
+    crediting_period_cap: date | None = None  # e.g. 2031-03-31 if the old cap applies
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

@@ -239,3 +239,26 @@ def test_decimal_inputs_are_never_floats(registry: Registry) -> None:
             monitoring_start="2026-12-01", crediting_years=8.0))
     assert raised.value.field == "crediting_years"
     assert Decimal  # the API and CLI pass numbers as text or exact JSON decimals
+
+
+def test_the_2031_cap_is_applied_when_configured(sqlite_url: str, tmp_path: Any,
+                                                  clock: Any) -> None:
+    from datetime import date
+
+    from jcredit.bootstrap import bootstrap
+    from jcredit.config import Settings
+
+    settings = Settings(database_url=sqlite_url, data_dir=tmp_path, environment="test",
+                        crediting_period_cap=date(2031, 3, 31))
+    registry = bootstrap(settings, clock=clock)
+    try:
+        w = World(registry)
+        project = create_programme(w)
+        w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+        w.run(w.verifier, c.ProjectTransition(project=project, action="complete_validation"))
+        w.run(w.operator, c.ProjectTransition(project=project, action="apply_for_registration"))
+        registered = w.run(w.committee, c.ProjectTransition(project=project, action="register"))
+        assert registered["crediting_period"]["end"] == "2031-03-31"
+        assert registered["crediting_period"]["capped"] is True
+    finally:
+        registry.dispose()

@@ -72,6 +72,19 @@ def test_the_2031_cap_is_a_configurable_rule() -> None:
     assert e.crediting_period(APPLIED, APPLIED).end == date(2034, 11, 22)
 
 
+@pytest.mark.parametrize(("start", "first"), [
+    (date(2026, 6, 30), date(2026, 6, 30)),  # the day itself counts
+    (date(2026, 7, 1), date(2027, 6, 30)),
+])
+def test_forest_permanence_filings_run_10_years_past_the_period(start: date, first: date
+                                                                 ) -> None:
+    period = e.crediting_period(start, start, forest=True, years=16)
+    filings = e.permanence_filings(period)
+    assert filings[0] == first
+    assert filings[-1] <= e.years_after(period.end, 10) < filings[-1].replace(
+        year=filings[-1].year + 1)
+
+
 # --- additionality --------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("investment", "income", "ok"), [

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 from typing import Any
 from typing import Protocol
@@ -33,6 +34,18 @@ from jcredit.service_layer.unit_of_work import StoredResponse
 from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
 
 
+@dataclass(frozen=True)
+class Policy:
+    """Configurable scheme rules (set from the environment by the composition root).
+
+    Attributes:
+        crediting_period_cap: the 2031-03-31 limit of older texts, if it applies to new
+            registrations (jcredit-rules.md §1.5: unverified, so off by default).
+    """
+
+    crediting_period_cap: date | None = None
+
+
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...
     def verify(self, password_hash: str, password: str) -> bool: ...
@@ -49,6 +62,7 @@ class CommandContext:
     request_id: str
     idempotency_key: str | None
     password_hasher: PasswordHasher
+    policy: Policy = Policy()
 
     @property
     def now_iso(self) -> str:
@@ -145,7 +159,9 @@ class MessageBus:
         handlers: dict[type[Command], Handler],
         password_hasher: PasswordHasher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        policy: Policy | None = None,
     ) -> None:
+        self.policy = policy or Policy()
         self.uow_factory = uow_factory
         self.handlers = handlers
         self.password_hasher = password_hasher
@@ -164,6 +180,7 @@ class MessageBus:
                 uow=uow, actor=actor, state=state, now=self.clock(),
                 request_id="preview", idempotency_key=None,
                 password_hasher=self.password_hasher,
+                policy=self.policy,
             )
             return handler(command, context)  # the unit of work rolls back on exit
 
@@ -202,6 +219,7 @@ class MessageBus:
                 request_id=request_id or uuid.uuid4().hex,
                 idempotency_key=idempotency_key,
                 password_hasher=self.password_hasher,
+                policy=self.policy,
             )
             data = handler(command, context)
             body = canonical_json(data)

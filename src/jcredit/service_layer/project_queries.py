@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any
 
 from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.projects.eligibility import CreditingPeriod
+from jcredit.domain.projects.eligibility import permanence_filings
 from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
 from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
 from jcredit.domain.projects.lifecycle import PeriodState
@@ -17,6 +19,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.projects import OWNER_ROLES
 from jcredit.service_layer.handlers.projects import activity_view
+from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
 from jcredit.service_layer.handlers.projects import project_by_number
 from jcredit.service_layer.handlers.projects import registration_findings
@@ -78,9 +81,18 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
         assert when is not None
         eligibility = [f.as_dict() for f in registration_findings(
             project, activities, methodology_of(project), when)]
+    permanence: dict[str, Any] = {}
+    m = methodology_of(project)
+    if is_forest(m) and project.crediting_start and project.crediting_end:
+        crediting = CreditingPeriod(project.crediting_start, project.crediting_end,
+                                    project.crediting_years, capped=False)
+        filings = permanence_filings(crediting)
+        permanence = {"until": filings[-1].isoformat() if filings else None,
+                      "filings": [d.isoformat() for d in filings]}
     return project_view(project, holder_account=holder.number if holder else None) | _summary(
         uow, project) | {
         "eligibility": eligibility,
+        "permanence": permanence,
         "allowed_actions": allowed_actions(PROJECT_TRANSITIONS, project.state),
         "activities": [activity_view(a) for a in activities],
         "expected_tco2_per_year": str(sum(a.expected_tco2_per_year for a in activities)),

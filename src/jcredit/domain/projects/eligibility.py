@@ -154,6 +154,32 @@ def crediting_period(application_date: date, monitoring_start: date, *, forest: 
     return CreditingPeriod(start, cap if capped and cap is not None else end, length, capped)
 
 
+PERMANENCE_YEARS_AFTER = 10
+"""Forest: keep a 森林経営計画 and file it, with felling and replanting notices, by 30 June
+each year during the crediting period and for 10 years after (岩手県 J-VER page,
+https://www.pref.iwate.jp/sangyoukoyou/ringyou/kenyuurin/jver/1065509.html)."""
+
+
+def permanence_filings(period: CreditingPeriod) -> list[date]:
+    """The 30 June filing deadlines of a forest project's permanence obligation.
+
+    Every 30 June after the crediting period starts, until 10 years after it ends.
+
+    >>> p = crediting_period(date(2026, 4, 1), date(2026, 4, 1), forest=True, years=16)
+    >>> filings = permanence_filings(p)
+    >>> filings[0], filings[-1], len(filings)
+    (datetime.date(2026, 6, 30), datetime.date(2051, 6, 30), 26)
+    """
+    obligation_end = years_after(period.end, PERMANENCE_YEARS_AFTER)
+    deadlines = []
+    year = period.start.year if period.start <= date(period.start.year, 6, 30) \
+        else period.start.year + 1
+    while date(year, 6, 30) <= obligation_end:
+        deadlines.append(date(year, 6, 30))
+        year += 1
+    return deadlines
+
+
 def payback_years(investment_yen: Decimal, subsidy_yen: Decimal, annual_income_yen: Decimal,
                   annual_running_cost_yen: Decimal) -> Decimal | None:
     """Investment payback, (① investment − ② subsidy) / (③ annual income − ④ running cost).

@@ -176,6 +176,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "total": {"ja": "合計", "en": "total"},
     "cumulative_credits": {"ja": "累計クレジット", "en": "Cumulative credits"},
     "unverified_assumptions": {"ja": "未確認の前提値", "en": "Unverified assumptions"},
+    "permanence": {"ja": "永続性担保 (森林経営計画の報告)", "en": "Permanence (yearly forest-plan filing)"},
+    "permanence_until": {"ja": "毎年6月30日までに報告、最終", "en": "each 30 June, last on"},
     "eligibility": {"ja": "登録要件の確認", "en": "Eligibility"},
     "passed": {"ja": "適合", "en": "Met"},
     "failed": {"ja": "不適合", "en": "Not met"},

@@ -333,7 +333,8 @@ def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
             if not age.passed:
                 raise ValidationError(age.message, field="operation_start")
         period = el.crediting_period(today, max(operation_start, project.monitoring_start),
-                                     forest=is_forest(m), years=project.crediting_years)
+                                     forest=is_forest(m), years=project.crediting_years,
+                                     cap=ctx.policy.crediting_period_cap)
         activity.crediting_start, activity.crediting_end = period.start, period.end
     ctx.uow.projects.add_activity(activity)
     view = activity_view(activity)
@@ -461,14 +462,16 @@ def project_transition(cmd: c.ProjectTransition, ctx: CommandContext) -> dict[st
         payload["findings"] = [f.as_dict() for f in findings]
     if action == "register":
         assert project.application_date is not None
+        cap = ctx.policy.crediting_period_cap
         period = el.crediting_period(project.application_date, project.monitoring_start,
-                                     forest=is_forest(m), years=project.crediting_years)
+                                     forest=is_forest(m), years=project.crediting_years, cap=cap)
         project.registered_on = today
         project.crediting_start, project.crediting_end = period.start, period.end
         for activity in activities:
             own = el.crediting_period(project.application_date,
                                       max(activity.operation_start, project.monitoring_start),
-                                      forest=is_forest(m), years=project.crediting_years)
+                                      forest=is_forest(m), years=project.crediting_years,
+                                      cap=cap)
             activity.crediting_start, activity.crediting_end = own.start, own.end
             ctx.uow.projects.update_activity(activity)
         payload["crediting_period"] = period.as_dict()
