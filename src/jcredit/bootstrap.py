@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.migrate import upgrade
 from jcredit.adapters.db.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from jcredit.adapters.evidence_store import LocalEvidenceStore
 from jcredit.adapters.passwords import Argon2PasswordHasher
 from jcredit.config import Settings
 from jcredit.domain.errors import AuthenticationError
@@ -39,6 +40,7 @@ class Registry:
     uow: SqlAlchemyUnitOfWorkFactory
     passwords: Argon2PasswordHasher
     clock: Callable[[], datetime]
+    evidence: LocalEvidenceStore
 
     def read(self) -> object:
         return self.uow(write=False)
@@ -98,7 +100,8 @@ def bootstrap(
     uow = SqlAlchemyUnitOfWorkFactory(engine)
     bus = MessageBus(uow_factory=uow, handlers=HANDLERS, password_hasher=passwords, clock=clock,
                      policy=Policy(crediting_period_cap=settings.crediting_period_cap))
-    registry = Registry(settings, engine, bus, uow, passwords, clock)
+    registry = Registry(settings, engine, bus, uow, passwords, clock,
+                        LocalEvidenceStore(settings.data_dir / "evidence"))
     if migrate:
         bus.handle(commands.InitialiseRegistry(), actor=SYSTEM_ACTOR)
     return registry

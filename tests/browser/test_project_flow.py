@@ -91,6 +91,13 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
     page.fill("#activities-csv", "\n".join(rows))
     page.click("#add-activities")
     expect(page.locator(".flash")).to_contain_text(f"+{HOUSEHOLDS}")
+    page.set_input_files("#evidence-file", files=[{
+        "name": "設置写真一覧.csv", "mimeType": "text/csv",
+        "buffer": "code,photo\nHH-001,IMG_0001.jpg\n".encode()}])
+    with page.expect_navigation():
+        page.click("#upload-evidence")
+    expect(page.locator(".flash")).to_contain_text("SHA-256")
+    expect(page.locator("#evidence-files")).to_contain_text("設置写真一覧.csv")
     page.click("#assign-verifier")
     expect(page.locator("#project-action")).to_be_visible()
     project_action("submit_for_validation", "妥当性確認中")

@@ -142,3 +142,34 @@ def test_documents_render_to_pdf_in_japanese(client: TestClient) -> None:
     assert "妥当性確認報告書" in vtext and "適合" in vtext
     assert client.get("/api/v1/projects/JCP-000001/documents/PLAN.pdf",
                       headers=login(client, "midori")).status_code == 403
+
+
+def test_evidence_is_content_addressed_and_checked_on_download(
+        client: TestClient, sqlite_registry: Registry) -> None:
+    import hashlib
+
+    taiyo = login(client, "taiyo")
+    content = "月,発電量kWh\n2026-12,120.5\n".encode()
+    sha = hashlib.sha256(content).hexdigest()
+    files = {"file": ("発電量.csv", content, "text/csv")}
+    first = client.post("/api/v1/projects/JCP-000001/evidence", files=files,
+                        headers=taiyo | {"Idempotency-Key": "e1"})
+    assert first.status_code == 201, first.text
+    assert first.json()["sha256"] == sha and first.json()["already_attached"] is False
+    same = client.post("/api/v1/projects/JCP-000001/evidence", files=files,
+                       headers=taiyo | {"Idempotency-Key": "e2"})
+    assert same.json()["already_attached"] is True
+    detail = client.get("/api/v1/projects/JCP-000001", headers=taiyo).json()
+    assert [e["sha256"] for e in detail["evidence"]] == [sha]
+    download = client.get(f"/api/v1/projects/JCP-000001/evidence/{sha}", headers=taiyo)
+    assert download.content == content and download.headers["X-Content-SHA256"] == sha
+    midori = login(client, "midori")
+    assert client.get(f"/api/v1/projects/JCP-000001/evidence/{sha}",
+                      headers=midori).status_code == 403
+    assert client.post("/api/v1/projects/JCP-000001/evidence", files=files,
+                       headers=midori | {"Idempotency-Key": "e3"}).status_code == 403
+    # a file changed on disk is refused, not served
+    path = sqlite_registry.evidence._path(sha)
+    path.write_bytes(b"tampered")
+    assert client.get(f"/api/v1/projects/JCP-000001/evidence/{sha}",
+                      headers=taiyo).status_code == 409

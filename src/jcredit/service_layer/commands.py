@@ -220,3 +220,15 @@ class PeriodTransition(Command):
     comment: str = ""
     report: dict[str, object] | None = None
     NAME: ClassVar[str] = "monitoring.transition"
+
+
+@dataclass(frozen=True)
+class AttachEvidence(Command):
+    """Record an evidence file (already stored by its SHA-256) against a project."""
+
+    project: str
+    filename: str
+    media_type: str
+    sha256: str
+    size: int
+    NAME: ClassVar[str] = "project.attach_evidence"

@@ -102,6 +102,10 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
              "to_state": e.to_state, "comment": e.comment, "period": e.period_number,
              "journal_seq": e.journal_seq}
             for e in uow.projects.events(project.id)],
+        "evidence": [
+            {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type,
+             "size": e.size, "uploaded_by": e.uploaded_by, "uploaded_at": e.uploaded_at}
+            for e in uow.projects.evidence(project.id)],
         "documents": [
             {"kind": d.kind, "version": d.version, "period": d.period_number,
              "sha256": d.sha256, "created_by": d.created_by, "created_at": d.created_at}
@@ -159,3 +163,16 @@ def work_queue(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
                 waiting.append(summary | {"task": task, "period": period.number,
                                           "preview": period.result.get("preview", [])})
     return waiting
+
+
+def evidence_file(uow: AbstractUnitOfWork, actor: Actor, number: str, sha256: str
+                  ) -> dict[str, Any]:
+    project = project_by_number(uow, number)
+    if not can_view_project(actor, project):
+        raise PermissionDeniedError(f"project {project.number} is not yours to see")
+    for e in uow.projects.evidence(project.id):
+        if e.sha256 == sha256:
+            return {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type}
+    from jcredit.domain.errors import NotFoundError
+
+    raise NotFoundError(f"project {project.number} has no evidence {sha256}", field="sha256")

@@ -13,10 +13,13 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi import File
 from fastapi import Form
 from fastapi import Request
+from fastapi import UploadFile
 from fastapi.responses import Response
 
+from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
@@ -207,6 +210,26 @@ def period_action(request: Request, number: str, period: int, action: str = Form
                              error=_error_text(error))
     request.session["flash"] = f"#{period}: {data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}#period-{period}")
+
+
+@router.post("/projects/{number}/evidence")
+async def upload_evidence(request: Request, number: str, file: UploadFile = File(...),
+                          csrf: str = Form(""), idem: str = Form("")) -> Response:
+    try:
+        data = await file.read(MAX_EVIDENCE_BYTES + 1)
+        if len(data) > MAX_EVIDENCE_BYTES:
+            raise ValidationError(f"the file is larger than {MAX_EVIDENCE_BYTES // 2**20} MB",
+                                  field="file")
+        sha256 = _registry(request).evidence.put(data)
+        result = _send(request, c.AttachEvidence(
+            project=number, filename=file.filename or "evidence",
+            media_type=file.content_type or "application/octet-stream", sha256=sha256,
+            size=len(data)), csrf, idem)
+    except DomainError as error:
+        return _project_page(request, number, status_code=classify(error)[0],
+                             error=_error_text(error))
+    request.session["flash"] = f"{result['filename']} (SHA-256 {sha256[:12]}…)"
+    return _redirect(f"/projects/{number}#evidence")
 
 
 @router.get("/estimate")

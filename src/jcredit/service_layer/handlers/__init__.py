@@ -34,4 +34,5 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.OpenMonitoringPeriod: projects.open_monitoring_period,
     commands.SubmitMonitoringData: projects.submit_monitoring_data,
     commands.PeriodTransition: projects.period_transition,
+    commands.AttachEvidence: projects.attach_evidence,
 }

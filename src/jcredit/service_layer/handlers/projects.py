@@ -54,6 +54,7 @@ from jcredit.service_layer.handlers.lookups import organisation_by_corporate_num
 from jcredit.service_layer.messagebus import CommandContext
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import DocumentRecord
+from jcredit.service_layer.unit_of_work import EvidenceRecord
 from jcredit.service_layer.unit_of_work import ProjectEvent
 from jcredit.service_layer.views import block_view
 from jcredit.service_layer.views import period_view
@@ -373,6 +374,34 @@ def assign_verifier(cmd: c.AssignVerifier, ctx: CommandContext) -> dict[str, Any
     view = {"verifier": body.corporate_number, "verifier_name": body.name}
     record(ctx, cmd, project, "assign_verifier", view)
     return view
+
+
+def attach_evidence(cmd: c.AttachEvidence, ctx: CommandContext) -> dict[str, Any]:
+    """Evidence (photos, invoices, meter exports) for the plan or a monitoring report.
+
+    The owner and the 審査機関 may attach files; the same bytes are recorded once.
+    """
+    project = project_by_number(ctx.uow, cmd.project)
+    party = party_for(ctx.actor, project)
+    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.VERIFIER, Party.SECRETARIAT):
+        raise PermissionDeniedError("only the implementer, the 審査機関 or the secretariat "
+                                    "attach evidence")
+    filename = " ".join(str(cmd.filename).split())[:200]
+    if not filename:
+        raise ValidationError("the file needs a name", field="file")
+    if cmd.size <= 0:
+        raise ValidationError("the file is empty", field="file")
+    existing = {e.sha256: e for e in ctx.uow.projects.evidence(project.id)}
+    view = {"sha256": cmd.sha256, "filename": filename, "media_type": cmd.media_type,
+            "size": cmd.size}
+    if cmd.sha256 in existing:
+        return view | {"already_attached": True}
+    ctx.uow.projects.add_evidence(EvidenceRecord(
+        sha256=cmd.sha256, project_id=project.id, filename=filename,
+        media_type=cmd.media_type[:100] or "application/octet-stream", size=cmd.size,
+        uploaded_by=ctx.actor.key, uploaded_at=ctx.now_iso))
+    record(ctx, cmd, project, "attach_evidence", view, comment=filename)
+    return view | {"already_attached": False}
 
 
 # --- registration ------------------------------------------------------------------------------

@@ -12,15 +12,19 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
+from fastapi import File
 from fastapi import Request
 from fastapi import Response
+from fastapi import UploadFile
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
+from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.adapters.pdf.project_documents import render_project_document
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
@@ -211,6 +215,34 @@ def project_document(number: str, kind: str, registry: RegistryDep, actor: Actor
     """A document version (latest by default) with its SHA-256."""
     with registry.uow(write=False) as uow:
         return project_queries.document(uow, actor, number, kind, version, period)
+
+
+@router.post("/projects/{number}/evidence", status_code=201, tags=["projects"])
+async def upload_evidence(number: str, request: Request, registry: RegistryDep,
+                          actor: ActorDep, key: IdempotencyKeyDep,
+                          file: UploadFile = File(...)) -> Response:
+    """Attach an evidence file; it is stored and named by the SHA-256 of its bytes."""
+    data = await file.read(MAX_EVIDENCE_BYTES + 1)
+    if len(data) > MAX_EVIDENCE_BYTES:
+        raise ValidationError(f"the file is larger than {MAX_EVIDENCE_BYTES // 2**20} MB",
+                              field="file")
+    sha256 = await run_in_threadpool(registry.evidence.put, data)
+    command = c.AttachEvidence(project=number, filename=file.filename or "evidence",
+                               media_type=file.content_type or "application/octet-stream",
+                               sha256=sha256, size=len(data))
+    return await send(request, registry, command, actor, key, 201)
+
+
+@router.get("/projects/{number}/evidence/{sha256}", tags=["projects"],
+            response_class=Response)
+def download_evidence(number: str, sha256: str, registry: RegistryDep, actor: ActorDep
+                      ) -> Response:
+    """The file, re-hashed on the way out (a changed file is refused)."""
+    with registry.uow(write=False) as uow:
+        meta = project_queries.evidence_file(uow, actor, number, sha256)
+    return Response(registry.evidence.get(sha256), media_type=meta["media_type"],
+                    headers={"Content-Disposition": "attachment; filename*=UTF-8''"
+                             + quote(meta["filename"]), "X-Content-SHA256": sha256})
 
 
 @router.post("/verifiers", status_code=201, tags=["projects"],
