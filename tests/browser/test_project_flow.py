@@ -93,7 +93,7 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
     expect(page.locator(".flash")).to_contain_text(f"+{HOUSEHOLDS}")
     page.set_input_files("#evidence-file", files=[{
         "name": "設置写真一覧.csv", "mimeType": "text/csv",
-        "buffer": "code,photo\nHH-001,IMG_0001.jpg\n".encode()}])
+        "buffer": b"code,photo\nHH-001,IMG_0001.jpg\n"}])
     with page.expect_navigation():
         page.click("#upload-evidence")
     expect(page.locator(".flash")).to_contain_text("SHA-256")

@@ -83,7 +83,8 @@ def kwh(period: int, i: int) -> int:
     return 500 + i if period == 1 else 1500 + 10 * i
 
 
-def test_programme_from_plan_to_issued_credits(registry: Registry) -> None:
+def test_programme_from_plan_to_issued_credits(registry: Registry,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     w = World(registry)
     project = create_programme(w)
     # validation, registration (the committee decides)
@@ -131,6 +132,15 @@ def test_programme_from_plan_to_issued_credits(registry: Registry) -> None:
         account = queries.account_detail(uow, w.secretariat, w.account)
     assert check.ok, check.issues
     assert account["balance"] == issued_total
+    # `jcredit ledger check` itself, on the same database
+    from typer.testing import CliRunner
+
+    from jcredit.entrypoints.cli.app import app
+
+    monkeypatch.setenv("JCREDIT_DATABASE_URL", registry.settings.database_url)
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(registry.settings.data_dir))
+    checked = CliRunner().invoke(app, ["ledger", "check"])
+    assert checked.exit_code == 0 and "ledger OK" in checked.stdout, checked.output
     # nothing is issued twice for the same period
     with pytest.raises(InvalidStateError):
         w.run(w.secretariat, c.PeriodTransition(project=project, period=2, action="issue"))
@@ -262,3 +272,26 @@ def test_the_2031_cap_is_applied_when_configured(sqlite_url: str, tmp_path: Any,
         assert registered["crediting_period"]["capped"] is True
     finally:
         registry.dispose()
+
+
+def test_similar_scheme_sites_are_refused_and_flagged_when_found_later(
+        registry: Registry) -> None:
+    w = World(registry)
+    project = create_programme(w)
+    imported = w.admin(c.ImportExternalRegistrations(scheme="県の太陽光補助制度", entries=(
+        {"address": "岐阜県岐阜市長良3-1", "reference": "GIFU-PV-0003"},   # already HH-003
+        {"address": "岐阜県関市1-1", "reference": "GIFU-PV-0999"})))
+    assert imported["imported"] == 2 and imported["flagged"] == [f"{project}/HH-003"]
+    secretariat = Actor(name="s", role=Role.ADMIN)
+    with registry.uow(write=False) as uow:
+        from jcredit.service_layer import project_queries
+
+        detail = project_queries.project_detail(uow, secretariat, project)
+        queue = project_queries.work_queue(uow, secretariat)
+    assert detail["double_registration"][0]["activity"] == "HH-003"
+    assert any(q["task"] == "double_registration" for q in queue)
+    with pytest.raises(ConflictError, match="similar scheme"):
+        w.run(w.operator, c.AddActivity(project=project, code="HH-100",
+                                        address="岐阜県 関市１-１",
+                                        operation_start="2025-06-01",
+                                        expected_tco2_per_year="1"))

@@ -232,3 +232,16 @@ class AttachEvidence(Command):
     sha256: str
     size: int
     NAME: ClassVar[str] = "project.attach_evidence"
+
+
+@dataclass(frozen=True)
+class ImportExternalRegistrations(Command):
+    """Sites registered in a similar scheme (類似制度), for the double-registration check.
+
+    ``entries`` are ``{"address": …, "reference": …}``; registered activities found among
+    them are flagged for the secretariat.
+    """
+
+    scheme: str
+    entries: tuple[dict[str, str], ...] = ()
+    NAME: ClassVar[str] = "registry.import_external_registrations"

@@ -75,6 +75,10 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
         view["allowed_actions"] = allowed_actions(PERIOD_TRANSITIONS, period.state)
         view["issued"] = uow.projects.period_issuances(period.id)
         period_views.append(view)
+    flags = uow.projects.external_matches([a.site_key for a in activities])
+    double_registration = [
+        {"activity": a.code, "address": a.address, "registered_in": flags[a.site_key]}
+        for a in activities if a.site_key in flags]
     eligibility = []
     if project.state in PRE_REGISTRATION and (today or project.application_date):
         when = project.application_date or today
@@ -92,6 +96,7 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
     return project_view(project, holder_account=holder.number if holder else None) | _summary(
         uow, project) | {
         "eligibility": eligibility,
+        "double_registration": double_registration,
         "permanence": permanence,
         "allowed_actions": allowed_actions(PROJECT_TRANSITIONS, project.state),
         "activities": [activity_view(a) for a in activities],
@@ -145,6 +150,9 @@ def work_queue(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
         if actor.role in (Role.COMMITTEE, Role.ADMIN) and \
                 project.state is ProjectState.REGISTRATION_APPLIED:
             waiting.append(summary | {"task": "registration", "period": None})
+        if actor.role is Role.ADMIN and uow.projects.external_matches(
+                [a.site_key for a in uow.projects.activities(project.id)]):
+            waiting.append(summary | {"task": "double_registration", "period": None})
         if actor.role in OWNER_ROLES and project.state is ProjectState.RETURNED:
             waiting.append(summary | {"task": "correction", "period": None})
         for period in uow.projects.periods(project.id):

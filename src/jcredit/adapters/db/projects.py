@@ -183,6 +183,26 @@ class SqlProjectRepository:
         )
         return {r.site_key: f"{r.number}/{r.code}" for r in rows}
 
+    def add_external(self, *, site_key: str, scheme: str, reference: str, address: str,
+                     imported_at: str) -> bool:
+        exists = self.c.execute(select(t.external_registrations.c.site_key).where(
+            t.external_registrations.c.site_key == site_key,
+            t.external_registrations.c.scheme == scheme)).first()
+        if exists:
+            return False
+        self.c.execute(insert(t.external_registrations).values(
+            site_key=site_key, scheme=scheme, reference=reference, address=address,
+            imported_at=imported_at))
+        return True
+
+    def external_matches(self, site_keys: list[str]) -> dict[str, str]:
+        """Site keys registered in another scheme: key → "scheme reference"."""
+        if not site_keys:
+            return {}
+        rows = self.c.execute(select(t.external_registrations)
+                              .where(t.external_registrations.c.site_key.in_(site_keys)))
+        return {r.site_key: f"{r.scheme} {r.reference}" for r in rows}
+
     # monitoring periods
     def next_period_id(self) -> int:
         return _next_id(self.c, t.monitoring_periods.c.id)

@@ -297,3 +297,15 @@ evidence_files = Table(
     Column("uploaded_by", String(200), nullable=False),
     Column("uploaded_at", String(40), nullable=False),
 )
+
+# Sites registered in another scheme (類似制度) or outside this registry: the double-
+# registration check refuses them, and flags registered activities found there later.
+external_registrations = Table(
+    "external_registrations",
+    metadata,
+    Column("site_key", String(300), primary_key=True),
+    Column("scheme", String(100), primary_key=True),
+    Column("reference", String(200), nullable=False),
+    Column("address", String(300), nullable=False),
+    Column("imported_at", String(40), nullable=False),
+)

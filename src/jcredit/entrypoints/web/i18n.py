@@ -178,6 +178,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unverified_assumptions": {"ja": "未確認の前提値", "en": "Unverified assumptions"},
     "permanence": {"ja": "永続性担保 (森林経営計画の報告)", "en": "Permanence (yearly forest-plan filing)"},
     "permanence_until": {"ja": "毎年6月30日までに報告、最終", "en": "each 30 June, last on"},
+    "double_registration_found": {"ja": "二重登録の疑い (類似制度に登録あり)", "en": "Possible double registration (registered in a similar scheme)"},
+    "task_double_registration": {"ja": "二重登録の確認", "en": "Double-registration check"},
     "evidence": {"ja": "証憑ファイル", "en": "Evidence files"},
     "file": {"ja": "ファイル", "en": "File"},
     "size": {"ja": "サイズ (バイト)", "en": "Size (bytes)"},

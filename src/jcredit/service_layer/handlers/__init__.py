@@ -35,4 +35,5 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.SubmitMonitoringData: projects.submit_monitoring_data,
     commands.PeriodTransition: projects.period_transition,
     commands.AttachEvidence: projects.attach_evidence,
+    commands.ImportExternalRegistrations: projects.import_external_registrations,
 }

@@ -309,6 +309,10 @@ def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
     if where is not None:
         raise ConflictError(f"double registration: {address} is already registered in {where}",
                             field="address")
+    elsewhere = ctx.uow.projects.external_matches([key]).get(key)
+    if elsewhere is not None:
+        raise ConflictError(f"double registration: {address} is registered in a similar "
+                            f"scheme ({elsewhere})", field="address")
     operation_start = parse_date(cmd.operation_start, field="operation_start")
     expected = parse_decimal(cmd.expected_tco2_per_year, field="expected_tco2_per_year")
     if project.project_type is ProjectType.PROGRAMME:
@@ -402,6 +406,32 @@ def attach_evidence(cmd: c.AttachEvidence, ctx: CommandContext) -> dict[str, Any
         uploaded_by=ctx.actor.key, uploaded_at=ctx.now_iso))
     record(ctx, cmd, project, "attach_evidence", view, comment=filename)
     return view | {"already_attached": False}
+
+
+def import_external_registrations(cmd: c.ImportExternalRegistrations, ctx: CommandContext
+                                  ) -> dict[str, Any]:
+    """The secretariat loads sites registered elsewhere; matches already in a project are
+    returned (and shown as flags on the project) so the double count is settled before
+    issuance (jcredit-rules.md §1.2)."""
+    require_role(ctx.actor, Role.ADMIN, action="importing external registrations")
+    scheme = " ".join(str(cmd.scheme).split())
+    if not scheme:
+        raise ValidationError("name the scheme the sites are registered in", field="scheme")
+    added, keys = 0, []
+    for i, entry in enumerate(cmd.entries):
+        address = " ".join(str(entry.get("address", "")).split())
+        if not address:
+            raise ValidationError(f"entries[{i}].address is required",
+                                  field=f"entries[{i}].address")
+        key = el.site_key(address)
+        keys.append(key)
+        added += ctx.uow.projects.add_external(
+            site_key=key, scheme=scheme, reference=str(entry.get("reference", ""))[:200],
+            address=address, imported_at=ctx.now_iso)
+    flagged = sorted(set(ctx.uow.projects.site_registrations(keys).values()))
+    view = {"scheme": scheme, "imported": added, "flagged": flagged}
+    ctx.record(cmd.NAME, view)
+    return view
 
 
 # --- registration ------------------------------------------------------------------------------
