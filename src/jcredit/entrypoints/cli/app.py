@@ -50,7 +50,7 @@ for sub, name in ((db_app, "db"), (org_app, "org"), (account_app, "account"),
                   (ledger_app, "ledger"), (user_app, "user")):
     app.add_typer(sub, name=name)
 
-console = Console()
+console = Console(soft_wrap=True)  # long Japanese names are never cut into two lines
 err = Console(stderr=True)
 JsonOpt = typer.Option(False, "--json", help="Print the result as JSON")
 KeyOpt = typer.Option(None, "--idempotency-key", help="Run at most once for this key")
