@@ -74,6 +74,7 @@ class Registry:
             return uow.users.get(user_id)
 
     def dispose(self) -> None:
+        self.uow.close()
         self.engine.dispose()
 
 

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jcredit.domain.errors import IneligibleUseError
 from jcredit.domain.errors import InsufficientCreditsError
@@ -199,3 +201,15 @@ def test_replay_detects_overlapping_issuances_and_moves_out_of_invalidation() ->
 def test_replay_compares_the_stored_projection() -> None:
     result = replay(_chain(), KINDS, stored_live=[])
     assert {i.code for i in result.issues} == {"PROJECTION_MISSING_BLOCK"}
+
+
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8),
+                                                     st.none()), max_size=5),
+       st.text(max_size=12), st.one_of(st.none(), st.text(max_size=12)))
+def test_the_fast_sealed_body_equals_the_canonical_body(payload: dict[str, object], actor: str,
+                                                         key: str | None) -> None:
+    entry = make_entry(seq=7, recorded_at="2026-11-23T00:00:00+00:00", actor=actor,
+                       request_id="r", idempotency_key=key, command="credits.transfer",
+                       payload=payload, postings=[{"op": "move", "parent": 1}],
+                       prev_hash=GENESIS_HASH)
+    assert entry.hash == entry.computed_hash()

@@ -88,6 +88,9 @@ class CommandContext:
         self, command: str, payload: dict[str, Any], postings: list[dict[str, Any]] | None = None
     ) -> JournalEntry:
         """Append a journal entry chained to the current head."""
+        postings = postings or []
+        payload_json = canonical_json(payload)
+        postings_json = canonical_json(postings)
         entry = make_entry(
             seq=self.state.head_seq + 1,
             recorded_at=self.now_iso,
@@ -96,10 +99,12 @@ class CommandContext:
             idempotency_key=self.idempotency_key,
             command=command,
             payload=payload,
-            postings=postings or [],
+            postings=postings,
             prev_hash=self.state.head_hash,
+            payload_json=payload_json,
+            postings_json=postings_json,
         )
-        self.uow.journal.add(entry)
+        self.uow.journal.add(entry, payload_json=payload_json, postings_json=postings_json)
         self.state.head_seq = entry.seq
         self.state.head_hash = entry.hash
         return entry

@@ -376,7 +376,8 @@ class SqlJournalRepository:
 
     _ADD = Prepared(insert(t.journal))
 
-    def add(self, entry: JournalEntry) -> None:
+    def add(self, entry: JournalEntry, *, payload_json: str | None = None,
+            postings_json: str | None = None) -> None:
         self._ADD.execute(self.c, {
             "seq": entry.seq,
             "recorded_at": entry.recorded_at,
@@ -384,8 +385,10 @@ class SqlJournalRepository:
             "request_id": entry.request_id,
             "idempotency_key": entry.idempotency_key,
             "command": entry.command,
-            "payload": canonical_json(entry.payload),
-            "postings": canonical_json(list(entry.postings)),
+            "payload": payload_json if payload_json is not None
+            else canonical_json(entry.payload),
+            "postings": postings_json if postings_json is not None
+            else canonical_json(list(entry.postings)),
             "prev_hash": entry.prev_hash,
             "hash": entry.hash,
         }).close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from types import TracebackType
 
 from sqlalchemy import Connection
@@ -20,17 +21,26 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     REPEATABLE READ so that a multi-query view (a ledger check) is one consistent snapshot.
     """
 
-    def __init__(self, engine: Engine, *, write: bool) -> None:
+    def __init__(self, engine: Engine, *, write: bool,
+                 writer: SqliteWriter | None = None) -> None:
         self.engine = engine
         self.write = write
+        self.writer = writer
         self._connection: Connection | None = None
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
-        options: dict[str, object] = {WRITE_OPTION: self.write}
-        if not self.write and not is_sqlite(str(self.engine.url)):
-            options["isolation_level"] = "REPEATABLE READ"
-        connection = self.engine.connect().execution_options(**options)
-        connection.begin()
+        if self.writer is not None:
+            connection = self.writer.acquire()
+        else:
+            options: dict[str, object] = {WRITE_OPTION: self.write}
+            if not self.write and not is_sqlite(str(self.engine.url)):
+                options["isolation_level"] = "REPEATABLE READ"
+            connection = self.engine.connect().execution_options(**options)
+        try:
+            connection.begin()
+        except BaseException:
+            self._release(connection)
+            raise
         self._connection = connection
         self.registry_state = r.SqlRegistryStateRepository(connection)
         self.organisations = r.SqlOrganisationRepository(connection)
@@ -53,8 +63,14 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             super().__exit__(exc_type, exc, tb)
         finally:
             if self._connection is not None:
-                self._connection.close()
+                self._release(self._connection)
                 self._connection = None
+
+    def _release(self, connection: Connection) -> None:
+        if self.writer is not None:
+            self.writer.release(connection)
+        else:
+            connection.close()
 
     def commit(self) -> None:
         assert self._connection is not None
@@ -65,9 +81,58 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self._connection.rollback()
 
 
+class SqliteWriter:
+    """The one connection that writes to an SQLite registry, kept open between commands.
+
+    SQLite has one writer at a time anyway (``BEGIN IMMEDIATE`` still guards against other
+    processes); holding the connection saves the pool checkout, the reset and the event
+    set-up of a fresh connection on every command. Write units of work in this process take
+    turns on a lock; a connection left unusable by an error is replaced.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    def acquire(self) -> Connection:
+        if not self._lock.acquire(timeout=120):
+            raise TimeoutError("the registry writer has been busy for 120 s")
+        try:
+            if self._connection is None or self._connection.closed or \
+                    self._connection.invalidated:
+                self._connection = self.engine.connect().execution_options(
+                    **{WRITE_OPTION: True})
+            return self._connection
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self, connection: Connection) -> None:
+        try:
+            if connection.in_transaction():
+                connection.rollback()
+        except Exception:  # a broken connection is replaced on the next acquire
+            connection.invalidate()
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
 class SqlAlchemyUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.writer = SqliteWriter(engine) if is_sqlite(str(engine.url)) else None
 
     def __call__(self, *, write: bool) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine, write=write)
+        return SqlAlchemyUnitOfWork(self.engine, write=write,
+                                    writer=self.writer if write else None)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

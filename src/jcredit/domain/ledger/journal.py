@@ -70,6 +70,25 @@ class JournalEntry:
         return hashlib.sha256(self.canonical_body().encode("utf-8")).hexdigest()
 
 
+def sealed_body(*, seq: int, recorded_at: str, actor: str, request_id: str,
+                idempotency_key: str | None, command: str, payload_json: str,
+                postings_json: str, prev_hash: str) -> str:
+    """The canonical body of an entry from its already-encoded payload and postings.
+
+    It is exactly :meth:`JournalEntry.canonical_body` (keys in sorted order, the same
+    separators), assembled without encoding the payload a second time; ``ledger check``
+    recomputes every hash the slow way, so any difference would show there.
+    """
+    def text(value: str | None) -> str:
+        return canonical_json(value)
+
+    return (f'{{"actor":{text(actor)},"command":{text(command)},'
+            f'"idempotency_key":{text(idempotency_key)},"payload":{payload_json},'
+            f'"postings":{postings_json},"prev_hash":{text(prev_hash)},'
+            f'"recorded_at":{text(recorded_at)},"request_id":{text(request_id)},'
+            f'"seq":{seq}}}')
+
+
 def make_entry(
     *,
     seq: int,
@@ -81,9 +100,18 @@ def make_entry(
     payload: Mapping[str, Any],
     postings: Sequence[Mapping[str, Any]],
     prev_hash: str,
+    payload_json: str | None = None,
+    postings_json: str | None = None,
 ) -> JournalEntry:
-    """Build an entry and seal it with its hash."""
-    draft = JournalEntry(
+    """Build an entry and seal it with its hash (encoded payload and postings may be given)."""
+    body = sealed_body(
+        seq=seq, recorded_at=recorded_at, actor=actor, request_id=request_id,
+        idempotency_key=idempotency_key, command=command,
+        payload_json=payload_json if payload_json is not None else canonical_json(payload),
+        postings_json=(postings_json if postings_json is not None
+                       else canonical_json(list(postings))),
+        prev_hash=prev_hash)
+    return JournalEntry(
         seq=seq,
         recorded_at=recorded_at,
         actor=actor,
@@ -93,17 +121,5 @@ def make_entry(
         payload=payload,
         postings=postings,
         prev_hash=prev_hash,
-        hash="",
-    )
-    return JournalEntry(
-        seq=draft.seq,
-        recorded_at=draft.recorded_at,
-        actor=draft.actor,
-        request_id=draft.request_id,
-        idempotency_key=draft.idempotency_key,
-        command=draft.command,
-        payload=draft.payload,
-        postings=draft.postings,
-        prev_hash=draft.prev_hash,
-        hash=draft.computed_hash(),
+        hash=hashlib.sha256(body.encode("utf-8")).hexdigest(),
     )
