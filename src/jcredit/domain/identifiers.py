@@ -72,6 +72,8 @@ def format_account_number(prefix: str, sequence: int) -> str:
 def parse_account_number(value: str, *, field: str = "account") -> str:
     """Validate the form and check digit of an account number; return it normalised."""
     text = (value or "").strip().upper()
+    if text in _VALID_ACCOUNT_NUMBERS:
+        return text
     match = _ACCOUNT_NUMBER_RE.match(text)
     if not match:
         raise ValidationError(
@@ -84,4 +86,9 @@ def parse_account_number(value: str, *, field: str = "account") -> str:
             f"{field} {text} has a wrong check digit; check the account number",
             field=field,
         )
+    if len(_VALID_ACCOUNT_NUMBERS) < 100_000:  # numbers already checked, kept bounded
+        _VALID_ACCOUNT_NUMBERS.add(text)
     return text
+
+
+_VALID_ACCOUNT_NUMBERS: set[str] = set()

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 from typing import Protocol
 
@@ -128,9 +129,22 @@ class CommandResult:
 
 
 def fingerprint(command: Command) -> str:
-    args = {name: getattr(command, name) for name in _field_names(type(command))}
-    body = canonical_json({"command": command.NAME, "args": _jsonable(args)})
+    """SHA-256 of what the command asks, to tell a retry from a different request.
+
+    Commands whose fields are all scalars (the frequent ledger commands) are hashed from
+    their repr, which is exact for str, int, bool, None and Decimal; commands carrying
+    mappings are hashed from canonical JSON, so key order does not matter.
+    """
+    values = tuple(getattr(command, name) for name in _field_names(type(command)))
+    if all(v is None or type(v) in _SCALARS for v in values):
+        body = f"{command.NAME}{values!r}"
+    else:
+        args = dict(zip(_field_names(type(command)), values, strict=True))
+        body = canonical_json({"command": command.NAME, "args": _jsonable(args)})
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+_SCALARS = frozenset({str, int, bool, Decimal})
 
 
 _FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}
@@ -221,7 +235,7 @@ class MessageBus:
                 actor=actor,
                 state=state,
                 now=self.clock(),
-                request_id=request_id or uuid.uuid4().hex,
+                request_id=request_id or os.urandom(16).hex(),
                 idempotency_key=idempotency_key,
                 password_hasher=self.password_hasher,
                 policy=self.policy,

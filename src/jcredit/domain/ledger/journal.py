@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS_HASH = "0" * 64
@@ -80,7 +81,8 @@ def sealed_body(*, seq: int, recorded_at: str, actor: str, request_id: str,
     recomputes every hash the slow way, so any difference would show there.
     """
     def text(value: str | None) -> str:
-        return canonical_json(value)
+        # json's own string encoder (the one canonical_json uses, ensure_ascii=False)
+        return "null" if value is None else encode_basestring(value)
 
     return (f'{{"actor":{text(actor)},"command":{text(command)},'
             f'"idempotency_key":{text(idempotency_key)},"payload":{payload_json},'
