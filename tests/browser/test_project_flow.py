@@ -159,6 +159,12 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
         expect(page.locator(f"#period-{period}")).to_contain_text(f"{int(total)} t-CO2")
         log_out()
 
+    log_in("iinkai")
+    page.goto(f"{server}/agenda")
+    expect(page.locator("#decided")).to_contain_text(number)
+    expect(page.locator("#decided")).to_contain_text("認証する")
+    log_out()
+
     secretariat = Actor(name="test", role=Role.ADMIN)
     with sqlite_registry.uow(write=False) as uow:
         assert queries.check_ledger(uow).ok

@@ -173,3 +173,14 @@ def test_evidence_is_content_addressed_and_checked_on_download(
     path.write_bytes(b"tampered")
     assert client.get(f"/api/v1/projects/JCP-000001/evidence/{sha}",
                       headers=taiyo).status_code == 409
+
+
+def test_committee_agenda_lists_pending_and_past_decisions(client: TestClient) -> None:
+    iinkai = login(client, "iinkai")
+    agenda = client.get("/api/v1/projects/agenda", headers=iinkai).json()
+    assert [d["action"] for d in agenda["decided"]] == ["register"]
+    assert agenda["pending"] == []  # the demo period waits on the 審査機関, not the committee
+    assert client.get("/api/v1/projects/agenda",
+                      headers=login(client, "taiyo")).status_code == 403
+    page = client.get("/agenda", headers=iinkai)  # the web page needs a session
+    assert page.status_code in (200, 303)

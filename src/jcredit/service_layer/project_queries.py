@@ -184,3 +184,32 @@ def evidence_file(uow: AbstractUnitOfWork, actor: Actor, number: str, sha256: st
     from jcredit.domain.errors import NotFoundError
 
     raise NotFoundError(f"project {project.number} has no evidence {sha256}", field="sha256")
+
+
+DECISIONS = ("register", "certify", "return", "issue", "terminate")
+
+
+def agenda(uow: AbstractUnitOfWork, actor: Actor) -> dict[str, Any]:
+    """The committee's agenda: what awaits a decision, and the decisions already taken
+    (registrations, certifications with their amounts, returns), newest first."""
+    if actor.role not in (Role.COMMITTEE, Role.ADMIN, Role.AUDITOR):
+        raise PermissionDeniedError("the agenda is for the committee, the secretariat and "
+                                    "auditors")
+    pending = [q for q in work_queue(uow, Actor(name=actor.name, role=Role.COMMITTEE))
+               if q["task"] in ("registration", "certification")]
+    decided: list[dict[str, Any]] = []
+    for project in uow.projects.find():
+        periods = {p.number: p for p in uow.projects.periods(project.id)}
+        for event in uow.projects.events(project.id):
+            if event.action not in DECISIONS:
+                continue
+            period = periods.get(event.period_number or -1)
+            decided.append({
+                "at": event.at, "project": project.number, "name": project.name,
+                "action": event.action, "period": event.period_number,
+                "to_state": event.to_state, "comment": event.comment, "actor": event.actor,
+                "credits": sum(a["credits"] for a in period.certified)
+                if period and event.action == "certify" else None,
+                "journal_seq": event.journal_seq})
+    decided.sort(key=lambda d: d["at"], reverse=True)
+    return {"pending": pending, "decided": decided}

@@ -57,6 +57,14 @@ def projects(request: Request) -> Response:
     return render(request, "projects.html", projects=rows, queue=queue)
 
 
+@router.get("/agenda")
+def agenda(request: Request) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        data = project_queries.agenda(uow, actor)
+    return render(request, "agenda.html", agenda=data)
+
+
 def _project_page(request: Request, number: str, status_code: int = 200, **extra: Any
                   ) -> Response:
     actor = _actor(request)

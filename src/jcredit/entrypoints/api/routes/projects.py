@@ -188,6 +188,13 @@ def queue(registry: RegistryDep, actor: ActorDep) -> list[dict[str, Any]]:
         return project_queries.work_queue(uow, actor)
 
 
+@router.get("/projects/agenda", tags=["projects"])
+def committee_agenda(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """The certification committee's agenda and the decisions taken."""
+    with registry.uow(write=False) as uow:
+        return project_queries.agenda(uow, actor)
+
+
 @router.get("/projects/{number}", tags=["projects"])
 def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """The project with activities, periods, timeline, documents and, before registration,
