@@ -117,3 +117,13 @@ def test_project_commands_act_as_a_user(env: None) -> None:
     code, wrong = cli("project", "period", "action", "JCP-000001", "1", "certify",
                       "--as", "iinkai")  # not yet applied for
     assert code != 0 and wrong["error"]["code"] == "invalid_state"  # type: ignore[index]
+
+
+def test_the_methodology_reference_page_is_current() -> None:
+    from pathlib import Path
+
+    from jcredit.entrypoints.cli.projects import methodology_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "methodologies.md"
+    assert page.read_text(encoding="utf-8") == methodology_markdown(), (
+        "docs/methodologies.md is stale: run `jcredit methodology docs -o docs/methodologies.md`")
