@@ -3,6 +3,7 @@ sequences keep every invariant, and ``ledger check`` agrees with a simple model.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from datetime import UTC
 from datetime import datetime
@@ -154,8 +155,11 @@ class LedgerMachine(RuleBasedStateMachine):
         self.registry.dispose()
 
 
+# performance.md R11: at least 200 examples of 50 steps on every run
+# (JCREDIT_HYPOTHESIS_EXAMPLES raises it for a nightly run).
 LedgerMachine.TestCase.settings = settings(
-    max_examples=100, stateful_step_count=30, deadline=None,
+    max_examples=int(os.environ.get("JCREDIT_HYPOTHESIS_EXAMPLES", "200")),
+    stateful_step_count=50, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestLedgerStateMachine = LedgerMachine.TestCase
