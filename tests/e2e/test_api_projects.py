@@ -184,3 +184,13 @@ def test_committee_agenda_lists_pending_and_past_decisions(client: TestClient) -
                       headers=login(client, "taiyo")).status_code == 403
     page = client.get("/agenda", headers=iinkai)  # the web page needs a session
     assert page.status_code in (200, 303)
+
+
+def test_web_errors_lead_with_a_summary_in_the_readers_language(client: TestClient) -> None:
+    bad = {"kind": "PV", "capacity_kw": "abc", "self_consumption_share": "0.5"}
+    japanese = client.post("/estimate", data=bad)
+    assert japanese.status_code == 422
+    assert "入力内容に誤りがあります [inputs.capacity_kw]" in japanese.text
+    client.cookies.set("lang", "en")
+    english = client.post("/estimate", data=bad)
+    assert "Invalid input [inputs.capacity_kw]" in english.text

@@ -201,6 +201,20 @@ MESSAGES: dict[str, dict[str, str]] = {
     "in_price_yen_per_tco2": {"ja": "想定価格 (円/t-CO2)", "en": "Assumed price (yen/t-CO2)"},
     "in_fiscal_year": {"ja": "係数の年度", "en": "Fiscal year of the factors"},
     "in_support_rate_pct": {"ja": "審査費用支援率 (条件あり)", "en": "Audit-fee support rate (conditions apply)"},
+    "error_domain_error": {"ja": "実行できませんでした", "en": "Could not be done"},
+    "error_invalid_input": {"ja": "入力内容に誤りがあります", "en": "Invalid input"},
+    "error_ineligible_use": {"ja": "この用途には使えないクレジットです", "en": "These credits cannot serve this use"},
+    "error_confirmation_required": {"ja": "取り消せない操作です。確認してください", "en": "This cannot be undone: please confirm"},
+    "error_not_found": {"ja": "見つかりません", "en": "Not found"},
+    "error_not_authenticated": {"ja": "ログインしてください", "en": "Please log in"},
+    "error_forbidden": {"ja": "この操作の権限がありません", "en": "You may not do this"},
+    "error_conflict": {"ja": "現在の状態では実行できません", "en": "Not possible in the current state"},
+    "error_insufficient_credits": {"ja": "利用可能なクレジットが不足しています", "en": "Not enough available credits"},
+    "error_serials_unavailable": {"ja": "指定したシリアル番号は利用できません", "en": "Those serial numbers are not available"},
+    "error_serial_overlap": {"ja": "シリアル番号が重複しています", "en": "Serial ranges overlap"},
+    "error_invalid_state": {"ja": "この状態では実行できない手続です", "en": "This step is not possible in this state"},
+    "error_idempotency_key_reused": {"ja": "同じ操作キーが別の内容で使われました", "en": "The operation key was used for another request"},
+    "error_not_applicable": {"ja": "方法論の適用条件を満たしません", "en": "Outside the methodology's applicability"},
     "eligibility": {"ja": "登録要件の確認", "en": "Eligibility"},
     "agenda": {"ja": "認証委員会 議題と決定", "en": "Committee agenda and decisions"},
     "pending_decisions": {"ja": "審議待ち", "en": "Awaiting decision"},
@@ -227,6 +241,12 @@ MESSAGES: dict[str, dict[str, str]] = {
     "act_open_period": {"ja": "モニタリング期間開始", "en": "Period opened"},
     "act_submit_data": {"ja": "モニタリング値提出", "en": "Data submitted"},
 }
+
+
+def error_summary(code: str, lang: str) -> str:
+    """A one-line summary of an error class in the reader's language (details follow)."""
+    entry = MESSAGES.get(f"error_{code}") or MESSAGES["error_domain_error"]
+    return entry.get(lang) or entry["ja"]
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -112,7 +112,7 @@ async def create_project(request: Request) -> Response:
             accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
         return render(request, "project_new.html", status_code=classify(error)[0],
                       methodologies=CATALOGUE, prefectures=PREFECTURES, accounts=accounts,
-                      form=form, error=_error_text(error))
+                      form=form, error=_error_text(error, request))
     request.session["flash"] = f"{data['number']}: {data['name']}"
     return _redirect(f"/projects/{data['number']}")
 
@@ -147,7 +147,7 @@ def add_activities(request: Request, number: str, csv_text: str = Form(""),
                 csrf, f"{idem}:{row.get('code', '')}")
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error), csv_text=csv_text)
+                             error=_error_text(error, request), csv_text=csv_text)
     request.session["flash"] = f"+{len(rows)}"
     return _redirect(f"/projects/{number}")
 
@@ -159,7 +159,7 @@ def assign_verifier(request: Request, number: str, verifier: str = Form(""),
         _send(request, c.AssignVerifier(project=number, verifier=verifier), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error))
+                             error=_error_text(error, request))
     return _redirect(f"/projects/{number}")
 
 
@@ -172,7 +172,7 @@ def project_action(request: Request, number: str, action: str = Form(""),
                                                   comment=comment), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error))
+                             error=_error_text(error, request))
     request.session["flash"] = f"{data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}")
 
@@ -186,7 +186,7 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
                                               period_end=period_end), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error))
+                             error=_error_text(error, request))
     return _redirect(f"/projects/{number}")
 
 
@@ -202,7 +202,7 @@ def period_data(request: Request, number: str, period: int, csv_text: str = Form
               csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error), csv_text=csv_text)
+                             error=_error_text(error, request), csv_text=csv_text)
     return _redirect(f"/projects/{number}#period-{period}")
 
 
@@ -215,7 +215,7 @@ def period_action(request: Request, number: str, period: int, action: str = Form
                                                  comment=comment), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error))
+                             error=_error_text(error, request))
     request.session["flash"] = f"#{period}: {data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}#period-{period}")
 
@@ -235,7 +235,7 @@ async def upload_evidence(request: Request, number: str, file: UploadFile = File
             size=len(data)), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error))
+                             error=_error_text(error, request))
     request.session["flash"] = f"{result['filename']} (SHA-256 {sha256[:12]}…)"
     return _redirect(f"/projects/{number}#evidence")
 
@@ -259,7 +259,7 @@ async def estimate_result(request: Request) -> Response:
     except DomainError as error:
         return render(request, "estimate.html", status_code=classify(error)[0], kind=kind,
                       specs=specs, kinds=list(ESTIMATE_INPUTS), values=values, result=None,
-                      error=_error_text(error))
+                      error=_error_text(error, request))
     annual, years = Decimal(str(result["annual_tco2"])), int(str(result["crediting_years"]))
     chart = [{"year": year, "credits": int(annual * year)} for year in range(1, years + 1)]
     return render(request, "estimate.html", kind=kind, specs=specs, kinds=list(ESTIMATE_INPUTS),

@@ -29,6 +29,7 @@ from jcredit.domain.ledger.uses import USE_RULES
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.web.i18n import LANGUAGES
+from jcredit.entrypoints.web.i18n import error_summary
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
@@ -101,10 +102,13 @@ def _redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
-def _error_text(error: DomainError) -> str:
+def _error_text(error: DomainError, request: Request | None = None) -> str:
+    """The error for a page: a summary in the reader's language, then the details (which
+    name the field and, where there is a closed list, what is valid)."""
+    lang = request.cookies.get("lang", "ja") if request is not None else "ja"
     field = f" [{error.field}]" if error.field else ""
     valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
-    return f"{error.message}{field}{valid}"
+    return f"{error_summary(error.code, lang)}{field}: {error.message}{valid}"
 
 
 @router.get("/")
@@ -189,7 +193,7 @@ def transfer(request: Request, number: str, to_account: str = Form(""),
         result = _registry(request).bus.handle(command, actor=actor, idempotency_key=idem or None)
     except DomainError as error:
         return _account_page(request, number, status_code=classify(error)[0],
-                             transfer_error=_error_text(error), form=command)
+                             transfer_error=_error_text(error, request), form=command)
     data = result.data
     request.session["flash"] = (f"{data['quantity']} t-CO2: {data['from_account']} → "
                                 f"{data['to_account']}")
@@ -222,7 +226,7 @@ async def invalidation_review(request: Request, number: str) -> Response:
         preview = _registry(request).bus.preview(command, actor=actor)
     except DomainError as error:
         return _account_page(request, number, status_code=classify(error)[0],
-                             invalidation_error=_error_text(error), inv_form=form)
+                             invalidation_error=_error_text(error, request), inv_form=form)
     return render(request, "invalidation_confirm.html", form=form, preview=preview,
                   number=number)
 
@@ -241,7 +245,7 @@ async def invalidation_apply(request: Request, number: str) -> Response:
                                                idempotency_key=form.get("idem") or None)
     except DomainError as error:
         return _account_page(request, number, status_code=classify(error)[0],
-                             invalidation_error=_error_text(error), inv_form=form)
+                             invalidation_error=_error_text(error, request), inv_form=form)
     request.session["flash"] = "application_filed"
     return _redirect(f"/invalidations/{result.data['id']}")
 
@@ -277,7 +281,7 @@ async def execute(request: Request) -> Response:
         with _registry(request).uow(write=False) as uow:
             data = queries.applications(uow, actor, status=None)
         return render(request, "invalidations.html", status_code=classify(error)[0],
-                      applications=data, status="", error=_error_text(error))
+                      applications=data, status="", error=_error_text(error, request))
     executed = result.data["executed"]
     request.session["flash"] = "executed_ok"
     if len(executed) == 1:
@@ -294,7 +298,7 @@ def withdraw(request: Request, application_id: int, csrf: str = Form(""),
         _registry(request).bus.handle(c.WithdrawInvalidation(application_id=application_id),
                                       actor=actor, idempotency_key=idem or None)
     except DomainError as error:
-        request.session["flash"] = _error_text(error)
+        request.session["flash"] = _error_text(error, request)
     return _redirect(f"/invalidations/{application_id}")
 
 
