@@ -47,8 +47,9 @@ def raw_transfer_rate(seconds: float) -> float:
     return float(rate)
 
 
-def _registry(directory: str):  # type: ignore[no-untyped-def]
-    registry = bootstrap(Settings(data_dir=Path(directory), environment="test"))
+def _registry(directory: str, database_url: str = ""):  # type: ignore[no-untyped-def]
+    registry = bootstrap(Settings(data_dir=Path(directory), environment="test",
+                                  database_url=database_url))
     bus = registry.bus
     bus.handle(c.CreateOrganisation(name="株式会社ベンチ", corporate_number=ORG),
                actor=SYSTEM_ACTOR)
@@ -61,8 +62,8 @@ def _registry(directory: str):  # type: ignore[no-untyped-def]
     return registry, accounts
 
 
-def in_process_rate(seconds: float) -> tuple[float, int]:
-    registry, (a, b) = _registry(tempfile.mkdtemp())
+def in_process_rate(seconds: float, database_url: str = "") -> tuple[float, int]:
+    registry, (a, b) = _registry(tempfile.mkdtemp(), database_url)
     n = 0
     deadline = time.perf_counter() + seconds
     start = time.perf_counter()
@@ -74,6 +75,62 @@ def in_process_rate(seconds: float) -> tuple[float, int]:
     rate = n / (time.perf_counter() - start)
     registry.dispose()
     return rate, n
+
+
+PG_ADMIN = os.environ.get("JCREDIT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_database() -> tuple[str, str] | None:
+    """A fresh database on the local PostgreSQL (fsync and synchronous_commit on), or None."""
+    import psycopg
+
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=2)
+    except psycopg.OperationalError:
+        return None
+    name = f"jcredit_bench_{os.getpid()}_{int(time.time())}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    return f"{base}/{name}", name
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pg_raw_transfer_rate(dsn: str, seconds: float) -> float:
+    """psycopg transfer1 of ``shared/benchmarks-reference/pg_python_bench.py``: 2 UPDATE +
+    1 INSERT per transaction, prepared, one connection."""
+    import random
+
+    import psycopg
+
+    accounts = 100_000
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_accounts(aid int PRIMARY KEY, abalance int NOT NULL)")
+        conn.execute("CREATE TABLE bench_history(aid int, delta int, mtime timestamptz)")
+        conn.execute("INSERT INTO bench_accounts SELECT g, 0 FROM generate_series(1, %s) g",
+                     (accounts,))
+        rnd = random.Random(1)
+        n = 0
+        start = time.perf_counter()
+        deadline = start + seconds
+        while time.perf_counter() < deadline:
+            a, b = sorted(rnd.sample(range(1, accounts + 1), 2))
+            amount = rnd.randint(1, 100)
+            with conn.transaction():
+                conn.execute("UPDATE bench_accounts SET abalance = abalance - %s WHERE aid = %s",
+                             (amount, a), prepare=True)
+                conn.execute("UPDATE bench_accounts SET abalance = abalance + %s WHERE aid = %s",
+                             (amount, b), prepare=True)
+                conn.execute("INSERT INTO bench_history VALUES (%s, %s, now())", (a, amount),
+                             prepare=True)
+            n += 1
+        return n / (time.perf_counter() - start)
 
 
 def _free_port() -> int:
@@ -156,6 +213,22 @@ def main() -> None:
     http = statistics.median(r[2][0] for r in runs)
     n_http = sum(r[2][1] for r in runs)
     http_floor = statistics.median(r[2][2] for r in runs)
+    pg: dict[str, object] = {"postgresql": "not reachable at " + PG_ADMIN}
+    database = None if os.environ.get("BENCH_SKIP_PG") else _pg_database()
+    if database is not None:
+        url, name = database
+        try:
+            pg_runs = [(pg_raw_transfer_rate(url, seconds),
+                        in_process_rate(seconds, url.replace("postgresql://",
+                                                             "postgresql+psycopg://")))
+                       for _ in range(repeats)]
+        finally:
+            _drop_pg_database(name)
+        pg_raw = statistics.median(r[0] for r in pg_runs)
+        pg_ours = statistics.median(r[1][0] for r in pg_runs)
+        pg = {"pg_raw_psycopg_transfer_tx_per_s": round(pg_raw),
+              "pg_in_process_transfer_tx_per_s": round(pg_ours),
+              "ratio_pg_in_process_to_raw": round(pg_ours / pg_raw, 3)}
     result = {
         "seconds_per_figure": seconds,
         "repeats": repeats,
@@ -170,7 +243,7 @@ def main() -> None:
         "ratio_in_process_to_raw": round(ours / raw, 3),
         "ratio_http_to_raw": round(http / raw, 3),
         "ratio_http_to_http_floor": round(http / http_floor, 3),
-    }
+    } | pg
     print(json.dumps(result, indent=1))
     if n_ours == 0 or n_http == 0:
         raise SystemExit("benchmark ran no transfer")
