@@ -22,7 +22,7 @@ from jcredit.service_layer.handlers.projects import activity_view
 from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
 from jcredit.service_layer.handlers.projects import project_by_number
-from jcredit.service_layer.handlers.projects import registration_findings
+from jcredit.service_layer.handlers.registration import registration_findings
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.views import period_view
 from jcredit.service_layer.views import project_view

@@ -6,8 +6,10 @@ from jcredit.service_layer import commands
 from jcredit.service_layer.handlers import accounts
 from jcredit.service_layer.handlers import invalidations
 from jcredit.service_layer.handlers import issuance
+from jcredit.service_layer.handlers import monitoring
 from jcredit.service_layer.handlers import organisations
 from jcredit.service_layer.handlers import projects
+from jcredit.service_layer.handlers import registration
 from jcredit.service_layer.handlers import registry
 from jcredit.service_layer.handlers import removals
 from jcredit.service_layer.handlers import transfers
@@ -30,10 +32,10 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.CreateProject: projects.create_project,
     commands.AddActivity: projects.add_activity,
     commands.AssignVerifier: projects.assign_verifier,
-    commands.ProjectTransition: projects.project_transition,
-    commands.OpenMonitoringPeriod: projects.open_monitoring_period,
-    commands.SubmitMonitoringData: projects.submit_monitoring_data,
-    commands.PeriodTransition: projects.period_transition,
+    commands.ProjectTransition: registration.project_transition,
+    commands.OpenMonitoringPeriod: monitoring.open_monitoring_period,
+    commands.SubmitMonitoringData: monitoring.submit_monitoring_data,
+    commands.PeriodTransition: monitoring.period_transition,
     commands.AttachEvidence: projects.attach_evidence,
     commands.ImportExternalRegistrations: projects.import_external_registrations,
 }

@@ -1,5 +1,7 @@
-"""Projects from plan to issued credits (STEP1-STEP3 of seed 000).
+"""Projects: the plan, its activities, the 審査機関, evidence, and what every project
+command shares (lookups, the caller's part, the journal and timeline, documents).
 
+Registration is in ``registration.py``, monitoring to issuance in ``monitoring.py``.
 Every command checks the caller's part in the project (implementer or programme operator,
 the assigned 審査機関, the committee, the secretariat), moves the lifecycle through the
 transition tables of ``domain.projects.lifecycle``, writes a journal entry and a timeline
@@ -19,26 +21,16 @@ from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.credits import Category
-from jcredit.domain.ledger.credits import CreditAttributes
-from jcredit.domain.ledger.credits import CreditType
-from jcredit.domain.ledger.credits import SchemeCode
 from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.credits import parse_text_id
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.methodologies import methodology as find_methodology
-from jcredit.domain.methodologies.base import ActivityResult
 from jcredit.domain.methodologies.base import Methodology
-from jcredit.domain.methodologies.base import certified_amounts
-from jcredit.domain.methodologies.base import exact_sum
 from jcredit.domain.numbers import ZERO
 from jcredit.domain.numbers import D
 from jcredit.domain.projects import eligibility as el
-from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
-from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
 from jcredit.domain.projects.lifecycle import Party
-from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
-from jcredit.domain.projects.lifecycle import transition
 from jcredit.domain.projects.model import Activity
 from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
@@ -48,7 +40,6 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.authorization import require_role
 from jcredit.service_layer.handlers.invalidations import registry_date
-from jcredit.service_layer.handlers.issuance import issue_block
 from jcredit.service_layer.handlers.lookups import account_by_number
 from jcredit.service_layer.handlers.lookups import organisation_by_corporate_number
 from jcredit.service_layer.messagebus import CommandContext
@@ -56,8 +47,6 @@ from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import DocumentRecord
 from jcredit.service_layer.unit_of_work import EvidenceRecord
 from jcredit.service_layer.unit_of_work import ProjectEvent
-from jcredit.service_layer.views import block_view
-from jcredit.service_layer.views import period_view
 from jcredit.service_layer.views import project_view
 
 OWNER_ROLES = (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER)
@@ -432,310 +421,3 @@ def import_external_registrations(cmd: c.ImportExternalRegistrations, ctx: Comma
     view = {"scheme": scheme, "imported": added, "flagged": flagged}
     ctx.record(cmd.NAME, view)
     return view
-
-
-# --- registration ------------------------------------------------------------------------------
-
-
-def registration_findings(project: Project, activities: list[Activity], m: Methodology,
-                          application_date: date) -> list[el.Finding]:
-    """Every eligibility rule (§1.4) applied to the project as filed."""
-    forest = is_forest(m)
-    findings = [
-        el.check_in_japan(project.prefecture),
-        el.check_two_year_rule(project.start_date, application_date, forest=forest),
-    ]
-    if not activities:
-        findings.append(el.Finding("ACTIVITIES", False, "the project has no activity yet"))
-    for activity in activities:
-        if not forest:
-            findings.append(el.check_equipment_age(activity.operation_start, application_date,
-                                                   subject=activity.code))
-        if project.project_type is ProjectType.PROGRAMME:
-            findings.append(el.check_programme_activity_size(activity.expected_tco2_per_year,
-                                                             subject=activity.code))
-    add = project.additionality
-    exemption = el.AdditionalityExemption(add.get("exemption", "NONE"))
-    if activities and all(a.household for a in activities) \
-            and project.project_type is ProjectType.PROGRAMME:
-        exemption = el.AdditionalityExemption.HOUSEHOLD
-    elif m.additionality_waived:
-        exemption = el.AdditionalityExemption.METHODOLOGY
-    payback: Decimal | None = None
-    if "payback_years" in add:
-        payback = D(add["payback_years"])
-    elif all(k in add for k in ("investment_yen", "annual_income_yen")):
-        payback = el.payback_years(D(add["investment_yen"]), D(add.get("subsidy_yen", "0")),
-                                   D(add["annual_income_yen"]),
-                                   D(add.get("annual_running_cost_yen", "0")))
-    elif exemption is el.AdditionalityExemption.NONE:
-        findings.append(el.Finding("ADDITIONALITY", False, "give the payback inputs "
-                                   "(investment, subsidy, annual income, running cost)"))
-        return findings
-    findings.append(el.check_additionality(payback=payback, exemption=exemption,
-                                           post_fit_investments=add.get("post_fit_investments",
-                                                                        [])))
-    period = el.crediting_period(application_date, project.monitoring_start, forest=forest,
-                                 years=project.crediting_years)
-    findings.append(el.Finding("CREDITING_PERIOD", True,
-                               f"{period.start} to {period.end} ({period.years} years)"))
-    return findings
-
-
-def project_transition(cmd: c.ProjectTransition, ctx: CommandContext) -> dict[str, Any]:
-    project = project_by_number(ctx.uow, cmd.project)
-    party = party_for(ctx.actor, project)
-    action = str(cmd.action).strip().lower()
-    comment = " ".join(str(cmd.comment or "").split())
-    before = project.state
-    activities = ctx.uow.projects.activities(project.id)
-    m = methodology_of(project)
-    payload: dict[str, Any] = {}
-    if action == "return" and not comment:
-        raise ValidationError("say what must be corrected: a return needs a comment",
-                              field="comment")
-    if action == "submit_for_validation":
-        if project.verifier_org_id is None:
-            raise ConflictError("choose the 審査機関 first (assign_verifier)", field="verifier")
-        if not activities:
-            raise ConflictError("add at least one activity first", field="activities")
-    new_state = transition(PROJECT_TRANSITIONS, before, action, party,
-                           returned_from=project.returned_from,
-                           subject=f"project {project.number}")
-    today = registry_date(ctx)
-    if action == "complete_validation":
-        findings = registration_findings(project, activities, m, today)
-        report = {"opinion": comment or "妥当", "findings": [f.as_dict() for f in findings],
-                  "report": dict(cmd.report or {})}
-        save_document(ctx, project, "VALIDATION_REPORT", report)
-        payload["findings"] = report["findings"]
-    if action == "apply_for_registration":
-        findings = registration_findings(project, activities, m, today)
-        failed = [f for f in findings if not f.passed]
-        if failed:
-            raise ValidationError(
-                "the project does not meet the registration requirements: "
-                + "; ".join(f"{f.check}{' ' + f.subject if f.subject else ''}: {f.message}"
-                            for f in failed), field=failed[0].check.lower())
-        project.application_date = today
-        payload["findings"] = [f.as_dict() for f in findings]
-    if action == "register":
-        assert project.application_date is not None
-        cap = ctx.policy.crediting_period_cap
-        period = el.crediting_period(project.application_date, project.monitoring_start,
-                                     forest=is_forest(m), years=project.crediting_years, cap=cap)
-        project.registered_on = today
-        project.crediting_start, project.crediting_end = period.start, period.end
-        for activity in activities:
-            own = el.crediting_period(project.application_date,
-                                      max(activity.operation_start, project.monitoring_start),
-                                      forest=is_forest(m), years=project.crediting_years,
-                                      cap=cap)
-            activity.crediting_start, activity.crediting_end = own.start, own.end
-            ctx.uow.projects.update_activity(activity)
-        payload["crediting_period"] = period.as_dict()
-    project.returned_from = before.value if new_state == ProjectState.RETURNED else None
-    project.state = ProjectState(new_state)
-    ctx.uow.projects.update(project)
-    payload |= {"from_state": before.value, "to_state": project.state.value,
-                "comment": comment}
-    record(ctx, cmd, project, action, payload, from_state=before.value,
-           to_state=project.state.value, comment=comment)
-    return payload | {"project": project.number}
-
-
-# --- monitoring, verification, certification, issuance --------------------------------------
-
-
-def open_monitoring_period(cmd: c.OpenMonitoringPeriod, ctx: CommandContext) -> dict[str, Any]:
-    project = project_by_number(ctx.uow, cmd.project)
-    require_owner(ctx.actor, project)
-    if project.state is not ProjectState.REGISTERED:
-        raise ConflictError(f"project {project.number} is {project.state}: monitoring starts "
-                            "after registration", field="project")
-    start = parse_date(cmd.period_start, field="period_start")
-    end = parse_date(cmd.period_end, field="period_end")
-    if end < start:
-        raise ValidationError("period_end is before period_start", field="period_end")
-    if start < project.monitoring_start:
-        raise ValidationError(f"period_start is before the monitoring start "
-                              f"{project.monitoring_start}", field="period_start")
-    periods = ctx.uow.projects.periods(project.id)
-    live = [p for p in periods if p.state is not PeriodState.WITHDRAWN]
-    if live and start <= max(p.end for p in live):
-        raise ConflictError(f"monitoring periods may not overlap: the last one ends "
-                            f"{max(p.end for p in live)}", field="period_start")
-    period = MonitoringPeriod(id=ctx.uow.projects.next_period_id(), project_id=project.id,
-                              number=len(periods) + 1, start=start, end=end,
-                              state=PeriodState.MONITORING)
-    ctx.uow.projects.add_period(period)
-    view = period_view(period)
-    record(ctx, cmd, project, "open_period", view, period_number=period.number,
-           to_state=period.state.value)
-    return view
-
-
-def calculate_period(project: Project, period: MonitoringPeriod, activities: list[Activity],
-                     data: dict[str, dict[str, Any]]) -> tuple[list[ActivityResult],
-                                                                dict[str, Any]]:
-    """Run the methodology for every activity with data in this period."""
-    m = methodology_of(project)
-    by_code = {a.code: a for a in activities}
-    unknown = sorted(set(data) - set(by_code))
-    if unknown:
-        raise ValidationError(f"activities: {unknown[0]} is not an activity of "
-                              f"{project.number}", field=f"activities.{unknown[0]}")
-    if not data:
-        raise ValidationError("activities: give the monitored values of at least one activity",
-                              field="activities")
-    takes_period = {i.name for i in m.inputs} >= set(PERIOD_INPUTS)
-    results: list[ActivityResult] = []
-    summary: dict[str, Any] = {}
-    for code in sorted(data):
-        activity = by_code[code]
-        raw = dict(activity.inputs) | dict(data[code])
-        if takes_period:
-            start = max(period.start, activity.crediting_start or period.start)
-            end = min(period.end, activity.crediting_end or period.end)
-            if end < start:
-                raise ValidationError(f"activities.{code}: the period is outside this "
-                                      "activity's crediting period", field=f"activities.{code}")
-            raw |= {"period_start": start.isoformat(), "period_end": end.isoformat()}
-        try:
-            result = m.calculate(raw)
-        except ValidationError as error:
-            wrapped = ValidationError(f"activities.{code}: {error.message}",
-                                      field=f"activities.{code}.{error.field or ''}".rstrip("."),
-                                      valid=error.valid)
-            wrapped.code = error.code  # keep not_applicable, invalid_input …
-            raise wrapped from None
-        results.append(result)
-        summary[code] = {
-            "reduction_tco2": str(result.reduction),
-            "vintages": {str(v.vintage): str(v.reduction) for v in result.lines},
-            "unverified_factors": result.as_dict()["unverified_factors"],
-            "findings": [str(f) for f in result.findings],
-        }
-    return results, summary
-
-
-def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> dict[str, Any]:
-    project = project_by_number(ctx.uow, cmd.project)
-    require_owner(ctx.actor, project)
-    period = period_by_number(ctx.uow, project, cmd.period)
-    if period.state not in (PeriodState.MONITORING, PeriodState.RETURNED):
-        raise ConflictError(f"period {period.number} is {period.state}: data can be changed "
-                            "only while monitoring or after a return", field="period")
-    if not isinstance(cmd.activities, dict):
-        raise ValidationError("activities must map activity codes to their values",
-                              field="activities")
-    data = {str(k).upper(): dict(v) for k, v in cmd.activities.items()}
-    results, summary = calculate_period(project, period, ctx.uow.projects.activities(project.id),
-                                        data)
-    amounts = certified_amounts(results)
-    period.data = data
-    period.result = {
-        "activities": summary,
-        "total_tco2": str(exact_sum(r.reduction for r in results)),
-        "preview": [a.as_dict() for a in amounts],
-    }
-    ctx.uow.projects.update_period(period)
-    document = save_document(ctx, project, "MONITORING_REPORT",
-                             {"period": period_view(period), "data": data,
-                              "result": period.result}, period_number=period.number)
-    view = period_view(period) | {"document_version": document.version,
-                                  "document_sha256": document.sha256}
-    record(ctx, cmd, project, "submit_data", {"period": period.number,
-                                              "total_tco2": period.result["total_tco2"],
-                                              "document_sha256": document.sha256},
-           period_number=period.number)
-    return view
-
-
-def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str, Any]:
-    project = project_by_number(ctx.uow, cmd.project)
-    party = party_for(ctx.actor, project)
-    period = period_by_number(ctx.uow, project, cmd.period)
-    action = str(cmd.action).strip().lower()
-    comment = " ".join(str(cmd.comment or "").split())
-    if action == "return" and not comment:
-        raise ValidationError("say what must be corrected: a return needs a comment",
-                              field="comment")
-    if action == "submit_for_verification" and not period.data:
-        raise ConflictError("submit the monitoring data first", field="period")
-    before = period.state
-    new_state = transition(PERIOD_TRANSITIONS, before, action, party,
-                           returned_from=period.returned_from,
-                           subject=f"period {period.number} of {project.number}")
-    payload: dict[str, Any] = {"period": period.number}
-    postings: list[dict[str, Any]] = []
-    if action == "complete_verification":
-        save_document(ctx, project, "VERIFICATION_REPORT",
-                      {"opinion": comment or "適正", "result": period.result,
-                       "report": dict(cmd.report or {})}, period_number=period.number)
-    if action == "certify":
-        results, _ = calculate_period(project, period, ctx.uow.projects.activities(project.id),
-                                      period.data)
-        amounts = certified_amounts(results)
-        period.certified = [a.as_dict() for a in amounts]
-        period.certification_number = f"{project.number}-{period.number:02d}"
-        save_document(ctx, project, "CERTIFICATION_DECISION",
-                      {"certification_number": period.certification_number,
-                       "amounts": period.certified, "comment": comment},
-                      period_number=period.number)
-        payload["certified"] = period.certified
-    if action == "issue":
-        blocks, postings = _issue_period(ctx, project, period)
-        payload["blocks"] = blocks
-    period.returned_from = before.value if new_state == PeriodState.RETURNED else None
-    period.state = PeriodState(new_state)
-    ctx.uow.projects.update_period(period)
-    payload |= {"from_state": before.value, "to_state": period.state.value, "comment": comment}
-    record(ctx, cmd, project, action, payload, from_state=before.value,
-           to_state=period.state.value, period_number=period.number, comment=comment,
-           postings=postings)
-    return payload | {"project": project.number}
-
-
-def credit_attributes(project: Project, m: Methodology, *, vintage: int,
-                      certification_number: str) -> CreditAttributes:
-    """Scheme, type and category of the credits a project earns (jcredit-rules.md §3.4).
-
-    JCL/ERL for a Keidanren participant, JC/ER otherwise; forest management is FM (usable
-    for the Keidanren plan under either scheme code).
-    """
-    if is_forest(m):
-        credit_type = CreditType.FM
-    else:
-        credit_type = CreditType.ERL if project.keidanren else CreditType.ER
-    return CreditAttributes(
-        scheme=SchemeCode.JCL if project.keidanren else SchemeCode.JC,
-        credit_type=credit_type, category=m.category, project_id=project.number,
-        methodology_id=m.id, methodology_version=m.version,
-        certification_number=certification_number, vintage=vintage)
-
-
-def _issue_period(ctx: CommandContext, project: Project, period: MonitoringPeriod
-                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    if ctx.uow.projects.period_issuances(period.id):
-        raise ConflictError(f"period {period.number} of {project.number} was already issued",
-                            field="period")
-    assert period.certification_number is not None
-    holder = ctx.uow.accounts.get(project.holder_account_id)
-    assert holder is not None
-    m = methodology_of(project)
-    blocks, postings = [], []
-    for amount in period.certified:
-        if amount["credits"] <= 0:
-            continue
-        attributes = credit_attributes(project, m, vintage=int(amount["vintage"]),
-                                       certification_number=period.certification_number)
-        block, posting = issue_block(ctx, holder, attributes, int(amount["credits"]))
-        ctx.uow.projects.add_period_issuance(period_id=period.id, vintage=int(amount["vintage"]),
-                                             root_id=block.root_id, quantity=block.quantity)
-        blocks.append(block_view(block) | {"to_account": holder.number})
-        postings.append(posting)
-    if not blocks:
-        raise ConflictError("nothing to issue: the certified amount is 0 credits",
-                            field="period")
-    return blocks, postings

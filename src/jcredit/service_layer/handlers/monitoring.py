@@ -1,0 +1,234 @@
+"""Monitoring to issuance (STEP2-STEP3): periods, calculation, verification, certification
+after aggregation, and issuance into the holder's account (never twice)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.methodologies.base import ActivityResult
+from jcredit.domain.methodologies.base import Methodology
+from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.methodologies.base import exact_sum
+from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
+from jcredit.domain.projects.lifecycle import PeriodState
+from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.projects.lifecycle import transition
+from jcredit.domain.projects.model import Activity
+from jcredit.domain.projects.model import MonitoringPeriod
+from jcredit.domain.projects.model import Project
+from jcredit.service_layer import commands as c
+from jcredit.service_layer.handlers.issuance import issue_block
+from jcredit.service_layer.handlers.projects import PERIOD_INPUTS
+from jcredit.service_layer.handlers.projects import is_forest
+from jcredit.service_layer.handlers.projects import methodology_of
+from jcredit.service_layer.handlers.projects import parse_date
+from jcredit.service_layer.handlers.projects import party_for
+from jcredit.service_layer.handlers.projects import period_by_number
+from jcredit.service_layer.handlers.projects import project_by_number
+from jcredit.service_layer.handlers.projects import record
+from jcredit.service_layer.handlers.projects import require_owner
+from jcredit.service_layer.handlers.projects import save_document
+from jcredit.service_layer.messagebus import CommandContext
+from jcredit.service_layer.views import block_view
+from jcredit.service_layer.views import period_view
+
+# --- monitoring, verification, certification, issuance --------------------------------------
+
+
+def open_monitoring_period(cmd: c.OpenMonitoringPeriod, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    if project.state is not ProjectState.REGISTERED:
+        raise ConflictError(f"project {project.number} is {project.state}: monitoring starts "
+                            "after registration", field="project")
+    start = parse_date(cmd.period_start, field="period_start")
+    end = parse_date(cmd.period_end, field="period_end")
+    if end < start:
+        raise ValidationError("period_end is before period_start", field="period_end")
+    if start < project.monitoring_start:
+        raise ValidationError(f"period_start is before the monitoring start "
+                              f"{project.monitoring_start}", field="period_start")
+    periods = ctx.uow.projects.periods(project.id)
+    live = [p for p in periods if p.state is not PeriodState.WITHDRAWN]
+    if live and start <= max(p.end for p in live):
+        raise ConflictError(f"monitoring periods may not overlap: the last one ends "
+                            f"{max(p.end for p in live)}", field="period_start")
+    period = MonitoringPeriod(id=ctx.uow.projects.next_period_id(), project_id=project.id,
+                              number=len(periods) + 1, start=start, end=end,
+                              state=PeriodState.MONITORING)
+    ctx.uow.projects.add_period(period)
+    view = period_view(period)
+    record(ctx, cmd, project, "open_period", view, period_number=period.number,
+           to_state=period.state.value)
+    return view
+
+
+def calculate_period(project: Project, period: MonitoringPeriod, activities: list[Activity],
+                     data: dict[str, dict[str, Any]]) -> tuple[list[ActivityResult],
+                                                                dict[str, Any]]:
+    """Run the methodology for every activity with data in this period."""
+    m = methodology_of(project)
+    by_code = {a.code: a for a in activities}
+    unknown = sorted(set(data) - set(by_code))
+    if unknown:
+        raise ValidationError(f"activities: {unknown[0]} is not an activity of "
+                              f"{project.number}", field=f"activities.{unknown[0]}")
+    if not data:
+        raise ValidationError("activities: give the monitored values of at least one activity",
+                              field="activities")
+    takes_period = {i.name for i in m.inputs} >= set(PERIOD_INPUTS)
+    results: list[ActivityResult] = []
+    summary: dict[str, Any] = {}
+    for code in sorted(data):
+        activity = by_code[code]
+        raw = dict(activity.inputs) | dict(data[code])
+        if takes_period:
+            start = max(period.start, activity.crediting_start or period.start)
+            end = min(period.end, activity.crediting_end or period.end)
+            if end < start:
+                raise ValidationError(f"activities.{code}: the period is outside this "
+                                      "activity's crediting period", field=f"activities.{code}")
+            raw |= {"period_start": start.isoformat(), "period_end": end.isoformat()}
+        try:
+            result = m.calculate(raw)
+        except ValidationError as error:
+            wrapped = ValidationError(f"activities.{code}: {error.message}",
+                                      field=f"activities.{code}.{error.field or ''}".rstrip("."),
+                                      valid=error.valid)
+            wrapped.code = error.code  # keep not_applicable, invalid_input …
+            raise wrapped from None
+        results.append(result)
+        summary[code] = {
+            "reduction_tco2": str(result.reduction),
+            "vintages": {str(v.vintage): str(v.reduction) for v in result.lines},
+            "unverified_factors": result.as_dict()["unverified_factors"],
+            "findings": [str(f) for f in result.findings],
+        }
+    return results, summary
+
+
+def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    period = period_by_number(ctx.uow, project, cmd.period)
+    if period.state not in (PeriodState.MONITORING, PeriodState.RETURNED):
+        raise ConflictError(f"period {period.number} is {period.state}: data can be changed "
+                            "only while monitoring or after a return", field="period")
+    if not isinstance(cmd.activities, dict):
+        raise ValidationError("activities must map activity codes to their values",
+                              field="activities")
+    data = {str(k).upper(): dict(v) for k, v in cmd.activities.items()}
+    results, summary = calculate_period(project, period, ctx.uow.projects.activities(project.id),
+                                        data)
+    amounts = certified_amounts(results)
+    period.data = data
+    period.result = {
+        "activities": summary,
+        "total_tco2": str(exact_sum(r.reduction for r in results)),
+        "preview": [a.as_dict() for a in amounts],
+    }
+    ctx.uow.projects.update_period(period)
+    document = save_document(ctx, project, "MONITORING_REPORT",
+                             {"period": period_view(period), "data": data,
+                              "result": period.result}, period_number=period.number)
+    view = period_view(period) | {"document_version": document.version,
+                                  "document_sha256": document.sha256}
+    record(ctx, cmd, project, "submit_data", {"period": period.number,
+                                              "total_tco2": period.result["total_tco2"],
+                                              "document_sha256": document.sha256},
+           period_number=period.number)
+    return view
+
+
+def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str, Any]:
+    project = project_by_number(ctx.uow, cmd.project)
+    party = party_for(ctx.actor, project)
+    period = period_by_number(ctx.uow, project, cmd.period)
+    action = str(cmd.action).strip().lower()
+    comment = " ".join(str(cmd.comment or "").split())
+    if action == "return" and not comment:
+        raise ValidationError("say what must be corrected: a return needs a comment",
+                              field="comment")
+    if action == "submit_for_verification" and not period.data:
+        raise ConflictError("submit the monitoring data first", field="period")
+    before = period.state
+    new_state = transition(PERIOD_TRANSITIONS, before, action, party,
+                           returned_from=period.returned_from,
+                           subject=f"period {period.number} of {project.number}")
+    payload: dict[str, Any] = {"period": period.number}
+    postings: list[dict[str, Any]] = []
+    if action == "complete_verification":
+        save_document(ctx, project, "VERIFICATION_REPORT",
+                      {"opinion": comment or "適正", "result": period.result,
+                       "report": dict(cmd.report or {})}, period_number=period.number)
+    if action == "certify":
+        results, _ = calculate_period(project, period, ctx.uow.projects.activities(project.id),
+                                      period.data)
+        amounts = certified_amounts(results)
+        period.certified = [a.as_dict() for a in amounts]
+        period.certification_number = f"{project.number}-{period.number:02d}"
+        save_document(ctx, project, "CERTIFICATION_DECISION",
+                      {"certification_number": period.certification_number,
+                       "amounts": period.certified, "comment": comment},
+                      period_number=period.number)
+        payload["certified"] = period.certified
+    if action == "issue":
+        blocks, postings = _issue_period(ctx, project, period)
+        payload["blocks"] = blocks
+    period.returned_from = before.value if new_state == PeriodState.RETURNED else None
+    period.state = PeriodState(new_state)
+    ctx.uow.projects.update_period(period)
+    payload |= {"from_state": before.value, "to_state": period.state.value, "comment": comment}
+    record(ctx, cmd, project, action, payload, from_state=before.value,
+           to_state=period.state.value, period_number=period.number, comment=comment,
+           postings=postings)
+    return payload | {"project": project.number}
+
+
+def credit_attributes(project: Project, m: Methodology, *, vintage: int,
+                      certification_number: str) -> CreditAttributes:
+    """Scheme, type and category of the credits a project earns (jcredit-rules.md §3.4).
+
+    JCL/ERL for a Keidanren participant, JC/ER otherwise; forest management is FM (usable
+    for the Keidanren plan under either scheme code).
+    """
+    if is_forest(m):
+        credit_type = CreditType.FM
+    else:
+        credit_type = CreditType.ERL if project.keidanren else CreditType.ER
+    return CreditAttributes(
+        scheme=SchemeCode.JCL if project.keidanren else SchemeCode.JC,
+        credit_type=credit_type, category=m.category, project_id=project.number,
+        methodology_id=m.id, methodology_version=m.version,
+        certification_number=certification_number, vintage=vintage)
+
+
+def _issue_period(ctx: CommandContext, project: Project, period: MonitoringPeriod
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if ctx.uow.projects.period_issuances(period.id):
+        raise ConflictError(f"period {period.number} of {project.number} was already issued",
+                            field="period")
+    assert period.certification_number is not None
+    holder = ctx.uow.accounts.get(project.holder_account_id)
+    assert holder is not None
+    m = methodology_of(project)
+    blocks, postings = [], []
+    for amount in period.certified:
+        if amount["credits"] <= 0:
+            continue
+        attributes = credit_attributes(project, m, vintage=int(amount["vintage"]),
+                                       certification_number=period.certification_number)
+        block, posting = issue_block(ctx, holder, attributes, int(amount["credits"]))
+        ctx.uow.projects.add_period_issuance(period_id=period.id, vintage=int(amount["vintage"]),
+                                             root_id=block.root_id, quantity=block.quantity)
+        blocks.append(block_view(block) | {"to_account": holder.number})
+        postings.append(posting)
+    if not blocks:
+        raise ConflictError("nothing to issue: the certified amount is 0 credits",
+                            field="period")
+    return blocks, postings
