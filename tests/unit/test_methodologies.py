@@ -306,3 +306,18 @@ def test_biochar_permanence_class_follows_temperature() -> None:
     medium = methodology("AG-004").calculate({"lots": [lot(temperature_c="450")]})
     assert close(low.reduction, 10 * F("0.77") * F("0.65") * C_TO_CO2)
     assert close(medium.reduction, 10 * F("0.77") * F("0.80") * C_TO_CO2)
+
+
+def test_boiler_capacity_more_than_1_5_times_uses_standard_equipment() -> None:
+    base = {"period_start": "2025-04-01", "period_end": "2026-03-31",
+            "heat_output_gj": "1000", "project_fuel": "LPG", "project_fuel_amount": "21",
+            "baseline_fuel": "KEROSENE", "baseline_efficiency": "0.8",
+            "old_capacity_kw": "100"}
+    same = methodology("EN-S-001").calculate(base | {"new_capacity_kw": "150"})  # 1.5×: old
+    with pytest.raises(NotApplicableError, match="STANDARD_EQUIPMENT"):
+        methodology("EN-S-001").calculate(base | {"new_capacity_kw": "151"})
+    bigger = methodology("EN-S-001").calculate(base | {"new_capacity_kw": "151",
+                                                      "standard_efficiency": "0.9"})
+    kerosene = F("0.0185") * C_TO_CO2
+    assert close(same.baseline, F(1000) / F("0.8") * kerosene)
+    assert close(bigger.baseline, F(1000) / F("0.9") * kerosene)

@@ -25,6 +25,9 @@ from jcredit.domain.methodologies.base import co2_from_carbon
 from jcredit.domain.methodologies.base import divide
 from jcredit.domain.methodologies.base import emission_reductions
 from jcredit.domain.methodologies.base import split_period
+from jcredit.domain.methodologies.baseline_rules import BaselineDecision
+from jcredit.domain.methodologies.baseline_rules import BaselineKind
+from jcredit.domain.methodologies.baseline_rules import baseline_kind
 from jcredit.domain.methodologies.factors import FUELS
 from jcredit.domain.methodologies.factors import GridFactorType
 from jcredit.domain.methodologies.factors import fuel_factors
@@ -173,7 +176,7 @@ def _compute(v: Mapping[str, Any], r: ActivityResult, ref: str) -> None:
         ef_bl = r.step(f"{ref} EF_BL", "C_BL × 44/12",
                        fuel_emission_factor(r.use(baseline.carbon_factor)), "t-CO2/GJ", subject)
         em_bl = r.step(f"{ref} EM_BL", "Q_PJ / η_BL × EF_BL",
-                       baseline_heat_emissions(q_pj, v["baseline_efficiency"], ef_bl), "t-CO2",
+                       baseline_heat_emissions(q_pj, baseline_efficiency(v), ef_bl), "t-CO2",
                        subject)
         ef_pj = fuel_emission_factor(r.use(project.carbon_factor))
         em_fuel = r.step(f"{ref} EM_PJ,fuel", "F_PJ × HV_PJ × EF_PJ",
@@ -197,8 +200,44 @@ _EQUATIONS = (
 )
 
 
+BASELINE_RULE_INPUTS = (
+    InputSpec("is_replacement", "-", "bool", "the project boiler replaces an existing one",
+              required=False, default=True),
+    InputSpec("old_age_years", "yr", "decimal", "age of the replaced boiler", required=False),
+    InputSpec("old_useful_life_years", "yr", "decimal",
+              "statutory useful life (法定耐用年数) of the replaced boiler", required=False),
+    InputSpec("old_capacity_kw", "kW", "decimal", "rated capacity of the replaced boiler",
+              required=False),
+    InputSpec("new_capacity_kw", "kW", "decimal", "rated capacity of the project boiler",
+              required=False),
+    InputSpec("standard_efficiency", "-", "decimal",
+              "efficiency of standard equipment (標準的な設備): the baseline when §2.2 makes "
+              "the replacement a new installation", required=False),
+)
+
+
+def _baseline_decision(v: Mapping[str, Any]) -> BaselineDecision:
+    return baseline_kind(is_replacement=v["is_replacement"], old_age_years=v["old_age_years"],
+                         old_useful_life_years=v["old_useful_life_years"],
+                         old_capacity=v["old_capacity_kw"], new_capacity=v["new_capacity_kw"])
+
+
+def baseline_efficiency(v: Mapping[str, Any]) -> Decimal:
+    """η_BL: the replaced boiler's, or standard equipment's when §2.2 says so."""
+    if "is_replacement" in v and _baseline_decision(v).kind is BaselineKind.NEW_INSTALLATION:
+        result: Decimal = v["standard_efficiency"]
+        return result
+    result = v["baseline_efficiency"]
+    return result
+
+
 def _boiler_applicability(v: Mapping[str, Any]) -> list[Issue]:
     findings = _applicability(v)
+    decision = _baseline_decision(v)
+    if decision.kind is BaselineKind.NEW_INSTALLATION and v["standard_efficiency"] is None:
+        findings.append(Issue("STANDARD_EQUIPMENT", "the baseline is standard equipment ("
+                              + "; ".join(decision.reasons) + "): give standard_efficiency",
+                              "inputs.standard_efficiency"))
     if v["project_fuel"] == "WOODY_BIOMASS":
         findings.append(Issue("USE_EN_R_001", "a switch to woody biomass is EN-R-001",
                               "inputs.project_fuel"))
@@ -217,12 +256,13 @@ BOILER = Methodology(
     category=Category.ENERGY_SAVING,
     summary="A more efficient boiler, or one on a lower-carbon fossil fuel, produces the same "
             "heat with less CO2 than the baseline boiler.",
-    inputs=_inputs(FOSSIL_FUELS, None),
+    inputs=_inputs(FOSSIL_FUELS, None) + BASELINE_RULE_INPUTS,
     equations=_EQUATIONS,
     applicability_conditions=(
         "the project boiler replaces or avoids a fossil-fuel boiler",
-        "baseline: the replaced boiler, or standard equipment for a new installation "
-        "(§2.2 rules)",
+        "baseline: the replaced boiler, or standard equipment for a new installation, or "
+        "when the old one is older than 2× its useful life or the new capacity is more "
+        "than 1.5× the old (§2.2)",
     ),
     monitoring_parameters=("F_PJ fuel used", "Q_PJ heat output (or η_PJ)", "EL_aux"),
     sources=("jcredit-rules.md §2.4 (symbols UNVERIFIED)",
