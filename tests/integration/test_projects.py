@@ -295,3 +295,32 @@ def test_similar_scheme_sites_are_refused_and_flagged_when_found_later(
                                         address="岐阜県 関市１-１",
                                         operation_start="2025-06-01",
                                         expected_tco2_per_year="1"))
+
+
+def test_ledger_check_ties_issued_periods_to_the_registry(registry: Registry) -> None:
+    from sqlalchemy import update
+
+    from jcredit.adapters.db import tables
+
+    w = World(registry)
+    project = create_programme(w)
+    for actor, action in ((w.operator, "submit_for_validation"),
+                          (w.verifier, "complete_validation"),
+                          (w.operator, "apply_for_registration"), (w.committee, "register")):
+        w.run(actor, c.ProjectTransition(project=project, action=action))
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
+                                             period_end="2027-03-31"))
+    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+        f"HH-{i + 1:03d}": {"el_self_kwh": "3000"} for i in range(HOUSEHOLDS)}))
+    for actor, action in ((w.operator, "submit_for_verification"),
+                          (w.verifier, "complete_verification"),
+                          (w.operator, "apply_for_certification"), (w.committee, "certify"),
+                          (w.secretariat, "issue")):
+        w.run(actor, c.PeriodTransition(project=project, period=1, action=action))
+    with registry.uow(write=False) as uow:
+        assert queries.check_ledger(uow).ok
+    with registry.engine.begin() as connection:  # someone edits the link behind our back
+        connection.execute(update(tables.period_issuances).values(quantity=1))
+    with registry.uow(write=False) as uow:
+        codes = {i.code for i in queries.check_ledger(uow).issues}
+    assert {"ISSUED_NOT_CERTIFIED", "ISSUANCE_ATTRIBUTES"} <= codes

@@ -6,6 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
+from jcredit.domain.errors import Issue
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.projects.eligibility import CreditingPeriod
 from jcredit.domain.projects.eligibility import permanence_filings
@@ -213,3 +214,45 @@ def agenda(uow: AbstractUnitOfWork, actor: Actor) -> dict[str, Any]:
                 "journal_seq": event.journal_seq})
     decided.sort(key=lambda d: d["at"], reverse=True)
     return {"pending": pending, "decided": decided}
+
+
+def project_issues(uow: AbstractUnitOfWork) -> list[Issue]:
+    """Checks that tie projects to the registry, for ``ledger check``: every issued period
+    has exactly its certified credits, issued once, with the project's attributes, and no
+    two monitoring periods of a project overlap."""
+    issues: list[Issue] = []
+    for project in uow.projects.find():
+        periods = [p for p in uow.projects.periods(project.id)
+                   if p.state is not PeriodState.WITHDRAWN]
+        ordered = sorted(periods, key=lambda p: p.start)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.start <= before.end:
+                issues.append(Issue("PERIOD_OVERLAP", f"periods {before.number} and "
+                                    f"{after.number} overlap", project.number))
+        for period in periods:
+            subject = f"{project.number} period {period.number}"
+            issued = uow.projects.period_issuances(period.id)
+            certified = {int(a["vintage"]): int(a["credits"]) for a in period.certified
+                         if int(a["credits"]) > 0}
+            if period.state is PeriodState.ISSUED:
+                got = {i["vintage"]: i["quantity"] for i in issued}
+                if got != certified:
+                    issues.append(Issue("ISSUED_NOT_CERTIFIED", f"issued {got} but certified "
+                                        f"{certified}", subject))
+            elif issued:
+                issues.append(Issue("ISSUED_TOO_EARLY", f"credits issued while the period is "
+                                    f"{period.state}", subject))
+            for item in issued:
+                found = uow.blocks.issuance(item["root_id"])
+                if found is None:
+                    issues.append(Issue("ISSUANCE_MISSING", f"issuance {item['root_id']} "
+                                        "is not in the registry", subject))
+                    continue
+                attributes, serials = found
+                if (attributes.project_id != project.number
+                        or attributes.certification_number != period.certification_number
+                        or attributes.vintage != item["vintage"]
+                        or serials.quantity != item["quantity"]):
+                    issues.append(Issue("ISSUANCE_ATTRIBUTES", f"issuance {item['root_id']} "
+                                        "does not match the certification", subject))
+    return issues

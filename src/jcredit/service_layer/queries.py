@@ -21,6 +21,7 @@ from jcredit.service_layer.authorization import can_view_account
 from jcredit.service_layer.authorization import require_account_view
 from jcredit.service_layer.authorization import require_role
 from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.project_queries import project_issues
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.views import account_view
 from jcredit.service_layer.views import application_view
@@ -151,8 +152,11 @@ def journal_page(uow: AbstractUnitOfWork, actor: Actor, *, limit: int = 100,
 
 
 def check_ledger(uow: AbstractUnitOfWork) -> ReplayResult:
-    """Replay the whole journal against the stored projection (see ``domain.ledger.replay``)."""
-    return replay(uow.journal.iterate(), uow.accounts.kinds(), uow.blocks.all_live())
+    """Replay the whole journal against the stored projection (see ``domain.ledger.replay``),
+    then check that projects and the registry agree (``project_queries.project_issues``)."""
+    result = replay(uow.journal.iterate(), uow.accounts.kinds(), uow.blocks.all_live())
+    result.issues.extend(project_issues(uow))
+    return result
 
 
 def ledger_rows(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:

@@ -274,6 +274,18 @@ class SqlBlockRepository:
             )
         )
 
+    def issuance(self, root_id: int) -> tuple[CreditAttributes, SerialRange] | None:
+        """The attributes and serial range an issuance was made with."""
+        row = self.c.execute(select(t.issuances).where(t.issuances.c.root_id == root_id)).first()
+        if row is None:
+            return None
+        attributes = CreditAttributes(
+            scheme=SchemeCode(row.scheme), credit_type=CreditType(row.credit_type),
+            category=Category(row.category), project_id=row.project_id,
+            methodology_id=row.methodology_id, methodology_version=row.methodology_version,
+            certification_number=row.certification_number, vintage=row.vintage)
+        return attributes, SerialRange(row.serial_start, row.serial_end)
+
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
         if not blocks:
             return
