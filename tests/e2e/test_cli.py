@@ -127,3 +127,18 @@ def test_the_methodology_reference_page_is_current() -> None:
     page = Path(__file__).resolve().parents[2] / "docs" / "methodologies.md"
     assert page.read_text(encoding="utf-8") == methodology_markdown(), (
         "docs/methodologies.md is stale: run `jcredit methodology docs -o docs/methodologies.md`")
+
+
+def test_monitoring_data_from_csv(env: None, tmp_path: pytest.TempPathFactory) -> None:
+    assert cli("demo")[0] == 0
+    # the demo period is under verification: return it so the operator can correct the data
+    assert cli("project", "period", "action", "JCP-000001", "1", "return", "--comment",
+               "HH-001 のメーター値を再確認", "--as", "shinsa")[0] == 0
+    path = tmp_path / "readings.csv"  # type: ignore[operator]
+    path.write_text("code,el_self_kwh\nHH-001,1000\nHH-002,2000\n", encoding="utf-8")
+    code, result = cli("project", "period", "data", "JCP-000001", "1", "--csv", str(path),
+                       "--as", "taiyo")
+    assert code == 0, result
+    assert set(result["result"]["activities"]) == {"HH-001", "HH-002"}  # type: ignore[index]
+    code, _ = cli("project", "period", "data", "JCP-000001", "1", "--as", "taiyo")
+    assert code != 0

@@ -416,11 +416,23 @@ def period_open(project: str = typer.Argument(...),
 @period_app.command("data")
 @reports_errors
 def period_data(project: str = typer.Argument(...), period: int = typer.Argument(...),
-                data_file: Path = typer.Option(..., "--input", help="JSON: {activity code: "
-                                               "{input: value}}"),
+                data_file: Path | None = typer.Option(None, "--input", help="JSON: {activity "
+                                                      "code: {input: value}}"),
+                csv_file: Path | None = typer.Option(None, "--csv", help="CSV: a code column "
+                                                     "and one column per input"),
                 user: str | None = AsOpt, as_json: bool = JsonOpt) -> None:
-    """Submit the monitored values and calculate the period."""
-    data = read_json(data_file, field="input")
+    """Submit the monitored values (JSON or CSV) and calculate the period."""
+    if (data_file is None) == (csv_file is None):
+        raise ValidationError("give either --input FILE.json or --csv FILE.csv", field="input")
+    if csv_file is not None:
+        rows = list(csv.DictReader(csv_file.read_text("utf-8").splitlines()))
+        if not rows or "code" not in rows[0]:
+            raise ValidationError("the CSV needs a header with a code column", field="csv")
+        data: Any = {row["code"]: {k: v for k, v in row.items() if k != "code" and v}
+                     for row in rows if row.get("code")}
+    else:
+        assert data_file is not None
+        data = read_json(data_file, field="input")
     emit(run_as(c.SubmitMonitoringData(project=project, period=period, activities=data), user),
          as_json)
 
