@@ -146,3 +146,24 @@ def test_openapi_documents_the_routes(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/credits/transfer" in spec["paths"]
     assert client.get("/api/docs").status_code == 200
+
+
+def test_retirement_gives_a_notice_pdf_to_the_holder(client: TestClient) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    holder = login(client, "shoji")  # the demo moved hinoki's KC credits to shoji
+    kc_account = next(a["number"] for a in accounts(client, holder))
+    retired = client.post("/api/v1/credits/retire", headers=holder | {"Idempotency-Key": "r1"},
+                          json={"from_account": kc_account, "quantity": 20, "confirm": True,
+                                "reason": "国内クレジットの償却 (2026年度)"})
+    assert retired.status_code == 200, retired.text
+    seq = retired.json()["journal_seq"]
+    pdf = client.get(f"/api/v1/journal/{seq}/notice.pdf", headers=holder)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.content)).pages)
+    assert "クレジット償却通知書" in text and "20 t-CO2" in text and "KC-" in text
+    assert client.get(f"/api/v1/journal/{seq}/notice.pdf",
+                      headers=login(client, "midori")).status_code == 403
+    assert client.get("/api/v1/journal/1/notice.pdf", headers=holder).status_code == 404

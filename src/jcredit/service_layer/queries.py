@@ -137,6 +137,34 @@ def notice(uow: AbstractUnitOfWork, actor: Actor, application_id: int) -> dict[s
     }
 
 
+REMOVALS = {"credits.retire": ("償却", "RETIREMENT"), "credits.cancel": ("取消", "CANCELLATION")}
+
+
+def removal_notice(uow: AbstractUnitOfWork, actor: Actor, seq: int) -> dict[str, Any]:
+    """The 償却通知書 or 取消通知書, taken from the retirement's or cancellation's journal entry."""
+    entry = uow.journal.get(seq)
+    if entry is None or entry.command not in REMOVALS:
+        raise NotFoundError(f"journal entry {seq} is not a retirement (償却) or cancellation "
+                            "(取消)", field="seq")
+    account = uow.accounts.by_number(str(entry.payload["from_account"]))
+    assert account is not None
+    require_account_view(actor, account)
+    org = uow.organisations.get(account.organisation_id) if account.organisation_id else None
+    label, kind = REMOVALS[entry.command]
+    return {
+        "notice_number": f"J{kind[0]}N-{seq:08d}",
+        "kind": kind,
+        "label": label,
+        "removal": dict(entry.payload),
+        "account_name": account.name,
+        "holder": org.name if org else "",
+        "journal_seq": entry.seq,
+        "journal_hash": entry.hash,
+        "removed_at": entry.recorded_at,
+        "removed_date": _jst_date(entry.recorded_at),
+    }
+
+
 def _jst_date(timestamp: str | None) -> str:
     """Calendar date in Japan of a UTC ISO timestamp (notices are dated in JST)."""
     if not timestamp:

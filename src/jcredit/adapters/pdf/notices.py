@@ -103,3 +103,49 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
                         f"{_escape(notice['journal_hash'])}", small)]
     doc.build(story)
     return buffer.getvalue()
+
+
+def render_removal_notice_pdf(notice: dict[str, Any]) -> bytes:
+    """償却通知書 (legacy KC/KCP retired) or 取消通知書 (cancelled by the secretariat)."""
+    font = japanese_font()
+    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+    title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    label = notice["label"]
+    removal = notice["removal"]
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                            topMargin=20 * mm, bottomMargin=20 * mm,
+                            title=f"{label}通知書 {notice['notice_number']}",
+                            author="J-クレジット制度事務局 (jcredit)")
+    rows = [["保有口座番号", removal["from_account"]],
+            ["口座名義", f"{notice['holder']} / {notice['account_name']}"],
+            [f"{label}日", notice["removed_date"]],
+            [f"{label}数量", f"{removal['quantity']:,} t-CO2"],
+            ["理由", removal["reason"]]]
+    info = Table([[Paragraph(_escape(k), body), Paragraph(_escape(v), body)] for k, v in rows],
+                 colWidths=[40 * mm, 130 * mm])
+    info.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                              ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef5ee"))]))
+    serial_rows = [["シリアル番号", "数量", "区分", "年度", "プロジェクト"]] + [
+        [b["serials"], f"{b['quantity']:,}", CATEGORY_LABELS_JA[Category(b["category"])],
+         str(b["vintage"]), b["project_id"]] for b in removal["blocks"]]
+    serial_table = Table([[Paragraph(_escape(c), small) for c in row] for row in serial_rows],
+                         colWidths=[78 * mm, 18 * mm, 32 * mm, 14 * mm, 28 * mm], repeatRows=1)
+    serial_table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                                      ("BACKGROUND", (0, 0), (-1, 0),
+                                       colors.HexColor("#eef5ee"))]))
+    story: list[Any] = [
+        Paragraph(f"通知番号: {_escape(notice['notice_number'])}", body),
+        Paragraph(f"通知日: {notice['removed_date']}", body), Spacer(1, 6 * mm),
+        Paragraph(f"{_escape(notice['holder'])} 御中", body), Spacer(1, 6 * mm),
+        Paragraph(f"クレジット{label}通知書", title), Spacer(1, 6 * mm),
+        Paragraph(f"下記のとおり、貴社の保有口座に記録されたクレジットを{label}したことを"
+                  "通知します。この記録は取り消すことができません。", body),
+        Spacer(1, 5 * mm), info, Spacer(1, 6 * mm),
+        Paragraph(f"{label}したクレジット(シリアル番号)", body), serial_table,
+        Spacer(1, 8 * mm), Paragraph("J-クレジット制度事務局", body), Spacer(1, 8 * mm),
+        Paragraph(f"journal seq {notice['journal_seq']} / SHA-256 "
+                  f"{_escape(notice['journal_hash'])}", small)]
+    doc.build(story)
+    return buffer.getvalue()

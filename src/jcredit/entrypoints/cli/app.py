@@ -333,6 +333,23 @@ def invalidations_notice(application_id: int,
     emit({"notice_number": data["notice_number"], "file": output}, as_json)
 
 
+@ledger_app.command("notice")
+@reports_errors
+def ledger_notice(seq: int = typer.Argument(..., help="journal seq of the retirement or "
+                                            "cancellation"),
+                  output: str = typer.Option(..., "--output", "-o", help="PDF file"),
+                  as_json: bool = JsonOpt) -> None:
+    """Write the 償却通知書 or 取消通知書 of a retirement or cancellation as PDF."""
+    from jcredit.adapters.pdf.notices import render_removal_notice_pdf
+
+    registry = _registry()
+    with registry.uow(write=False) as uow:
+        data = queries.removal_notice(uow, cli_actor(), seq)
+    with open(output, "wb") as fh:
+        fh.write(render_removal_notice_pdf(data))
+    emit({"notice_number": data["notice_number"], "file": output}, as_json)
+
+
 @ledger_app.command("check")
 @reports_errors
 def ledger_check(as_json: bool = JsonOpt) -> None:

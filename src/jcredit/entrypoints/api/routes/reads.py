@@ -11,6 +11,7 @@ from fastapi import Query
 from fastapi import Response
 
 from jcredit.adapters.pdf.notices import render_notice_pdf
+from jcredit.adapters.pdf.notices import render_removal_notice_pdf
 from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
@@ -72,6 +73,15 @@ def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> R
     with registry.uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
     return Response(render_notice_pdf(data), media_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+
+
+@router.get("/journal/{seq}/notice.pdf", tags=["ledger"], response_class=Response)
+def removal_notice_pdf(seq: int, registry: RegistryDep, actor: ActorDep) -> Response:
+    """The 償却通知書 or 取消通知書 of a retirement or cancellation (journal entry ``seq``)."""
+    with registry.uow(write=False) as uow:
+        data = queries.removal_notice(uow, actor, seq)
+    return Response(render_removal_notice_pdf(data), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
 
 
