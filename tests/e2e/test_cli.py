@@ -142,3 +142,13 @@ def test_monitoring_data_from_csv(env: None, tmp_path: pytest.TempPathFactory) -
     assert set(result["result"]["activities"]) == {"HH-001", "HH-002"}  # type: ignore[index]
     code, _ = cli("project", "period", "data", "JCP-000001", "1", "--as", "taiyo")
     assert code != 0
+
+
+def test_the_lifecycle_reference_page_is_current() -> None:
+    from pathlib import Path
+
+    from jcredit.entrypoints.cli.projects import lifecycle_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
+    assert page.read_text(encoding="utf-8") == lifecycle_markdown(), (
+        "docs/lifecycle.md is stale: run `jcredit project docs -o docs/lifecycle.md`")
