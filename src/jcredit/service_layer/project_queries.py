@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from jcredit.domain.errors import Issue
+from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.projects.eligibility import CreditingPeriod
 from jcredit.domain.projects.eligibility import permanence_filings
@@ -129,8 +130,6 @@ def document(uow: AbstractUnitOfWork, actor: Actor, number: str, kind: str, vers
     if version is not None:
         matches = [d for d in matches if d.version == version]
     if not matches:
-        from jcredit.domain.errors import NotFoundError
-
         raise NotFoundError(f"no {kind} document for {project.number}", field="kind")
     d = matches[-1]
     return {"project": project.number, "kind": d.kind, "version": d.version,
@@ -182,8 +181,6 @@ def evidence_file(uow: AbstractUnitOfWork, actor: Actor, number: str, sha256: st
     for e in uow.projects.evidence(project.id):
         if e.sha256 == sha256:
             return {"sha256": e.sha256, "filename": e.filename, "media_type": e.media_type}
-    from jcredit.domain.errors import NotFoundError
-
     raise NotFoundError(f"project {project.number} has no evidence {sha256}", field="sha256")
 
 
