@@ -194,3 +194,13 @@ def test_web_errors_lead_with_a_summary_in_the_readers_language(client: TestClie
     client.cookies.set("lang", "en")
     english = client.post("/estimate", data=bad)
     assert "Invalid input [inputs.capacity_kw]" in english.text
+
+
+def test_the_project_page_offers_only_the_viewers_actions(client: TestClient) -> None:
+    shinsa = client.get("/api/v1/projects/JCP-000001", headers=login(client, "shinsa")).json()
+    taiyo = client.get("/api/v1/projects/JCP-000001", headers=login(client, "taiyo")).json()
+    auditor = client.get("/api/v1/projects/JCP-000001", headers=login(client, "auditor")).json()
+    assert shinsa["periods"][0]["allowed_actions"] == ["complete_verification", "return"]
+    assert taiyo["periods"][0]["allowed_actions"] == ["withdraw"]
+    assert auditor["periods"][0]["allowed_actions"] == [] and auditor["allowed_actions"] == []
+    assert {n["action"] for n in taiyo["next_steps"]} == {"terminate"}

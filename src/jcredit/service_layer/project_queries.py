@@ -13,9 +13,10 @@ from jcredit.domain.projects.eligibility import CreditingPeriod
 from jcredit.domain.projects.eligibility import permanence_filings
 from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
 from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
+from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
-from jcredit.domain.projects.lifecycle import allowed_actions
+from jcredit.domain.projects.lifecycle import Transition
 from jcredit.domain.projects.model import Project
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -23,6 +24,7 @@ from jcredit.service_layer.handlers.projects import OWNER_ROLES
 from jcredit.service_layer.handlers.projects import activity_view
 from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
+from jcredit.service_layer.handlers.projects import party_for
 from jcredit.service_layer.handlers.projects import project_by_number
 from jcredit.service_layer.handlers.registration import registration_findings
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
@@ -31,6 +33,13 @@ from jcredit.service_layer.views import project_view
 
 PRE_REGISTRATION = (ProjectState.PLAN_DRAFT, ProjectState.VALIDATION, ProjectState.VALIDATED,
                     ProjectState.RETURNED, ProjectState.REGISTRATION_APPLIED)
+
+
+def actions_for(table: tuple[Transition, ...], state: str, party: Party | None) -> list[str]:
+    """The actions the viewer may take now (the page offers nothing it would refuse)."""
+    if party is None:
+        return []
+    return sorted({t.action for t in table if t.source == state and party in t.parties})
 
 
 def can_view_project(actor: Actor, project: Project) -> bool:
@@ -71,10 +80,14 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
     activities = uow.projects.activities(project.id)
     periods = uow.projects.periods(project.id)
     documents = uow.projects.documents(project.id)
+    try:
+        party: Party | None = party_for(actor, project)
+    except PermissionDeniedError:  # auditors and others who only look
+        party = None
     period_views = []
     for period in periods:
         view = period_view(period)
-        view["allowed_actions"] = allowed_actions(PERIOD_TRANSITIONS, period.state)
+        view["allowed_actions"] = actions_for(PERIOD_TRANSITIONS, period.state, party)
         view["issued"] = uow.projects.period_issuances(period.id)
         period_views.append(view)
     flags = uow.projects.external_matches([a.site_key for a in activities])
@@ -100,7 +113,9 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
         "eligibility": eligibility,
         "double_registration": double_registration,
         "permanence": permanence,
-        "allowed_actions": allowed_actions(PROJECT_TRANSITIONS, project.state),
+        "allowed_actions": actions_for(PROJECT_TRANSITIONS, project.state, party),
+        "next_steps": [{"action": t.action, "parties": [x.value for x in t.parties]}
+                       for t in PROJECT_TRANSITIONS if t.source == project.state],
         "activities": [activity_view(a) for a in activities],
         "expected_tco2_per_year": str(sum(a.expected_tco2_per_year for a in activities)),
         "periods": period_views,

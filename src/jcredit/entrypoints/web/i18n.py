@@ -122,7 +122,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "action": {"ja": "手続", "en": "Action"},
     "comment": {"ja": "コメント", "en": "Comment"},
     "submit": {"ja": "実行", "en": "Submit"},
-    "no_actions": {"ja": "現在の状態で可能な手続はありません", "en": "No action is possible in this state"},
+    "no_actions": {"ja": "あなたが今できる手続はありません。次の手続", "en": "Nothing for you to do now. Next steps"},
     "assign_verifier": {"ja": "審査機関を選ぶ", "en": "Choose verifier"},
     "add_activities": {"ja": "削減活動を追加", "en": "Add activities"},
     "address": {"ja": "所在地", "en": "Address"},
