@@ -102,6 +102,7 @@ async def create_project(request: Request) -> Response:
         methodology=form.get("methodology", ""), holder_account=form.get("holder_account", ""),
         prefecture=form.get("prefecture", ""), address=form.get("address", ""),
         start_date=form.get("start_date", ""), monitoring_start=form.get("monitoring_start", ""),
+        crediting_years=form.get("crediting_years") or None,
         keidanren=form.get("keidanren") == "on", additionality=additionality,
         plan={"summary": form.get("summary", "")})
     try:
