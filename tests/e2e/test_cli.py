@@ -152,3 +152,21 @@ def test_the_lifecycle_reference_page_is_current() -> None:
     page = Path(__file__).resolve().parents[2] / "docs" / "lifecycle.md"
     assert page.read_text(encoding="utf-8") == lifecycle_markdown(), (
         "docs/lifecycle.md is stale: run `jcredit project docs -o docs/lifecycle.md`")
+
+
+def test_cancellation_notice_from_the_cli(env: None, tmp_path: pytest.TempPathFactory) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    assert cli("demo")[0] == 0
+    midori = "H-0000006-7"  # first holding account of the demo (midori, 環境推進部)
+    code, cancelled = cli("credits", "cancel", "--from", midori, "--quantity", "5",
+                          "--reason", "二重計上の是正", "--yes")
+    assert code == 0, cancelled
+    pdf = tmp_path / "cancel.pdf"  # type: ignore[operator]
+    code, written = cli("ledger", "notice", str(cancelled["journal_seq"]),  # type: ignore[index]
+                        "-o", str(pdf))
+    assert code == 0 and written["notice_number"].startswith("JCN-")  # type: ignore[index]
+    text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.read_bytes())).pages)
+    assert "クレジット取消通知書" in text and "二重計上の是正" in text

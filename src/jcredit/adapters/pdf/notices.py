@@ -32,11 +32,23 @@ def _escape(text: object) -> str:
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render_notice_pdf(notice: dict[str, Any]) -> bytes:
-    font = japanese_font()
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+def _styles() -> tuple[ParagraphStyle, ParagraphStyle, ParagraphStyle]:
+    """Body, title and small text in the embedded Japanese font."""
+    body = ParagraphStyle("body", fontName=japanese_font(), fontSize=10, leading=15,
+                          wordWrap="CJK")
     title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)
     small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    return body, title, small
+
+
+def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
+                             topMargin=20 * mm, bottomMargin=20 * mm, title=title,
+                             author="J-クレジット制度事務局 (jcredit)")
+
+
+def render_notice_pdf(notice: dict[str, Any]) -> bytes:
+    body, title, small = _styles()
     app = notice["application"]
     use = USE_LABELS_JA[InvalidationUse(app["use"])]
     if app.get("offset_purpose"):
@@ -44,10 +56,7 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
     executed_date = notice["executed_date"]
 
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
-                            topMargin=20 * mm, bottomMargin=20 * mm,
-                            title=f"J-クレジット無効化通知書 {notice['notice_number']}",
-                            author="J-クレジット制度事務局 (jcredit)")
+    doc = _document(buffer, f"J-クレジット無効化通知書 {notice['notice_number']}")
     story: list[Any] = [
         Paragraph(f"通知番号: {_escape(notice['notice_number'])}", body),
         Paragraph(f"通知日: {executed_date}", body),
@@ -107,17 +116,11 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
 
 def render_removal_notice_pdf(notice: dict[str, Any]) -> bytes:
     """償却通知書 (legacy KC/KCP retired) or 取消通知書 (cancelled by the secretariat)."""
-    font = japanese_font()
-    body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
-    title = ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=1)
-    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
+    body, title, small = _styles()
     label = notice["label"]
     removal = notice["removal"]
     buffer = io.BytesIO()
-    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm,
-                            topMargin=20 * mm, bottomMargin=20 * mm,
-                            title=f"{label}通知書 {notice['notice_number']}",
-                            author="J-クレジット制度事務局 (jcredit)")
+    doc = _document(buffer, f"{label}通知書 {notice['notice_number']}")
     rows = [["保有口座番号", removal["from_account"]],
             ["口座名義", f"{notice['holder']} / {notice['account_name']}"],
             [f"{label}日", notice["removed_date"]],

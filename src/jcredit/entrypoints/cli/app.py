@@ -328,9 +328,13 @@ def invalidations_notice(application_id: int,
     registry = _registry()
     with registry.uow(write=False) as uow:
         data = queries.notice(uow, cli_actor(), application_id)
+    _write_pdf(output, render_notice_pdf(data), data["notice_number"], as_json)
+
+
+def _write_pdf(output: str, pdf: bytes, notice_number: str, as_json: bool) -> None:
     with open(output, "wb") as fh:
-        fh.write(render_notice_pdf(data))
-    emit({"notice_number": data["notice_number"], "file": output}, as_json)
+        fh.write(pdf)
+    emit({"notice_number": notice_number, "file": output}, as_json)
 
 
 @ledger_app.command("notice")
@@ -345,9 +349,7 @@ def ledger_notice(seq: int = typer.Argument(..., help="journal seq of the retire
     registry = _registry()
     with registry.uow(write=False) as uow:
         data = queries.removal_notice(uow, cli_actor(), seq)
-    with open(output, "wb") as fh:
-        fh.write(render_removal_notice_pdf(data))
-    emit({"notice_number": data["notice_number"], "file": output}, as_json)
+    _write_pdf(output, render_removal_notice_pdf(data), data["notice_number"], as_json)
 
 
 @ledger_app.command("check")
