@@ -8,6 +8,7 @@ a clear error and change nothing.
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from fractions import Fraction as F
 from typing import Any
@@ -324,3 +325,87 @@ def test_ledger_check_ties_issued_periods_to_the_registry(registry: Registry) ->
     with registry.uow(write=False) as uow:
         codes = {i.code for i in queries.check_ledger(uow).issues}
     assert {"ISSUED_NOT_CERTIFIED", "ISSUANCE_ATTRIBUTES"} <= codes
+
+
+def register(w: World, project: str) -> None:
+    for actor, action in ((w.operator, "submit_for_validation"),
+                          (w.verifier, "complete_validation"),
+                          (w.operator, "apply_for_registration"), (w.committee, "register")):
+        w.run(actor, c.ProjectTransition(project=project, action=action))
+
+
+def certify_and_issue(w: World, project: str, period: int) -> dict[str, Any]:
+    for actor, action in ((w.operator, "submit_for_verification"),
+                          (w.verifier, "complete_verification"),
+                          (w.operator, "apply_for_certification"), (w.committee, "certify")):
+        w.run(actor, c.PeriodTransition(project=project, period=period, action=action))
+    return w.run(w.secretariat, c.PeriodTransition(project=project, period=period,
+                                                   action="issue"))
+
+
+def test_a_member_joining_a_registered_programme_gets_its_own_period(
+        registry: Registry, clock: Any) -> None:
+    from datetime import datetime
+
+    w = World(registry)
+    project = create_programme(w)
+    register(w, project)
+    clock.now = datetime(2027, 2, 1, 3, 0, tzinfo=UTC)  # two months later
+    too_old = c.AddActivity(project=project, code="HH-099", address="岐阜県岐阜市加納1-1",
+                            operation_start="2025-01-31", expected_tco2_per_year="1")
+    with pytest.raises(ValidationError) as raised:
+        w.run(w.operator, too_old)
+    assert raised.value.field == "operation_start"
+    joined = w.run(w.operator, c.AddActivity(
+        project=project, code="HH-051", address="岐阜県岐阜市加納2-1",
+        operation_start="2026-12-15", expected_tco2_per_year="1.5", household=True))
+    assert (joined["crediting_start"], joined["crediting_end"]) == ("2027-02-01", "2035-01-31")
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
+                                             period_end="2027-03-31"))
+    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+        "HH-001": {"el_self_kwh": "1210"}, "HH-051": {"el_self_kwh": "590"}}))
+    with registry.uow(write=False) as uow:
+        from jcredit.service_layer import project_queries
+
+        period = project_queries.project_detail(uow, w.secretariat, project)["periods"][0]
+    # HH-051 counts only from its own start: 59 of the period's 59 days from 1 February
+    assert F(period["result"]["activities"]["HH-051"]["reduction_tco2"]) == 590 * FACTOR
+    assert F(period["result"]["activities"]["HH-001"]["reduction_tco2"]) == 1210 * FACTOR
+
+
+def test_a_forest_project_issues_fm_credits_over_16_years(registry: Registry) -> None:
+    w = World(registry)
+    w.admin(c.AccreditVerifier(organisation=VERIFIER_ORG, scopes=("FO",)))
+    project = w.run(w.operator, c.CreateProject(
+        name="ひのき森林経営プロジェクト", project_type="NORMAL", methodology="FO-001",
+        holder_account=w.account, prefecture="岐阜県", address="岐阜県下呂市萩原町",
+        start_date="1995-04-01", monitoring_start="2026-12-01", crediting_years=16,
+        additionality={"exemption": "METHODOLOGY"}))["number"]
+    w.run(w.operator, c.AddActivity(project=project, code="FOREST", address="岐阜県下呂市萩原町 林班1-5",
+                                    operation_start="1995-04-01", expected_tco2_per_year="300"))
+    w.run(w.operator, c.AssignVerifier(project=project, verifier=VERIFIER_ORG))
+    register(w, project)
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2027-04-01",
+                                             period_end="2028-03-31"))
+    stands = [{"stand_id": "1-い-5", "species": "HINOKI", "age_years": "35",
+               "volume_increment_m3": "400", "forest_type": "PLANTED",
+               "managed_since_1990": True},
+              {"stand_id": "1-ろ-2", "species": "SUGI", "age_years": "60",
+               "volume_increment_m3": "90", "forest_type": "NATURAL", "protected": False}]
+    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1,
+                                             activities={"FOREST": {"stands": stands}}))
+    issued = certify_and_issue(w, project, 1)
+    (block,) = issued["blocks"]
+    expected = 400 * F("1.24") * F("1.26") * F("0.407") * F("0.51") * F(44, 12)  # ヒノキ > 20 yr
+    assert block["quantity"] == int(expected)
+    assert (block["scheme"], block["credit_type"], block["category"], block["vintage"]) == (
+        "JC", "FM", "FOREST", 2027)
+    with registry.uow(write=False) as uow:
+        from jcredit.service_layer import project_queries
+
+        detail = project_queries.project_detail(uow, w.secretariat, project)
+        assert queries.check_ledger(uow).ok
+    assert detail["crediting_end"] == "2042-11-30"  # 16 years from the monitoring start
+    assert detail["permanence"]["until"] == "2052-06-30"
+    findings = detail["periods"][0]["result"]["activities"]["FOREST"]["findings"]
+    assert any("STAND_NOT_PROTECTED" in f for f in findings)
