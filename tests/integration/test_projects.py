@@ -409,3 +409,29 @@ def test_a_forest_project_issues_fm_credits_over_16_years(registry: Registry) ->
     assert detail["permanence"]["until"] == "2052-06-30"
     findings = detail["periods"][0]["result"]["activities"]["FOREST"]["findings"]
     assert any("STAND_NOT_PROTECTED" in f for f in findings)
+
+
+def test_a_keidanren_participant_gets_jcl_erl_credits(registry: Registry) -> None:
+    w = World(registry)
+    w.admin(c.AccreditVerifier(organisation=VERIFIER_ORG, scopes=("EN-S",)))
+    project = w.run(w.operator, c.CreateProject(
+        name="工場照明のLED化", project_type="NORMAL", methodology="EN-S-006",
+        holder_account=w.account, prefecture="岐阜県", address="岐阜県各務原市1",
+        start_date="2026-01-15", monitoring_start="2026-12-01", keidanren=True,
+        additionality={"investment_yen": "12000000", "subsidy_yen": "4000000",
+                       "annual_income_yen": "2100000", "annual_running_cost_yen": "100000"}
+    ))["number"]
+    w.run(w.operator, c.AddActivity(project=project, code="PLANT", address="岐阜県各務原市工場1",
+                                    operation_start="2026-01-15", expected_tco2_per_year="60",
+                                    inputs={"p_bl_w": "64000", "p_pj_w": "25600"}))
+    w.run(w.operator, c.AssignVerifier(project=project, verifier=VERIFIER_ORG))
+    register(w, project)  # payback (12,000,000 − 4,000,000) / 2,000,000 = 4.0 years ≥ 3
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2027-04-01",
+                                             period_end="2028-03-31"))
+    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1,
+                                             activities={"PLANT": {"el_pj_kwh": "120000"}}))
+    (block,) = certify_and_issue(w, project, 1)["blocks"]
+    assert block["quantity"] == int(120000 * (F(64000, 25600) - 1) * FACTOR)  # 78.12 → 78
+    assert (block["scheme"], block["credit_type"], block["category"]) == (
+        "JCL", "ERL", "ENERGY_SAVING")
+    assert block["methodology"] == "EN-S-006 v2.2"  # the version that computed it
