@@ -204,3 +204,24 @@ def test_the_project_page_offers_only_the_viewers_actions(client: TestClient) ->
     assert taiyo["periods"][0]["allowed_actions"] == ["withdraw"]
     assert auditor["periods"][0]["allowed_actions"] == [] and auditor["allowed_actions"] == []
     assert {n["action"] for n in taiyo["next_steps"]} == {"terminate"}
+
+
+def test_removing_an_activity_over_http(client: TestClient) -> None:
+    taiyo = login(client, "taiyo")
+    holder = client.get("/api/v1/projects/JCP-000001", headers=taiyo).json()["holder_account"]
+    number = client.post("/api/v1/projects", headers=taiyo | {"Idempotency-Key": "rp"}, json={
+        "name": "下書き", "project_type": "PROGRAMME", "methodology": "EN-R-002",
+        "holder_account": holder, "prefecture": "岐阜県", "address": "岐阜県岐阜市1",
+        "start_date": "2026-01-01", "monitoring_start": "2026-12-01"}).json()["number"]
+    client.post(f"/api/v1/projects/{number}/activities", headers=taiyo | {
+        "Idempotency-Key": "ra"}, json={"code": "X-1", "address": "岐阜県岐阜市誤記1",
+                                        "operation_start": "2026-01-01",
+                                        "expected_tco2_per_year": "1"})
+    removed = client.post(f"/api/v1/projects/{number}/activities/X-1/remove",
+                          params={"reason": "誤記"}, headers=taiyo | {"Idempotency-Key": "rr"})
+    assert removed.status_code == 200 and removed.json()["removed"] is True
+    detail = client.get(f"/api/v1/projects/{number}", headers=taiyo).json()
+    assert detail["activities"] == []
+    assert detail["timeline"][-1]["action"] == "remove_activity"
+    assert client.post("/api/v1/projects/JCP-000001/activities/HH-001/remove",
+                       headers=taiyo | {"Idempotency-Key": "rr2"}).status_code == 409

@@ -20,6 +20,7 @@ from jcredit.bootstrap import Registry
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import InvalidStateError
+from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
 from jcredit.service_layer import commands as c
@@ -435,3 +436,26 @@ def test_a_keidanren_participant_gets_jcl_erl_credits(registry: Registry) -> Non
     assert (block["scheme"], block["credit_type"], block["category"]) == (
         "JCL", "ERL", "ENERGY_SAVING")
     assert block["methodology"] == "EN-S-006 v2.2"  # the version that computed it
+
+
+def test_a_mistyped_activity_is_removed_and_added_again_before_registration(
+        registry: Registry) -> None:
+    w = World(registry)
+    project = create_programme(w)
+    removed = w.run(w.operator, c.RemoveActivity(project=project, code="hh-007",
+                                                 reason="住所の誤り"))
+    assert removed["removed"] is True and removed["address"] == "岐阜県岐阜市長良7-1"
+    # the address is free again, corrected
+    w.run(w.operator, c.AddActivity(project=project, code="HH-007", address="岐阜県岐阜市長良7-2",
+                                    operation_start="2025-06-01", expected_tco2_per_year="1.5",
+                                    household=True))
+    with pytest.raises(NotFoundError):
+        w.run(w.operator, c.RemoveActivity(project=project, code="HH-999"))
+    with pytest.raises(PermissionDeniedError):
+        w.run(w.verifier, c.RemoveActivity(project=project, code="HH-001"))
+    register(w, project)
+    with pytest.raises(ConflictError, match="REGISTERED"):
+        w.run(w.operator, c.RemoveActivity(project=project, code="HH-001"))
+    with registry.uow(write=False) as uow:
+        journal = [e.command for e in uow.journal.iterate()]
+    assert "project.remove_activity" in journal  # the journal keeps what was removed

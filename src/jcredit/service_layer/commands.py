@@ -173,6 +173,16 @@ class AddActivity(Command):
 
 
 @dataclass(frozen=True)
+class RemoveActivity(Command):
+    """Take an activity out of a plan that is not registered yet (e.g. a mistyped row)."""
+
+    project: str
+    code: str
+    reason: str = ""
+    NAME: ClassVar[str] = "project.remove_activity"
+
+
+@dataclass(frozen=True)
 class AssignVerifier(Command):
     """Choose the validation/verification body (審査機関) of a project."""
 

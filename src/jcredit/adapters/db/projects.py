@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -166,6 +167,9 @@ class SqlProjectRepository:
         values.pop("id")
         self.c.execute(update(t.activities).where(t.activities.c.id == activity.id)
                        .values(**values))
+
+    def remove_activity(self, activity_id: int) -> None:
+        self.c.execute(delete(t.activities).where(t.activities.c.id == activity_id))
 
     def activities(self, project_id: int) -> list[Activity]:
         rows = self.c.execute(select(t.activities).where(t.activities.c.project_id == project_id)

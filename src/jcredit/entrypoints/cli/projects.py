@@ -368,6 +368,15 @@ def project_add_activities(project: str = typer.Argument(...),
     emit({"project": project, "added": len(added)}, as_json)
 
 
+@project_app.command("remove-activity")
+@reports_errors
+def project_remove_activity(project: str = typer.Argument(...), code: str = typer.Argument(...),
+                            reason: str = typer.Option("", "--reason"),
+                            user: str | None = AsOpt, as_json: bool = JsonOpt) -> None:
+    """Take an activity out of a plan that is not registered yet."""
+    emit(run_as(c.RemoveActivity(project=project, code=code, reason=reason), user), as_json)
+
+
 @project_app.command("assign-verifier")
 @reports_errors
 def project_assign_verifier(project: str = typer.Argument(...),

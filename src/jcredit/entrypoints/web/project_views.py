@@ -153,6 +153,18 @@ def add_activities(request: Request, number: str, csv_text: str = Form(""),
     return _redirect(f"/projects/{number}")
 
 
+@router.post("/projects/{number}/activities/{code}/remove")
+def remove_activity(request: Request, number: str, code: str, csrf: str = Form(""),
+                    idem: str = Form("")) -> Response:
+    try:
+        _send(request, c.RemoveActivity(project=number, code=code, reason="web"), csrf, idem)
+    except DomainError as error:
+        return _project_page(request, number, status_code=classify(error)[0],
+                             error=_error_text(error, request))
+    request.session["flash"] = f"-{code}"
+    return _redirect(f"/projects/{number}")
+
+
 @router.post("/projects/{number}/verifier")
 def assign_verifier(request: Request, number: str, verifier: str = Form(""),
                     csrf: str = Form(""), idem: str = Form("")) -> Response:

@@ -336,6 +336,26 @@ def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
     return view
 
 
+def remove_activity(cmd: c.RemoveActivity, ctx: CommandContext) -> dict[str, Any]:
+    """Before registration an activity may be taken out (and added again, corrected); the
+    journal keeps what it was. A registered activity stays: its credits depend on it."""
+    project = project_by_number(ctx.uow, cmd.project)
+    require_owner(ctx.actor, project)
+    if project.state not in (ProjectState.PLAN_DRAFT, ProjectState.RETURNED):
+        raise ConflictError(f"project {project.number} is {project.state}: activities are "
+                            "removed only while drafting or after a return", field="project")
+    code = str(cmd.code).strip().upper()
+    activity = next((a for a in ctx.uow.projects.activities(project.id) if a.code == code),
+                    None)
+    if activity is None:
+        raise NotFoundError(f"project {project.number} has no activity {code}", field="code")
+    ctx.uow.projects.remove_activity(activity.id)
+    reason = " ".join(str(cmd.reason).split())
+    view = activity_view(activity) | {"removed": True, "reason": reason}
+    record(ctx, cmd, project, "remove_activity", view, comment=f"{code} {reason}".strip())
+    return view
+
+
 def activity_view(a: Activity) -> dict[str, Any]:
     return {
         "code": a.code, "address": a.address, "operation_start": a.operation_start.isoformat(),

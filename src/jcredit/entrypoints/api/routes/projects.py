@@ -280,6 +280,15 @@ async def add_activity(number: str, request: Request, registry: RegistryDep,
                  key, 201)
 
 
+@router.post("/projects/{number}/activities/{code}/remove", tags=["projects"])
+async def remove_activity(number: str, code: str, request: Request, registry: RegistryDep,
+                          actor: ActorDep, key: IdempotencyKeyDep,
+                          reason: str = "") -> Response:
+    """Take an activity out of a plan that is not registered yet."""
+    command = c.RemoveActivity(project=number, code=code, reason=reason)
+    return await send(request, registry, command, actor, key)
+
+
 @router.post("/projects/{number}/verifier", tags=["projects"],
              openapi_extra=_schema(VerifierAssign))
 async def assign_verifier(number: str, request: Request, registry: RegistryDep,
