@@ -459,3 +459,37 @@ def test_a_mistyped_activity_is_removed_and_added_again_before_registration(
     with registry.uow(write=False) as uow:
         journal = [e.command for e in uow.journal.iterate()]
     assert "project.remove_activity" in journal  # the journal keeps what was removed
+
+
+def test_racing_registrations_of_one_site_register_it_once(registry: Registry) -> None:
+    """Eight threads add the same household (written eight ways) at once: one wins."""
+    import threading
+
+    w = World(registry)
+    project = create_programme(w)
+    spellings = [f"岐阜県{' ' * (i % 3)}大垣市{'１' if i % 2 else '1'}-1" for i in range(8)]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            registry.bus.handle(c.AddActivity(
+                project=project, code=f"RACE-{i}", address=spellings[i],
+                operation_start="2025-06-01", expected_tco2_per_year="1"),
+                actor=w.operator, idempotency_key=f"race-{i}")
+            outcomes.append("ok")
+        except ConflictError:
+            outcomes.append("double")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["double"] * 7 + ["ok"]
+    with registry.uow(write=False) as uow:
+        from jcredit.service_layer import project_queries
+
+        detail = project_queries.project_detail(uow, w.secretariat, project)
+    assert sum(a["code"].startswith("RACE-") for a in detail["activities"]) == 1
