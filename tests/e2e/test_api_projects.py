@@ -225,3 +225,24 @@ def test_removing_an_activity_over_http(client: TestClient) -> None:
     assert detail["timeline"][-1]["action"] == "remove_activity"
     assert client.post("/api/v1/projects/JCP-000001/activities/HH-001/remove",
                        headers=taiyo | {"Idempotency-Key": "rr2"}).status_code == 409
+
+
+@pytest.mark.parametrize("username", ["admin", "auditor", "midori", "taiyo", "shinsa", "iinkai"])
+def test_every_role_sees_the_project_pages(client: TestClient, username: str) -> None:
+    import re
+
+    form = client.get("/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+    assert csrf is not None
+    logged_in = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                            "csrf": csrf.group(1)}, follow_redirects=False)
+    assert logged_in.status_code == 303
+    assert client.get("/projects").status_code == 200
+    page = client.get("/projects/JCP-000001")
+    may_see = username not in ("midori",)
+    assert page.status_code == (200 if may_see else 403)
+    if may_see:
+        assert "JCP-000001" in page.text and "timeline" in page.text
+    agenda = client.get("/agenda")
+    assert agenda.status_code == (200 if username in ("admin", "auditor", "iinkai") else 403)
+    assert client.get("/estimate").status_code == 200
