@@ -246,3 +246,12 @@ def test_every_role_sees_the_project_pages(client: TestClient, username: str) ->
     agenda = client.get("/agenda")
     assert agenda.status_code == (200 if username in ("admin", "auditor", "iinkai") else 403)
     assert client.get("/estimate").status_code == 200
+
+
+def test_methodology_pages_are_public(client: TestClient) -> None:
+    listing = client.get("/methodologies")
+    assert listing.status_code == 200
+    assert "EN-R-002" in listing.text and "unverified" in listing.text
+    page = client.get("/methodologies/FO-001")
+    assert page.status_code == 200 and "44/12" in page.text and "stands[].species" in page.text
+    assert client.get("/methodologies/XX-999").status_code == 404

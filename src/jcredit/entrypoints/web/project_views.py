@@ -23,6 +23,8 @@ from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
+from jcredit.domain.methodologies import methodology as find_methodology
+from jcredit.domain.methodologies.factors import grid_factor_table
 from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
@@ -251,6 +253,23 @@ async def upload_evidence(request: Request, number: str, file: UploadFile = File
                              error=_error_text(error, request))
     request.session["flash"] = f"{result['filename']} (SHA-256 {sha256[:12]}…)"
     return _redirect(f"/projects/{number}#evidence")
+
+
+@router.get("/methodologies")
+def methodologies(request: Request) -> Response:
+    """The methodology catalogue (public, no login)."""
+    return render(request, "methodologies.html", methodologies=[m.describe() for m in CATALOGUE],
+                  grid=grid_factor_table())
+
+
+@router.get("/methodologies/{methodology_id}")
+def methodology_page(request: Request, methodology_id: str) -> Response:
+    try:
+        described = find_methodology(methodology_id).describe()
+    except DomainError as error:
+        return render(request, "error.html", status_code=classify(error)[0],
+                      status=classify(error)[0], message=_error_text(error, request))
+    return render(request, "methodology.html", m=described)
 
 
 @router.get("/estimate")
