@@ -255,3 +255,18 @@ def test_methodology_pages_are_public(client: TestClient) -> None:
     page = client.get("/methodologies/FO-001")
     assert page.status_code == 200 and "44/12" in page.text and "stands[].species" in page.text
     assert client.get("/methodologies/XX-999").status_code == 404
+
+
+def test_period_results_as_csv_for_the_verifier(client: TestClient) -> None:
+    import csv as csv_module
+    import io
+
+    shinsa = login(client, "shinsa")
+    response = client.get("/api/v1/projects/JCP-000001/periods/1/results.csv", headers=shinsa)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv_module.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert len(rows) == 12 and rows[0]["activity"] == "HH-001"
+    assert rows[0]["inputs"] == "el_self_kwh=1400"
+    assert "CEF_grid SUBSTITUTE FY2023" in rows[0]["unverified_factors"]
+    assert client.get("/api/v1/projects/JCP-000001/periods/9/results.csv",
+                      headers=shinsa).status_code == 404

@@ -268,3 +268,31 @@ def project_issues(uow: AbstractUnitOfWork) -> list[Issue]:
                     issues.append(Issue("ISSUANCE_ATTRIBUTES", f"issuance {item['root_id']} "
                                         "does not match the certification", subject))
     return issues
+
+
+def period_results_rows(uow: AbstractUnitOfWork, actor: Actor, number: str,
+                        period_number: int) -> list[dict[str, str]]:
+    """One row per activity and vintage of a monitoring period: what a verifier samples."""
+    project = project_by_number(uow, number)
+    if not can_view_project(actor, project):
+        raise PermissionDeniedError(f"project {project.number} is not yours to see")
+    period = next((p for p in uow.projects.periods(project.id) if p.number == period_number),
+                  None)
+    if period is None or not period.result:
+        raise NotFoundError(f"project {project.number} has no calculated period "
+                            f"{period_number}", field="period")
+    activities = {a.code: a for a in uow.projects.activities(project.id)}
+    rows = []
+    for code, summary in sorted(period.result.get("activities", {}).items()):
+        inputs = period.data.get(code, {})
+        for vintage, reduction in sorted(summary["vintages"].items()):
+            activity = activities.get(code)
+            rows.append({
+                "project": project.number, "period": str(period.number), "activity": code,
+                "address": activity.address if activity else "",
+                "vintage": vintage, "reduction_tco2": reduction,
+                "inputs": ";".join(f"{k}={v}" for k, v in sorted(inputs.items())),
+                "unverified_factors": ";".join(summary["unverified_factors"]),
+                "findings": ";".join(summary["findings"]),
+            })
+    return rows

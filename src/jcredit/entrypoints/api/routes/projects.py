@@ -9,6 +9,8 @@ the thread pool, like the other write routes.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 from typing import Any
@@ -202,6 +204,22 @@ def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[
     today = registry.clock().astimezone(JST).date()
     with registry.uow(write=False) as uow:
         return project_queries.project_detail(uow, actor, number, today=today)
+
+
+@router.get("/projects/{number}/periods/{period}/results.csv", tags=["projects"],
+            response_class=Response)
+def period_results_csv(number: str, period: int, registry: RegistryDep, actor: ActorDep
+                       ) -> Response:
+    """The period's results per activity and vintage, as CSV (UTF-8 with BOM for Excel)."""
+    with registry.uow(write=False) as uow:
+        rows = project_queries.period_results_rows(uow, actor, number, period)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["activity"])
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="{number}-{period:02d}-results.csv"'})
 
 
 @router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
