@@ -69,3 +69,35 @@ def test_upgrading_a_0001_database_keeps_its_rows(tmp_path: Path) -> None:
         assert counts == [1, 1, 1]
     finally:
         engine.dispose()
+
+
+def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
+        database_url: str) -> None:
+    from alembic import command
+
+    from jcredit.adapters.db.migrate import alembic_config
+
+    engine = build_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO journal VALUES (1, 't', 'a', 'r', NULL, 'c', '{}', '[]', 'p', 'h')")
+            connection.exec_driver_sql(
+                "INSERT INTO idempotency_keys VALUES ('a', 'k', 'f', 200, '{}', 't')")
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0001")
+        with engine.connect() as connection:
+            counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
+                      for table in ("journal", "idempotency_keys")]
+        assert counts == [1, 1]
+        upgrade(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            differences = [d for d in compare_metadata(context, tables.metadata)
+                           if not (isinstance(d, tuple) and d[0] == "remove_table"
+                                   and d[1].name == "alembic_version")]
+        assert differences == []
+    finally:
+        engine.dispose()

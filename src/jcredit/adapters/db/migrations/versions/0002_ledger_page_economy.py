@@ -35,12 +35,25 @@ _INDEXES = [
     "CREATE INDEX ix_blocks_reservation ON blocks (reservation_id) "
     "WHERE reservation_id IS NOT NULL AND closed_seq IS NULL",
 ]
+_INDEXES_0001 = [
+    "CREATE INDEX ix_blocks_account_live ON blocks (account_id, closed_seq)",
+    "CREATE INDEX ix_blocks_reservation ON blocks (reservation_id)",
+]
+
+_COLUMNS = {
+    "journal": "seq, recorded_at, actor, request_id, idempotency_key, command, payload, "
+               "postings, prev_hash, hash",
+    "blocks": "id, root_id, account_id, serial_start, serial_end, reservation_id, created_seq, "
+              "closed_seq",
+    "idempotency_keys": 'actor_key, "key", fingerprint, status_code, body, created_at',
+    "api_tokens": "token_hash, user_id, created_at, expires_at",
+}
 
 
-def _upgrade_sqlite() -> None:
-    op.execute("""
+def _journal(seq_type: str, extra: str = "") -> str:
+    return f"""
         CREATE TABLE journal_new (
-            seq INTEGER NOT NULL,
+            seq {seq_type} NOT NULL,
             recorded_at VARCHAR(40) NOT NULL,
             actor VARCHAR(200) NOT NULL,
             request_id VARCHAR(200) NOT NULL,
@@ -50,18 +63,14 @@ def _upgrade_sqlite() -> None:
             postings TEXT NOT NULL,
             prev_hash VARCHAR(64) NOT NULL,
             hash VARCHAR(64) NOT NULL,
-            CONSTRAINT pk_journal PRIMARY KEY (seq)
-        )""")
-    op.execute("INSERT INTO journal_new SELECT seq, recorded_at, actor, request_id, "
-               "idempotency_key, command, payload, postings, prev_hash, hash FROM journal")
-    op.execute("DROP TABLE journal")  # its triggers go with it
-    op.execute("ALTER TABLE journal_new RENAME TO journal")
-    for trigger in _TRIGGERS_SQLITE:
-        op.execute(trigger)
+            CONSTRAINT pk_journal PRIMARY KEY (seq){extra}
+        )"""
 
-    op.execute("""
+
+def _blocks(id_type: str) -> str:
+    return f"""
         CREATE TABLE blocks_new (
-            id INTEGER NOT NULL,
+            id {id_type} NOT NULL,
             root_id BIGINT NOT NULL,
             account_id INTEGER NOT NULL,
             serial_start BIGINT NOT NULL,
@@ -74,15 +83,11 @@ def _upgrade_sqlite() -> None:
                 REFERENCES issuances (root_id),
             CONSTRAINT fk_blocks_account_id_accounts FOREIGN KEY(account_id)
                 REFERENCES accounts (id)
-        )""")
-    op.execute("INSERT INTO blocks_new SELECT id, root_id, account_id, serial_start, "
-               "serial_end, reservation_id, created_seq, closed_seq FROM blocks")
-    op.execute("DROP TABLE blocks")
-    op.execute("ALTER TABLE blocks_new RENAME TO blocks")
-    for index in _INDEXES:
-        op.execute(index)
+        )"""
 
-    op.execute("""
+
+def _idempotency_keys(table_options: str) -> str:
+    return f"""
         CREATE TABLE idempotency_keys_new (
             actor_key VARCHAR(200) NOT NULL,
             "key" VARCHAR(200) NOT NULL,
@@ -91,25 +96,52 @@ def _upgrade_sqlite() -> None:
             body TEXT NOT NULL,
             created_at VARCHAR(40) NOT NULL,
             CONSTRAINT pk_idempotency_keys PRIMARY KEY (actor_key, "key")
-        ) WITHOUT ROWID""")
-    op.execute('INSERT INTO idempotency_keys_new SELECT actor_key, "key", fingerprint, '
-               "status_code, body, created_at FROM idempotency_keys")
-    op.execute("DROP TABLE idempotency_keys")
-    op.execute("ALTER TABLE idempotency_keys_new RENAME TO idempotency_keys")
+        ){table_options}"""
 
-    op.execute("""
+
+def _api_tokens(extra: str = "") -> str:
+    return f"""
         CREATE TABLE api_tokens_new (
             token_hash VARCHAR(64) NOT NULL,
             user_id INTEGER NOT NULL,
             created_at VARCHAR(40) NOT NULL,
             expires_at VARCHAR(40) NOT NULL,
             CONSTRAINT pk_api_tokens PRIMARY KEY (token_hash),
-            CONSTRAINT fk_api_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id)
-        )""")
-    op.execute("INSERT INTO api_tokens_new SELECT token_hash, user_id, created_at, expires_at "
-               "FROM api_tokens")
-    op.execute("DROP TABLE api_tokens")
-    op.execute("ALTER TABLE api_tokens_new RENAME TO api_tokens")
+            CONSTRAINT fk_api_tokens_user_id_users FOREIGN KEY(user_id) REFERENCES users (id){extra}
+        )"""
+
+
+def _rebuild(table: str, create_sql: str) -> None:
+    """SQLite cannot change a primary key or drop a constraint in place: copy the rows into
+    a table of the new shape, drop the old one (its triggers and indexes go with it) and
+    rename."""
+    op.execute(create_sql)
+    op.execute(f"INSERT INTO {table}_new SELECT {_COLUMNS[table]} FROM {table}")
+    op.execute(f"DROP TABLE {table}")
+    op.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+
+
+def _upgrade_sqlite() -> None:
+    _rebuild("journal", _journal("INTEGER"))
+    for trigger in _TRIGGERS_SQLITE:
+        op.execute(trigger)
+    _rebuild("blocks", _blocks("INTEGER"))
+    for index in _INDEXES:
+        op.execute(index)
+    _rebuild("idempotency_keys", _idempotency_keys(" WITHOUT ROWID"))
+    _rebuild("api_tokens", _api_tokens())
+
+
+def _downgrade_sqlite() -> None:
+    _rebuild("journal", _journal("BIGINT", ",\n            CONSTRAINT uq_journal_hash UNIQUE (hash)"))
+    for trigger in _TRIGGERS_SQLITE:
+        op.execute(trigger)
+    _rebuild("blocks", _blocks("BIGINT"))
+    for index in _INDEXES_0001:
+        op.execute(index)
+    _rebuild("idempotency_keys", _idempotency_keys(""))
+    _rebuild("api_tokens", _api_tokens(
+        ",\n            CONSTRAINT uq_api_tokens_token_hash UNIQUE (token_hash)"))
 
 
 def _upgrade_postgresql() -> None:
@@ -121,6 +153,14 @@ def _upgrade_postgresql() -> None:
         op.execute(index)
 
 
+def _downgrade_postgresql() -> None:
+    op.execute("ALTER TABLE journal ADD CONSTRAINT uq_journal_hash UNIQUE (hash)")
+    op.execute("DROP INDEX ix_blocks_account_live")
+    op.execute("DROP INDEX ix_blocks_reservation")
+    for index in _INDEXES_0001:
+        op.execute(index)
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         _upgrade_sqlite()
@@ -129,4 +169,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("0002 is not reversible; restore from a backup instead")
+    """Back to the 0001 shape, rows kept (the journal keeps its append-only triggers)."""
+    if op.get_bind().dialect.name == "sqlite":
+        _downgrade_sqlite()
+    else:
+        _downgrade_postgresql()
