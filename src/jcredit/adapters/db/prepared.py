@@ -53,6 +53,25 @@ class Prepared:
         cursor.execute(compiled.sql, compiled.bind(params or {}))
         return cursor
 
+    def fetch_one(self, connection: Connection, params: Mapping[str, Any] | None = None
+                  ) -> tuple[Any, ...] | None:
+        """The first row (a plain tuple), or None."""
+        cursor = self.execute(connection, params)
+        try:
+            row: tuple[Any, ...] | None = cursor.fetchone()
+            return row
+        finally:
+            cursor.close()
+
+    def run(self, connection: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run a write; returns the number of rows it changed."""
+        cursor = self.execute(connection, params)
+        try:
+            count: int = cursor.rowcount
+            return count
+        finally:
+            cursor.close()
+
     def execute_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         compiled = self._compile(connection)
         cursor = self._cursor(connection)

@@ -63,9 +63,7 @@ class SqlRegistryStateRepository:
     )
 
     def lock(self) -> RegistryState:
-        cursor = self._LOCK.execute(self.c)
-        row = cursor.fetchone()
-        cursor.close()
+        row = self._LOCK.fetch_one(self.c)
         if row is None:
             # First write ever: create the row (the primary key makes a racing insert fail).
             self.c.execute(
@@ -78,13 +76,13 @@ class SqlRegistryStateRepository:
         return RegistryState(*row)
 
     def save(self, state: RegistryState) -> None:
-        self._SAVE.execute(self.c, {
+        self._SAVE.run(self.c, {
             "next_serial": state.next_serial,
             "next_block_id": state.next_block_id,
             "next_account_seq": state.next_account_seq,
             "head_seq": state.head_seq,
             "head_hash": state.head_hash,
-        }).close()
+        })
 
 
 def _organisation(row: Any) -> Organisation:
@@ -150,9 +148,7 @@ class SqlAccountRepository:
         return _account(row) if row else None
 
     def by_number(self, number: str) -> Account | None:
-        cursor = _ACCOUNT_BY_NUMBER.execute(self.c, {"number": number})
-        row = cursor.fetchone()
-        cursor.close()
+        row = _ACCOUNT_BY_NUMBER.fetch_one(self.c, {"number": number})
         if row is None:
             return None
         return Account(row[0], row[1], AccountKind(row[2]), row[3], row[4])
@@ -179,13 +175,7 @@ class SqlAccountRepository:
         return {r.id: AccountKind(r.kind) for r in rows}
 
 
-_BLOCK_COLUMNS = (
-    t.blocks.c.id,
-    t.blocks.c.root_id,
-    t.blocks.c.account_id,
-    t.blocks.c.serial_start,
-    t.blocks.c.serial_end,
-    t.blocks.c.reservation_id,
+_ATTRIBUTE_COLUMNS = (
     t.issuances.c.scheme,
     t.issuances.c.credit_type,
     t.issuances.c.category,
@@ -194,6 +184,28 @@ _BLOCK_COLUMNS = (
     t.issuances.c.methodology_version,
     t.issuances.c.certification_number,
     t.issuances.c.vintage,
+)
+
+
+def _credit_attributes(values: Sequence[Any]) -> CreditAttributes:
+    """Credit attributes from the values of ``_ATTRIBUTE_COLUMNS``, in that order."""
+    (scheme, credit_type, category, project_id, methodology_id, methodology_version,
+     certification_number, vintage) = values
+    return CreditAttributes(
+        scheme=SchemeCode(scheme), credit_type=CreditType(credit_type),
+        category=Category(category), project_id=project_id, methodology_id=methodology_id,
+        methodology_version=methodology_version, certification_number=certification_number,
+        vintage=vintage)
+
+
+_BLOCK_COLUMNS = (
+    t.blocks.c.id,
+    t.blocks.c.root_id,
+    t.blocks.c.account_id,
+    t.blocks.c.serial_start,
+    t.blocks.c.serial_end,
+    t.blocks.c.reservation_id,
+    *_ATTRIBUTE_COLUMNS,
 )
 _LIVE_BLOCKS = select(*_BLOCK_COLUMNS).join_from(
     t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id
@@ -229,22 +241,10 @@ class SqlBlockRepository:
 
     def _block(self, row: Sequence[Any]) -> Block:
         """A block from a row of ``_BLOCK_COLUMNS`` (a Core row or a plain DBAPI tuple)."""
-        (block_id, root_id, account_id, serial_start, serial_end, reservation_id, scheme,
-         credit_type, category, project_id, methodology_id, methodology_version,
-         certification_number, vintage) = row
+        block_id, root_id, account_id, serial_start, serial_end, reservation_id = row[:6]
         attributes = self._attributes.get(root_id)
         if attributes is None:
-            attributes = CreditAttributes(
-                scheme=SchemeCode(scheme),
-                credit_type=CreditType(credit_type),
-                category=Category(category),
-                project_id=project_id,
-                methodology_id=methodology_id,
-                methodology_version=methodology_version,
-                certification_number=certification_number,
-                vintage=vintage,
-            )
-            self._attributes[root_id] = attributes
+            attributes = self._attributes[root_id] = _credit_attributes(row[6:])
         return Block(
             id=block_id,
             root_id=root_id,
@@ -276,15 +276,12 @@ class SqlBlockRepository:
 
     def issuance(self, root_id: int) -> tuple[CreditAttributes, SerialRange] | None:
         """The attributes and serial range an issuance was made with."""
-        row = self.c.execute(select(t.issuances).where(t.issuances.c.root_id == root_id)).first()
+        row = self.c.execute(
+            select(*_ATTRIBUTE_COLUMNS, t.issuances.c.serial_start, t.issuances.c.serial_end)
+            .where(t.issuances.c.root_id == root_id)).first()
         if row is None:
             return None
-        attributes = CreditAttributes(
-            scheme=SchemeCode(row.scheme), credit_type=CreditType(row.credit_type),
-            category=Category(row.category), project_id=row.project_id,
-            methodology_id=row.methodology_id, methodology_version=row.methodology_version,
-            certification_number=row.certification_number, vintage=row.vintage)
-        return attributes, SerialRange(row.serial_start, row.serial_end)
+        return _credit_attributes(row[:8]), SerialRange(row[8], row[9])
 
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
         if not blocks:
@@ -308,10 +305,7 @@ class SqlBlockRepository:
 
     def close(self, block_ids: Sequence[int], *, closed_seq: int) -> None:
         for block_id in block_ids:
-            cursor = _CLOSE_BLOCK.execute(self.c, {"block_id": block_id, "closed_seq": closed_seq})
-            closed = cursor.rowcount
-            cursor.close()
-            if closed != 1:
+            if _CLOSE_BLOCK.run(self.c, {"block_id": block_id, "closed_seq": closed_seq}) != 1:
                 raise RuntimeError(
                     f"block {block_id} to supersede is no longer live (concurrent change)")
 
@@ -390,7 +384,7 @@ class SqlJournalRepository:
 
     def add(self, entry: JournalEntry, *, payload_json: str | None = None,
             postings_json: str | None = None) -> None:
-        self._ADD.execute(self.c, {
+        self._ADD.run(self.c, {
             "seq": entry.seq,
             "recorded_at": entry.recorded_at,
             "actor": entry.actor,
@@ -403,7 +397,7 @@ class SqlJournalRepository:
             else canonical_json(list(entry.postings)),
             "prev_hash": entry.prev_hash,
             "hash": entry.hash,
-        }).close()
+        })
 
     def iterate(self) -> Iterator[JournalEntry]:
         last = 0
@@ -442,18 +436,16 @@ class SqlIdempotencyRepository:
     _ADD = Prepared(insert(t.idempotency_keys))
 
     def get(self, actor_key: str, key: str) -> StoredResponse | None:
-        cursor = self._GET.execute(self.c, {"actor_key": actor_key, "key": key})
-        row = cursor.fetchone()
-        cursor.close()
+        row = self._GET.fetch_one(self.c, {"actor_key": actor_key, "key": key})
         return StoredResponse(*row) if row else None
 
     def add(self, actor_key: str, key: str, response: StoredResponse, *, created_at: str
             ) -> None:
-        self._ADD.execute(self.c, {
+        self._ADD.run(self.c, {
             "actor_key": actor_key, "key": key, "fingerprint": response.fingerprint,
             "status_code": response.status_code, "body": response.body,
             "created_at": created_at,
-        }).close()
+        })
 
 
 def _application(row: Any) -> InvalidationApplication:
@@ -597,9 +589,7 @@ class SqlUserRepository:
     )
 
     def user_for_token(self, token_hash: str, *, now: str) -> User | None:
-        cursor = self._FOR_TOKEN.execute(self.c, {"token_hash": token_hash, "now": now})
-        row = cursor.fetchone()
-        cursor.close()
+        row = self._FOR_TOKEN.fetch_one(self.c, {"token_hash": token_hash, "now": now})
         if row is None:
             return None
         user_id, username, display_name, role, organisation_id, password_hash = row
