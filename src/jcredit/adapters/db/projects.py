@@ -260,6 +260,15 @@ class SqlProjectRepository:
             sha256=document.sha256, created_by=document.created_by,
             created_at=document.created_at))
 
+    def document_versions(self, project_id: int, kind: str, period_number: int | None) -> int:
+        """How many versions of this document exist (without reading their content)."""
+        period = (t.documents.c.period_number.is_(None) if period_number is None
+                  else t.documents.c.period_number == period_number)
+        return int(self.c.execute(
+            select(func.count()).select_from(t.documents)
+            .where(t.documents.c.project_id == project_id, t.documents.c.kind == kind, period)
+        ).scalar() or 0)
+
     def documents(self, project_id: int) -> list[DocumentRecord]:
         rows = self.c.execute(select(t.documents).where(t.documents.c.project_id == project_id)
                               .order_by(t.documents.c.id))

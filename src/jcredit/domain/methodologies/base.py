@@ -33,6 +33,8 @@ from jcredit.domain.methodologies.factors import Factor
 from jcredit.domain.numbers import ZERO
 from jcredit.domain.numbers import D
 from jcredit.domain.numbers import round_down_to_whole_tonnes
+from jcredit.domain.parsing import parse_date
+from jcredit.domain.parsing import parse_decimal
 
 PRECISION = 50
 """Significant digits of a quotient (the only inexact operation): far beyond any measured
@@ -193,24 +195,9 @@ def _convert(spec: InputSpec, value: Any, name: str) -> Any:
         return [parse_inputs(spec.items, item, prefix=f"{name}[{i}]")
                 for i, item in enumerate(value)]
     if spec.kind == "decimal":
-        if isinstance(value, bool | float):
-            raise ValidationError(f"{name} must be a decimal number written exactly "
-                                  f"(e.g. \"12.5\"), not {value!r}", field=name)
-        try:
-            number = D(value)
-        except (TypeError, ValueError):
-            raise ValidationError(f"{name} must be a number [{spec.unit}], got {value!r}",
-                                  field=name) from None
-        if spec.minimum is not None and number < spec.minimum:
-            raise ValidationError(f"{name} must be at least {spec.minimum} [{spec.unit}], "
-                                  f"got {number}", field=name)
-        return number
+        return parse_decimal(value, field=name, minimum=spec.minimum, unit=spec.unit)
     if spec.kind == "date":
-        try:
-            return value if isinstance(value, date) else date.fromisoformat(str(value))
-        except ValueError:
-            raise ValidationError(f"{name} must be a date YYYY-MM-DD, got {value!r}",
-                                  field=name) from None
+        return parse_date(value, field=name)
     if spec.kind == "choice":
         text = str(value).strip().upper()
         if text not in spec.choices:

@@ -14,6 +14,7 @@ from jcredit.domain.methodologies.base import ActivityResult
 from jcredit.domain.methodologies.base import Methodology
 from jcredit.domain.methodologies.base import certified_amounts
 from jcredit.domain.methodologies.base import exact_sum
+from jcredit.domain.parsing import parse_date
 from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
@@ -26,7 +27,6 @@ from jcredit.service_layer.handlers.issuance import issue_block
 from jcredit.service_layer.handlers.projects import PERIOD_INPUTS
 from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
-from jcredit.service_layer.handlers.projects import parse_date
 from jcredit.service_layer.handlers.projects import party_for
 from jcredit.service_layer.handlers.projects import period_by_number
 from jcredit.service_layer.handlers.projects import project_by_number

@@ -11,8 +11,6 @@ event, and keeps each document as a new, content-hashed version.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from jcredit.domain.errors import ConflictError
@@ -26,8 +24,8 @@ from jcredit.domain.ledger.credits import parse_text_id
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.methodologies import methodology as find_methodology
 from jcredit.domain.methodologies.base import Methodology
-from jcredit.domain.numbers import ZERO
-from jcredit.domain.numbers import D
+from jcredit.domain.parsing import parse_date
+from jcredit.domain.parsing import parse_decimal
 from jcredit.domain.projects import eligibility as el
 from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import ProjectState
@@ -71,27 +69,6 @@ def period_by_number(uow: AbstractUnitOfWork, project: Project, number: object
             return period
     raise NotFoundError(f"period: project {project.number} has no monitoring period {number}",
                         field="period")
-
-
-def parse_date(value: object, *, field: str) -> date:
-    try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValidationError(f"{field} must be a date YYYY-MM-DD, got {value!r}",
-                              field=field) from None
-
-
-def parse_decimal(value: object, *, field: str, minimum: Decimal | None = ZERO) -> Decimal:
-    if isinstance(value, bool | float) or value is None:
-        raise ValidationError(f"{field} must be a number written exactly, got {value!r}",
-                              field=field)
-    try:
-        number = D(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValidationError(f"{field} must be a number, got {value!r}", field=field) from None
-    if minimum is not None and number < minimum:
-        raise ValidationError(f"{field} must be at least {minimum}, got {number}", field=field)
-    return number
 
 
 def methodology_of(project: Project) -> Methodology:
@@ -147,12 +124,11 @@ def record(ctx: CommandContext, cmd: c.Command, project: Project, action: str,
 
 def save_document(ctx: CommandContext, project: Project, kind: str, content: dict[str, Any],
                   *, period_number: int | None = None) -> DocumentRecord:
-    versions = [d for d in ctx.uow.projects.documents(project.id)
-                if d.kind == kind and d.period_number == period_number]
+    versions = ctx.uow.projects.document_versions(project.id, kind, period_number)
     body = canonical_json(content)
     document = DocumentRecord(
         project_id=project.id, period_number=period_number, kind=kind,
-        version=len(versions) + 1, content=body,
+        version=versions + 1, content=body,
         sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(),
         created_by=ctx.actor.key, created_at=ctx.now_iso)
     ctx.uow.projects.add_document(document)
