@@ -51,8 +51,11 @@ def can_view_project(actor: Actor, project: Project) -> bool:
     return actor.role in OWNER_ROLES and actor.organisation_id == project.implementer_org_id
 
 
-def _summary(uow: AbstractUnitOfWork, project: Project) -> dict[str, Any]:
-    orgs = {o.id: o.name for o in uow.organisations.list()}
+def _organisation_names(uow: AbstractUnitOfWork) -> dict[int, str]:
+    return {o.id: o.name for o in uow.organisations.list()}
+
+
+def _summary(project: Project, orgs: dict[int, str]) -> dict[str, Any]:
     return {
         "number": project.number, "name": project.name, "state": project.state.value,
         "project_type": project.project_type.value,
@@ -66,7 +69,8 @@ def _summary(uow: AbstractUnitOfWork, project: Project) -> dict[str, Any]:
 def projects_for(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """Projects the actor may see: its own, those it verifies, or all (secretariat,
     committee, auditor)."""
-    return [_summary(uow, p) for p in uow.projects.find() if can_view_project(actor, p)]
+    orgs = _organisation_names(uow)
+    return [_summary(p, orgs) for p in uow.projects.find() if can_view_project(actor, p)]
 
 
 def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
@@ -109,7 +113,7 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
         permanence = {"until": filings[-1].isoformat() if filings else None,
                       "filings": [d.isoformat() for d in filings]}
     return project_view(project, holder_account=holder.number if holder else None) | _summary(
-        uow, project) | {
+        project, _organisation_names(uow)) | {
         "eligibility": eligibility,
         "double_registration": double_registration,
         "permanence": permanence,
@@ -156,10 +160,11 @@ def work_queue(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     """What waits on the actor: validations and verifications for a 審査機関, decisions for
     the committee, issuance for the secretariat, corrections for an implementer."""
     waiting: list[dict[str, Any]] = []
+    orgs = _organisation_names(uow)
     for project in uow.projects.find():
         if not can_view_project(actor, project):
             continue
-        summary = _summary(uow, project)
+        summary = _summary(project, orgs)
         if actor.role is Role.VERIFIER and project.state is ProjectState.VALIDATION:
             waiting.append(summary | {"task": "validation", "period": None})
         if actor.role in (Role.COMMITTEE, Role.ADMIN) and \
