@@ -8,7 +8,6 @@ journal records which.
 
 from __future__ import annotations
 
-import csv
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +32,8 @@ from jcredit.entrypoints.cli.app import cli_actor
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
+from jcredit.entrypoints.tables_in import activity_commands
+from jcredit.entrypoints.tables_in import monitoring_values
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries as queries
 from jcredit.service_layer.actors import Actor
@@ -350,20 +351,12 @@ def project_add_activities(project: str = typer.Argument(...),
                                                          "expected_tco2_per_year, household"),
                            user: str | None = AsOpt, as_json: bool = JsonOpt) -> None:
     """Add reduction activities from a CSV file (one per row), with a progress bar."""
-    rows = list(csv.DictReader(csv_file.read_text("utf-8").splitlines()))
+    commands = activity_commands(project, csv_file.read_text("utf-8"))
     added = []
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("adding activities", total=len(rows))
-        for row in rows:
-            extra = {k: v for k, v in row.items()
-                     if k not in ("code", "address", "operation_start",
-                                  "expected_tco2_per_year", "household") and v}
-            added.append(run_as(c.AddActivity(
-                project=project, code=row.get("code", ""), address=row.get("address", ""),
-                operation_start=row.get("operation_start", ""),
-                expected_tco2_per_year=row.get("expected_tco2_per_year", ""),
-                household=str(row.get("household", "")).lower() in ("1", "true", "yes"),
-                inputs=extra), user, f"{project}:activity:{row.get('code', '')}"))
+        task = progress.add_task("adding activities", total=len(commands))
+        for command in commands:
+            added.append(run_as(command, user, f"{project}:activity:{command.code}"))
             progress.advance(task)
     emit({"project": project, "added": len(added)}, as_json)
 
@@ -474,12 +467,9 @@ def period_data(project: str = typer.Argument(...), period: int = typer.Argument
     """Submit the monitored values (JSON or CSV) and calculate the period."""
     if (data_file is None) == (csv_file is None):
         raise ValidationError("give either --input FILE.json or --csv FILE.csv", field="input")
+    data: Any
     if csv_file is not None:
-        rows = list(csv.DictReader(csv_file.read_text("utf-8").splitlines()))
-        if not rows or "code" not in rows[0]:
-            raise ValidationError("the CSV needs a header with a code column", field="csv")
-        data: Any = {row["code"]: {k: v for k, v in row.items() if k != "code" and v}
-                     for row in rows if row.get("code")}
+        data = monitoring_values(csv_file.read_text("utf-8"))
     else:
         assert data_file is not None
         data = read_json(data_file, field="input")

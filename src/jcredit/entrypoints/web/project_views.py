@@ -7,7 +7,6 @@ the page it came from, with nothing written.
 
 from __future__ import annotations
 
-import csv
 import json
 from decimal import Decimal
 from typing import Any
@@ -30,6 +29,8 @@ from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.tables_in import activity_commands
+from jcredit.entrypoints.tables_in import monitoring_values
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _error_text
@@ -125,14 +126,6 @@ def project_page(request: Request, number: str) -> Response:
     return _project_page(request, number)
 
 
-def _rows(text: str) -> list[dict[str, str]]:
-    rows = list(csv.DictReader(line for line in text.strip().splitlines() if line.strip()))
-    if not rows:
-        raise ValidationError("paste CSV with a header row and at least one line",
-                              field="csv")
-    return rows
-
-
 @router.post("/projects/{number}/activities")
 def add_activities(request: Request, number: str, csv_text: str = Form(""),
                    csrf: str = Form(""), idem: str = Form("")) -> Response:
@@ -140,14 +133,9 @@ def add_activities(request: Request, number: str, csv_text: str = Form(""),
     household. The rows go in one by one, each with its own idempotency key, so a resent
     form adds nothing twice."""
     try:
-        rows = _rows(csv_text)
-        for row in rows:
-            _send(request, c.AddActivity(
-                project=number, code=row.get("code", ""), address=row.get("address", ""),
-                operation_start=row.get("operation_start", ""),
-                expected_tco2_per_year=row.get("expected_tco2_per_year", ""),
-                household=row.get("household", "").strip().lower() in ("1", "true", "yes")),
-                csrf, f"{idem}:{row.get('code', '')}")
+        rows = activity_commands(number, csv_text)
+        for command in rows:
+            _send(request, command, csrf, f"{idem}:{command.code}")
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
                              error=_error_text(error, request), csv_text=csv_text)
@@ -210,9 +198,7 @@ def period_data(request: Request, number: str, period: int, csv_text: str = Form
                 csrf: str = Form(""), idem: str = Form("")) -> Response:
     """Monitored values as CSV: a ``code`` column and one column per methodology input."""
     try:
-        data: dict[str, dict[str, object]] = {
-            row["code"].strip(): {k: v for k, v in row.items() if k != "code" and v}
-            for row in _rows(csv_text) if row.get("code")}
+        data = monitoring_values(csv_text)
         _send(request, c.SubmitMonitoringData(project=number, period=period, activities=data),
               csrf, idem)
     except DomainError as error:
