@@ -83,7 +83,12 @@ def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
             connection.exec_driver_sql(
                 "INSERT INTO journal VALUES (1, 't', 'a', 'r', NULL, 'c', '{}', '[]', 'p', 'h')")
             connection.exec_driver_sql(
-                "INSERT INTO idempotency_keys VALUES ('a', 'k', 'f', 200, '{}', 't')")
+                'INSERT INTO idempotency_keys (actor_key, "key", fingerprint, status_code, '
+                "body, created_at) VALUES ('a', 'k', 'f', 200, '{}', 't')")
+            # a response kept by reference to its journal entry (0005)
+            connection.exec_driver_sql(
+                'INSERT INTO idempotency_keys (actor_key, "key", fingerprint, status_code, '
+                "journal_seq, body, created_at) VALUES ('a', 'r', 'f', 200, 1, NULL, 't')")
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -91,7 +96,10 @@ def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
         with engine.connect() as connection:
             counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
                       for table in ("journal", "idempotency_keys")]
-        assert counts == [1, 1]
+            rebuilt = connection.exec_driver_sql(
+                "SELECT body FROM idempotency_keys WHERE \"key\" = 'r'").scalar()
+        assert counts == [1, 2]
+        assert rebuilt == '{"journal_seq":1}'  # the entry's payload {} plus its seq
         upgrade(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": False})

@@ -8,10 +8,12 @@ saves the registry counters and commits. Anything raised rolls everything back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import fields
 from datetime import UTC
@@ -64,8 +66,11 @@ class CommandContext:
     idempotency_key: str | None
     password_hasher: PasswordHasher
     policy: Policy = Policy()
+    # the last entry recorded, its payload and the payload's JSON on either side of where
+    # a "journal_seq" key sorts (see response_body)
+    _recorded: tuple[JournalEntry, Mapping[str, Any], str, str] | None = None
 
-    @property
+    @functools.cached_property
     def now_iso(self) -> str:
         return self.now.isoformat(timespec="microseconds")
 
@@ -90,7 +95,8 @@ class CommandContext:
     ) -> JournalEntry:
         """Append a journal entry chained to the current head."""
         postings = postings or []
-        payload_json = canonical_json(payload)
+        before, after = _encode_around_seq(payload)
+        payload_json = _join_json_objects(before, after)
         postings_json = canonical_json(postings)
         entry = make_entry(
             seq=self.state.head_seq + 1,
@@ -108,10 +114,50 @@ class CommandContext:
         self.uow.journal.add(entry, payload_json=payload_json, postings_json=postings_json)
         self.state.head_seq = entry.seq
         self.state.head_hash = entry.hash
+        self._recorded = (entry, payload, before, after)
         return entry
+
+    def response_body(self, data: Mapping[str, Any]) -> tuple[str, int | None]:
+        """The response's canonical JSON, and the journal seq it can be rebuilt from.
+
+        When the handler answered with the payload it recorded plus ``journal_seq`` (the
+        ledger commands do), the body is assembled from the payload already encoded, and
+        an idempotency record needs to keep only the sequence number.
+        """
+        recorded = self._recorded
+        if recorded is not None:
+            entry, payload, before, after = recorded
+            if (data.get(SEQ_KEY) == entry.seq and len(data) == len(payload) + 1
+                    and all(data.get(k) is v for k, v in payload.items())):
+                return _join_json_objects(before, after, f'"{SEQ_KEY}":{entry.seq}'), entry.seq
+        return canonical_json(data), None
 
 
 Handler = Callable[[Any, CommandContext], dict[str, Any]]
+
+SEQ_KEY = "journal_seq"
+
+
+def _encode_around_seq(payload: Mapping[str, Any]) -> tuple[str, str]:
+    """Canonical JSON of the payload's keys that sort before ``journal_seq`` and after it.
+
+    Joined, they are the payload's canonical JSON; joined around ``"journal_seq":N`` they
+    are the canonical JSON of the response ``payload | {"journal_seq": N}``.
+    """
+    if SEQ_KEY in payload:
+        raise ValueError(f"a journal payload cannot carry {SEQ_KEY!r}")
+    return (canonical_json({k: v for k, v in payload.items() if k < SEQ_KEY}),
+            canonical_json({k: v for k, v in payload.items() if k > SEQ_KEY}))
+
+
+def _join_json_objects(before: str, after: str, middle: str = "") -> str:
+    inner = ",".join(part for part in (before[1:-1], middle, after[1:-1]) if part)
+    return "{" + inner + "}"
+
+
+def response_from_entry(entry: JournalEntry) -> str:
+    """The response a command gave when it was its entry's payload plus ``journal_seq``."""
+    return canonical_json(dict(entry.payload) | {SEQ_KEY: entry.seq})
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +275,8 @@ class MessageBus:
                             "different request; use a new key for a new request",
                             field="Idempotency-Key",
                         )
-                    return CommandResult(stored.status_code, stored.body, replayed=True)
+                    return CommandResult(stored.status_code, self._stored_body(uow, stored),
+                                         replayed=True)
             context = CommandContext(
                 uow=uow,
                 actor=actor,
@@ -241,14 +288,25 @@ class MessageBus:
                 policy=self.policy,
             )
             data = handler(command, context)
-            body = canonical_json(data)
+            body, journal_seq = context.response_body(data)
             if idempotency_key:
                 uow.idempotency.add(
                     actor.key,
                     idempotency_key,
-                    StoredResponse(print_, status_code, body),
+                    StoredResponse(print_, status_code,
+                                   None if journal_seq else body, journal_seq),
                     created_at=context.now_iso,
                 )
             uow.registry_state.save(state)
             uow.commit()
         return CommandResult(status_code, body, replayed=False)
+
+    @staticmethod
+    def _stored_body(uow: AbstractUnitOfWork, stored: StoredResponse) -> str:
+        if stored.body is not None:
+            return stored.body
+        entry = uow.journal.get(stored.journal_seq) if stored.journal_seq else None
+        if entry is None:
+            raise RuntimeError(f"idempotency record names journal entry {stored.journal_seq}, "
+                               "which does not exist")
+        return response_from_entry(entry)

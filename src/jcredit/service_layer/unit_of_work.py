@@ -47,11 +47,16 @@ class RegistryState:
 
 @dataclass(frozen=True, slots=True)
 class StoredResponse:
-    """What an idempotency key returned the first time."""
+    """What an idempotency key returned the first time.
+
+    ``body`` is None when the response was journal entry ``journal_seq``'s payload plus that
+    sequence number: the entry holds it already, and a replay rebuilds the same bytes.
+    """
 
     fingerprint: str
     status_code: int
-    body: str
+    body: str | None
+    journal_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

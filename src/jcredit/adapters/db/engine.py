@@ -53,7 +53,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
+        driver = connection.connection.dbapi_connection
+        if driver.in_transaction:
+            return  # the registry writer began it already (unit_of_work.SqliteWriter)
         write = connection.get_execution_options().get(WRITE_OPTION, True)
-        # Straight on the driver: this runs once per command, on the hot path.
-        connection.connection.dbapi_connection.execute(
-            "BEGIN IMMEDIATE" if write else "BEGIN")
+        driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -15,8 +15,10 @@ processors (integers and text only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -48,9 +50,9 @@ class Prepared:
 
     def execute(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Run the statement; returns the DBAPI cursor (rows are plain tuples)."""
-        compiled = self._compile(connection)
-        cursor = self._cursor(connection)
-        cursor.execute(compiled.sql, compiled.bind(params or {}))
+        compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(compiled.sql, compiled.bind(params or _NO_PARAMS))
         return cursor
 
     def fetch_one(self, connection: Connection, params: Mapping[str, Any] | None = None
@@ -79,17 +81,31 @@ class Prepared:
         cursor.close()
 
 
+_NO_PARAMS: Mapping[str, Any] = {}
+
+
 class _Compiled:
-    __slots__ = ("defaults", "positions", "sql")
+    """The SQL text, and how to turn named parameters into what the DBAPI takes: a tuple in
+    placeholder order (SQLite's ``?``) or the mapping itself (psycopg's ``%(name)s``)."""
+
+    __slots__ = ("_pick", "defaults", "positions", "sql")
 
     def __init__(self, sql: str, positions: tuple[str, ...] | None,
                  defaults: dict[str, Any]) -> None:
         self.sql = sql
         self.positions = positions
         self.defaults = defaults
+        pick: Callable[[Mapping[str, Any]], Any] | None = None
+        if positions is not None:
+            if len(positions) == 1:
+                name = positions[0]
+                pick = lambda values: (values[name],)  # noqa: E731
+            elif positions:
+                pick = itemgetter(*positions)
+            else:
+                pick = lambda values: ()  # noqa: E731
+        self._pick = pick
 
     def bind(self, params: Mapping[str, Any]) -> Any:
         values = {**self.defaults, **params} if self.defaults else params
-        if self.positions is None:
-            return values
-        return tuple(values[name] for name in self.positions)
+        return values if self._pick is None else self._pick(values)

@@ -45,44 +45,54 @@ from jcredit.service_layer.unit_of_work import User
 
 
 class SqlRegistryStateRepository:
+    """The registry counters, read and locked by one statement at the start of a write.
+
+    The journal head and the next block id are derived from the journal's last row and the
+    largest block id (both append-only, and writers are serialised); only the counters that
+    issuance and account opening move are stored, so a transfer writes no state row.
+    """
+
     def __init__(self, connection: Connection) -> None:
         self.c = connection
+        self._stored: tuple[int, int] | None = None
 
+    _LAST_ENTRY = select(t.journal.c.seq, t.journal.c.hash).order_by(t.journal.c.seq.desc())
     _LOCK = Prepared(
-        select(t.registry_state.c.next_serial, t.registry_state.c.next_block_id,
-               t.registry_state.c.next_account_seq, t.registry_state.c.head_seq,
-               t.registry_state.c.head_hash)
-        .where(t.registry_state.c.id == 1).with_for_update()
+        select(
+            t.registry_state.c.next_serial,
+            t.registry_state.c.next_account_seq,
+            _LAST_ENTRY.with_only_columns(t.journal.c.seq).limit(1).scalar_subquery(),
+            _LAST_ENTRY.with_only_columns(t.journal.c.hash).limit(1).scalar_subquery(),
+            select(func.max(t.blocks.c.id)).scalar_subquery(),
+        )
+        .where(t.registry_state.c.id == 1).with_for_update(of=t.registry_state)
     )
     _SAVE = Prepared(
         update(t.registry_state)
         .where(t.registry_state.c.id == 1)
-        .values(next_serial=bindparam("next_serial"), next_block_id=bindparam("next_block_id"),
-                next_account_seq=bindparam("next_account_seq"),
-                head_seq=bindparam("head_seq"), head_hash=bindparam("head_hash"))
+        .values(next_serial=bindparam("next_serial"),
+                next_account_seq=bindparam("next_account_seq"))
     )
 
     def lock(self) -> RegistryState:
         row = self._LOCK.fetch_one(self.c)
         if row is None:
             # First write ever: create the row (the primary key makes a racing insert fail).
-            self.c.execute(
-                insert(t.registry_state).values(
-                    id=1, next_serial=1, next_block_id=1, next_account_seq=1, head_seq=0,
-                    head_hash=GENESIS_HASH,
-                )
-            )
-            return RegistryState(1, 1, 1, 0, GENESIS_HASH)
-        return RegistryState(*row)
+            self.c.execute(insert(t.registry_state).values(id=1, next_serial=1,
+                                                           next_account_seq=1))
+            row = self._LOCK.fetch_one(self.c)
+            assert row is not None
+        next_serial, next_account_seq, head_seq, head_hash, max_block_id = row
+        self._stored = (next_serial, next_account_seq)
+        return RegistryState(next_serial=next_serial, next_block_id=(max_block_id or 0) + 1,
+                             next_account_seq=next_account_seq, head_seq=head_seq or 0,
+                             head_hash=head_hash or GENESIS_HASH)
 
     def save(self, state: RegistryState) -> None:
-        self._SAVE.run(self.c, {
-            "next_serial": state.next_serial,
-            "next_block_id": state.next_block_id,
-            "next_account_seq": state.next_account_seq,
-            "head_seq": state.head_seq,
-            "head_hash": state.head_hash,
-        })
+        if self._stored != (state.next_serial, state.next_account_seq):
+            self._SAVE.run(self.c, {"next_serial": state.next_serial,
+                                    "next_account_seq": state.next_account_seq})
+            self._stored = (state.next_serial, state.next_account_seq)
 
 
 def _organisation(row: Any) -> Organisation:
@@ -429,7 +439,7 @@ class SqlIdempotencyRepository:
 
     _GET = Prepared(
         select(t.idempotency_keys.c.fingerprint, t.idempotency_keys.c.status_code,
-               t.idempotency_keys.c.body)
+               t.idempotency_keys.c.body, t.idempotency_keys.c.journal_seq)
         .where(t.idempotency_keys.c.actor_key == bindparam("actor_key"),
                t.idempotency_keys.c.key == bindparam("key"))
     )
@@ -444,7 +454,7 @@ class SqlIdempotencyRepository:
         self._ADD.run(self.c, {
             "actor_key": actor_key, "key": key, "fingerprint": response.fingerprint,
             "status_code": response.status_code, "body": response.body,
-            "created_at": created_at,
+            "journal_seq": response.journal_seq, "created_at": created_at,
         })
 
 

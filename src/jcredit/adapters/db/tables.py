@@ -32,15 +32,14 @@ metadata = MetaData(
     }
 )
 
+# The counters that only issuance and account opening move, and the row that write units
+# lock on PostgreSQL. The journal head and the next block id are derived (migration 0005).
 registry_state = Table(
     "registry_state",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("next_serial", BigInteger, nullable=False),
-    Column("next_block_id", BigInteger, nullable=False),
     Column("next_account_seq", Integer, nullable=False),
-    Column("head_seq", BigInteger, nullable=False),
-    Column("head_hash", String(64), nullable=False),
 )
 
 organisations = Table(
@@ -121,7 +120,10 @@ idempotency_keys = Table(
     Column("key", String(200), primary_key=True),
     Column("fingerprint", String(64), nullable=False),
     Column("status_code", Integer, nullable=False),
-    Column("body", Text, nullable=False),
+    # NULL body: the response is the payload of journal entry ``journal_seq`` plus that
+    # sequence number, rebuilt on a replay (migration 0005)
+    Column("journal_seq", BigInteger),
+    Column("body", Text),
     Column("created_at", String(40), nullable=False),
     sqlite_with_rowid=False,
 )
