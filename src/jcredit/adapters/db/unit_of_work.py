@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import ClassVar
 
 from sqlalchemy import Connection
 from sqlalchemy import Engine
@@ -47,7 +48,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._connection = connection
         return self
 
-    _REPOSITORIES: dict[str, type[object]] = {
+    _REPOSITORIES: ClassVar[dict[str, type[object]]] = {
         "registry_state": r.SqlRegistryStateRepository,
         "organisations": r.SqlOrganisationRepository,
         "accounts": r.SqlAccountRepository,
