@@ -6,7 +6,8 @@
 * in-process: ``MessageBus.handle(TransferCredits)`` on SQLite (WAL, FULL): lock, idempotency
               key, designation, block split, hash-chained journal entry, one transaction.
 * HTTP:       the same through ``POST /api/v1/credits/transfer`` (uvicorn in its own
-              process, bearer token, Idempotency-Key), one client, keep-alive.
+              process, bearer token, Idempotency-Key), one client, keep-alive; and with
+              16 concurrent keep-alive clients (performance.md R1/R1b), with p50/p99 latency.
 
 Usage: python benchmarks/ledger.py [--smoke]    (BENCH_SECONDS: seconds per figure; BENCH_REPEATS:
        interleaved repeats, the median is reported)
@@ -16,6 +17,7 @@ Prints a JSON summary; docs/benchmarks.md records the figures and ratios.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import http.client
 import json
 import os
@@ -204,10 +206,52 @@ def http_rate(seconds: float) -> tuple[float, int, float]:
             n += 1
         rate = n / (time.perf_counter() - start)
         connection.close()
+        concurrent = asyncio.run(_concurrent_transfers(port, token, (a, b), CLIENTS, seconds))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return rate, n, read_rate
+    return rate, n, read_rate, concurrent
+
+
+CLIENTS = 16
+
+
+async def _concurrent_transfers(port: int, token: str, accounts: tuple[str, str],
+                                clients: int, seconds: float) -> dict[str, float]:
+    """``clients`` closed-loop clients, each on its own keep-alive connection (asyncio
+    streams, HTTP/1.1 written by hand: the client must cost far less than the server)."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def client(i: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        n = 0
+        while time.perf_counter() < deadline:
+            src, dst = accounts if (n + i) % 2 == 0 else accounts[::-1]
+            body = json.dumps({"from_account": src, "to_account": dst, "quantity": 1}).encode()
+            started = time.perf_counter()
+            writer.write(
+                b"POST /api/v1/credits/transfer HTTP/1.1\r\nHost: bench\r\n"
+                b"Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                b"Idempotency-Key: c%d-%d\r\nContent-Length: %d\r\n\r\n%s"
+                % (token.encode(), i, n, len(body), body))
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = next(int(line[15:]) for line in head.split(b"\r\n")
+                          if line[:15].lower() == b"content-length:")
+            await reader.readexactly(length)
+            if int(head[9:12]) >= 400:
+                raise RuntimeError(f"transfer: HTTP {head[9:12].decode()}")
+            latencies.append(time.perf_counter() - started)
+            n += 1
+        writer.close()
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {"rate": len(latencies) / elapsed, "count": len(latencies),
+            "p50_ms": latencies[len(latencies) // 2] * 1e3,
+            "p99_ms": latencies[int(len(latencies) * 0.99)] * 1e3}
 
 
 def main() -> None:
@@ -225,6 +269,10 @@ def main() -> None:
     http = statistics.median(r[2][0] for r in runs)
     n_http = sum(r[2][1] for r in runs)
     http_floor = statistics.median(r[2][2] for r in runs)
+    http16 = statistics.median(r[2][3]["rate"] for r in runs)
+    n_http16 = sum(r[2][3]["count"] for r in runs)
+    p50 = statistics.median(r[2][3]["p50_ms"] for r in runs)
+    p99 = statistics.median(r[2][3]["p99_ms"] for r in runs)
     pg: dict[str, object] = {"postgresql": "not reachable at " + PG_ADMIN}
     pg_runs = []
     for _ in range(0 if os.environ.get("BENCH_SKIP_PG") else repeats):
@@ -257,9 +305,14 @@ def main() -> None:
         "ratio_in_process_to_raw": round(ours / raw, 3),
         "ratio_http_to_raw": round(http / raw, 3),
         "ratio_http_to_http_floor": round(http / http_floor, 3),
+        f"http_{CLIENTS}_clients_transfer_tx_per_s": round(http16),
+        f"http_{CLIENTS}_clients_transfers": n_http16,
+        f"http_{CLIENTS}_clients_p50_ms": round(p50, 2),
+        f"http_{CLIENTS}_clients_p99_ms": round(p99, 2),
+        f"ratio_http_{CLIENTS}_clients_to_raw": round(http16 / raw, 3),
     } | pg
     print(json.dumps(result, indent=1))
-    if n_ours == 0 or n_http == 0:
+    if n_ours == 0 or n_http == 0 or n_http16 == 0:
         raise SystemExit("benchmark ran no transfer")
 
 

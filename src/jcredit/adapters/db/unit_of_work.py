@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from types import TracebackType
 from typing import ClassVar
@@ -112,25 +114,46 @@ class SqliteWriter:
     processes); holding the connection saves the pool checkout, the reset and the event
     set-up of a fresh connection on every command. Write units of work in this process take
     turns on a lock; a connection left unusable by an error is replaced.
+
+    Writers in *other* processes (a second server worker, the CLI) queue on an exclusive
+    ``flock`` of ``<database>.writer-lock``: the kernel wakes the next one as soon as the
+    holder is done, where SQLite's busy handler would poll with sleeps of 1 ms and more. The
+    kernel drops the lock of a process that dies.
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._lock = threading.Lock()
         self._connection: Connection | None = None
+        database = engine.url.database
+        self._lock_path = (f"{database}.writer-lock"
+                           if database and database != ":memory:" else None)
+        self._lock_fd: int | None = None
 
     def acquire(self) -> Connection:
         if not self._lock.acquire(timeout=120):
             raise TimeoutError("the registry writer has been busy for 120 s")
         try:
-            if self._connection is None or self._connection.closed or \
-                    self._connection.invalidated:
-                self._connection = self.engine.connect().execution_options(
-                    **{WRITE_OPTION: True})
-            return self._connection
+            if self._lock_path is not None:
+                if self._lock_fd is None:
+                    self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            try:
+                if self._connection is None or self._connection.closed or \
+                        self._connection.invalidated:
+                    self._connection = self.engine.connect().execution_options(
+                        **{WRITE_OPTION: True})
+                return self._connection
+            except BaseException:
+                self._unlock_file()
+                raise
         except BaseException:
             self._lock.release()
             raise
+
+    def _unlock_file(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     # The transaction is begun and ended on the driver connection: SQLAlchemy's own
     # begin/commit bookkeeping costs about as much as a ledger statement, on every command.
@@ -165,13 +188,19 @@ class SqliteWriter:
         except Exception:  # a broken connection is replaced on the next acquire
             connection.invalidate()
         finally:
-            self._lock.release()
+            try:
+                self._unlock_file()
+            finally:
+                self._lock.release()
 
     def close(self) -> None:
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
                 self._connection = None
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
 
 
 class SqlAlchemyUnitOfWorkFactory:
