@@ -227,6 +227,32 @@ def test_idempotent_replay_returns_the_same_body_and_changes_nothing(registry: R
                             idempotency_key="k-1")
 
 
+def test_a_ledger_response_is_kept_by_reference_and_replayed_byte_for_byte(
+        registry: Registry) -> None:
+    """Migration 0005: a response that is the journal payload plus its seq is not stored
+    twice; the replay rebuilds it from the entry. Other responses keep their body."""
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    command = c.TransferCredits(from_account=acc["a"], to_account=acc["b"], quantity=3)
+    first = registry.bus.handle(command, actor=SYSTEM_ACTOR, idempotency_key="ref-1")
+    org = registry.bus.handle(c.CreateOrganisation(name="株式会社参照", corporate_number=
+                                                   "2000012010019"),
+                              actor=SYSTEM_ACTOR, idempotency_key="org-1")
+    with registry.engine.connect() as conn:
+        rows = {key: (body is None, seq) for key, body, seq in conn.execute(text(
+            'SELECT "key", body, journal_seq FROM idempotency_keys '
+            "WHERE \"key\" IN ('ref-1', 'org-1')"))}
+    assert rows["ref-1"] == (True, first.data["journal_seq"])
+    assert rows["org-1"] == (False, None)  # not the payload plus a seq: the body is stored
+    again = registry.bus.handle(command, actor=SYSTEM_ACTOR, idempotency_key="ref-1")
+    assert again.replayed and again.body == first.body
+    org_again = registry.bus.handle(
+        c.CreateOrganisation(name="株式会社参照", corporate_number="2000012010019"),
+        actor=SYSTEM_ACTOR, idempotency_key="org-1")
+    assert org_again.replayed and org_again.body == org.body
+    assert balance(registry, acc["b"]) == 3
+
+
 def test_the_journal_is_append_only_in_the_database(registry: Registry) -> None:
     setup_two_orgs(registry)
     for statement in ("UPDATE journal SET actor = 'x'", "DELETE FROM journal"):

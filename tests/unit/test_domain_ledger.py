@@ -25,6 +25,7 @@ from jcredit.domain.ledger.credits import CreditAttributes
 from jcredit.domain.ledger.credits import CreditType
 from jcredit.domain.ledger.credits import SchemeCode
 from jcredit.domain.ledger.journal import GENESIS_HASH
+from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.ledger.journal import make_entry
 from jcredit.domain.ledger.replay import replay
 from jcredit.domain.ledger.serials import SerialRange
@@ -213,3 +214,27 @@ def test_the_fast_sealed_body_equals_the_canonical_body(payload: dict[str, objec
                        payload=payload, postings=[{"op": "move", "parent": 1}],
                        prev_hash=GENESIS_HASH)
     assert entry.hash == entry.computed_hash()
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.text().filter(lambda k: k != "journal_seq"), _json_values,
+                       max_size=8),
+       st.integers(min_value=1))
+def test_the_payload_encoded_around_journal_seq_is_the_canonical_json_of_both(
+        payload: dict[str, object], seq: int) -> None:
+    """The messagebus encodes a payload once, split where ``journal_seq`` sorts, and builds
+    both the journal's payload and the response from it: each must be exactly what
+    canonical_json gives (a replay rebuilds the response that way, migration 0005)."""
+    from jcredit.service_layer.messagebus import _encode_around_seq
+    from jcredit.service_layer.messagebus import _join_json_objects
+
+    before, after = _encode_around_seq(payload)
+    assert _join_json_objects(before, after) == canonical_json(payload)
+    assert _join_json_objects(before, after, f'"journal_seq":{seq}') == canonical_json(
+        payload | {"journal_seq": seq})
