@@ -57,16 +57,20 @@ class SqlRegistryStateRepository:
         self._stored: tuple[int, int] | None = None
 
     _LAST_ENTRY = select(t.journal.c.seq, t.journal.c.hash).order_by(t.journal.c.seq.desc())
-    _LOCK = Prepared(
-        select(
-            t.registry_state.c.next_serial,
-            t.registry_state.c.next_account_seq,
-            _LAST_ENTRY.with_only_columns(t.journal.c.seq).limit(1).scalar_subquery(),
-            _LAST_ENTRY.with_only_columns(t.journal.c.hash).limit(1).scalar_subquery(),
-            select(func.max(t.blocks.c.id)).scalar_subquery(),
-        )
-        .where(t.registry_state.c.id == 1).with_for_update(of=t.registry_state)
+    _DERIVED = (
+        _LAST_ENTRY.with_only_columns(t.journal.c.seq).limit(1).scalar_subquery(),
+        _LAST_ENTRY.with_only_columns(t.journal.c.hash).limit(1).scalar_subquery(),
+        select(func.max(t.blocks.c.id)).scalar_subquery(),
     )
+    _COUNTERS = (t.registry_state.c.next_serial, t.registry_state.c.next_account_seq)
+    # SQLite: the write lock is taken by BEGIN IMMEDIATE, so one statement reads it all.
+    _READ_ALL = Prepared(select(*_COUNTERS, *_DERIVED).where(t.registry_state.c.id == 1))
+    # PostgreSQL: lock the row first, then derive in a second statement. In READ COMMITTED a
+    # statement that waited for the lock keeps the snapshot it started with, so subqueries
+    # in the locking statement would miss the entry the previous holder just committed.
+    _LOCK_ROW = Prepared(select(*_COUNTERS).where(t.registry_state.c.id == 1)
+                         .with_for_update())
+    _READ_DERIVED = Prepared(select(*_DERIVED))
     _SAVE = Prepared(
         update(t.registry_state)
         .where(t.registry_state.c.id == 1)
@@ -74,13 +78,23 @@ class SqlRegistryStateRepository:
                 next_account_seq=bindparam("next_account_seq"))
     )
 
+    def _read(self) -> tuple[Any, ...] | None:
+        if self.c.dialect.name == "sqlite":
+            return self._READ_ALL.fetch_one(self.c)
+        counters = self._LOCK_ROW.fetch_one(self.c)
+        if counters is None:
+            return None
+        derived = self._READ_DERIVED.fetch_one(self.c)
+        assert derived is not None
+        return (*counters, *derived)
+
     def lock(self) -> RegistryState:
-        row = self._LOCK.fetch_one(self.c)
+        row = self._read()
         if row is None:
             # First write ever: create the row (the primary key makes a racing insert fail).
             self.c.execute(insert(t.registry_state).values(id=1, next_serial=1,
                                                            next_account_seq=1))
-            row = self._LOCK.fetch_one(self.c)
+            row = self._read()
             assert row is not None
         next_serial, next_account_seq, head_seq, head_hash, max_block_id = row
         self._stored = (next_serial, next_account_seq)
