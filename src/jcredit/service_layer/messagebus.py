@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from dataclasses import fields
 from datetime import UTC
 from datetime import date
@@ -68,7 +69,8 @@ class CommandContext:
     policy: Policy = Policy()
     # the last entry recorded, its payload and the payload's JSON on either side of where
     # a "journal_seq" key sorts (see response_body)
-    _recorded: tuple[JournalEntry, Mapping[str, Any], str, str] | None = None
+    _recorded: tuple[JournalEntry, Mapping[str, Any], str, str] | None = field(
+        default=None, init=False, repr=False)
 
     @functools.cached_property
     def now_iso(self) -> str:

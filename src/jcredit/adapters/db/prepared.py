@@ -51,7 +51,7 @@ class Prepared:
     def execute(self, connection: Connection, params: Mapping[str, Any] | None = None) -> Any:
         """Run the statement; returns the DBAPI cursor (rows are plain tuples)."""
         compiled = self._compiled.get(connection.dialect.name) or self._compile(connection)
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._cursor(connection)
         cursor.execute(compiled.sql, compiled.bind(params or _NO_PARAMS))
         return cursor
 
@@ -88,12 +88,11 @@ class _Compiled:
     """The SQL text, and how to turn named parameters into what the DBAPI takes: a tuple in
     placeholder order (SQLite's ``?``) or the mapping itself (psycopg's ``%(name)s``)."""
 
-    __slots__ = ("_pick", "defaults", "positions", "sql")
+    __slots__ = ("_pick", "defaults", "sql")
 
     def __init__(self, sql: str, positions: tuple[str, ...] | None,
                  defaults: dict[str, Any]) -> None:
         self.sql = sql
-        self.positions = positions
         self.defaults = defaults
         pick: Callable[[Mapping[str, Any]], Any] | None = None
         if positions is not None:

@@ -45,7 +45,7 @@ from jcredit.service_layer.unit_of_work import User
 
 
 class SqlRegistryStateRepository:
-    """The registry counters, read and locked by one statement at the start of a write.
+    """The registry counters, read (and on PostgreSQL locked) at the start of a write.
 
     The journal head and the next block id are derived from the journal's last row and the
     largest block id (both append-only, and writers are serialised); only the counters that
