@@ -295,3 +295,33 @@ def test_racing_transfers_never_overdraw(registry: Registry) -> None:
     assert outcomes.count("ok") == 3 and outcomes.count("insufficient") == 5
     assert (balance(registry, acc["a"]), balance(registry, acc["b"])) == (1, 9)
     assert check(registry) == []
+
+
+def test_sqlite_writers_of_separate_engines_queue_on_the_writer_lock(sqlite_url: str) -> None:
+    """Two writers with their own lock-file descriptions (as two processes have) take turns:
+    the second waits in the kernel until the first releases, then gets the lock at once."""
+    from jcredit.adapters.db.engine import build_engine
+    from jcredit.adapters.db.unit_of_work import SqliteWriter
+
+    engines = [build_engine(sqlite_url), build_engine(sqlite_url)]
+    first, second = (SqliteWriter(engine) for engine in engines)
+    acquired = threading.Event()
+
+    def take_second() -> None:
+        connection = second.acquire()
+        acquired.set()
+        second.release(connection)
+
+    try:
+        connection = first.acquire()
+        waiter = threading.Thread(target=take_second)
+        waiter.start()
+        assert not acquired.wait(0.3)  # held by the first writer
+        first.release(connection)
+        assert acquired.wait(5)
+        waiter.join(5)
+    finally:
+        first.close()
+        second.close()
+        for engine in engines:
+            engine.dispose()
