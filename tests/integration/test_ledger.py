@@ -312,15 +312,19 @@ def test_sqlite_writers_of_separate_engines_queue_on_the_writer_lock(sqlite_url:
         acquired.set()
         second.release(connection)
 
+    connection = first.acquire()
+    held = True
     try:
-        connection = first.acquire()
-        waiter = threading.Thread(target=take_second)
+        waiter = threading.Thread(target=take_second, daemon=True)
         waiter.start()
         assert not acquired.wait(0.3)  # held by the first writer
         first.release(connection)
+        held = False
         assert acquired.wait(5)
         waiter.join(5)
     finally:
+        if held:
+            first.release(connection)
         first.close()
         second.close()
         for engine in engines:
