@@ -66,11 +66,11 @@ class Registry:
         return token
 
     def user_for_token(self, token: str) -> User | None:
-        with self.uow(write=False) as uow:
+        with self.uow(write=False, one_statement=True) as uow:
             return uow.users.user_for_token(hash_token(token), now=self.clock().isoformat())
 
     def user(self, user_id: int) -> User | None:
-        with self.uow(write=False) as uow:
+        with self.uow(write=False, one_statement=True) as uow:
             return uow.users.get(user_id)
 
     def dispose(self) -> None:

@@ -167,3 +167,47 @@ def test_retirement_gives_a_notice_pdf_to_the_holder(client: TestClient) -> None
     assert client.get(f"/api/v1/journal/{seq}/notice.pdf",
                       headers=login(client, "midori")).status_code == 403
     assert client.get("/api/v1/journal/1/notice.pdf", headers=holder).status_code == 404
+
+
+def test_a_write_waits_in_a_worker_thread_while_the_event_loop_serves_others(
+        sqlite_registry: Registry) -> None:
+    """A transfer runs on the event loop only when the writer is free. While another writer
+    holds it, the request waits in a worker thread: the loop keeps answering other requests,
+    and the transfer completes, once, when the writer is released."""
+    import asyncio
+
+    import httpx
+
+    registry = sqlite_registry
+    seed_demo(registry)
+    writer = registry.uow.writer
+    assert writer is not None
+
+    async def scenario() -> tuple[int, int, int]:
+        transport = httpx.ASGITransport(app=create_app(registry.settings, registry=registry))
+        async with httpx.AsyncClient(transport=transport, base_url="http://jcredit") as http:
+            token = (await http.post("/api/v1/auth/token", json={
+                "username": "midori", "password": DEMO_PASSWORD})).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            own = (await http.get("/api/v1/accounts", headers=headers)).json()["data"]
+            body = {"from_account": own[0]["number"], "to_account": own[1]["number"],
+                    "quantity": 3}
+            held = writer.acquire()  # another command is writing
+            try:
+                transfer = asyncio.create_task(http.post(
+                    "/api/v1/credits/transfer", json=body,
+                    headers=headers | {"Idempotency-Key": "while-busy"}))
+                await asyncio.sleep(0.2)
+                me = await asyncio.wait_for(http.get("/api/v1/me", headers=headers), 5)
+                assert not transfer.done()  # still waiting for the writer
+            finally:
+                writer.release(held)
+            response = await asyncio.wait_for(transfer, 10)
+            balance = next(a["balance"] for a in (await http.get(
+                "/api/v1/accounts", headers=headers)).json()["data"]
+                if a["number"] == own[1]["number"])
+            return me.status_code, response.status_code, balance
+
+    me_status, transfer_status, balance = asyncio.run(scenario())
+    assert (me_status, transfer_status) == (200, 200)
+    assert balance == 100 + 3

@@ -329,3 +329,120 @@ def test_sqlite_writers_of_separate_engines_queue_on_the_writer_lock(sqlite_url:
         second.close()
         for engine in engines:
             engine.dispose()
+
+
+def _transfer_without_waiting(registry: Registry, acc: dict[str, str], key: str) -> Any:
+    return registry.bus.handle(c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                                 quantity=1), actor=SYSTEM_ACTOR,
+                               idempotency_key=key, wait=False)
+
+
+def test_a_command_that_must_not_wait_finds_the_writer_busy_at_once(
+        sqlite_registry: Registry, sqlite_url: str) -> None:
+    """``wait=False`` (what the API's event loop uses) never waits: not for a writer thread of
+    this process, not for one of another process (its own lock file description), and not
+    for a foreign program holding SQLite's write lock without our lock file. Each time
+    nothing is written; once the writer is free, the same call runs."""
+    import sqlite3
+    import time
+
+    from jcredit.adapters.db.engine import build_engine
+    from jcredit.adapters.db.unit_of_work import SqliteWriter
+    from jcredit.service_layer.unit_of_work import WriterBusyError
+
+    registry = sqlite_registry
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    before = journal_length(registry)
+
+    def busy(label: str) -> None:
+        started = time.perf_counter()
+        with pytest.raises(WriterBusyError):
+            _transfer_without_waiting(registry, acc, f"busy-{label}")
+        assert time.perf_counter() - started < 0.5, label
+
+    writer = registry.uow.writer
+    assert writer is not None
+    connection = writer.acquire()  # this process's writer, held by "another thread"
+    try:
+        busy("thread")
+    finally:
+        writer.release(connection)
+
+    other_engine = build_engine(sqlite_url)
+    other = SqliteWriter(other_engine)  # another process's writer
+    connection = other.acquire()
+    try:
+        busy("process")
+    finally:
+        other.release(connection)
+        other.close()
+        other_engine.dispose()
+
+    database = sqlite_url.removeprefix("sqlite:///")
+    foreign = sqlite3.connect(database, isolation_level=None)  # e.g. an sqlite3 shell
+    foreign.execute("BEGIN IMMEDIATE")
+    try:
+        busy("foreign")
+    finally:
+        foreign.execute("ROLLBACK")
+        foreign.close()
+
+    assert journal_length(registry) == before
+    assert balance(registry, acc["b"]) == 0
+    result = _transfer_without_waiting(registry, acc, "free")
+    assert result.status_code == 200 and balance(registry, acc["b"]) == 1
+    # The busy timeout is back: a waiting writer still waits (up to 60 s) as before.
+    assert writer._connection is not None
+    driver = writer._connection.connection.dbapi_connection
+    assert driver is not None
+    assert driver.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
+def test_postgres_has_no_write_that_never_waits(registry: Registry) -> None:
+    """PostgreSQL waits on the network and on row locks: ``wait=False`` always declines, and
+    the API runs the command in a worker thread."""
+    from jcredit.service_layer.unit_of_work import WriterBusyError
+
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    with pytest.raises(WriterBusyError):
+        _transfer_without_waiting(registry, acc, "pg")
+    assert balance(registry, acc["b"]) == 0
+
+
+def test_a_token_lookup_sees_the_latest_commit_and_never_waits(registry: Registry) -> None:
+    """The kept-open lookup connection runs outside any transaction: a token issued or a
+    user added by another connection is visible to the very next lookup (no stale snapshot,
+    on either database), and a second lookup while the first holds it uses the pool."""
+    from jcredit.bootstrap import hash_token
+
+    run(registry, c.CreateUser(username="tok", password="token-password-1", role="AUDITOR"))
+    user = registry.authenticate("tok", "token-password-1")
+    assert registry.user_for_token("not-a-token") is None  # opens the lookup connection
+    token = registry.issue_token(user)  # committed through the writer
+    found = registry.user_for_token(token)
+    assert found is not None and found.username == "tok"
+    with registry.uow(write=True) as uow:  # revoke by expiring it, from another connection
+        uow.users.add_token(user_id=user.id, token_hash=hash_token("second"),
+                            created_at="2020-01-01T00:00:00+00:00",
+                            expires_at="2020-01-02T00:00:00+00:00")
+        uow.commit()
+    assert registry.user_for_token("second") is None  # expired
+
+    lookup = registry.uow.lookup
+    held = lookup.acquire()
+    assert held is not None
+    try:
+        assert lookup.acquire() is None  # in use: nobody waits for it
+        again = registry.user_for_token(token)  # falls back to a pooled connection
+        assert again is not None and again.id == user.id
+    finally:
+        lookup.release(held, failed=False)
+    after_failure = registry.uow(write=False, one_statement=True)
+    with pytest.raises(RuntimeError), after_failure:
+        raise RuntimeError("a statement failed")
+    assert lookup._connection is not None and lookup._connection.invalidated
+    assert registry.user_for_token(token) is not None  # a fresh connection next time

@@ -259,14 +259,20 @@ class MessageBus:
         idempotency_key: str | None = None,
         request_id: str | None = None,
         status_code: int = 200,
+        wait: bool = True,
     ) -> CommandResult:
+        """Run ``command`` in one transaction, or replay what its idempotency key returned.
+
+        ``wait=False``: raise :class:`WriterBusyError` before doing anything if another
+        writer holds the database (see :class:`UnitOfWorkFactory`).
+        """
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
             raise ValidationError(
                 "Idempotency-Key must be 1-200 characters", field="Idempotency-Key"
             )
         handler = self.handlers[type(command)]
         print_ = fingerprint(command) if idempotency_key else ""
-        with self.uow_factory(write=True) as uow:
+        with self.uow_factory(write=True, wait=wait) as uow:
             state = uow.registry_state.lock()
             if idempotency_key:
                 stored = uow.idempotency.get(actor.key, idempotency_key)

@@ -253,8 +253,21 @@ class AbstractUnitOfWork(abc.ABC):
     def rollback(self) -> None: ...
 
 
+class WriterBusyError(Exception):
+    """A write unit of work asked not to wait (``wait=False``) found the writer busy, or
+    the database cannot promise a write without waiting. Nothing was read or written."""
+
+
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool) -> AbstractUnitOfWork: ...
+    def __call__(self, *, write: bool, wait: bool = True,
+                 one_statement: bool = False) -> AbstractUnitOfWork:
+        """``wait=False`` (write units only): raise :class:`WriterBusyError` on entry instead
+        of waiting for another writer, so that an event loop can run a short command
+        itself when the writer is free and hand it to a thread otherwise.
+
+        ``one_statement=True`` (read units only): the unit runs a single read statement, so
+        it needs no snapshot shared between statements (and may skip the transaction)."""
+        ...
 
 
 JsonDict = dict[str, Any]

@@ -17,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "jcredit_write"
+BUSY_TIMEOUT_MS = 60_000
 
 
 def is_sqlite(url: str) -> bool:
@@ -30,7 +31,7 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
-            connect_args={"timeout": 60, "check_same_thread": False},
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             pool_size=pool_size,
             max_overflow=20,
         )
@@ -48,7 +49,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

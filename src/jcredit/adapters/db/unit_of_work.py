@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 from types import TracebackType
 from typing import ClassVar
@@ -12,10 +13,12 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 
 from jcredit.adapters.db import repositories as r
+from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
 from jcredit.adapters.db.projects import SqlProjectRepository
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.unit_of_work import WriterBusyError
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -25,23 +28,36 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     """
 
     def __init__(self, engine: Engine, *, write: bool,
-                 writer: SqliteWriter | None = None) -> None:
+                 writer: SqliteWriter | None = None, wait: bool = True,
+                 lookup: LookupConnection | None = None) -> None:
         self.engine = engine
         self.write = write
         self.writer = writer
+        self.wait = wait
+        self.lookup = lookup
         self._connection: Connection | None = None
+        self._on_lookup = False
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
+        if self.lookup is not None:
+            connection = self.lookup.acquire()
+            if connection is not None:  # no transaction: the one statement is its own
+                self._on_lookup = True
+                self._connection = connection
+                return self
         if self.writer is not None:
-            connection = self.writer.acquire()
+            connection = self.writer.acquire(wait=self.wait)
         else:
+            if self.write and not self.wait:
+                # A PostgreSQL write waits on the network and on the server's row lock.
+                raise WriterBusyError("this database has no write that never waits")
             options: dict[str, object] = {WRITE_OPTION: self.write}
             if not self.write and self.engine.dialect.name != "sqlite":
                 options["isolation_level"] = "REPEATABLE READ"
             connection = self.engine.connect().execution_options(**options)
         try:
             if self.writer is not None:
-                self.writer.begin(connection)
+                self.writer.begin(connection, wait=self.wait)
             else:
                 connection.begin()
         except BaseException:
@@ -78,6 +94,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._on_lookup:
+            connection, self._connection, self._on_lookup = self._connection, None, False
+            assert self.lookup is not None and connection is not None
+            self.lookup.release(connection, failed=exc_type is not None)
+            return
         try:
             super().__exit__(exc_type, exc, tb)
         finally:
@@ -130,14 +151,22 @@ class SqliteWriter:
                            if database and database != ":memory:" else None)
         self._lock_fd: int | None = None
 
-    def acquire(self) -> Connection:
-        if not self._lock.acquire(timeout=120):
+    def acquire(self, *, wait: bool = True) -> Connection:
+        """The writer connection, with the thread lock and the file lock held; ``wait=False``
+        raises :class:`WriterBusyError` at once if either is taken."""
+        if not (self._lock.acquire(timeout=120) if wait else self._lock.acquire(False)):
+            if not wait:
+                raise WriterBusyError("another command is writing")
             raise TimeoutError("the registry writer has been busy for 120 s")
         try:
             if self._lock_path is not None:
                 if self._lock_fd is None:
                     self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-                fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(self._lock_fd,
+                                fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise WriterBusyError("another process is writing") from None
             try:
                 if self._connection is None or self._connection.closed or \
                         self._connection.invalidated:
@@ -162,9 +191,23 @@ class SqliteWriter:
     # emits nothing), and then commit and rollback go through SQLAlchemy.
 
     @staticmethod
-    def begin(connection: Connection) -> None:
-        connection.connection.dbapi_connection.execute(  # type: ignore[union-attr]
-            "BEGIN IMMEDIATE")
+    def begin(connection: Connection, *, wait: bool = True) -> None:
+        driver = connection.connection.dbapi_connection
+        assert driver is not None
+        if wait:
+            driver.execute("BEGIN IMMEDIATE")
+            return
+        # Not waiting: a process that writes without our file lock (an sqlite3 shell) may
+        # hold SQLite's write lock; fail at once instead of in the busy handler.
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            driver.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+            raise WriterBusyError("another process holds the database's write lock") from None
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
     @staticmethod
     def commit(connection: Connection) -> None:
@@ -203,15 +246,67 @@ class SqliteWriter:
                 self._lock_fd = None
 
 
+class LookupConnection:
+    """A connection kept open for units of work of one read statement (the token lookup of
+    every API request): a pooled connection costs a checkout, a BEGIN, a rollback and a
+    reset around that one statement, several times the statement itself.
+
+    The statement runs outside any transaction (SQLite: the driver begins none; PostgreSQL:
+    AUTOCOMMIT), so it reads the latest committed state, as a statement of its own. Whoever
+    finds the connection in use gets a pooled one instead; nobody waits.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    def acquire(self) -> Connection | None:
+        if not self._lock.acquire(False):
+            return None
+        try:
+            if self._connection is None or self._connection.closed or \
+                    self._connection.invalidated:
+                options: dict[str, object] = {WRITE_OPTION: False}
+                if not is_sqlite(str(self.engine.url)):
+                    options["isolation_level"] = "AUTOCOMMIT"
+                self._connection = self.engine.connect().execution_options(**options)
+            return self._connection
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self, connection: Connection, *, failed: bool) -> None:
+        try:
+            if failed:  # the connection may be broken: open a fresh one next time
+                connection.invalidate()
+            elif connection.in_transaction():  # a Core statement began one
+                connection.rollback()
+        except Exception:
+            connection.invalidate()
+        finally:
+            self._lock.release()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+
 class SqlAlchemyUnitOfWorkFactory:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.writer = SqliteWriter(engine) if is_sqlite(str(engine.url)) else None
+        self.lookup = LookupConnection(engine)
 
-    def __call__(self, *, write: bool) -> SqlAlchemyUnitOfWork:
-        return SqlAlchemyUnitOfWork(self.engine, write=write,
-                                    writer=self.writer if write else None)
+    def __call__(self, *, write: bool, wait: bool = True,
+                 one_statement: bool = False) -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(
+            self.engine, write=write, writer=self.writer if write else None, wait=wait,
+            lookup=self.lookup if one_statement and not write else None)
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
+        self.lookup.close()

@@ -36,7 +36,7 @@ from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
-from jcredit.entrypoints.api.routes.commands import _send
+from jcredit.entrypoints.api.routes.commands import send_command
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.handlers.invalidations import JST
@@ -62,10 +62,8 @@ def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
 
 async def send(request: Request, registry: Any, command: c.Command, actor: Any, key: str,
                status_code: int = 200) -> Response:
-    """Run the command in the thread pool (the commit waits on fsync)."""
-    response: Response = await run_in_threadpool(_send, request, registry, command, actor, key,
-                                                 status_code)
-    return response
+    """Project commands run in the thread pool: some compute over a period's readings."""
+    return await send_command(request, registry, command, actor, key, status_code, short=False)
 
 
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
