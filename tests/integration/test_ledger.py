@@ -446,3 +446,29 @@ def test_a_token_lookup_sees_the_latest_commit_and_never_waits(registry: Registr
         raise RuntimeError("a statement failed")
     assert lookup._connection is not None and lookup._connection.invalidated
     assert registry.user_for_token(token) is not None  # a fresh connection next time
+
+
+def test_accounts_are_cached_only_once_their_transaction_committed(
+        registry: Registry) -> None:
+    """Accounts (and issuance attributes) are kept in memory across units of work, since
+    they are never updated. One seen only inside a transaction that rolled back must not
+    be: the next unit of work finds no such account."""
+    from jcredit.domain.identifiers import format_account_number
+    from jcredit.domain.ledger.accounts import AccountKind
+
+    number = format_account_number("H", 9_999_999)
+    with registry.uow(write=True) as uow:
+        uow.accounts.add(number=number, kind=AccountKind.HOLDING, organisation_id=None,
+                         name="rolled back", opened_at="2026-04-01T00:00:00+00:00")
+        assert uow.accounts.by_number(number) is not None  # visible inside its transaction
+    with registry.uow(write=True) as uow:
+        assert uow.accounts.by_number(number) is None
+    assert number not in registry.uow.rows.accounts
+
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    run(registry, c.TransferCredits(from_account=acc["a"], to_account=acc["b"], quantity=1))
+    assert {acc["a"], acc["b"]} <= set(registry.uow.rows.accounts)  # committed: cached
+    assert registry.uow.rows.attributes  # the issuance's attributes too
+    with pytest.raises(e.NotFoundError):
+        run(registry, c.TransferCredits(from_account=acc["a"], to_account=number, quantity=1))

@@ -141,6 +141,35 @@ class SqlOrganisationRepository:
         return [_organisation(r) for r in rows]
 
 
+class ImmutableRows:
+    """Records that are written once and never updated or deleted, by key: accounts by
+    number and issuance attributes by root block id.
+
+    A unit of work reads through the factory's shared instance and stages what it reads
+    from the database in its own; the staged records join the shared ones only when the
+    unit has committed (or was a read unit), so a rolled-back insert never stays cached.
+    Whoever adds an update or delete of accounts or issuances must drop this cache.
+    """
+
+    MAX_RECORDS = 100_000  # cleared when a map grows past this
+
+    __slots__ = ("accounts", "attributes")
+
+    def __init__(self) -> None:
+        self.accounts: dict[str, Account] = {}
+        self.attributes: dict[int, CreditAttributes] = {}
+
+    def publish(self, staged: ImmutableRows) -> None:
+        if staged.accounts:
+            if len(self.accounts) + len(staged.accounts) > self.MAX_RECORDS:
+                self.accounts.clear()
+            self.accounts.update(staged.accounts)
+        if staged.attributes:
+            if len(self.attributes) + len(staged.attributes) > self.MAX_RECORDS:
+                self.attributes.clear()
+            self.attributes.update(staged.attributes)
+
+
 def _account(row: Any) -> Account:
     return Account(row.id, row.number, AccountKind(row.kind), row.organisation_id, row.name)
 
@@ -153,8 +182,11 @@ _ACCOUNT_BY_NUMBER = Prepared(
 
 
 class SqlAccountRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, shared: ImmutableRows | None = None,
+                 staged: ImmutableRows | None = None) -> None:
         self.c = connection
+        self._shared = shared or ImmutableRows()
+        self._staged = staged or ImmutableRows()
 
     def add(self, *, number: str, kind: AccountKind, organisation_id: int | None, name: str,
             opened_at: str) -> Account:
@@ -172,10 +204,14 @@ class SqlAccountRepository:
         return _account(row) if row else None
 
     def by_number(self, number: str) -> Account | None:
-        row = _ACCOUNT_BY_NUMBER.fetch_one(self.c, {"number": number})
-        if row is None:
-            return None
-        return Account(row[0], row[1], AccountKind(row[2]), row[3], row[4])
+        account = self._shared.accounts.get(number) or self._staged.accounts.get(number)
+        if account is None:
+            row = _ACCOUNT_BY_NUMBER.fetch_one(self.c, {"number": number})
+            if row is None:
+                return None
+            account = Account(row[0], row[1], AccountKind(row[2]), row[3], row[4])
+            self._staged.accounts[number] = account
+        return account
 
     def registry_account(self, kind: AccountKind) -> Account:
         row = self.c.execute(
@@ -258,17 +294,19 @@ _FETCH_CHUNK = 64
 
 
 class SqlBlockRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, shared: ImmutableRows | None = None,
+                 staged: ImmutableRows | None = None) -> None:
         self.c = connection
         # Attributes are shared by every block of an issuance: build each object once.
-        self._attributes: dict[int, CreditAttributes] = {}
+        self._shared = shared or ImmutableRows()
+        self._staged = staged or ImmutableRows()
 
     def _block(self, row: Sequence[Any]) -> Block:
         """A block from a row of ``_BLOCK_COLUMNS`` (a Core row or a plain DBAPI tuple)."""
         block_id, root_id, account_id, serial_start, serial_end, reservation_id = row[:6]
-        attributes = self._attributes.get(root_id)
+        attributes = self._shared.attributes.get(root_id) or self._staged.attributes.get(root_id)
         if attributes is None:
-            attributes = self._attributes[root_id] = _credit_attributes(row[6:])
+            attributes = self._staged.attributes[root_id] = _credit_attributes(row[6:])
         return Block(
             id=block_id,
             root_id=root_id,
@@ -280,7 +318,7 @@ class SqlBlockRepository:
 
     def add_issuance(self, *, root_id: int, attributes: CreditAttributes, issued_seq: int,
                      start: int, end: int) -> None:
-        self._attributes[root_id] = attributes
+        self._staged.attributes[root_id] = attributes
         self.c.execute(
             insert(t.issuances).values(
                 root_id=root_id,

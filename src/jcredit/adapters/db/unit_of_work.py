@@ -29,8 +29,11 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
 
     def __init__(self, engine: Engine, *, write: bool,
                  writer: SqliteWriter | None = None, wait: bool = True,
-                 lookup: LookupConnection | None = None) -> None:
+                 lookup: LookupConnection | None = None,
+                 rows: r.ImmutableRows | None = None) -> None:
         self.engine = engine
+        self._rows = rows or r.ImmutableRows()
+        self._staged = r.ImmutableRows()
         self.write = write
         self.writer = writer
         self.wait = wait
@@ -78,13 +81,18 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         "projects": SqlProjectRepository,
     }
 
+    _WITH_ROWS: ClassVar[frozenset[str]] = frozenset({"accounts", "blocks"})
+
     def __getattr__(self, name: str) -> object:
         """A repository is built on first use (a transfer needs five of the nine) and
         kept for the rest of the unit of work."""
         factory = self._REPOSITORIES.get(name)
         if factory is None or self._connection is None:
             raise AttributeError(name)
-        repository = factory(self._connection)  # type: ignore[call-arg]
+        if name in self._WITH_ROWS:
+            repository = factory(self._connection, self._rows, self._staged)  # type: ignore[call-arg]
+        else:
+            repository = factory(self._connection)  # type: ignore[call-arg]
         setattr(self, name, repository)
         return repository
 
@@ -94,6 +102,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if not self.write and exc_type is None:
+            self._rows.publish(self._staged)  # a read unit sees committed rows only
         if self._on_lookup:
             connection, self._connection, self._on_lookup = self._connection, None, False
             assert self.lookup is not None and connection is not None
@@ -118,6 +128,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self.writer.commit(self._connection)
         else:
             self._connection.commit()
+        self._rows.publish(self._staged)
+        self._staged = r.ImmutableRows()
 
     def rollback(self) -> None:
         if self._connection is None:
@@ -299,12 +311,13 @@ class SqlAlchemyUnitOfWorkFactory:
         self.engine = engine
         self.writer = SqliteWriter(engine) if is_sqlite(str(engine.url)) else None
         self.lookup = LookupConnection(engine)
+        self.rows = r.ImmutableRows()
 
     def __call__(self, *, write: bool, wait: bool = True,
                  one_statement: bool = False) -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(
             self.engine, write=write, writer=self.writer if write else None, wait=wait,
-            lookup=self.lookup if one_statement and not write else None)
+            lookup=self.lookup if one_statement and not write else None, rows=self.rows)
 
     def close(self) -> None:
         if self.writer is not None:

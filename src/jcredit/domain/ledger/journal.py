@@ -19,9 +19,14 @@ from typing import Any
 GENESIS_HASH = "0" * 64
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> str:
-    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is.
+
+    (``json.dumps`` with these options would build a new encoder on every call.)"""
+    return _CANONICAL.encode(value)
 
 
 @dataclass(frozen=True, slots=True)
