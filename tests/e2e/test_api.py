@@ -145,6 +145,10 @@ def test_invalidation_needs_confirmation_and_gives_a_pdf_notice(client: TestClie
 def test_openapi_documents_the_routes(client: TestClient) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/credits/transfer" in spec["paths"]
+    transfer = spec["paths"]["/api/v1/credits/transfer"]["post"]
+    headers = {p["name"] for p in transfer["parameters"] if p["in"] == "header"}
+    assert {"authorization", "idempotency-key"} <= headers  # one dependency, still documented
+    assert "requestBody" in transfer
     assert client.get("/api/docs").status_code == 200
 
 

@@ -17,11 +17,11 @@ from fastapi import Request
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
+from jcredit.bootstrap import Registry
 from jcredit.entrypoints.api import schemas as s
-from jcredit.entrypoints.api.deps import AdminDep
-from jcredit.entrypoints.api.deps import IdempotencyKeyDep
-from jcredit.entrypoints.api.deps import RegistryDep
-from jcredit.entrypoints.api.deps import WriterDep
+from jcredit.entrypoints.api.deps import AdminWrite
+from jcredit.entrypoints.api.deps import HolderWrite
+from jcredit.entrypoints.api.deps import WriteRequest
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.unit_of_work import WriterBusyError
@@ -29,8 +29,8 @@ from jcredit.service_layer.unit_of_work import WriterBusyError
 router = APIRouter()
 
 
-async def send_command(request: Request, registry: RegistryDep, command: c.Command, actor: Actor,
-                key: str, status_code: int = 200, *, short: bool = True) -> Response:
+async def send_command(request: Request, registry: Registry, command: c.Command, actor: Actor,
+                       key: str, status_code: int = 200, *, short: bool = True) -> Response:
     handle = partial(registry.bus.handle, command, actor=actor, idempotency_key=key,
                      request_id=request.headers.get("x-request-id"), status_code=status_code)
     try:
@@ -44,85 +44,76 @@ async def send_command(request: Request, registry: RegistryDep, command: c.Comma
                     media_type="application/json", headers=headers)
 
 
+async def _send(request: Request, caller: WriteRequest, command: c.Command,
+                status_code: int = 200, *, short: bool = True) -> Response:
+    return await send_command(request, caller.registry, command, caller.actor, caller.key,
+                              status_code, short=short)
+
+
 @router.post("/organisations", status_code=201, tags=["organisations"])
 async def create_organisation(body: s.OrganisationCreate, request: Request,
-                              registry: RegistryDep, actor: AdminDep,
-                              key: IdempotencyKeyDep) -> Response:
+                              caller: AdminWrite) -> Response:
     """Register an organisation (法人) with its 法人番号."""
-    return await send_command(request, registry, c.CreateOrganisation(
-        name=body.name, corporate_number=body.corporate_number), actor, key, 201)
+    return await _send(request, caller, c.CreateOrganisation(
+        name=body.name, corporate_number=body.corporate_number), 201)
 
 
 @router.post("/accounts", status_code=201, tags=["accounts"])
-async def open_account(body: s.AccountCreate, request: Request, registry: RegistryDep,
-                       actor: AdminDep, key: IdempotencyKeyDep) -> Response:
+async def open_account(body: s.AccountCreate, request: Request, caller: AdminWrite) -> Response:
     """Open a holding account (保有口座) for an organisation."""
-    return await send_command(request, registry, c.OpenAccount(
-        organisation=body.organisation, account_name=body.name, kind=body.kind), actor, key, 201)
+    return await _send(request, caller, c.OpenAccount(
+        organisation=body.organisation, account_name=body.name, kind=body.kind), 201)
 
 
 @router.post("/users", status_code=201, tags=["users"])
-async def create_user(body: s.UserCreate, request: Request, registry: RegistryDep,
-                      actor: AdminDep, key: IdempotencyKeyDep) -> Response:
-    return await send_command(request, registry, c.CreateUser(**body.model_dump()), actor, key,
-                              201, short=False)  # argon2 takes tens of milliseconds
+async def create_user(body: s.UserCreate, request: Request, caller: AdminWrite) -> Response:
+    # argon2 takes tens of milliseconds: a worker thread, not the event loop
+    return await _send(request, caller, c.CreateUser(**body.model_dump()), 201, short=False)
 
 
 @router.post("/credits/issue", status_code=201, tags=["credits"])
-async def issue(body: s.CreditsIssue, request: Request, registry: RegistryDep,
-                actor: AdminDep, key: IdempotencyKeyDep) -> Response:
+async def issue(body: s.CreditsIssue, request: Request, caller: AdminWrite) -> Response:
     """Issue a new contiguous serial block into a holding account (administrator)."""
-    command = c.IssueCredits(**body.model_dump())
-    return await send_command(request, registry, command, actor, key, 201)
+    return await _send(request, caller, c.IssueCredits(**body.model_dump()), 201)
 
 
 @router.post("/credits/transfer", tags=["credits"])
-async def transfer(body: s.TransferCreate, request: Request, registry: RegistryDep,
-                   actor: WriterDep, key: IdempotencyKeyDep) -> Response:
+async def transfer(body: s.TransferCreate, request: Request, caller: HolderWrite) -> Response:
     """Transfer by total quantity (oldest vintage first) or by serial range."""
-    command = c.TransferCredits(**body.model_dump())
-    return await send_command(request, registry, command, actor, key)
+    return await _send(request, caller, c.TransferCredits(**body.model_dump()))
 
 
 @router.post("/credits/retire", tags=["credits"])
-async def retire(body: s.RemovalCreate, request: Request, registry: RegistryDep,
-                 actor: WriterDep, key: IdempotencyKeyDep) -> Response:
+async def retire(body: s.RemovalCreate, request: Request, caller: HolderWrite) -> Response:
     """償却 of legacy 国内クレジット (KC, KCP). Irreversible: needs ``confirm: true``."""
-    command = c.RetireCredits(**body.model_dump())
-    return await send_command(request, registry, command, actor, key)
+    return await _send(request, caller, c.RetireCredits(**body.model_dump()))
 
 
 @router.post("/credits/cancel", tags=["credits"])
-async def cancel(body: s.RemovalCreate, request: Request, registry: RegistryDep,
-                 actor: AdminDep, key: IdempotencyKeyDep) -> Response:
+async def cancel(body: s.RemovalCreate, request: Request, caller: AdminWrite) -> Response:
     """取消 by the administrator. Irreversible: needs ``confirm: true``."""
-    command = c.CancelCredits(**body.model_dump())
-    return await send_command(request, registry, command, actor, key)
+    return await _send(request, caller, c.CancelCredits(**body.model_dump()))
 
 
 @router.post("/invalidations", status_code=201, tags=["invalidations"])
 async def apply_invalidation(body: s.InvalidationCreate, request: Request,
-                             registry: RegistryDep, actor: WriterDep,
-                             key: IdempotencyKeyDep) -> Response:
+                             caller: HolderWrite) -> Response:
     """File an invalidation application (無効化申請); its credits are reserved."""
-    command = c.ApplyInvalidation(**body.model_dump())
-    return await send_command(request, registry, command, actor, key, 201)
+    return await _send(request, caller, c.ApplyInvalidation(**body.model_dump()), 201)
 
 
 @router.post("/invalidations/execute", tags=["invalidations"])
 async def execute_invalidations(body: s.InvalidationExecute, request: Request,
-                                registry: RegistryDep, actor: AdminDep,
-                                key: IdempotencyKeyDep) -> Response:
+                                caller: AdminWrite) -> Response:
     """Execute named applications, or the batch of all pending ones (irreversible)."""
     command = c.ExecuteInvalidations(application_ids=tuple(body.application_ids),
                                      confirm=body.confirm)
     # The batch may hold many applications: a worker thread, not the event loop.
-    return await send_command(request, registry, command, actor, key, short=False)
+    return await _send(request, caller, command, short=False)
 
 
 @router.post("/invalidations/{application_id}/withdraw", tags=["invalidations"])
-async def withdraw_invalidation(application_id: int, request: Request, registry: RegistryDep,
-                                actor: WriterDep, key: IdempotencyKeyDep) -> Response:
+async def withdraw_invalidation(application_id: int, request: Request,
+                                caller: HolderWrite) -> Response:
     """Withdraw a pending application (取下げ); its credits become available again."""
-    command = c.WithdrawInvalidation(application_id=application_id)
-    return await send_command(request, registry, command, actor, key)
+    return await _send(request, caller, c.WithdrawInvalidation(application_id=application_id))
