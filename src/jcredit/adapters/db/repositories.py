@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy import bindparam
@@ -141,6 +142,10 @@ class SqlOrganisationRepository:
         return [_organisation(r) for r in rows]
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
 class ImmutableRows:
     """Records that are written once and never updated or deleted, by key: accounts by
     number and issuance attributes by root block id.
@@ -160,14 +165,17 @@ class ImmutableRows:
         self.attributes: dict[int, CreditAttributes] = {}
 
     def publish(self, staged: ImmutableRows) -> None:
-        if staged.accounts:
-            if len(self.accounts) + len(staged.accounts) > self.MAX_RECORDS:
-                self.accounts.clear()
-            self.accounts.update(staged.accounts)
-        if staged.attributes:
-            if len(self.attributes) + len(staged.attributes) > self.MAX_RECORDS:
-                self.attributes.clear()
-            self.attributes.update(staged.attributes)
+        """Move ``staged``'s records here (``staged`` is left empty, ready for reuse)."""
+        _move(staged.accounts, self.accounts, self.MAX_RECORDS)
+        _move(staged.attributes, self.attributes, self.MAX_RECORDS)
+
+
+def _move(source: dict[K, V], target: dict[K, V], limit: int) -> None:
+    if source:
+        if len(target) + len(source) > limit:
+            target.clear()
+        target.update(source)
+        source.clear()
 
 
 def _account(row: Any) -> Account:

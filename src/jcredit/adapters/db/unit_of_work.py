@@ -129,7 +129,6 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         else:
             self._connection.commit()
         self._rows.publish(self._staged)
-        self._staged = r.ImmutableRows()
 
     def rollback(self) -> None:
         if self._connection is None:
@@ -140,7 +139,29 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
             self._connection.rollback()
 
 
-class SqliteWriter:
+class _KeptConnection:
+    """One connection kept open between units of work and handed out under a lock; it is
+    reopened when it was closed or invalidated (a broken connection is replaced)."""
+
+    def __init__(self, engine: Engine, options: dict[str, object]) -> None:
+        self.engine = engine
+        self._options = options
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+
+    def _open(self) -> Connection:
+        if self._connection is None or self._connection.closed or \
+                self._connection.invalidated:
+            self._connection = self.engine.connect().execution_options(**self._options)
+        return self._connection
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+class SqliteWriter(_KeptConnection):
     """The one connection that writes to an SQLite registry, kept open between commands.
 
     SQLite has one writer at a time anyway (``BEGIN IMMEDIATE`` still guards against other
@@ -155,9 +176,7 @@ class SqliteWriter:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        super().__init__(engine, {WRITE_OPTION: True})
         database = engine.url.database
         self._lock_path = (f"{database}.writer-lock"
                            if database and database != ":memory:" else None)
@@ -180,11 +199,7 @@ class SqliteWriter:
                 except BlockingIOError:
                     raise WriterBusyError("another process is writing") from None
             try:
-                if self._connection is None or self._connection.closed or \
-                        self._connection.invalidated:
-                    self._connection = self.engine.connect().execution_options(
-                        **{WRITE_OPTION: True})
-                return self._connection
+                return self._open()
             except BaseException:
                 self._unlock_file()
                 raise
@@ -250,15 +265,13 @@ class SqliteWriter:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._close_connection()
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
                 self._lock_fd = None
 
 
-class LookupConnection:
+class LookupConnection(_KeptConnection):
     """A connection kept open for units of work of one read statement (the token lookup of
     every API request): a pooled connection costs a checkout, a BEGIN, a rollback and a
     reset around that one statement, several times the statement itself.
@@ -269,21 +282,16 @@ class LookupConnection:
     """
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        options: dict[str, object] = {WRITE_OPTION: False}
+        if not is_sqlite(str(engine.url)):
+            options["isolation_level"] = "AUTOCOMMIT"
+        super().__init__(engine, options)
 
     def acquire(self) -> Connection | None:
         if not self._lock.acquire(False):
             return None
         try:
-            if self._connection is None or self._connection.closed or \
-                    self._connection.invalidated:
-                options: dict[str, object] = {WRITE_OPTION: False}
-                if not is_sqlite(str(self.engine.url)):
-                    options["isolation_level"] = "AUTOCOMMIT"
-                self._connection = self.engine.connect().execution_options(**options)
-            return self._connection
+            return self._open()
         except BaseException:
             self._lock.release()
             raise
@@ -301,9 +309,7 @@ class LookupConnection:
 
     def close(self) -> None:
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            self._close_connection()
 
 
 class SqlAlchemyUnitOfWorkFactory:

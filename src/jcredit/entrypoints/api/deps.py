@@ -70,9 +70,7 @@ def require(*roles: Role) -> object:
     return Depends(guard)
 
 
-AdminDep = Annotated[Actor, require(Role.ADMIN)]
 WRITER_ROLES = (Role.ADMIN, Role.HOLDER, Role.IMPLEMENTER, Role.OPERATOR)
-WriterDep = Annotated[Actor, require(*WRITER_ROLES)]
 AuditDep = Annotated[Actor, require(Role.ADMIN, Role.AUDITOR)]
 
 
