@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
@@ -125,3 +127,21 @@ def issue(registry: Registry, account: str, quantity: int, *, category: str = "R
     return registry.bus.handle(c.IssueCredits(
         to_account=account, quantity=quantity, scheme=scheme, credit_type=credit_type,
         category=category, project_id=project, vintage=vintage), actor=SYSTEM_ACTOR).data
+
+
+def race(attempt: Callable[[int], str], threads: int = 8) -> list[str]:
+    """Run ``attempt(0)`` … ``attempt(threads - 1)`` in threads released at the same instant
+    by a barrier; returns what each attempt returned, in the order they finished."""
+    outcomes: list[str] = []
+    barrier = threading.Barrier(threads)
+
+    def run(i: int) -> None:
+        barrier.wait()
+        outcomes.append(attempt(i))
+
+    started = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join()
+    return outcomes

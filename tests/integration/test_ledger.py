@@ -17,6 +17,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from tests.conftest import Clock
 from tests.conftest import issue
+from tests.conftest import race
 from tests.conftest import setup_two_orgs
 
 
@@ -274,24 +275,17 @@ def test_racing_transfers_never_overdraw(registry: Registry) -> None:
     """Eight threads each try to move 3 of 10 credits out of one account at once."""
     acc = setup_two_orgs(registry)
     issue(registry, acc["a"], 10)
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def worker(i: int) -> None:
-        barrier.wait()
+    def attempt(i: int) -> str:
         try:
             registry.bus.handle(c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
                                                   quantity=3), actor=SYSTEM_ACTOR,
                                 idempotency_key=f"race-{i}")
-            outcomes.append("ok")
+            return "ok"
         except e.InsufficientCreditsError:
-            outcomes.append("insufficient")
+            return "insufficient"
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(attempt)
     assert outcomes.count("ok") == 3 and outcomes.count("insufficient") == 5
     assert (balance(registry, acc["a"]), balance(registry, acc["b"])) == (1, 9)
     assert check(registry) == []

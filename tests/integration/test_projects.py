@@ -27,6 +27,7 @@ from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
+from tests.conftest import race
 
 OPERATOR_ORG = "7000012050002"
 VERIFIER_ORG = "1180301018771"
@@ -463,30 +464,21 @@ def test_a_mistyped_activity_is_removed_and_added_again_before_registration(
 
 def test_racing_registrations_of_one_site_register_it_once(registry: Registry) -> None:
     """Eight threads add the same household (written eight ways) at once: one wins."""
-    import threading
-
     w = World(registry)
     project = create_programme(w)
     spellings = [f"岐阜県{' ' * (i % 3)}大垣市{'１' if i % 2 else '1'}-1" for i in range(8)]
-    outcomes: list[str] = []
-    barrier = threading.Barrier(8)
 
-    def worker(i: int) -> None:
-        barrier.wait()
+    def attempt(i: int) -> str:
         try:
             registry.bus.handle(c.AddActivity(
                 project=project, code=f"RACE-{i}", address=spellings[i],
                 operation_start="2025-06-01", expected_tco2_per_year="1"),
                 actor=w.operator, idempotency_key=f"race-{i}")
-            outcomes.append("ok")
+            return "ok"
         except ConflictError:
-            outcomes.append("double")
+            return "double"
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(attempt)
     assert sorted(outcomes) == ["double"] * 7 + ["ok"]
     with registry.uow(write=False) as uow:
         from jcredit.service_layer import project_queries

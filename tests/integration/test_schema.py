@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Engine
 from sqlalchemy import inspect
 
 from jcredit.adapters.db import tables
@@ -13,15 +15,20 @@ from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.migrate import upgrade
 
 
+def schema_differences(engine: Engine) -> list[Any]:
+    """What Alembic's autogenerate finds between the database and ``tables.py`` (its own
+    version table aside)."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        return [d for d in compare_metadata(context, tables.metadata)
+                if not (isinstance(d, tuple) and d[0] == "remove_table"
+                        and d[1].name == "alembic_version")]
+
+
 def test_migrated_schema_matches_the_table_declarations(database_url: str) -> None:
     engine = build_engine(database_url)
     try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
-            differences = [d for d in compare_metadata(context, tables.metadata)
-                           if not (isinstance(d, tuple) and d[0] == "remove_table"
-                                   and d[1].name == "alembic_version")]
-        assert differences == []
+        assert schema_differences(engine) == []
         indexes = {i["name"]: i for i in inspect(engine).get_indexes("blocks")}
         assert set(indexes) >= {"ix_blocks_account_live", "ix_blocks_reservation"}
     finally:
@@ -101,11 +108,6 @@ def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
         assert counts == [1, 2]
         assert rebuilt == '{"journal_seq":1}'  # the entry's payload {} plus its seq
         upgrade(engine)
-        with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": False})
-            differences = [d for d in compare_metadata(context, tables.metadata)
-                           if not (isinstance(d, tuple) and d[0] == "remove_table"
-                                   and d[1].name == "alembic_version")]
-        assert differences == []
+        assert schema_differences(engine) == []
     finally:
         engine.dispose()
