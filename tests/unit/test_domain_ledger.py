@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -226,15 +227,42 @@ _json_values = st.recursive(
 @given(st.dictionaries(st.text().filter(lambda k: k != "journal_seq"), _json_values,
                        max_size=8),
        st.integers(min_value=1))
-def test_the_payload_encoded_around_journal_seq_is_the_canonical_json_of_both(
+def test_a_ledger_response_is_its_journal_payload_behind_the_sequence_number(
         payload: dict[str, object], seq: int) -> None:
-    """The messagebus encodes a payload once, split where ``journal_seq`` sorts, and builds
-    both the journal's payload and the response from it: each must be exactly what
-    canonical_json gives (a replay rebuilds the response that way, migration 0005)."""
-    from jcredit.service_layer.messagebus import _encode_around_seq
-    from jcredit.service_layer.messagebus import _join_json_objects
+    """The messagebus encodes a payload once, for the journal, and answers with that text
+    behind ``journal_seq``; a replay rebuilds the same bytes from the stored entry."""
+    from jcredit.service_layer.messagebus import response_from_entry
+    from jcredit.service_layer.messagebus import response_json
 
-    before, after = _encode_around_seq(payload)
-    assert _join_json_objects(before, after) == canonical_json(payload)
-    assert _join_json_objects(before, after, f'"journal_seq":{seq}') == canonical_json(
-        payload | {"journal_seq": seq})
+    body = response_json(seq, canonical_json(payload))
+    assert json.loads(body) == payload | {"journal_seq": seq}
+    assert body.startswith(f'{{"journal_seq":{seq}')
+    entry = make_entry(seq=seq, recorded_at="t", actor="a", request_id="r",
+                       idempotency_key=None, command="c", payload=json.loads(
+                           canonical_json(payload)), postings=[], prev_hash="0" * 64)
+    assert response_from_entry(entry) == body
+
+
+def test_a_request_fingerprint_tells_a_retry_from_a_different_request() -> None:
+    """The same command prints the same; any changed field prints differently, whatever the
+    number of fields (one, several, none) and whether they are scalars or mappings, whose
+    key order does not matter."""
+    from jcredit.service_layer import commands as c
+    from jcredit.service_layer.messagebus import fingerprint
+
+    transfer = c.TransferCredits(from_account="H-1", to_account="H-2", quantity=5)
+    assert fingerprint(transfer) == fingerprint(
+        c.TransferCredits(from_account="H-1", to_account="H-2", quantity=5))
+    assert len({fingerprint(transfer), fingerprint(replace(transfer, quantity=6)),
+                fingerprint(replace(transfer, quantity="5")),
+                fingerprint(replace(transfer, quantity=None, serials="5")),
+                fingerprint(c.WithdrawInvalidation(application_id=5)),
+                fingerprint(c.WithdrawInvalidation(application_id=6)),
+                fingerprint(c.InitialiseRegistry())}) == 7
+    plan = {"a": 1, "b": [1, 2]}
+    project = c.CreateProject(name="n", project_type="NORMAL", methodology="EN-R-002",
+                              holder_account="H-1", prefecture="東京都", address="x",
+                              start_date="2025-04-01", monitoring_start="2025-04-01",
+                              plan=plan)
+    assert fingerprint(project) == fingerprint(replace(project, plan={"b": [1, 2], "a": 1}))
+    assert fingerprint(project) != fingerprint(replace(project, plan={"a": 2, "b": [1, 2]}))

@@ -63,6 +63,8 @@ def whole_units(value: object, *, field: str) -> int:
     Accepts ints and integral strings or Decimals ("10", "10.0"); refuses floats, zero,
     negatives and fractions with a message that names ``field``.
     """
+    if type(value) is int and value > 0:  # the usual case (bool is a subclass, not int)
+        return value
     if isinstance(value, bool) or isinstance(value, float):
         raise ValidationError(
             f"{field} must be a whole number of credits (1 unit = 1 t-CO2), not {value!r}",

@@ -8,7 +8,6 @@ saves the registry counters and commits. Anything raised rolls everything back.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -21,6 +20,7 @@ from datetime import UTC
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from typing import Protocol
 
@@ -67,14 +67,13 @@ class CommandContext:
     idempotency_key: str | None
     password_hasher: PasswordHasher
     policy: Policy = Policy()
-    # the last entry recorded, its payload and the payload's JSON on either side of where
-    # a "journal_seq" key sorts (see response_body)
-    _recorded: tuple[JournalEntry, Mapping[str, Any], str, str] | None = field(
+    # the last entry recorded, its payload and the payload's canonical JSON
+    _recorded: tuple[JournalEntry, Mapping[str, Any], str] | None = field(
         default=None, init=False, repr=False)
+    now_iso: str = field(default="", init=False)
 
-    @functools.cached_property
-    def now_iso(self) -> str:
-        return self.now.isoformat(timespec="microseconds")
+    def __post_init__(self) -> None:
+        self.now_iso = self.now.isoformat(timespec="microseconds")
 
     def next_block_id(self) -> int:
         value = self.state.next_block_id
@@ -96,9 +95,10 @@ class CommandContext:
         self, command: str, payload: dict[str, Any], postings: list[dict[str, Any]] | None = None
     ) -> JournalEntry:
         """Append a journal entry chained to the current head."""
+        if SEQ_KEY in payload:
+            raise ValueError(f"a journal payload cannot carry {SEQ_KEY!r}")
         postings = postings or []
-        before, after = _encode_around_seq(payload)
-        payload_json = _join_json_objects(before, after)
+        payload_json = canonical_json(payload)
         postings_json = canonical_json(postings)
         entry = make_entry(
             seq=self.state.head_seq + 1,
@@ -116,22 +116,23 @@ class CommandContext:
         self.uow.journal.add(entry, payload_json=payload_json, postings_json=postings_json)
         self.state.head_seq = entry.seq
         self.state.head_hash = entry.hash
-        self._recorded = (entry, payload, before, after)
+        self._recorded = (entry, payload, payload_json)
         return entry
 
     def response_body(self, data: Mapping[str, Any]) -> tuple[str, int | None]:
-        """The response's canonical JSON, and the journal seq it can be rebuilt from.
+        """The response's JSON, and the journal seq it can be rebuilt from.
 
         When the handler answered with the payload it recorded plus ``journal_seq`` (the
-        ledger commands do), the body is assembled from the payload already encoded, and
-        an idempotency record needs to keep only the sequence number.
+        ledger commands do), the body is the payload already encoded, behind the sequence
+        number (:func:`response_json`), and an idempotency record needs to keep only that
+        number. Any other answer is encoded as canonical JSON and kept whole.
         """
         recorded = self._recorded
         if recorded is not None:
-            entry, payload, before, after = recorded
+            entry, payload, payload_json = recorded
             if (data.get(SEQ_KEY) == entry.seq and len(data) == len(payload) + 1
                     and all(data.get(k) is v for k, v in payload.items())):
-                return _join_json_objects(before, after, f'"{SEQ_KEY}":{entry.seq}'), entry.seq
+                return response_json(entry.seq, payload_json), entry.seq
         return canonical_json(data), None
 
 
@@ -140,26 +141,16 @@ Handler = Callable[[Any, CommandContext], dict[str, Any]]
 SEQ_KEY = "journal_seq"
 
 
-def _encode_around_seq(payload: Mapping[str, Any]) -> tuple[str, str]:
-    """Canonical JSON of the payload's keys that sort before ``journal_seq`` and after it.
-
-    Joined, they are the payload's canonical JSON; joined around ``"journal_seq":N`` they
-    are the canonical JSON of the response ``payload | {"journal_seq": N}``.
-    """
-    if SEQ_KEY in payload:
-        raise ValueError(f"a journal payload cannot carry {SEQ_KEY!r}")
-    return (canonical_json({k: v for k, v in payload.items() if k < SEQ_KEY}),
-            canonical_json({k: v for k, v in payload.items() if k > SEQ_KEY}))
-
-
-def _join_json_objects(before: str, after: str, middle: str = "") -> str:
-    inner = ",".join(part for part in (before[1:-1], middle, after[1:-1]) if part)
-    return "{" + inner + "}"
+def response_json(seq: int, payload_json: str) -> str:
+    """The response of a command that answered with its journal payload plus ``journal_seq``:
+    ``{"journal_seq":N,`` and then the payload's members, as the journal stores them."""
+    members = payload_json[1:-1]
+    return f'{{"{SEQ_KEY}":{seq}{"," if members else ""}{members}}}'
 
 
 def response_from_entry(entry: JournalEntry) -> str:
     """The response a command gave when it was its entry's payload plus ``journal_seq``."""
-    return canonical_json(dict(entry.payload) | {SEQ_KEY: entry.seq})
+    return response_json(entry.seq, canonical_json(entry.payload))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +174,8 @@ def fingerprint(command: Command) -> str:
     their repr, which is exact for str, int, bool, None and Decimal; commands carrying
     mappings are hashed from canonical JSON, so key order does not matter.
     """
-    values = tuple(getattr(command, name) for name in _field_names(type(command)))
-    if all(v is None or type(v) in _SCALARS for v in values):
+    values = _field_values(type(command))(command)
+    if _SCALARS.issuperset(map(type, values)):
         body = f"{command.NAME}{values!r}"
     else:
         args = dict(zip(_field_names(type(command)), values, strict=True))
@@ -192,10 +183,11 @@ def fingerprint(command: Command) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-_SCALARS = frozenset({str, int, bool, Decimal})
+_SCALARS = frozenset({str, int, bool, Decimal, type(None)})
 
 
 _FIELD_NAMES: dict[type[Command], tuple[str, ...]] = {}
+_FIELD_VALUES: dict[type[Command], Callable[[Command], tuple[Any, ...]]] = {}
 
 
 def _field_names(command_type: type[Command]) -> tuple[str, ...]:
@@ -203,6 +195,19 @@ def _field_names(command_type: type[Command]) -> tuple[str, ...]:
     if names is None:
         names = _FIELD_NAMES[command_type] = tuple(f.name for f in fields(command_type))
     return names
+
+
+def _field_values(command_type: type[Command]) -> Callable[[Command], tuple[Any, ...]]:
+    """A function giving a command's field values as a tuple, in declaration order."""
+    getter = _FIELD_VALUES.get(command_type)
+    if getter is None:
+        names = _field_names(command_type)
+        if len(names) > 1:
+            getter = attrgetter(*names)
+        else:
+            getter = lambda command: tuple(getattr(command, n) for n in names)  # noqa: E731
+        _FIELD_VALUES[command_type] = getter
+    return getter
 
 
 def _jsonable(value: Any) -> Any:
