@@ -91,6 +91,7 @@ def test_a_partial_move_splits_into_children_that_exactly_cover_the_parent() -> 
     assert [(c.serials, c.account_id) for c in move.children] == [
         (SerialRange(1, 39), 1), (SerialRange(40, 59), 2), (SerialRange(60, 100), 1)]
     assert move.moved.serials == SerialRange(40, 59)
+    assert [c.id for c in move.children] == [100, 101, 102]  # in serial order
     assert all(c.root_id == parent.root_id for c in move.children)
 
 
@@ -266,3 +267,23 @@ def test_a_request_fingerprint_tells_a_retry_from_a_different_request() -> None:
                               plan=plan)
     assert fingerprint(project) == fingerprint(replace(project, plan={"b": [1, 2], "a": 1}))
     assert fingerprint(project) != fingerprint(replace(project, plan={"a": 2, "b": [1, 2]}))
+
+
+def test_request_ids_are_unique_per_process_and_after_a_fork() -> None:
+    import os
+
+    from jcredit.service_layer.messagebus import new_request_id
+
+    ids = [new_request_id() for _ in range(1000)]
+    assert len(set(ids)) == 1000 and all(len(i) == 32 for i in ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports its next id and exits at once
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.close(write)
+    child_id = os.read(read, 64).decode()
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert len(child_id) == 32 and child_id[:16] != ids[0][:16]
+    assert child_id not in ids and new_request_id() != child_id

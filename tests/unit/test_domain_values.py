@@ -89,6 +89,10 @@ def test_serial_range_algebra() -> None:
     assert r.take_first(10) == SerialRange(101, 110)
     assert r.remainders(SerialRange(150, 160)) == [SerialRange(101, 149), SerialRange(161, 200)]
     assert r.remainders(r) == []
+    assert r.split_around(SerialRange(101, 150)) == (None, SerialRange(151, 200))
+    assert r.split_around(SerialRange(150, 200)) == (SerialRange(101, 149), None)
+    with pytest.raises(ValueError, match="not inside"):
+        r.split_around(SerialRange(150, 201))
     assert r.overlaps(SerialRange(200, 300)) and not r.overlaps(SerialRange(201, 300))
     assert first_overlap([SerialRange(1, 5), SerialRange(6, 9)]) is None
     assert first_overlap([SerialRange(6, 9), SerialRange(1, 6)]) == (

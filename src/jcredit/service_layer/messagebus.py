@@ -9,6 +9,7 @@ saves the registry counters and commits. Anything raised rolls everything back.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -222,6 +223,23 @@ def _jsonable(value: Any) -> Any:
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 
+_request_prefix = os.urandom(8).hex()
+_request_numbers = itertools.count(1)
+
+
+def _reseed_request_ids() -> None:
+    global _request_prefix, _request_numbers
+    _request_prefix, _request_numbers = os.urandom(8).hex(), itertools.count(1)
+
+
+os.register_at_fork(after_in_child=_reseed_request_ids)
+
+
+def new_request_id() -> str:
+    """An id for a command that came without one: 32 hex digits, a random prefix of this
+    process (a forked child draws its own) and a counter, with no system call per id."""
+    return f"{_request_prefix}{next(_request_numbers):016x}"
+
 
 class MessageBus:
     def __init__(
@@ -295,7 +313,7 @@ class MessageBus:
                 actor=actor,
                 state=state,
                 now=self.clock(),
-                request_id=request_id or os.urandom(16).hex(),
+                request_id=request_id or new_request_id(),
                 idempotency_key=idempotency_key,
                 password_hasher=self.password_hasher,
                 policy=self.policy,

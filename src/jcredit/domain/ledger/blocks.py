@@ -151,29 +151,30 @@ def plan_moves(
     to_reservation_id: int | None,
     next_id: Callable[[], int],
 ) -> list[Supersession]:
-    """Supersede each selected block by the moved part and what stays behind."""
+    """Supersede each selected block by the moved part and what stays behind.
+
+    The children are in serial order (what stays before the part, the part, what stays
+    after it) and take their ids in that order."""
     result = []
     for selection in selections:
-        parent = selection.block
-        pieces = [(selection.part, to_account_id, to_reservation_id)]
-        pieces += [
-            (rest, parent.account_id, parent.reservation_id)
-            for rest in parent.serials.remainders(selection.part)
-        ]
-        pieces.sort(key=lambda p: p[0].start)
-        children = tuple(
-            Block(
-                id=next_id(),
-                root_id=parent.root_id,
-                account_id=account_id,
-                serials=serials,
-                attributes=parent.attributes,
-                reservation_id=reservation_id,
-            )
-            for serials, account_id, reservation_id in pieces
-        )
-        moved = next(c for c in children if c.serials == selection.part)
-        result.append(Supersession(parent, children, moved))
+        parent, part = selection.block, selection.part
+        before, after = parent.serials.split_around(part)
+        children = []
+        if before is not None:
+            children.append(Block(id=next_id(), root_id=parent.root_id,
+                                  account_id=parent.account_id, serials=before,
+                                  attributes=parent.attributes,
+                                  reservation_id=parent.reservation_id))
+        moved = Block(id=next_id(), root_id=parent.root_id, account_id=to_account_id,
+                      serials=part, attributes=parent.attributes,
+                      reservation_id=to_reservation_id)
+        children.append(moved)
+        if after is not None:
+            children.append(Block(id=next_id(), root_id=parent.root_id,
+                                  account_id=parent.account_id, serials=after,
+                                  attributes=parent.attributes,
+                                  reservation_id=parent.reservation_id))
+        result.append(Supersession(parent, tuple(children), moved))
     return result
 
 

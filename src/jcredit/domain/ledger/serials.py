@@ -59,14 +59,14 @@ class SerialRange:
 
     def remainders(self, part: SerialRange) -> list[SerialRange]:
         """What is left of this range when ``part`` (inside it) is cut out: 0, 1 or 2 ranges."""
-        if not self.contains(part):
+        return [r for r in self.split_around(part) if r is not None]
+
+    def split_around(self, part: SerialRange) -> tuple[SerialRange | None, SerialRange | None]:
+        """The serials of this range before ``part`` (inside it) and after it, if any."""
+        if not (self.start <= part.start and part.end <= self.end):
             raise ValueError(f"{part} is not inside {self}")
-        rest = []
-        if part.start > self.start:
-            rest.append(SerialRange(self.start, part.start - 1))
-        if part.end < self.end:
-            rest.append(SerialRange(part.end + 1, self.end))
-        return rest
+        return (SerialRange(self.start, part.start - 1) if part.start > self.start else None,
+                SerialRange(part.end + 1, self.end) if part.end < self.end else None)
 
     def __str__(self) -> str:
         return f"{self.start}-{self.end}"
