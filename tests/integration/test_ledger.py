@@ -271,6 +271,41 @@ def test_ledger_check_finds_a_tampered_projection(registry: Registry) -> None:
     assert any("PROJECTION_MISMATCH" in p for p in problems)
 
 
+def test_ledger_check_finds_a_block_whose_vintage_differs_from_its_issuance(
+        registry: Registry) -> None:
+    """Allocation order reads the vintage copied onto each block (migration 0006)."""
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10, vintage=2024)
+    run(registry, c.TransferCredits(from_account=acc["a"], to_account=acc["b"], quantity=4))
+    assert check(registry) == []
+    with registry.engine.begin() as conn:
+        changed = conn.execute(text("UPDATE blocks SET vintage = 2013 WHERE closed_seq IS NULL "
+                                    "AND serial_start = (SELECT min(serial_start) FROM blocks "
+                                    "WHERE closed_seq IS NULL)")).rowcount
+    assert changed == 1
+    problems = check(registry)
+    assert len(problems) == 1 and "PROJECTION_VINTAGE" in problems[0]
+    assert "2013" in problems[0] and "2024" in problems[0]
+
+
+def test_a_move_reads_the_account_in_allocation_order_from_the_index(sqlite_url: str) -> None:
+    """No join to the issuances and no sort: the cost of a transfer does not grow with the
+    number of blocks the account holds."""
+    from jcredit.adapters.db import repositories
+    from jcredit.adapters.db.engine import build_engine
+
+    engine = build_engine(sqlite_url)
+    try:
+        with engine.connect() as conn:
+            sql = repositories._AVAILABLE_IN_ORDER._compile(conn).sql
+            plan = " / ".join(row[3] for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + sql, (1,)))
+    finally:
+        engine.dispose()
+    assert "ix_blocks_account_live" in plan
+    assert "TEMP B-TREE" not in plan and "issuances" not in plan, plan
+
+
 def test_racing_transfers_never_overdraw(registry: Registry) -> None:
     """Eight threads each try to move 3 of 10 credits out of one account at once."""
     acc = setup_two_orgs(registry)

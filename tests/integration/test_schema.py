@@ -74,6 +74,8 @@ def test_upgrading_a_0001_database_keeps_its_rows(tmp_path: Path) -> None:
             counts = [connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()
                       for table in ("journal", "idempotency_keys", "blocks")]
         assert counts == [1, 1, 1]
+        with engine.connect() as connection:  # 0006 copied the issuance's vintage
+            assert connection.exec_driver_sql("SELECT vintage FROM blocks").scalar() == 2025
     finally:
         engine.dispose()
 
@@ -96,6 +98,18 @@ def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
             connection.exec_driver_sql(
                 'INSERT INTO idempotency_keys (actor_key, "key", fingerprint, status_code, '
                 "journal_seq, body, created_at) VALUES ('a', 'r', 'f', 200, 1, NULL, 't')")
+            connection.execute(tables.organisations.insert().values(
+                id=1, name="o", corporate_number="7000012050002"))
+            connection.execute(tables.accounts.insert().values(
+                id=1, number="H-0000001-8", kind="HOLDING", organisation_id=1, name="n",
+                opened_at="t"))
+            connection.execute(tables.issuances.insert().values(
+                root_id=1, scheme="JC", credit_type="ER", category="FOREST", project_id="P",
+                methodology_id="M", methodology_version="v", certification_number="c",
+                vintage=2021, serial_start=1, serial_end=10, issued_seq=1))
+            connection.execute(tables.blocks.insert().values(
+                id=1, root_id=1, account_id=1, serial_start=1, serial_end=10, created_seq=1,
+                vintage=2021))
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         with engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -109,5 +123,8 @@ def test_every_migration_goes_down_to_0001_and_up_again_keeping_rows(
         assert rebuilt == '{"journal_seq":1}'  # the entry's payload {} plus its seq
         upgrade(engine)
         assert schema_differences(engine) == []
+        with engine.connect() as connection:  # the block is back, with its vintage (0006)
+            assert connection.exec_driver_sql(
+                "SELECT id, vintage FROM blocks").all() == [(1, 2021)]
     finally:
         engine.dispose()

@@ -7,6 +7,7 @@ from datetime import timedelta
 from datetime import timezone
 from typing import Any
 
+from jcredit.domain.errors import Issue
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.ledger.accounts import AccountKind
@@ -181,8 +182,13 @@ def journal_page(uow: AbstractUnitOfWork, actor: Actor, *, limit: int = 100,
 
 def check_ledger(uow: AbstractUnitOfWork) -> ReplayResult:
     """Replay the whole journal against the stored projection (see ``domain.ledger.replay``),
-    then check that projects and the registry agree (``project_queries.project_issues``)."""
+    check that every block carries its issuance's vintage (allocation order reads it), then
+    that projects and the registry agree (``project_queries.project_issues``)."""
     result = replay(uow.journal.iterate(), uow.accounts.kinds(), uow.blocks.all_live())
+    result.issues.extend(
+        Issue("PROJECTION_VINTAGE", f"the block says vintage {own}, its issuance {issued}",
+              f"block {block_id}")
+        for block_id, own, issued in uow.blocks.vintage_mismatches())
     result.issues.extend(project_issues(uow))
     return result
 

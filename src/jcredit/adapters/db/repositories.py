@@ -278,26 +278,31 @@ _BLOCK_COLUMNS = (
 _LIVE_BLOCKS = select(*_BLOCK_COLUMNS).join_from(
     t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id
 )
-_AVAILABLE = _LIVE_BLOCKS.where(
+# A move reads blocks without their issuance: its attributes are cached (ImmutableRows) or
+# read once by _ISSUANCE_ATTRIBUTES.
+_AVAILABLE = select(*_BLOCK_COLUMNS[:6]).where(
     t.blocks.c.account_id == bindparam("account_id"),
     t.blocks.c.closed_seq.is_(None),
     t.blocks.c.reservation_id.is_(None),
 )
-# Allocation order (domain.ledger.blocks.allocation_order): oldest vintage, lowest serial.
-_AVAILABLE_IN_ORDER = Prepared(
-    _AVAILABLE.order_by(t.issuances.c.vintage, t.blocks.c.serial_start)
-)
+# Allocation order (domain.ledger.blocks.allocation_order): oldest vintage, lowest serial,
+# read in that order from ix_blocks_account_live (migration 0006), so no sort.
+_AVAILABLE_IN_ORDER = Prepared(_AVAILABLE.order_by(t.blocks.c.vintage, t.blocks.c.serial_start))
 _AVAILABLE_OVERLAPPING = Prepared(
     _AVAILABLE.where(
         t.blocks.c.serial_end >= bindparam("start"), t.blocks.c.serial_start <= bindparam("end")
     ).order_by(t.blocks.c.serial_start)
 )
+_ISSUANCE_ATTRIBUTES = Prepared(
+    select(*_ATTRIBUTE_COLUMNS).where(t.issuances.c.root_id == bindparam("root_id")))
 _ADD_BLOCKS = Prepared(insert(t.blocks))
 _CLOSE_BLOCK = Prepared(
     update(t.blocks)
     .where(t.blocks.c.id == bindparam("block_id"), t.blocks.c.closed_seq.is_(None))
     .values(closed_seq=bindparam("closed_seq"))
 )
+# A move usually needs the first block or two: fetch a few rows, then larger chunks.
+_FIRST_CHUNK = 4
 _FETCH_CHUNK = 64
 
 
@@ -310,11 +315,16 @@ class SqlBlockRepository:
         self._staged = staged or ImmutableRows()
 
     def _block(self, row: Sequence[Any]) -> Block:
-        """A block from a row of ``_BLOCK_COLUMNS`` (a Core row or a plain DBAPI tuple)."""
+        """A block from a row of ``_BLOCK_COLUMNS`` (a Core row or a plain DBAPI tuple), or of
+        its first six (the issuance's attributes are then cached or read)."""
         block_id, root_id, account_id, serial_start, serial_end, reservation_id = row[:6]
         attributes = self._shared.attributes.get(root_id) or self._staged.attributes.get(root_id)
         if attributes is None:
-            attributes = self._staged.attributes[root_id] = _credit_attributes(row[6:])
+            values = row[6:] or _ISSUANCE_ATTRIBUTES.fetch_one(self.c, {"root_id": root_id})
+            if not values:
+                raise RuntimeError(f"block {block_id} names issuance {root_id}, which does "
+                                   "not exist")
+            attributes = self._staged.attributes[root_id] = _credit_attributes(values)
         return Block(
             id=block_id,
             root_id=root_id,
@@ -368,6 +378,7 @@ class SqlBlockRepository:
                     "reservation_id": b.reservation_id,
                     "created_seq": created_seq,
                     "closed_seq": None,
+                    "vintage": b.attributes.vintage,
                 }
                 for b in blocks
             ],
@@ -387,9 +398,11 @@ class SqlBlockRepository:
             cursor = _AVAILABLE_OVERLAPPING.execute(
                 self.c, {"account_id": account_id, "start": serials.start, "end": serials.end})
         try:
-            while rows := cursor.fetchmany(_FETCH_CHUNK):
+            chunk = _FIRST_CHUNK
+            while rows := cursor.fetchmany(chunk):
                 for row in rows:
                     yield self._block(row)
+                chunk = _FETCH_CHUNK
         finally:
             cursor.close()
 
@@ -418,6 +431,15 @@ class SqlBlockRepository:
         )
         return [ReplayedBlock(r.id, r.root_id, r.account_id, r.serial_start, r.serial_end,
                               r.reservation_id) for r in rows]
+
+    def vintage_mismatches(self) -> list[tuple[int, int, int]]:
+        """Blocks whose copied vintage differs from their issuance's: (block, block's
+        vintage, issuance's vintage)."""
+        rows = self.c.execute(
+            select(t.blocks.c.id, t.blocks.c.vintage, t.issuances.c.vintage)
+            .join_from(t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id)
+            .where(t.blocks.c.vintage != t.issuances.c.vintage).order_by(t.blocks.c.id))
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def balances(self) -> dict[int, int]:
         rows = self.c.execute(

@@ -89,9 +89,12 @@ blocks = Table(
     Column("reservation_id", Integer, nullable=True),
     Column("created_seq", BigInteger, nullable=False),
     Column("closed_seq", BigInteger, nullable=True),
+    # the issuance's vintage, copied: allocation order comes from the index (migration 0006)
+    Column("vintage", Integer, nullable=False),
 )
 # Partial indexes: a closed block leaves them, so they stay the size of the live ledger.
-Index("ix_blocks_account_live", blocks.c.account_id,
+# An account's live blocks in allocation order (oldest vintage, then lowest serial).
+Index("ix_blocks_account_live", blocks.c.account_id, blocks.c.vintage, blocks.c.serial_start,
       sqlite_where=blocks.c.closed_seq.is_(None),
       postgresql_where=blocks.c.closed_seq.is_(None))
 _RESERVED = blocks.c.reservation_id.isnot(None) & blocks.c.closed_seq.is_(None)
