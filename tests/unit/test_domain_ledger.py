@@ -287,3 +287,22 @@ def test_request_ids_are_unique_per_process_and_after_a_fork() -> None:
     os.close(read)
     assert len(child_id) == 32 and child_id[:16] != ids[0][:16]
     assert child_id not in ids and new_request_id() != child_id
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12))
+def test_canonical_json_is_exactly_what_json_dumps_gives(value: object) -> None:
+    """Journal hashes are taken over this text: the encoder kept between calls must give
+    byte for byte what the documented json.dumps call gives."""
+    assert canonical_json(value) == json.dumps(value, sort_keys=True, separators=(",", ":"),
+                                               ensure_ascii=False)
+
+
+def test_canonical_json_refuses_what_json_cannot_encode() -> None:
+    from decimal import Decimal
+
+    with pytest.raises(TypeError, match="Decimal is not JSON serializable"):
+        canonical_json({"quantity": Decimal("1.5")})

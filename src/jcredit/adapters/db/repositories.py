@@ -325,14 +325,8 @@ class SqlBlockRepository:
                 raise RuntimeError(f"block {block_id} names issuance {root_id}, which does "
                                    "not exist")
             attributes = self._staged.attributes[root_id] = _credit_attributes(values)
-        return Block(
-            id=block_id,
-            root_id=root_id,
-            account_id=account_id,
-            serials=SerialRange(serial_start, serial_end),
-            attributes=attributes,
-            reservation_id=reservation_id,
-        )
+        return Block(block_id, root_id, account_id, SerialRange(serial_start, serial_end),
+                     attributes, reservation_id)  # positional: see domain.ledger.blocks
 
     def add_issuance(self, *, root_id: int, attributes: CreditAttributes, issued_seq: int,
                      start: int, end: int) -> None:

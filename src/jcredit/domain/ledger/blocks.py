@@ -159,21 +159,18 @@ def plan_moves(
     for selection in selections:
         parent, part = selection.block, selection.part
         before, after = parent.serials.split_around(part)
+        # Block(id, root_id, account_id, serials, attributes, reservation_id): positional,
+        # as a frozen dataclass takes keywords at twice the cost, on every move
         children = []
         if before is not None:
-            children.append(Block(id=next_id(), root_id=parent.root_id,
-                                  account_id=parent.account_id, serials=before,
-                                  attributes=parent.attributes,
-                                  reservation_id=parent.reservation_id))
-        moved = Block(id=next_id(), root_id=parent.root_id, account_id=to_account_id,
-                      serials=part, attributes=parent.attributes,
-                      reservation_id=to_reservation_id)
+            children.append(Block(next_id(), parent.root_id, parent.account_id, before,
+                                  parent.attributes, parent.reservation_id))
+        moved = Block(next_id(), parent.root_id, to_account_id, part, parent.attributes,
+                      to_reservation_id)
         children.append(moved)
         if after is not None:
-            children.append(Block(id=next_id(), root_id=parent.root_id,
-                                  account_id=parent.account_id, serials=after,
-                                  attributes=parent.attributes,
-                                  reservation_id=parent.reservation_id))
+            children.append(Block(next_id(), parent.root_id, parent.account_id, after,
+                                  parent.attributes, parent.reservation_id))
         result.append(Supersession(parent, tuple(children), moved))
     return result
 
