@@ -6,8 +6,11 @@ import fcntl
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from types import TracebackType
-from typing import ClassVar
+from typing import Generic
+from typing import TypeVar
+from typing import overload
 
 from sqlalchemy import Connection
 from sqlalchemy import Engine
@@ -19,6 +22,39 @@ from jcredit.adapters.db.engine import is_sqlite
 from jcredit.adapters.db.projects import SqlProjectRepository
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import WriterBusyError
+
+_R = TypeVar("_R")
+
+
+class _Repository(Generic[_R]):
+    """A repository attribute of the unit of work, built on first use from its open
+    connection and then stored on the instance, which later reads find first (a class
+    attribute that only defines ``__get__`` yields to the instance's own)."""
+
+    def __init__(self, factory: Callable[..., _R], *, with_rows: bool = False) -> None:
+        self.factory = factory
+        self.with_rows = with_rows
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Repository[_R]: ...
+    @overload
+    def __get__(self, uow: SqlAlchemyUnitOfWork, owner: type) -> _R: ...
+
+    def __get__(self, uow: SqlAlchemyUnitOfWork | None, owner: type
+                ) -> _R | _Repository[_R]:
+        if uow is None:
+            return self
+        connection = uow._connection
+        if connection is None:
+            raise AttributeError(f"{self.name}: the unit of work is not open")
+        repository = (self.factory(connection, uow._rows, uow._staged) if self.with_rows
+                      else self.factory(connection))
+        uow.__dict__[self.name] = repository
+        return repository
 
 
 class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
@@ -69,32 +105,17 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
         self._connection = connection
         return self
 
-    _REPOSITORIES: ClassVar[dict[str, type[object]]] = {
-        "registry_state": r.SqlRegistryStateRepository,
-        "organisations": r.SqlOrganisationRepository,
-        "accounts": r.SqlAccountRepository,
-        "blocks": r.SqlBlockRepository,
-        "journal": r.SqlJournalRepository,
-        "idempotency": r.SqlIdempotencyRepository,
-        "invalidations": r.SqlInvalidationRepository,
-        "users": r.SqlUserRepository,
-        "projects": SqlProjectRepository,
-    }
-
-    _WITH_ROWS: ClassVar[frozenset[str]] = frozenset({"accounts", "blocks"})
-
-    def __getattr__(self, name: str) -> object:
-        """A repository is built on first use (a transfer needs five of the nine) and
-        kept for the rest of the unit of work."""
-        factory = self._REPOSITORIES.get(name)
-        if factory is None or self._connection is None:
-            raise AttributeError(name)
-        if name in self._WITH_ROWS:
-            repository = factory(self._connection, self._rows, self._staged)  # type: ignore[call-arg]
-        else:
-            repository = factory(self._connection)  # type: ignore[call-arg]
-        setattr(self, name, repository)
-        return repository
+    # A repository is built on first use (a transfer needs five of the nine) and kept for
+    # the rest of the unit of work (see _Repository).
+    registry_state = _Repository(r.SqlRegistryStateRepository)
+    organisations = _Repository(r.SqlOrganisationRepository)
+    accounts = _Repository(r.SqlAccountRepository, with_rows=True)
+    blocks = _Repository(r.SqlBlockRepository, with_rows=True)
+    journal = _Repository(r.SqlJournalRepository)
+    idempotency = _Repository(r.SqlIdempotencyRepository)
+    invalidations = _Repository(r.SqlInvalidationRepository)
+    users = _Repository(r.SqlUserRepository)
+    projects = _Repository(SqlProjectRepository)
 
     def __exit__(
         self,
