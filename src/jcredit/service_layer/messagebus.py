@@ -144,7 +144,10 @@ SEQ_KEY = "journal_seq"
 
 def response_json(seq: int, payload_json: str) -> str:
     """The response of a command that answered with its journal payload plus ``journal_seq``:
-    ``{"journal_seq":N,`` and then the payload's members, as the journal stores them."""
+    ``{"journal_seq":N,`` and then the payload's members, as the journal stores them.
+
+    (Until the fourth session the sequence number was sorted in among the members; a key
+    recorded then replays in this form: the same JSON object, its keys in another order.)"""
     members = payload_json[1:-1]
     return f'{{"{SEQ_KEY}":{seq}{"," if members else ""}{members}}}'
 
