@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from tests.conftest import Clock
 from tests.conftest import issue
+from tests.conftest import make_registry
 from tests.conftest import race
 from tests.conftest import setup_two_orgs
 
@@ -286,6 +288,29 @@ def test_ledger_check_finds_a_block_whose_vintage_differs_from_its_issuance(
     problems = check(registry)
     assert len(problems) == 1 and "PROJECTION_VINTAGE" in problems[0]
     assert "2013" in problems[0] and "2024" in problems[0]
+
+
+def test_a_fresh_process_reads_the_attributes_of_issuances_it_has_not_seen(
+        database_url: str, tmp_path: Path, clock: Clock) -> None:
+    """A move reads blocks without their issuance's columns; a registry started on an
+    existing database (a restarted server, the CLI) has none cached and reads each once."""
+    first = make_registry(database_url, tmp_path, clock)
+    try:
+        acc = setup_two_orgs(first)
+        issue(first, acc["a"], 10, vintage=2021, category="FOREST", credit_type="FM")
+        issue(first, acc["a"], 10, vintage=2019, project="P-9")
+    finally:
+        first.dispose()
+    second = make_registry(database_url, tmp_path, clock)
+    try:
+        moved = run(second, c.TransferCredits(from_account=acc["a"], to_account=acc["b"],
+                                              quantity=12))
+        assert [(b["vintage"], b["project_id"], b["category"], b["quantity"])
+                for b in moved["blocks"]] == [(2019, "P-9", "RENEWABLE_POWER", 10),
+                                              (2021, "P-1", "FOREST", 2)]
+        assert check(second) == []
+    finally:
+        second.dispose()
 
 
 def test_a_move_reads_the_account_in_allocation_order_from_the_index(sqlite_url: str) -> None:

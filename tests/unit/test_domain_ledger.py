@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 from collections.abc import Iterator
@@ -252,6 +253,11 @@ def test_a_request_fingerprint_tells_a_retry_from_a_different_request() -> None:
     from jcredit.service_layer.messagebus import fingerprint
 
     transfer = c.TransferCredits(from_account="H-1", to_account="H-2", quantity=5)
+    # the form keys stored by earlier versions were printed with: a retry must still match
+    assert fingerprint(transfer) == hashlib.sha256(
+        f"{c.TransferCredits.NAME}('H-1', 'H-2', 5, None)".encode()).hexdigest()
+    assert fingerprint(c.WithdrawInvalidation(application_id=5)) == hashlib.sha256(
+        f"{c.WithdrawInvalidation.NAME}(5,)".encode()).hexdigest()
     assert fingerprint(transfer) == fingerprint(
         c.TransferCredits(from_account="H-1", to_account="H-2", quantity=5))
     assert len({fingerprint(transfer), fingerprint(replace(transfer, quantity=6)),
