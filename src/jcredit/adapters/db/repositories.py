@@ -279,7 +279,7 @@ _LIVE_BLOCKS = select(*_BLOCK_COLUMNS).join_from(
     t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id
 )
 # A move reads blocks without their issuance: its attributes are cached (ImmutableRows) or
-# read once by _ISSUANCE_ATTRIBUTES.
+# read once (SqlBlockRepository.issuance).
 _AVAILABLE = select(*_BLOCK_COLUMNS[:6]).where(
     t.blocks.c.account_id == bindparam("account_id"),
     t.blocks.c.closed_seq.is_(None),
@@ -293,8 +293,9 @@ _AVAILABLE_OVERLAPPING = Prepared(
         t.blocks.c.serial_end >= bindparam("start"), t.blocks.c.serial_start <= bindparam("end")
     ).order_by(t.blocks.c.serial_start)
 )
-_ISSUANCE_ATTRIBUTES = Prepared(
-    select(*_ATTRIBUTE_COLUMNS).where(t.issuances.c.root_id == bindparam("root_id")))
+_ISSUANCE = Prepared(
+    select(*_ATTRIBUTE_COLUMNS, t.issuances.c.serial_start, t.issuances.c.serial_end)
+    .where(t.issuances.c.root_id == bindparam("root_id")))
 _ADD_BLOCKS = Prepared(insert(t.blocks))
 _CLOSE_BLOCK = Prepared(
     update(t.blocks)
@@ -320,11 +321,15 @@ class SqlBlockRepository:
         block_id, root_id, account_id, serial_start, serial_end, reservation_id = row[:6]
         attributes = self._shared.attributes.get(root_id) or self._staged.attributes.get(root_id)
         if attributes is None:
-            values = row[6:] or _ISSUANCE_ATTRIBUTES.fetch_one(self.c, {"root_id": root_id})
-            if not values:
-                raise RuntimeError(f"block {block_id} names issuance {root_id}, which does "
-                                   "not exist")
-            attributes = self._staged.attributes[root_id] = _credit_attributes(values)
+            if row[6:]:
+                attributes = _credit_attributes(row[6:])
+            else:
+                issuance = self.issuance(root_id)
+                if issuance is None:
+                    raise RuntimeError(f"block {block_id} names issuance {root_id}, which "
+                                       "does not exist")
+                attributes = issuance[0]
+            self._staged.attributes[root_id] = attributes
         return Block(block_id, root_id, account_id, SerialRange(serial_start, serial_end),
                      attributes, reservation_id)  # positional: see domain.ledger.blocks
 
@@ -350,9 +355,7 @@ class SqlBlockRepository:
 
     def issuance(self, root_id: int) -> tuple[CreditAttributes, SerialRange] | None:
         """The attributes and serial range an issuance was made with."""
-        row = self.c.execute(
-            select(*_ATTRIBUTE_COLUMNS, t.issuances.c.serial_start, t.issuances.c.serial_end)
-            .where(t.issuances.c.root_id == root_id)).first()
+        row = _ISSUANCE.fetch_one(self.c, {"root_id": root_id})
         if row is None:
             return None
         return _credit_attributes(row[:8]), SerialRange(row[8], row[9])

@@ -10,6 +10,7 @@ runs in the thread pool, so the event loop never waits for a lock.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from functools import partial
 
 from fastapi import APIRouter
@@ -33,11 +34,12 @@ async def send_command(request: Request, registry: Registry, command: c.Command,
                        key: str, status_code: int = 200, *, short: bool = True) -> Response:
     handle = partial(registry.bus.handle, command, actor=actor, idempotency_key=key,
                      request_id=request.headers.get("x-request-id"), status_code=status_code)
-    try:
-        if not short:
-            raise WriterBusyError("a long command always runs in a worker thread")
-        result = handle(wait=False)
-    except WriterBusyError:
+    result = None
+    if short:
+        # WriterBusyError: another writer holds the database; wait for it in a worker thread
+        with suppress(WriterBusyError):
+            result = handle(wait=False)
+    if result is None:
         result = await run_in_threadpool(handle)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
     return Response(result.body, status_code=result.status_code,
