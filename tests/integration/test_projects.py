@@ -485,3 +485,31 @@ def test_racing_registrations_of_one_site_register_it_once(registry: Registry) -
 
         detail = project_queries.project_detail(uow, w.secretariat, project)
     assert sum(a["code"].startswith("RACE-") for a in detail["activities"]) == 1
+
+
+@pytest.mark.parametrize(("investments", "passed", "manual_review"), [
+    (["ECOCUTE"], True, True),   # EcoCute alone: a person decides
+    ([], False, False),          # 卒FIT needs an additional investment
+    (["BATTERY"], True, False),
+])
+def test_post_fit_rule_wins_over_the_household_programme_exemption(
+        sqlite_registry: Registry, investments: list[str], passed: bool,
+        manual_review: bool) -> None:
+    """Finding 15: the household-programme exemption waives only the payback test; a 卒FIT
+    programme still needs its additional investment, and EcoCute alone is flagged."""
+    w = World(sqlite_registry)
+    project = w.run(w.operator, c.CreateProject(
+        name="卒FIT 家庭用太陽光", project_type="PROGRAMME", methodology="EN-R-002",
+        holder_account=w.account, prefecture="岐阜県", address="岐阜県岐阜市薮田南2-1-1",
+        start_date="2025-06-01", monitoring_start="2026-12-01",
+        additionality={"exemption": "POST_FIT_PV", "post_fit_investments": investments}))["number"]
+    w.run(w.operator, c.AddActivity(
+        project=project, code="HH-001", address="岐阜県岐阜市長良1-1",
+        operation_start="2025-06-01", expected_tco2_per_year="1.5", household=True))
+    w.run(w.operator, c.AssignVerifier(project=project, verifier=VERIFIER_ORG))
+    w.run(w.operator, c.ProjectTransition(project=project, action="submit_for_validation"))
+    report = w.run(w.verifier, c.ProjectTransition(project=project,
+                                                   action="complete_validation"))
+    [finding] = [f for f in report["findings"] if f["check"] == "ADDITIONALITY"]
+    assert (finding["passed"], finding["manual_review"]) == (passed, manual_review)
+    assert "卒FIT" in finding["message"]

@@ -211,6 +211,31 @@ class AdditionalityExemption(StrEnum):
 POST_FIT_INVESTMENTS = ("PCS_CURTAILMENT", "BATTERY", "EV_PHEV", "ECOCUTE")
 
 
+def effective_exemption(filed: AdditionalityExemption, *, household_programme: bool,
+                        methodology_waived: bool) -> AdditionalityExemption:
+    """The exemption that decides additionality: the most specific rule wins.
+
+    卒FIT PV is a rule about the equipment (an additional investment is required, and
+    EcoCute alone goes to a person), so it wins over the household-programme exemption,
+    which only waives the payback test (jcredit-rules.md §1.4, seed 000). Then the
+    household programme, then a methodology's own waiver, then what was filed.
+
+    >>> effective_exemption(AdditionalityExemption.POST_FIT_PV, household_programme=True,
+    ...                     methodology_waived=False).value
+    'POST_FIT_PV'
+    >>> effective_exemption(AdditionalityExemption.NONE, household_programme=True,
+    ...                     methodology_waived=True).value
+    'HOUSEHOLD'
+    """
+    if filed is AdditionalityExemption.POST_FIT_PV:
+        return filed
+    if household_programme:
+        return AdditionalityExemption.HOUSEHOLD
+    if methodology_waived:
+        return AdditionalityExemption.METHODOLOGY
+    return filed
+
+
 def check_additionality(
     *,
     payback: Decimal | None,

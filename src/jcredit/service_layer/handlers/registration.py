@@ -48,12 +48,11 @@ def registration_findings(project: Project, activities: list[Activity], m: Metho
             findings.append(el.check_programme_activity_size(activity.expected_tco2_per_year,
                                                              subject=activity.code))
     add = project.additionality
-    exemption = el.AdditionalityExemption(add.get("exemption", "NONE"))
-    if activities and all(a.household for a in activities) \
-            and project.project_type is ProjectType.PROGRAMME:
-        exemption = el.AdditionalityExemption.HOUSEHOLD
-    elif m.additionality_waived:
-        exemption = el.AdditionalityExemption.METHODOLOGY
+    exemption = el.effective_exemption(
+        el.AdditionalityExemption(add.get("exemption", "NONE")),
+        household_programme=bool(activities) and all(a.household for a in activities)
+        and project.project_type is ProjectType.PROGRAMME,
+        methodology_waived=m.additionality_waived)
     payback: Decimal | None = None
     if "payback_years" in add:
         payback = D(add["payback_years"])
