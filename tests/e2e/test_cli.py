@@ -170,3 +170,26 @@ def test_cancellation_notice_from_the_cli(env: None, tmp_path: pytest.TempPathFa
     assert code == 0 and written["notice_number"].startswith("JCN-")  # type: ignore[index]
     text = "".join(p.extract_text() for p in PdfReader(BytesIO(pdf.read_bytes())).pages)
     assert "クレジット取消通知書" in text and "二重計上の是正" in text
+
+
+@pytest.mark.parametrize("args", [
+    ["credits", "invalidate", "--from", "H-0000001-1", "--quantity", "1",
+     "--use", "ONTAIHO_EMISSIONS", "--use", "OFFSET", "--user", "A", "--user", "B",
+     "--purpose", "x", "--fiscal-year", "2026"],
+    ["credits", "transfer", "--from", "H-0000001-1", "--to", "H-0000002-9", "--to",
+     "H-0000003-7", "--quantity", "1"],
+    ["project", "period", "open", "JCP-000001", "--start", "2026-12-01", "--start",
+     "2027-01-01", "--end", "2027-03-31"],
+])
+def test_a_repeated_single_valued_option_is_refused_and_changes_nothing(
+        env: None, args: list[str]) -> None:
+    """Finding 16: Click keeps the last of a repeated option; the CLI refuses instead."""
+    assert cli("db", "upgrade")[0] == 0
+    before = cli("ledger", "check")[1]["entries"]  # type: ignore[index]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "given more than once" in result.output
+    repeated = {a for a in args if a.startswith("--") and args.count(a) > 1}
+    assert all(option in result.output for option in repeated)
+    code, journal = cli("ledger", "check")
+    assert code == 0 and journal["entries"] == before  # type: ignore[index]

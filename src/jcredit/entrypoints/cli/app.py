@@ -28,6 +28,7 @@ from jcredit.config import Settings
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.entrypoints.cli.strict import StrictGroup
 from jcredit.entrypoints.errors import classify
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
@@ -35,7 +36,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 
 app = typer.Typer(help="jcredit: J-クレジット registry command line", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, cls=StrictGroup)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 org_app = typer.Typer(help="Organisations (法人)", no_args_is_help=True)
 account_app = typer.Typer(help="Accounts (口座)", no_args_is_help=True)
