@@ -408,7 +408,10 @@ def test_a_forest_project_issues_fm_credits_over_16_years(registry: Registry) ->
         detail = project_queries.project_detail(uow, w.secretariat, project)
         assert queries.check_ledger(uow).ok
     assert detail["crediting_end"] == "2042-11-30"  # 16 years from the monitoring start
-    assert detail["permanence"]["until"] == "2052-06-30"
+    # Finding 17: the obligation runs 10 years past the crediting end; the last filing is
+    # the 30 June before that day.
+    assert detail["permanence"]["until"] == "2052-11-30"
+    assert detail["permanence"]["last_filing"] == "2052-06-30"
     findings = detail["periods"][0]["result"]["activities"]["FOREST"]["findings"]
     assert any("STAND_NOT_PROTECTED" in f for f in findings)
 

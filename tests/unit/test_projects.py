@@ -216,3 +216,22 @@ def test_estimate_refuses_bad_inputs() -> None:
     with pytest.raises(ValidationError):
         estimate("BOILER", {"fuel": "KEROSENE", "annual_fuel_use": "10",
                             "current_efficiency": "0.9", "new_efficiency": "0.8"})
+
+
+def test_findings_show_people_a_rounded_payback_and_keep_the_full_figure() -> None:
+    """Finding 17: "payback 2.6666…67 years" is unreadable; the data keeps every digit."""
+    payback = e.payback_years(D(8), D(0), D(3), D(0))
+    assert payback is not None
+    finding = e.check_additionality(payback=payback)
+    assert "payback 2.67 years < 3" in finding.message
+    assert D(finding.as_dict()["values"]["payback_years"]) == payback  # type: ignore[index]
+    size = e.check_programme_activity_size(D(1000) / D(7))
+    assert "expected 142.86 t-CO2/yr" in size.message
+    assert D(size.as_dict()["values"]["expected_tco2_per_year"]) == D(1000) / D(7)  # type: ignore[index]
+
+
+def test_forest_permanence_ends_ten_years_after_the_crediting_end() -> None:
+    period = e.crediting_period(date(2026, 12, 1), date(2026, 12, 1), forest=True, years=16)
+    assert period.end == date(2042, 11, 30)
+    assert e.permanence_end(period) == date(2052, 11, 30)
+    assert e.permanence_filings(period)[-1] == date(2052, 6, 30)

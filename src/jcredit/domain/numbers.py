@@ -9,6 +9,7 @@ Floats never enter: :func:`D` refuses them, because ``0.1`` is not one tenth in 
 from __future__ import annotations
 
 from decimal import ROUND_FLOOR
+from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from decimal import InvalidOperation
 
@@ -55,6 +56,20 @@ def round_down_to_whole_tonnes(total_tco2: Decimal) -> tuple[int, Decimal]:
         raise ValueError("a reduction to certify cannot be negative")
     whole = total_tco2.to_integral_value(rounding=ROUND_FLOOR)
     return int(whole), total_tco2 - whole
+
+
+def for_people(value: Decimal, places: int = 2) -> str:
+    """A figure for a sentence a person reads: rounded half up to ``places`` decimals,
+    trailing zeros dropped. Display only: the data keeps the full ``Decimal``.
+
+    >>> for_people(D(8) / D(3))
+    '2.67'
+    >>> for_people(D("3.000")), for_people(D("12345.5"), 0)
+    ('3', '12346')
+    """
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{rounded:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def whole_units(value: object, *, field: str) -> int:

@@ -10,6 +10,7 @@ from jcredit.domain.errors import Issue
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.projects.eligibility import CreditingPeriod
+from jcredit.domain.projects.eligibility import permanence_end
 from jcredit.domain.projects.eligibility import permanence_filings
 from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
 from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
@@ -110,7 +111,8 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
         crediting = CreditingPeriod(project.crediting_start, project.crediting_end,
                                     project.crediting_years, capped=False)
         filings = permanence_filings(crediting)
-        permanence = {"until": filings[-1].isoformat() if filings else None,
+        permanence = {"until": permanence_end(crediting).isoformat(),
+                      "last_filing": filings[-1].isoformat() if filings else None,
                       "filings": [d.isoformat() for d in filings]}
     return project_view(project, holder_account=holder.number if holder else None) | _summary(
         project, _organisation_names(uow)) | {

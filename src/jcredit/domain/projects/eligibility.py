@@ -19,6 +19,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies.base import divide
 from jcredit.domain.numbers import ZERO
 from jcredit.domain.numbers import D
+from jcredit.domain.numbers import for_people
 
 PAYBACK_THRESHOLD_YEARS = D(3)
 """Additional when the self-funded payback is 3 years or more (3年以上),
@@ -54,6 +55,8 @@ class Finding:
         message: what was checked, with the numbers, in words.
         manual_review: the rule needs a person to decide (e.g. EcoCute 卒FIT).
         subject: what it is about (an activity, a site).
+        values: the numbers compared, at full precision (the message rounds them for
+            people).
     """
 
     check: str
@@ -61,10 +64,12 @@ class Finding:
     message: str
     manual_review: bool = False
     subject: str = ""
+    values: tuple[tuple[str, str], ...] = ()
 
     def as_dict(self) -> dict[str, object]:
         return {"check": self.check, "passed": self.passed, "message": self.message,
-                "manual_review": self.manual_review, "subject": self.subject}
+                "manual_review": self.manual_review, "subject": self.subject,
+                "values": dict(self.values)}
 
 
 def years_before(day: date, years: int) -> date:
@@ -160,6 +165,17 @@ each year during the crediting period and for 10 years after (岩手県 J-VER pa
 https://www.pref.iwate.jp/sangyoukoyou/ringyou/kenyuurin/jver/1065509.html)."""
 
 
+def permanence_end(period: CreditingPeriod) -> date:
+    """The last day of a forest project's permanence obligation: 10 years after the
+    crediting period ends (the last 30 June filing falls on or before it).
+
+    >>> permanence_end(crediting_period(date(2026, 4, 1), date(2026, 4, 1), forest=True,
+    ...                                 years=16))
+    datetime.date(2052, 3, 31)
+    """
+    return years_after(period.end, PERMANENCE_YEARS_AFTER)
+
+
 def permanence_filings(period: CreditingPeriod) -> list[date]:
     """The 30 June filing deadlines of a forest project's permanence obligation.
 
@@ -170,7 +186,7 @@ def permanence_filings(period: CreditingPeriod) -> list[date]:
     >>> filings[0], filings[-1], len(filings)
     (datetime.date(2026, 6, 30), datetime.date(2051, 6, 30), 26)
     """
-    obligation_end = years_after(period.end, PERMANENCE_YEARS_AFTER)
+    obligation_end = permanence_end(period)
     deadlines = []
     year = period.start.year if period.start <= date(period.start.year, 6, 30) \
         else period.start.year + 1
@@ -271,8 +287,10 @@ def check_additionality(
         return Finding("ADDITIONALITY", True, "the investment never pays back from savings "
                        "(income ≤ running cost): additional")
     ok = payback >= PAYBACK_THRESHOLD_YEARS
-    return Finding("ADDITIONALITY", ok, f"payback {payback} years "
-                   + ("≥ 3: additional" if ok else "< 3: not additional"))
+    return Finding("ADDITIONALITY", ok, f"payback {for_people(payback)} years "
+                   + ("≥ 3: additional" if ok else "< 3: not additional"),
+                   values=(("payback_years", str(payback)),
+                           ("threshold_years", str(PAYBACK_THRESHOLD_YEARS))))
 
 
 def check_programme_activity_size(expected_tco2_per_year: Decimal, *, subject: str = ""
@@ -280,7 +298,10 @@ def check_programme_activity_size(expected_tco2_per_year: Decimal, *, subject: s
     """A programme-type activity must expect at most 500 t-CO2/yr."""
     ok = expected_tco2_per_year <= PROGRAMME_ACTIVITY_LIMIT_TCO2
     return Finding("PROGRAMME_ACTIVITY_SIZE", ok,
-                   f"expected {expected_tco2_per_year} t-CO2/yr; the limit is 500", subject=subject)
+                   f"expected {for_people(expected_tco2_per_year)} t-CO2/yr; the limit is 500",
+                   subject=subject,
+                   values=(("expected_tco2_per_year", str(expected_tco2_per_year)),
+                           ("limit_tco2_per_year", str(PROGRAMME_ACTIVITY_LIMIT_TCO2))))
 
 
 def site_key(address_or_device: str) -> str:
