@@ -62,8 +62,24 @@ def cli_actor() -> Actor:
     return Actor(name=getpass.getuser(), role=Role.ADMIN, via="cli")
 
 
+def load_settings() -> Settings:
+    """The settings, or one line naming the variable at fault and exit 2 (no traceback: a
+    refused production start must say why at once)."""
+    from pydantic import ValidationError as SettingsError
+
+    try:
+        return Settings()
+    except SettingsError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        where = f" [JCREDIT_{field.upper()}]" if field else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        sys.stderr.write(f"error{where}: {message}\n")
+        raise typer.Exit(2) from None
+
+
 def _registry() -> Registry:
-    return bootstrap(Settings())
+    return bootstrap(load_settings())
 
 
 def reports_errors(func: F) -> F:
@@ -123,7 +139,7 @@ def db_upgrade(as_json: bool = JsonOpt) -> None:
     registry = _registry()
     revision = current_revision(registry.engine)
     registry.dispose()
-    emit({"database": Settings().database_url.split("@")[-1], "revision": revision},
+    emit({"database": load_settings().database_url.split("@")[-1], "revision": revision},
          as_json)
 
 
@@ -469,7 +485,7 @@ def serve(host: str | None = typer.Option(None, "--host"),
     from jcredit.entrypoints.api.app import create_app
     from jcredit.entrypoints.demo import seed_demo
 
-    settings = Settings()
+    settings = load_settings()
     registry = bootstrap(settings)
     if demo_data and settings.seed_demo_data:
         console.print("Demo logins (デモ用ログイン):")
