@@ -461,12 +461,36 @@ def user_create(username: str = typer.Option(..., "--username"),
                           display_name=display_name)), as_json)
 
 
+@user_app.command("create-admin")
+@reports_errors
+def user_create_admin(
+    username: str = typer.Argument(..., help="Login name of the new administrator"),
+    display_name: str = typer.Option("", "--display-name"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin "
+        "(for automation) instead of prompting twice"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create an administrator (事務局): how a production registry gets its first login.
+
+    The password is prompted twice with hidden input, or read from stdin; it is never an
+    argument (which would land in the shell history and the process list)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    emit(run(c.CreateUser(username=username, password=password, role=Role.ADMIN.value,
+                          display_name=display_name)), as_json)
+
+
 @app.command("demo")
 @reports_errors
 def demo(as_json: bool = JsonOpt) -> None:
-    """Seed the demo data into an empty registry and print the demo logins."""
+    """Seed the demo data into an empty registry and print the demo logins (development)."""
+    from jcredit.entrypoints.demo import refuse_demo_outside_development
     from jcredit.entrypoints.demo import seed_demo
 
+    refuse_demo_outside_development(load_settings().environment)  # before touching the db
     registry = _registry()
     logins = seed_demo(registry)
     registry.dispose()
@@ -478,16 +502,24 @@ def demo(as_json: bool = JsonOpt) -> None:
 @app.command("serve")
 def serve(host: str | None = typer.Option(None, "--host"),
           port: int | None = typer.Option(None, "--port"),
-          demo_data: bool = typer.Option(True, "--demo/--no-demo")) -> None:
-    """Start the web UI and API (seeds the demo data into an empty registry by default)."""
+          demo_data: bool | None = typer.Option(
+              None, "--demo/--no-demo",
+              help="Seed the demo data into an empty registry (development only; the "
+                   "default there, never in production)")) -> None:
+    """Start the web UI and API (in development, seeds the demo data into an empty registry)."""
     import uvicorn
 
     from jcredit.entrypoints.api.app import create_app
+    from jcredit.entrypoints.demo import DEMO_ENVIRONMENTS
+    from jcredit.entrypoints.demo import refuse_demo_outside_development
     from jcredit.entrypoints.demo import seed_demo
 
     settings = load_settings()
+    if demo_data:
+        _one_line_errors(lambda: refuse_demo_outside_development(settings.environment))
     registry = bootstrap(settings)
-    if demo_data and settings.seed_demo_data:
+    wanted = settings.seed_demo_data if demo_data is None else demo_data
+    if wanted and settings.environment in DEMO_ENVIRONMENTS:
         console.print("Demo logins (デモ用ログイン):")
         for login in seed_demo(registry):
             console.print(f"  {login.role:<8} {login.username:<8} / {login.password}  "
@@ -497,6 +529,9 @@ def serve(host: str | None = typer.Option(None, "--host"),
     uvicorn.run(create_app(settings, registry=registry), host=host or settings.host,
                 port=port or settings.port, log_level="info")
 
+
+def _one_line_errors(action: Callable[[], object]) -> None:
+    reports_errors(action)()
 
 
 # The project, methodology and estimate commands live in their own module.
