@@ -37,7 +37,7 @@ class DemoLogin:
     organisation: str
 
 
-DEMO_PASSWORD = "jcredit-demo-2026"
+DEMO_PASSWORD = "demo-registry-2026"  # passes the password policy (domain/passwords.py)
 
 ORGS = (
     ("株式会社みどり電力", demo_corporate_number("010001099001"), ("環境推進部", "調達部")),

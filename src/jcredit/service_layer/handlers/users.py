@@ -8,6 +8,7 @@ from typing import Any
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.credits import parse_enum
+from jcredit.domain.passwords import check_password
 from jcredit.service_layer.actors import ORGANISATION_ROLES
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.authorization import require_role
@@ -16,7 +17,6 @@ from jcredit.service_layer.handlers.lookups import organisation_by_corporate_num
 from jcredit.service_layer.messagebus import CommandContext
 
 _USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-MIN_PASSWORD_LENGTH = 10
 
 
 def create_user(cmd: CreateUser, ctx: CommandContext) -> dict[str, Any]:
@@ -26,10 +26,7 @@ def create_user(cmd: CreateUser, ctx: CommandContext) -> dict[str, Any]:
         raise ValidationError(
             "username must be 3-64 lower-case letters, digits, '.', '_' or '-'", field="username"
         )
-    if len(cmd.password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    check_password(cmd.password, username=username, display_name=cmd.display_name)
     role = parse_enum(Role, cmd.role, field="role")
     org_id = None
     if role in ORGANISATION_ROLES:
