@@ -6,6 +6,7 @@ import secrets
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi import Form
@@ -116,9 +117,24 @@ def home(request: Request) -> Response:
     return _redirect("/accounts" if request.session.get("user_id") else "/login")
 
 
+def same_origin_path(request: Request, url: str | None) -> str:
+    """The path (and query) of ``url`` when it points into this site, else ``/``: a
+    redirect never leaves the site (no open redirect through a forged Referer)."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.netloc and (parts.netloc != request.url.netloc
+                         or parts.scheme not in ("http", "https")):
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or "\\" in path:
+        return "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
 @router.get("/lang/{lang}")
 def set_language(lang: str, request: Request) -> Response:
-    response = _redirect(request.headers.get("referer") or "/")
+    response = _redirect(same_origin_path(request, request.headers.get("referer")))
     if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
@@ -144,7 +160,9 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Logging out needs the form's token too: another site must not end a session."""
+    _check_csrf(request, csrf)
     request.session.clear()
     return _redirect("/login")
 
