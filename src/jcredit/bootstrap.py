@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -23,6 +24,7 @@ from jcredit.service_layer import commands
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers import HANDLERS
+from jcredit.service_layer.login_throttle import LoginThrottle
 from jcredit.service_layer.messagebus import MessageBus
 from jcredit.service_layer.messagebus import Policy
 from jcredit.service_layer.unit_of_work import User
@@ -41,6 +43,7 @@ class Registry:
     passwords: Argon2PasswordHasher
     clock: Callable[[], datetime]
     evidence: LocalEvidenceStore
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def read(self) -> object:
         return self.uow(write=False)
@@ -48,7 +51,9 @@ class Registry:
     def authenticate(self, username: str, password: str) -> User:
         with self.uow(write=False) as uow:
             user = uow.users.by_username(username.strip().lower())
-        if user is None or not self.passwords.verify(user.password_hash, password):
+        # An unknown user costs one Argon2 verification too (timing tells nothing).
+        password_hash = user.password_hash if user is not None else self.passwords.dummy_hash
+        if not self.passwords.verify(password_hash, password) or user is None:
             raise AuthenticationError("wrong username or password")
         return user
 

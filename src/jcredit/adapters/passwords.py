@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError
@@ -13,6 +16,13 @@ class Argon2PasswordHasher:
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
+
+    @functools.cached_property
+    def dummy_hash(self) -> str:
+        """A hash of a random password nobody knows, with the same parameters as real ones:
+        checking a login for an unknown user against it costs what a known user's check
+        costs, so the answer's timing does not tell which usernames exist."""
+        return self.hash(secrets.token_urlsafe(32))
 
     def verify(self, password_hash: str, password: str) -> bool:
         try:

@@ -21,12 +21,14 @@ from jcredit.bootstrap import Registry
 from jcredit.bootstrap import actor_for
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_RULES
+from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.web.i18n import LANGUAGES
@@ -150,7 +152,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
           csrf: str = Form("")) -> Response:
     try:
         _check_csrf(request, csrf)
-        user = check_login(_registry(request), username, password)
+        user = check_login(_registry(request), username, password, client_address(request))
+    except TooManyAttemptsError as error:
+        page = render(request, "login.html", status_code=429, error="login_throttled",
+                      username=username)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
     except DomainError:
         return render(request, "login.html", status_code=401, error="login_failed",
                       username=username)
