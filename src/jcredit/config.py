@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic import model_validator
 from pydantic_settings import BaseSettings
 from pydantic_settings import SettingsConfigDict
@@ -36,7 +37,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     mqtt_url: str = "mqtt://127.0.0.1:1883"
-    token_lifetime_hours: int = 24 * 30
+    token_lifetime_hours: int = Field(default=24, ge=1, le=24 * 30)  # API bearer tokens
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # web: since last request
+    session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)  # web: since login
     seed_demo_data: bool = True
     crediting_period_cap: date | None = None  # e.g. 2031-03-31 if the old cap applies
 

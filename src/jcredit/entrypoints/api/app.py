@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="jcredit_session", same_site="lax",
+                       max_age=settings.session_absolute_hours * 3600,
                        https_only=settings.environment == "production")
     app.add_middleware(SecurityHeadersMiddleware,
                        hsts=settings.environment == "production")

@@ -475,12 +475,36 @@ def user_create_admin(
 
     The password is prompted twice with hidden input, or read from stdin; it is never an
     argument (which would land in the shell history and the process list)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin)
     emit(run(c.CreateUser(username=username, password=password, role=Role.ADMIN.value,
                           display_name=display_name)), as_json)
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("set-password")
+@reports_errors
+def user_set_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the new password from stdin"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Reset a user's password (prompted twice); all their sessions and tokens end."""
+    emit(run(c.ChangePassword(username=username,
+                              new_password=_new_password(password_stdin))), as_json)
+
+
+@user_app.command("revoke")
+@reports_errors
+def user_revoke(username: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
+    """End every web session and API token of a user (they must log in again)."""
+    emit(run(c.RevokeSessions(username=username)), as_json)
 
 
 @app.command("demo")

@@ -41,6 +41,7 @@ from jcredit.service_layer.actors import ROLE_LABELS_JA
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
+from jcredit.service_layer.unit_of_work import User
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -50,14 +51,26 @@ class LoginRequired(Exception):
     pass
 
 
+_UNKNOWN = object()
+
+
 def _registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
+def current_user(request: Request) -> User | None:
+    """The user of the request's server-side session (looked up once per request)."""
+    found = getattr(request.state, "jcredit_user", _UNKNOWN)
+    if found is _UNKNOWN:
+        session_id = request.session.get("sid")
+        found = _registry(request).user_for_session(str(session_id)) if session_id else None
+        request.state.jcredit_user = found
+    return found if isinstance(found, User) else None
+
+
 def _actor(request: Request) -> Actor:
-    user_id = request.session.get("user_id")
-    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    user = current_user(request)
     if user is None:
         raise LoginRequired
     return actor_for(user)
@@ -79,8 +92,7 @@ def _check_csrf(request: Request, token: str) -> None:
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = request.cookies.get("lang", "ja")
     lang = lang if lang in LANGUAGES else "ja"
-    user_id = request.session.get("user_id")
-    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    user = current_user(request)
     base = {
         "request": request,
         "t": translator(lang),
@@ -116,7 +128,7 @@ def _error_text(error: DomainError, request: Request | None = None) -> str:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return _redirect("/accounts" if request.session.get("user_id") else "/login")
+    return _redirect("/accounts" if current_user(request) else "/login")
 
 
 def same_origin_path(request: Request, url: str | None) -> str:
@@ -161,8 +173,8 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
     except DomainError:
         return render(request, "login.html", status_code=401, error="login_failed",
                       username=username)
-    request.session.clear()
-    request.session["user_id"] = user.id
+    request.session.clear()  # a new session id and CSRF token: no session fixation
+    request.session["sid"] = _registry(request).open_session(user)
     return _redirect("/accounts")
 
 
@@ -170,6 +182,9 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
 def logout(request: Request, csrf: str = Form("")) -> Response:
     """Logging out needs the form's token too: another site must not end a session."""
     _check_csrf(request, csrf)
+    session_id = request.session.get("sid")
+    if session_id:
+        _registry(request).end_session(str(session_id))  # a copied cookie ends too
     request.session.clear()
     return _redirect("/login")
 
