@@ -183,7 +183,7 @@ def bootstrap(
     engine = build_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    passwords = Argon2PasswordHasher()
+    passwords = Argon2PasswordHasher(fast=settings.environment == "test")
     uow = SqlAlchemyUnitOfWorkFactory(engine)
     bus = MessageBus(uow_factory=uow, handlers=HANDLERS, password_hasher=passwords, clock=clock,
                      policy=Policy(crediting_period_cap=settings.crediting_period_cap))
