@@ -77,6 +77,17 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(app_for: Registry) -> 
     assert copied.get("/api/v1/auth/tokens").status_code == 401  # on the API too
 
 
+def test_login_starts_a_new_session(app_for: Registry) -> None:
+    """No session fixation: a cookie planted before the login never becomes logged in."""
+    web = client(app_for)
+    web.get("/login")
+    planted = client(app_for)
+    planted.cookies.update(dict(web.cookies))  # the attacker's copy of the pre-login cookie
+    web_login(web, "hanako")
+    assert web.cookies.get("jcredit_session") != planted.cookies.get("jcredit_session")
+    assert logged_in(web) and not logged_in(planted)
+
+
 def test_web_sessions_have_idle_and_absolute_timeouts(app_for: Registry, clock: Clock) -> None:
     settings = app_for.settings
     web = client(app_for)
