@@ -17,8 +17,8 @@ class TokenRequest(BaseModel):
 
 
 class PasswordChange(BaseModel):
-    current_password: str
-    new_password: str
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)  # the policy allows 256; this bounds the work
 
 
 class OrganisationCreate(BaseModel):

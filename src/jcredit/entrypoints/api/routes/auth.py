@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Header
+from fastapi import Path
 from fastapi import Request
 from fastapi import Response
 
@@ -80,7 +81,8 @@ def list_tokens(actor: ActorDep, registry: RegistryDep,
 
 
 @router.delete("/auth/tokens/{token_id}", tags=["auth"], status_code=204)
-def revoke_token(token_id: int, actor: ActorDep, registry: RegistryDep) -> Response:
+def revoke_token(token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], actor: ActorDep,
+                 registry: RegistryDep) -> Response:
     """Revoke one of the caller's own tokens by its id."""
     assert actor.user_id is not None
     if not registry.revoke_token_id(actor.user_id, token_id):
