@@ -153,7 +153,7 @@ def http_rate(seconds: float) -> tuple[float, int, float]:
 
     directory = tempfile.mkdtemp()
     registry, (a, b) = _registry(directory)
-    registry.bus.handle(c.CreateUser(username="bench", password="bench-password-1",
+    registry.bus.handle(c.CreateUser(username="bench", password="throughput lantern 2026",
                                      role="ADMIN"), actor=SYSTEM_ACTOR)
     registry.dispose()
     port = _free_port()
@@ -174,7 +174,7 @@ def http_rate(seconds: float) -> tuple[float, int, float]:
                 except httpx.TransportError:
                     time.sleep(0.05)
             token = client.post(f"http://127.0.0.1:{port}/api/v1/auth/token", json={
-                "username": "bench", "password": "bench-password-1"}).json()["access_token"]
+                "username": "bench", "password": "throughput lantern 2026"}).json()["access_token"]
         # The timed loops use the stdlib client on one keep-alive connection: the client
         # shares the 2 cores, and httpx spends several times more CPU per request.
         connection = http.client.HTTPConnection("127.0.0.1", port)

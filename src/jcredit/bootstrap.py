@@ -6,9 +6,11 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -23,11 +25,14 @@ from jcredit.service_layer import commands
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers import HANDLERS
+from jcredit.service_layer.login_throttle import LoginThrottle
 from jcredit.service_layer.messagebus import MessageBus
 from jcredit.service_layer.messagebus import Policy
 from jcredit.service_layer.unit_of_work import User
+from jcredit.service_layer.unit_of_work import WriterBusyError
 
 SYSTEM_ACTOR = Actor(name="system", role=Role.ADMIN, via="system")
+TOUCH_EVERY = timedelta(minutes=1)  # how often a token's or session's last use is written
 
 
 @dataclass
@@ -41,6 +46,7 @@ class Registry:
     passwords: Argon2PasswordHasher
     clock: Callable[[], datetime]
     evidence: LocalEvidenceStore
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def read(self) -> object:
         return self.uow(write=False)
@@ -48,7 +54,9 @@ class Registry:
     def authenticate(self, username: str, password: str) -> User:
         with self.uow(write=False) as uow:
             user = uow.users.by_username(username.strip().lower())
-        if user is None or not self.passwords.verify(user.password_hash, password):
+        # An unknown user costs one Argon2 verification too (timing tells nothing).
+        password_hash = user.password_hash if user is not None else self.passwords.dummy_hash
+        if not self.passwords.verify(password_hash, password) or user is None:
             raise AuthenticationError("wrong username or password")
         return user
 
@@ -56,6 +64,7 @@ class Registry:
         token = secrets.token_urlsafe(32)
         now = self.clock()
         with self.uow(write=True) as uow:
+            uow.users.purge_expired(now=now.isoformat(), idle_since=self._idle_since(now))
             uow.users.add_token(
                 user_id=user.id,
                 token_hash=hash_token(token),
@@ -66,8 +75,85 @@ class Registry:
         return token
 
     def user_for_token(self, token: str) -> User | None:
+        """The token's user, if it is neither expired nor revoked: one indexed read (the hot
+        path), plus a write of ``last_used_at`` at most once a minute."""
+        now = self.clock()
         with self.uow(write=False, one_statement=True) as uow:
-            return uow.users.user_for_token(hash_token(token), now=self.clock().isoformat())
+            use = uow.users.user_for_token(hash_token(token), now=now.isoformat())
+        if use is None:
+            return None
+        if use.last_used is None or use.last_used < (now - TOUCH_EVERY).isoformat():
+            self._touch(lambda uow: uow.users.touch_token(int(use.key), now.isoformat()))
+        return use.user
+
+    def revoke_token(self, token: str) -> bool:
+        with self.uow(write=True) as uow:
+            done = uow.users.delete_token_hash(hash_token(token))
+            uow.commit()
+        return done
+
+    def tokens_of(self, user_id: int, *, current: str | None = None) -> list[dict[str, Any]]:
+        """A user's live tokens, never the token itself: its id, dates and whether it is the
+        one presented now."""
+        now = self.clock()
+        with self.uow(write=False) as uow:
+            tokens = uow.users.tokens_of(user_id, now=now.isoformat())
+        current_id = None
+        if current is not None:
+            with self.uow(write=False, one_statement=True) as uow:
+                use = uow.users.user_for_token(hash_token(current), now=now.isoformat())
+            current_id = use.key if use is not None else None
+        return [token | {"current": token["id"] == current_id} for token in tokens]
+
+    def revoke_token_id(self, user_id: int, token_id: int) -> bool:
+        with self.uow(write=True) as uow:
+            done = uow.users.delete_token(user_id, token_id)
+            uow.commit()
+        return done
+
+    def open_session(self, user: User) -> str:
+        """A new web session: a random id for the signed cookie; only its hash is stored."""
+        session_id = secrets.token_urlsafe(32)
+        now = self.clock()
+        with self.uow(write=True) as uow:
+            uow.users.purge_expired(now=now.isoformat(), idle_since=self._idle_since(now))
+            uow.users.add_session(
+                id_hash=hash_token(session_id), user_id=user.id, created_at=now.isoformat(),
+                expires_at=(now + timedelta(hours=self.settings.session_absolute_hours))
+                .isoformat())
+            uow.commit()
+        return session_id
+
+    def user_for_session(self, session_id: str) -> User | None:
+        """The session's user unless it ended: logged out, revoked, idle for longer than
+        ``session_idle_minutes`` or older than ``session_absolute_hours``."""
+        now = self.clock()
+        with self.uow(write=False, one_statement=True) as uow:
+            use = uow.users.user_for_session(hash_token(session_id), now=now.isoformat(),
+                                             idle_since=self._idle_since(now))
+        if use is None:
+            return None
+        if use.last_used is None or use.last_used < (now - TOUCH_EVERY).isoformat():
+            self._touch(lambda uow: uow.users.touch_session(str(use.key), now.isoformat()))
+        return use.user
+
+    def end_session(self, session_id: str) -> None:
+        with self.uow(write=True) as uow:
+            uow.users.delete_session(hash_token(session_id))
+            uow.commit()
+
+    def _idle_since(self, now: datetime) -> str:
+        return (now - timedelta(minutes=self.settings.session_idle_minutes)).isoformat()
+
+    def _touch(self, write: Callable[[Any], None]) -> None:
+        """Record a use; on SQLite only if the writer is free at once (a busy writer means
+        the next request records it): a lookup never waits behind a ledger write."""
+        try:
+            with self.uow(write=True, wait=not self.settings.is_sqlite) as uow:
+                write(uow)
+                uow.commit()
+        except WriterBusyError:
+            pass
 
     def user(self, user_id: int) -> User | None:
         with self.uow(write=False, one_statement=True) as uow:
@@ -97,7 +183,7 @@ def bootstrap(
     engine = build_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    passwords = Argon2PasswordHasher()
+    passwords = Argon2PasswordHasher(fast=settings.environment == "test")
     uow = SqlAlchemyUnitOfWorkFactory(engine)
     bus = MessageBus(uow_factory=uow, handlers=HANDLERS, password_hasher=passwords, clock=clock,
                      policy=Policy(crediting_period_cap=settings.crediting_period_cap))

@@ -54,7 +54,7 @@ class World:
         return self.registry.bus.handle(cmd, actor=SYSTEM_ACTOR).data
 
     def user(self, name: str, role: Role, org: str | None) -> Actor:
-        view = self.admin(c.CreateUser(username=name, password="password-123456",
+        view = self.admin(c.CreateUser(username=name, password="amber kettle journey 57",
                                        role=role.value, organisation=org))
         return Actor(name=name, role=role, user_id=view["id"],
                      organisation_id=view["organisation_id"])

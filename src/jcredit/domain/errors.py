@@ -75,6 +75,16 @@ class PermissionDeniedError(DomainError):
     code = "forbidden"
 
 
+class TooManyAttemptsError(DomainError):
+    """The caller failed too often recently: wait ``retry_after`` seconds (HTTP 429)."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after
+
+
 class ConflictError(DomainError):
     """The command is well-formed but conflicts with the registry's current state."""
 

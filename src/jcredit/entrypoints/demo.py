@@ -2,6 +2,10 @@
 
 Seeded once into an empty registry by ``scripts/serve``; the logins are printed at start-up.
 The 法人番号 are well-formed (valid check digits) but belong to no real company.
+
+Development (and the test suite) only: the demo logins share a published password, so a
+production registry refuses them; its first administrator comes from
+``jcredit user create-admin``.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import Registry
+from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.identifiers import corporate_number_check_digit
 from jcredit.service_layer import commands as c
@@ -32,7 +37,7 @@ class DemoLogin:
     organisation: str
 
 
-DEMO_PASSWORD = "jcredit-demo-2026"
+DEMO_PASSWORD = "demo-registry-2026"  # passes the password policy (domain/passwords.py)
 
 ORGS = (
     ("株式会社みどり電力", demo_corporate_number("010001099001"), ("環境推進部", "調達部")),
@@ -51,8 +56,21 @@ def is_seeded(registry: Registry) -> bool:
         return bool(uow.organisations.list())
 
 
+DEMO_ENVIRONMENTS = ("development", "test")
+
+
+def refuse_demo_outside_development(environment: str) -> None:
+    if environment not in DEMO_ENVIRONMENTS:
+        raise PermissionDeniedError(
+            f"demo data (logins with a published password) is for development only; this "
+            f"registry runs in {environment}. Create the first administrator with "
+            "`jcredit user create-admin USERNAME`",
+            field="JCREDIT_ENVIRONMENT", valid=DEMO_ENVIRONMENTS)
+
+
 def seed_demo(registry: Registry) -> list[DemoLogin]:
     """Seed the demo registry (idempotent: a registry with organisations is left as it is)."""
+    refuse_demo_outside_development(registry.settings.environment)
     logins = [
         DemoLogin("admin", DEMO_PASSWORD, "ADMIN", "J-クレジット制度事務局"),
         DemoLogin("auditor", DEMO_PASSWORD, "AUDITOR", "-"),

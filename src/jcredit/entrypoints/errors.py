@@ -13,6 +13,7 @@ ERROR_TABLE: tuple[tuple[type[e.DomainError], int, int, str], ...] = (
     (e.NotFoundError, 404, 3, "Not found"),
     (e.AuthenticationError, 401, 6, "Not authenticated"),
     (e.PermissionDeniedError, 403, 6, "Forbidden"),
+    (e.TooManyAttemptsError, 429, 6, "Too many attempts"),
     (e.IdempotencyKeyReusedError, 422, 5, "Idempotency key reused"),
     (e.InsufficientCreditsError, 409, 5, "Insufficient credits"),
     (e.SerialRangeUnavailableError, 409, 5, "Serials not available"),

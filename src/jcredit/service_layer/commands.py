@@ -49,6 +49,27 @@ class CreateUser(Command):
 
 
 @dataclass(frozen=True)
+class ChangePassword(Command):
+    """A user changes their own password (``current_password`` required) or an
+    administrator resets one. Every other session and token of the user ends; ``keep`` is
+    the hash of the caller's own token or session, which stays."""
+
+    username: str
+    new_password: str
+    current_password: str | None = None
+    keep: str | None = None
+    NAME: ClassVar[str] = "user.password_change"
+
+
+@dataclass(frozen=True)
+class RevokeSessions(Command):
+    """An administrator ends every web session and API token of a user."""
+
+    username: str
+    NAME: ClassVar[str] = "user.revoke_sessions"
+
+
+@dataclass(frozen=True)
 class IssueCredits(Command):
     to_account: str
     quantity: object

@@ -7,6 +7,7 @@ of small statements per command, and Core keeps their overhead low.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -40,6 +41,7 @@ from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.domain.organisations import Organisation
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.unit_of_work import CredentialUse
 from jcredit.service_layer.unit_of_work import RegistryState
 from jcredit.service_layer.unit_of_work import StoredResponse
 from jcredit.service_layer.unit_of_work import User
@@ -668,19 +670,95 @@ class SqlUserRepository:
         self.c.execute(insert(t.api_tokens).values(
             token_hash=token_hash, user_id=user_id, created_at=created_at, expires_at=expires_at))
 
+    def set_password(self, user_id: int, password_hash: str) -> None:
+        self.c.execute(update(t.users).where(t.users.c.id == user_id)
+                       .values(password_hash=password_hash))
+
+    _USER_COLUMNS = (t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
+                     t.users.c.organisation_id, t.users.c.password_hash)
+
     # Every API request authenticates: a prepared statement keeps this off the hot path.
     _FOR_TOKEN = Prepared(
-        select(t.users.c.id, t.users.c.username, t.users.c.display_name, t.users.c.role,
-               t.users.c.organisation_id, t.users.c.password_hash)
+        select(*_USER_COLUMNS, t.api_tokens.c.id, t.api_tokens.c.last_used_at)
         .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
         .where(t.api_tokens.c.token_hash == bindparam("token_hash"),
                t.api_tokens.c.expires_at > bindparam("now"))
     )
 
-    def user_for_token(self, token_hash: str, *, now: str) -> User | None:
+    def user_for_token(self, token_hash: str, *, now: str) -> CredentialUse | None:
         row = self._FOR_TOKEN.fetch_one(self.c, {"token_hash": token_hash, "now": now})
         if row is None:
             return None
-        user_id, username, display_name, role, organisation_id, password_hash = row
-        return User(user_id, username, display_name, Role(role), organisation_id,
-                    password_hash)
+        user_id, username, display_name, role, organisation_id, password_hash, key, used = row
+        return CredentialUse(User(user_id, username, display_name, Role(role), organisation_id,
+                                  password_hash), key, used)
+
+    def touch_token(self, token_id: int, at: str) -> None:
+        self.c.execute(update(t.api_tokens).where(t.api_tokens.c.id == token_id)
+                       .values(last_used_at=at))
+
+    def tokens_of(self, user_id: int, *, now: str) -> builtins.list[dict[str, Any]]:
+        tokens = t.api_tokens
+        rows = self.c.execute(
+            select(tokens.c.id, tokens.c.created_at, tokens.c.expires_at, tokens.c.last_used_at)
+            .where(tokens.c.user_id == user_id, tokens.c.expires_at > now)
+            .order_by(tokens.c.id))
+        return [dict(row._mapping) for row in rows]
+
+    def delete_token(self, user_id: int, token_id: int) -> bool:
+        tokens = t.api_tokens
+        return bool(self.c.execute(tokens.delete().where(
+            tokens.c.id == token_id, tokens.c.user_id == user_id)).rowcount)
+
+    def delete_token_hash(self, token_hash: str) -> bool:
+        tokens = t.api_tokens
+        return bool(self.c.execute(
+            tokens.delete().where(tokens.c.token_hash == token_hash)).rowcount)
+
+    def add_session(self, *, id_hash: str, user_id: int, created_at: str,
+                    expires_at: str) -> None:
+        self.c.execute(insert(t.web_sessions).values(
+            id_hash=id_hash, user_id=user_id, created_at=created_at, last_seen_at=created_at,
+            expires_at=expires_at))
+
+    _FOR_SESSION = Prepared(
+        select(*_USER_COLUMNS, t.web_sessions.c.last_seen_at)
+        .join(t.web_sessions, t.web_sessions.c.user_id == t.users.c.id)
+        .where(t.web_sessions.c.id_hash == bindparam("id_hash"),
+               t.web_sessions.c.expires_at > bindparam("now"),
+               t.web_sessions.c.last_seen_at > bindparam("idle_since"))
+    )
+
+    def user_for_session(self, id_hash: str, *, now: str, idle_since: str
+                         ) -> CredentialUse | None:
+        row = self._FOR_SESSION.fetch_one(
+            self.c, {"id_hash": id_hash, "now": now, "idle_since": idle_since})
+        if row is None:
+            return None
+        user_id, username, display_name, role, organisation_id, password_hash, seen = row
+        return CredentialUse(User(user_id, username, display_name, Role(role), organisation_id,
+                                  password_hash), id_hash, seen)
+
+    def touch_session(self, id_hash: str, at: str) -> None:
+        self.c.execute(update(t.web_sessions).where(t.web_sessions.c.id_hash == id_hash)
+                       .values(last_seen_at=at))
+
+    def delete_session(self, id_hash: str) -> bool:
+        sessions = t.web_sessions
+        return bool(self.c.execute(
+            sessions.delete().where(sessions.c.id_hash == id_hash)).rowcount)
+
+    def purge_expired(self, *, now: str, idle_since: str) -> None:
+        """Forget tokens and sessions that can no longer be used (small tables: a scan)."""
+        tokens, sessions = t.api_tokens, t.web_sessions
+        self.c.execute(tokens.delete().where(tokens.c.expires_at <= now))
+        self.c.execute(sessions.delete().where(
+            (sessions.c.expires_at <= now) | (sessions.c.last_seen_at <= idle_since)))
+
+    def revoke_all(self, user_id: int, *, keep: str | None = None) -> tuple[int, int]:
+        tokens, sessions = t.api_tokens, t.web_sessions
+        token_rows = self.c.execute(tokens.delete().where(
+            tokens.c.user_id == user_id, tokens.c.token_hash != (keep or ""))).rowcount
+        session_rows = self.c.execute(sessions.delete().where(
+            sessions.c.user_id == user_id, sessions.c.id_hash != (keep or ""))).rowcount
+        return token_rows, session_rows

@@ -166,14 +166,30 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
 )
 
+# API tokens and web sessions (migration 0007): only a SHA-256 of the secret is stored, so a
+# copy of the database logs nobody in. Revoking one is deleting its row.
 api_tokens = Table(
     "api_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
+    Column("id", RowKey, primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("expires_at", String(40), nullable=False),
+    Column("last_used_at", String(40), nullable=True),  # updated at most once a minute
 )
+Index("ix_api_tokens_user_id", api_tokens.c.user_id)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("last_seen_at", String(40), nullable=False),  # idle timeout; at most once a minute
+    Column("expires_at", String(40), nullable=False),  # absolute timeout
+)
+Index("ix_web_sessions_user_id", web_sessions.c.user_id)
 
 # --- projects (migration 0003) ---------------------------------------------------------
 

@@ -20,6 +20,7 @@ from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
 from jcredit.entrypoints.api.routes import projects
 from jcredit.entrypoints.api.routes import reads
+from jcredit.entrypoints.security_headers import SecurityHeadersMiddleware
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -38,7 +39,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.state.registry = registry
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="jcredit_session", same_site="lax",
+                       max_age=settings.session_absolute_hours * 3600,
                        https_only=settings.environment == "production")
+    app.add_middleware(SecurityHeadersMiddleware,
+                       hsts=settings.environment == "production")
     from jcredit.entrypoints.web.views import LoginRequired
     from jcredit.entrypoints.web.views import error_page
 

@@ -44,12 +44,20 @@ async def current_actor(request: Request, registry: RegistryDep,
             raise AuthenticationError("the token is unknown or expired; get a new one from "
                                       "POST /api/v1/auth/token")
         return actor_for(user)
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if user_id is not None:
-        user = registry.user(int(user_id))
+    session_id = request.session.get("sid") if "session" in request.scope else None
+    if session_id:
+        user = registry.user_for_session(str(session_id))
         if user is not None:
             return actor_for(user)
     raise AuthenticationError("log in first: send 'Authorization: Bearer <token>'")
+
+
+def presented_token(authorization: str | None) -> str | None:
+    """The bearer token of an ``Authorization`` header, if there is one."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from fastapi.responses import Response
 
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.entrypoints.errors import classify
 
 PROBLEM = "application/problem+json"
@@ -26,6 +27,11 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
 HtmlRenderer = Callable[[Request, int, str], Response]
 
 
+def _retry_after(response: Response, error: DomainError) -> None:
+    if isinstance(error, TooManyAttemptsError):
+        response.headers["Retry-After"] = str(error.retry_after)
+
+
 def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> None:
     """Problem+json under /api; pages elsewhere get ``html`` (the web UI's error page)."""
 
@@ -33,12 +39,15 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
     async def domain_error(request: Request, error: DomainError) -> Response:
         status, _, title = classify(error)
         if html is not None and not request.url.path.startswith("/api/"):
-            return html(request, status, error.message)
+            page = html(request, status, error.message)
+            _retry_after(page, error)
+            return page
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         response = problem(status, title, error.message, code=error.code, field=error.field,
                            valid=list(error.valid) if error.valid else None)
         if headers:
             response.headers.update(headers)
+        _retry_after(response, error)
         return response
 
     @app.exception_handler(RequestValidationError)

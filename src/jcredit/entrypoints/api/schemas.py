@@ -16,6 +16,11 @@ class TokenRequest(BaseModel):
     password: str
 
 
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)  # the policy allows 256; this bounds the work
+
+
 class OrganisationCreate(BaseModel):
     name: str = Field(description="Full legal name, e.g. 株式会社サンプル")
     corporate_number: str = Field(description="法人番号, 13 digits")

@@ -63,8 +63,24 @@ def cli_actor() -> Actor:
     return Actor(name=getpass.getuser(), role=Role.ADMIN, via="cli")
 
 
+def load_settings() -> Settings:
+    """The settings, or one line naming the variable at fault and exit 2 (no traceback: a
+    refused production start must say why at once)."""
+    from pydantic import ValidationError as SettingsError
+
+    try:
+        return Settings()
+    except SettingsError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        where = f" [JCREDIT_{field.upper()}]" if field else ""
+        message = str(first["msg"]).removeprefix("Value error, ")
+        sys.stderr.write(f"error{where}: {message}\n")
+        raise typer.Exit(2) from None
+
+
 def _registry() -> Registry:
-    return bootstrap(Settings())
+    return bootstrap(load_settings())
 
 
 def reports_errors(func: F) -> F:
@@ -124,7 +140,7 @@ def db_upgrade(as_json: bool = JsonOpt) -> None:
     registry = _registry()
     revision = current_revision(registry.engine)
     registry.dispose()
-    emit({"database": Settings().database_url.split("@")[-1], "revision": revision},
+    emit({"database": load_settings().database_url.split("@")[-1], "revision": revision},
          as_json)
 
 
@@ -446,12 +462,60 @@ def user_create(username: str = typer.Option(..., "--username"),
                           display_name=display_name)), as_json)
 
 
+@user_app.command("create-admin")
+@reports_errors
+def user_create_admin(
+    username: str = typer.Argument(..., help="Login name of the new administrator"),
+    display_name: str = typer.Option("", "--display-name"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from the first line of stdin "
+        "(for automation) instead of prompting twice"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create an administrator (事務局): how a production registry gets its first login.
+
+    The password is prompted twice with hidden input, or read from stdin; it is never an
+    argument (which would land in the shell history and the process list)."""
+    password = _new_password(password_stdin)
+    emit(run(c.CreateUser(username=username, password=password, role=Role.ADMIN.value,
+                          display_name=display_name)), as_json)
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@user_app.command("set-password")
+@reports_errors
+def user_set_password(
+    username: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin",
+                                        help="Read the new password from stdin"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Reset a user's password (prompted twice); all their sessions and tokens end."""
+    emit(run(c.ChangePassword(username=username,
+                              new_password=_new_password(password_stdin))), as_json)
+
+
+@user_app.command("revoke")
+@reports_errors
+def user_revoke(username: str = typer.Argument(...), as_json: bool = JsonOpt) -> None:
+    """End every web session and API token of a user (they must log in again)."""
+    emit(run(c.RevokeSessions(username=username)), as_json)
+
+
 @app.command("demo")
 @reports_errors
 def demo(as_json: bool = JsonOpt) -> None:
-    """Seed the demo data into an empty registry and print the demo logins."""
+    """Seed the demo data into an empty registry and print the demo logins (development)."""
+    from jcredit.entrypoints.demo import refuse_demo_outside_development
     from jcredit.entrypoints.demo import seed_demo
 
+    refuse_demo_outside_development(load_settings().environment)  # before touching the db
     registry = _registry()
     logins = seed_demo(registry)
     registry.dispose()
@@ -463,16 +527,24 @@ def demo(as_json: bool = JsonOpt) -> None:
 @app.command("serve")
 def serve(host: str | None = typer.Option(None, "--host"),
           port: int | None = typer.Option(None, "--port"),
-          demo_data: bool = typer.Option(True, "--demo/--no-demo")) -> None:
-    """Start the web UI and API (seeds the demo data into an empty registry by default)."""
+          demo_data: bool | None = typer.Option(
+              None, "--demo/--no-demo",
+              help="Seed the demo data into an empty registry (development only; the "
+                   "default there, never in production)")) -> None:
+    """Start the web UI and API (in development, seeds the demo data into an empty registry)."""
     import uvicorn
 
     from jcredit.entrypoints.api.app import create_app
+    from jcredit.entrypoints.demo import DEMO_ENVIRONMENTS
+    from jcredit.entrypoints.demo import refuse_demo_outside_development
     from jcredit.entrypoints.demo import seed_demo
 
-    settings = Settings()
+    settings = load_settings()
+    if demo_data:
+        _one_line_errors(lambda: refuse_demo_outside_development(settings.environment))
     registry = bootstrap(settings)
-    if demo_data and settings.seed_demo_data:
+    wanted = settings.seed_demo_data if demo_data is None else demo_data
+    if wanted and settings.environment in DEMO_ENVIRONMENTS:
         console.print("Demo logins (デモ用ログイン):")
         for login in seed_demo(registry):
             console.print(f"  {login.role:<8} {login.username:<8} / {login.password}  "
@@ -482,6 +554,9 @@ def serve(host: str | None = typer.Option(None, "--host"),
     uvicorn.run(create_app(settings, registry=registry), host=host or settings.host,
                 port=port or settings.port, log_level="info")
 
+
+def _one_line_errors(action: Callable[[], object]) -> None:
+    reports_errors(action)()
 
 
 # The project, methodology and estimate commands live in their own module.

@@ -13,6 +13,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "username": {"ja": "ユーザー名", "en": "Username"},
     "password": {"ja": "パスワード", "en": "Password"},
     "login_failed": {"ja": "ユーザー名またはパスワードが違います", "en": "Wrong username or password"},
+    "login_throttled": {"ja": "ログインの失敗が続いたため、しばらく待ってから再度お試しください", "en": "Too many failed logins: wait a moment and try again"},
     "my_accounts": {"ja": "口座一覧", "en": "Accounts"},
     "account": {"ja": "口座", "en": "Account"},
     "account_number": {"ja": "口座番号", "en": "Account number"},

@@ -6,6 +6,7 @@ import secrets
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi import Form
@@ -20,12 +21,14 @@ from jcredit.bootstrap import Registry
 from jcredit.bootstrap import actor_for
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_RULES
+from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.web.i18n import LANGUAGES
@@ -38,6 +41,7 @@ from jcredit.service_layer.actors import ROLE_LABELS_JA
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
+from jcredit.service_layer.unit_of_work import User
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -47,14 +51,26 @@ class LoginRequired(Exception):
     pass
 
 
+_UNKNOWN = object()
+
+
 def _registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
+def current_user(request: Request) -> User | None:
+    """The user of the request's server-side session (looked up once per request)."""
+    found = getattr(request.state, "jcredit_user", _UNKNOWN)
+    if found is _UNKNOWN:
+        session_id = request.session.get("sid")
+        found = _registry(request).user_for_session(str(session_id)) if session_id else None
+        request.state.jcredit_user = found
+    return found if isinstance(found, User) else None
+
+
 def _actor(request: Request) -> Actor:
-    user_id = request.session.get("user_id")
-    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    user = current_user(request)
     if user is None:
         raise LoginRequired
     return actor_for(user)
@@ -76,8 +92,7 @@ def _check_csrf(request: Request, token: str) -> None:
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     lang = request.cookies.get("lang", "ja")
     lang = lang if lang in LANGUAGES else "ja"
-    user_id = request.session.get("user_id")
-    user = _registry(request).user(int(user_id)) if user_id is not None else None
+    user = current_user(request)
     base = {
         "request": request,
         "t": translator(lang),
@@ -113,12 +128,27 @@ def _error_text(error: DomainError, request: Request | None = None) -> str:
 
 @router.get("/")
 def home(request: Request) -> Response:
-    return _redirect("/accounts" if request.session.get("user_id") else "/login")
+    return _redirect("/accounts" if current_user(request) else "/login")
+
+
+def same_origin_path(request: Request, url: str | None) -> str:
+    """The path (and query) of ``url`` when it points into this site, else ``/``: a
+    redirect never leaves the site (no open redirect through a forged Referer)."""
+    if not url:
+        return "/"
+    parts = urlsplit(url)
+    if parts.netloc and (parts.netloc != request.url.netloc
+                         or parts.scheme not in ("http", "https")):
+        return "/"
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith(("//", "/\\")) or "\\" in path:
+        return "/"
+    return f"{path}?{parts.query}" if parts.query else path
 
 
 @router.get("/lang/{lang}")
 def set_language(lang: str, request: Request) -> Response:
-    response = _redirect(request.headers.get("referer") or "/")
+    response = _redirect(same_origin_path(request, request.headers.get("referer")))
     if lang in LANGUAGES:
         response.set_cookie("lang", lang, max_age=365 * 24 * 3600, samesite="lax")
     return response
@@ -134,17 +164,27 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
           csrf: str = Form("")) -> Response:
     try:
         _check_csrf(request, csrf)
-        user = check_login(_registry(request), username, password)
+        user = check_login(_registry(request), username, password, client_address(request))
+    except TooManyAttemptsError as error:
+        page = render(request, "login.html", status_code=429, error="login_throttled",
+                      username=username)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
     except DomainError:
         return render(request, "login.html", status_code=401, error="login_failed",
                       username=username)
-    request.session.clear()
-    request.session["user_id"] = user.id
+    request.session.clear()  # a new session id and CSRF token: no session fixation
+    request.session["sid"] = _registry(request).open_session(user)
     return _redirect("/accounts")
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    """Logging out needs the form's token too: another site must not end a session."""
+    _check_csrf(request, csrf)
+    session_id = request.session.get("sid")
+    if session_id:
+        _registry(request).end_session(str(session_id))  # a copied cookie ends too
     request.session.clear()
     return _redirect("/login")
 

@@ -21,6 +21,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.CreateOrganisation: organisations.create_organisation,
     commands.OpenAccount: accounts.open_account,
     commands.CreateUser: users.create_user,
+    commands.ChangePassword: users.change_password,
+    commands.RevokeSessions: users.revoke_sessions,
     commands.IssueCredits: issuance.issue_credits,
     commands.TransferCredits: transfers.transfer_credits,
     commands.ApplyInvalidation: invalidations.apply_invalidation,
