@@ -526,3 +526,26 @@ def test_accounts_are_cached_only_once_their_transaction_committed(
     assert registry.uow.rows.attributes  # the issuance's attributes too
     with pytest.raises(e.NotFoundError):
         run(registry, c.TransferCredits(from_account=acc["a"], to_account=number, quantity=1))
+
+
+def test_a_password_never_reaches_storage_not_even_inside_a_fingerprint(
+        registry: Registry) -> None:
+    """A user created or re-passworded with an Idempotency-Key: no table holds the password,
+    and the stored fingerprint is the same whatever the password was (a fast hash of it
+    would be an offline guesser's gift, ASVS V2.4)."""
+    from sqlalchemy import text
+
+    password = "correct horse battery staple 42"
+    made = registry.bus.handle(c.CreateUser(username="kanri", password=password, role="ADMIN"),
+                               actor=SYSTEM_ACTOR, idempotency_key="create-kanri")
+    assert made.data["username"] == "kanri"
+    other = c.CreateUser(username="kanri", password="another long passphrase 43", role="ADMIN")
+    from jcredit.service_layer.messagebus import fingerprint
+
+    same = c.CreateUser(username="kanri", password=password, role="ADMIN")
+    assert fingerprint(other) == fingerprint(same)
+    with registry.engine.connect() as connection:
+        stored = [str(v) for table in ("idempotency_keys", "journal")
+                  for row in connection.execute(text(f"SELECT * FROM {table}"))
+                  for v in row]
+    assert not any(password in v for v in stored)

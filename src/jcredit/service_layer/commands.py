@@ -13,9 +13,12 @@ from typing import ClassVar
 
 @dataclass(frozen=True)
 class Command:
-    """Base class; ``NAME`` is the journal's command name."""
+    """Base class; ``NAME`` is the journal's command name. ``SECRET_FIELDS`` never reach
+    storage, not even hashed into the idempotency fingerprint (ASVS V2.4: a fast hash of a
+    password is as good as the password to an offline guesser)."""
 
     NAME: ClassVar[str] = "command"
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class CreateUser(Command):
     display_name: str = ""
     organisation: str | None = None  # 法人番号, for HOLDER users
     NAME: ClassVar[str] = "user.create"
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"password"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class ChangePassword(Command):
     current_password: str | None = None
     keep: str | None = None
     NAME: ClassVar[str] = "user.password_change"
+    SECRET_FIELDS: ClassVar[frozenset[str]] = frozenset({"new_password", "current_password"})
 
 
 @dataclass(frozen=True)

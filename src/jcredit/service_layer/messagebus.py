@@ -206,7 +206,11 @@ def _field_values(command_type: type[Command]) -> Callable[[Command], tuple[Any,
     getter = _FIELD_VALUES.get(command_type)
     if getter is None:
         names = _field_names(command_type)
-        if len(names) > 1:
+        secret = command_type.SECRET_FIELDS
+        if secret:
+            getter = lambda command: tuple(  # noqa: E731
+                "<secret>" if n in secret else getattr(command, n) for n in names)
+        elif len(names) > 1:
             getter = attrgetter(*names)
         else:
             getter = lambda command: tuple(getattr(command, n) for n in names)  # noqa: E731
