@@ -61,6 +61,7 @@ ORG = "7000012050002"
 SUPPLY = 1_000_000  # credits per source account: no operation can fail for want of credits
 KEY_PREFIX = "crash-"
 START_TIMEOUT_S = 60.0
+DUPLICATES = 2  # acknowledged requests per trial sent again after the restart
 
 
 def free_port() -> int:
@@ -142,7 +143,9 @@ class Server:
     pid: int = 0
     url: str = ""
 
-    def start(self) -> None:
+    def start(self, warm_up: dict[str, str] | None = None) -> None:
+        """Start and wait until it answers; ``warm_up``: the headers of one authenticated
+        read first, so that a trial's kill does not always land before the first answer."""
         port = free_port()
         self.pid = self.launcher.start(self.env, port)
         self.url = f"http://127.0.0.1:{port}"
@@ -150,9 +153,12 @@ class Server:
         while time.monotonic() < deadline:  # uvicorn listens once startup is complete
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return
             except OSError:
                 time.sleep(0.01)
+                continue
+            if warm_up is not None:
+                httpx.get(f"{self.url}/api/v1/me", headers=warm_up, timeout=30).raise_for_status()
+            return
         raise RuntimeError(f"the service did not start on port {port}; see "
                            f"{self.launcher.log}")
 
@@ -184,6 +190,7 @@ class Report:
     pending: int = 0  # sent, no response (the kill cut it off): retried with the same key
     replayed_on_retry: int = 0  # of those: had been committed before the kill
     rerun_on_retry: int = 0  # of those: had not been committed, ran on the retry
+    duplicates_sent: int = 0  # acknowledged requests sent again after the restart
     lost: int = 0  # acknowledged (or retried successfully) but not in the journal
     doubled: int = 0  # journal entries beyond one per key
     orphans: int = 0  # journal entries whose key never succeeded for a client
@@ -357,9 +364,12 @@ class CrashRun:
             worker.stop.set()
             worker.join(timeout=60)
         pending = [w.ops[-1] for w in workers if w.ops and w.ops[-1].response is None]
-        self.server.start()
+        self.server.start(self.auth)
         self.lost_keys.update(self.missing_acknowledged())  # before any retry
         self.retry(pending)
+        acknowledged = [op for w in workers for op in w.ops if op.response is not None
+                        and op.replayed_on_retry is None]
+        self.resend(self.rng.sample(acknowledged, min(DUPLICATES, len(acknowledged))))
         self.check()
         self.report.trials += 1
 
@@ -380,6 +390,21 @@ class CrashRun:
                 else:
                     self.report.unexpected_responses.append(
                         f"retry {op.key} {response.status_code} {response.text[:200]}")
+
+    def resend(self, acknowledged: list[Op]) -> None:
+        """Send acknowledged requests again, as a client that timed out would: each must be
+        answered from its idempotency record (same body, ``Idempotent-Replayed``), not run."""
+        with httpx.Client(base_url=self.server.url, timeout=30.0, headers=self.auth) as http:
+            for op in acknowledged:
+                response = send(http, op)
+                self.report.duplicates_sent += 1
+                if (response.status_code not in (200, 201)
+                        or response.headers.get("Idempotent-Replayed") != "true"
+                        or response.json() != op.response):
+                    self.report.unexpected_responses.append(
+                        f"duplicate {op.key} {response.status_code} "
+                        f"replayed={response.headers.get('Idempotent-Replayed')} "
+                        f"{response.text[:200]}")
 
     # -- checks ----------------------------------------------------------------------------
 
@@ -435,7 +460,7 @@ class CrashRun:
         started = time.monotonic()
         try:
             self.set_up()
-            self.server.start()
+            self.server.start(self.auth)
             for number in range(trials):
                 self.trial(number)
             self.server.stop()
