@@ -204,3 +204,12 @@ def test_cli_backup_and_restore(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         made["journal_head_seq"], made["journal_head_hash"])
     code, orgs = cli("org", "list")
     assert code == 0 and "株式会社テスト" in str(orgs)
+
+
+@pytest.mark.postgres
+def test_an_unreachable_database_is_a_clear_error(pg_server: PostgresServer,
+                                                  tmp_path: Path) -> None:
+    missing = pg_server.sqlalchemy_url("jcredit_no_such_database")
+    with pytest.raises(ConflictError, match=r"cannot use the database .*jcredit_no_such_database"):
+        create_backup(missing, tmp_path, tmp_path / "backup")
+    assert not (tmp_path / "backup").exists()

@@ -43,6 +43,7 @@ from sqlalchemy import inspect
 from sqlalchemy import text
 from sqlalchemy.engine import URL
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.engine import is_sqlite
@@ -256,7 +257,8 @@ def create_backup(database_url: str, data_dir: Path, destination: Path,
                 ) if archive else destination
     try:
         work.mkdir(parents=True, exist_ok=True)
-        manifest = _write_backup(database_url, data_dir, work, destination, now)
+        with _database_errors(database_url):
+            manifest = _write_backup(database_url, data_dir, work, destination, now)
         if archive:
             _pack(work, destination)
     except BaseException:
@@ -304,6 +306,18 @@ def _pack(work: Path, destination: Path) -> None:
 
 
 # -- verify and restore --------------------------------------------------------------------
+
+
+@contextmanager
+def _database_errors(database_url: str) -> Iterator[None]:
+    """A database that cannot be reached is a clear error naming it, not a traceback."""
+    try:
+        yield
+    except (psycopg.OperationalError, OperationalError) as error:
+        where = make_url(database_url).render_as_string(hide_password=True)
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ConflictError(f"cannot use the database {where}: {first_line}",
+                            field="database") from None
 
 
 @contextmanager
@@ -386,7 +400,8 @@ def restore_backup(source: Path, database_url: str, data_dir: Path,
         if manifest.database_kind != kind:
             raise ValidationError(f"this is a {manifest.database_kind} backup; the target is "
                                   f"{kind}", field="database", valid=[manifest.database_kind])
-        in_use = registry_in_use(database_url)
+        with _database_errors(database_url):
+            in_use = registry_in_use(database_url)
         if in_use and not force:
             raise ConflictError(f"{in_use}: restore only into an empty registry, or use "
                                 "--force to replace it", field="database")
@@ -396,7 +411,8 @@ def restore_backup(source: Path, database_url: str, data_dir: Path,
         if kind == "sqlite":
             _restore_sqlite(root / SQLITE_FILE, _sqlite_path(database_url))
         else:
-            _restore_postgres(root / PG_FILE, database_url)
+            with _database_errors(database_url):
+                _restore_postgres(root / PG_FILE, database_url)
         for entry in data:
             target = data_dir / Path(entry["path"]).relative_to(DATA)
             if not (target.is_file() and sha256_file(target) == entry["sha256"]):
