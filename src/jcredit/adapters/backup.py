@@ -294,9 +294,9 @@ def _write_backup(database_url: str, data_dir: Path, work: Path, destination: Pa
 
 
 def _pack(work: Path, destination: Path) -> None:
-    mode = "w:gz" if destination.name.endswith(("gz", "tgz")) else "w"
+    gzip = destination.name.endswith(("gz", "tgz"))
     temporary = destination.with_name(f".{destination.name}.tmp-{os.getpid()}")
-    with tarfile.open(temporary, mode) as tar:  # type: ignore[call-overload]
+    with tarfile.open(temporary, "w:gz" if gzip else "w") as tar:
         for path in sorted(work.rglob("*")):
             if path.is_file():
                 tar.add(path, arcname=path.relative_to(work).as_posix())
