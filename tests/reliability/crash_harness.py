@@ -41,6 +41,9 @@ from collections import Counter
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +60,7 @@ from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
 
 HERE = Path(__file__).resolve().parent
+JST = timezone(timedelta(hours=9))
 ORG = "7000012050002"
 SUPPLY = 1_000_000  # credits per source account: no operation can fail for want of credits
 KEY_PREFIX = "crash-"
@@ -176,8 +180,9 @@ class Op:
     key: str
     path: str
     body: dict[str, Any]
-    kind: str
+    kind: str  # transfer, apply, execute
     client: int
+    quantity: int
     response: dict[str, Any] | None = None
     replayed_on_retry: bool | None = None
 
@@ -226,12 +231,8 @@ class Ledger:
     executed: Counter[int] = field(default_factory=Counter)
 
     def count(self, op: Op) -> None:
-        if op.kind == "transfer":
-            self.moved[op.client] += int(op.body["quantity"])
-        elif op.kind == "apply":
-            self.applied[op.client] += int(op.body["quantity"])
-        else:
-            self.executed[op.client] += int(op.body["_quantity"])
+        counter = {"transfer": self.moved, "apply": self.applied, "execute": self.executed}
+        counter[op.kind][op.client] += op.quantity
 
 
 class Client(threading.Thread):
@@ -251,20 +252,21 @@ class Client(threading.Thread):
         key = f"{KEY_PREFIX}{self.run_.tag}-t{self.trial}-c{self.index}-{n}"
         step = n % 3
         if step == 0:
+            quantity = self.rng.randint(1, 3)
             return Op(key, "/api/v1/credits/transfer", {
-                "from_account": source, "to_account": sink,
-                "quantity": self.rng.randint(1, 3)}, "transfer", self.index)
+                "from_account": source, "to_account": sink, "quantity": quantity},
+                "transfer", self.index, quantity)
         if step == 1:
             return Op(key, "/api/v1/invalidations", {
                 "from_account": source, "quantity": 1, "use": "SHOENE_HO",
                 "purpose_details": "クラッシュ試験", "credit_user_name": "株式会社クラッシュ",
-                "fiscal_year": 2026}, "apply", self.index)
-        applied = self.ops[-1].response if self.ops else None
-        if not applied:
+                "fiscal_year": fiscal_year_now()}, "apply", self.index, 1)
+        applied = self.ops[-1] if self.ops else None
+        if applied is None or applied.response is None:
             return None
         return Op(key, "/api/v1/invalidations/execute", {
-            "application_ids": [applied["id"]], "confirm": True, "_quantity": 1},
-            "execute", self.index)
+            "application_ids": [applied.response["id"]], "confirm": True},
+            "execute", self.index, applied.quantity)
 
     def run(self) -> None:
         with httpx.Client(base_url=self.run_.server.url, timeout=30.0,
@@ -284,8 +286,13 @@ class Client(threading.Thread):
 
 
 def send(http: httpx.Client, op: Op) -> httpx.Response:
-    body = {k: v for k, v in op.body.items() if not k.startswith("_")}
-    return http.post(op.path, json=body, headers={"Idempotency-Key": op.key})
+    return http.post(op.path, json=op.body, headers={"Idempotency-Key": op.key})
+
+
+def fiscal_year_now() -> int:
+    """Japan's fiscal year today (April to March, JST): the year an invalidation is for."""
+    today = datetime.now(JST).date()
+    return today.year if today.month >= 4 else today.year - 1
 
 
 class CrashRun:
