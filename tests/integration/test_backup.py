@@ -148,26 +148,24 @@ def _edit_manifest_head(backup: Path) -> None:
     (backup / MANIFEST).write_text(json.dumps(manifest), "utf-8")
 
 
-@pytest.mark.parametrize(("tamper", "error", "fragment"), [
-    (_flip_database_byte, ValidationError, "database.sqlite3 does not match its SHA-256"),
-    (_change_evidence, ValidationError, "does not match its SHA-256"),
-    (_add_file, ValidationError, "extra is in the backup but not in its manifest"),
-    (_remove_evidence, ValidationError, "listed in the manifest but missing"),
-    (_edit_manifest_head, ConflictError, "the manifest says"),
+@pytest.mark.parametrize(("tamper", "fragment"), [
+    (_flip_database_byte, "database.sqlite3 does not match its SHA-256"),
+    (_change_evidence, "does not match its SHA-256"),
+    (_add_file, "extra is in the backup but not in its manifest"),
+    (_remove_evidence, "listed in the manifest but missing"),
+    (_edit_manifest_head, r"ends at journal entry (\d+), the manifest says (?!\1)\d+"),
 ])
 def test_a_changed_backup_is_refused(sqlite_registry: Registry, sqlite_url: str,
-                                     tmp_path: Path, tamper: object, error: type[Exception],
-                                     fragment: str) -> None:
+                                     tmp_path: Path, tamper: object, fragment: str) -> None:
     accounts = setup_two_orgs(sqlite_registry)
     issue(sqlite_registry, accounts["a"], 10)
     sqlite_registry.evidence.put(b"monitoring report")
     create_backup(sqlite_url, tmp_path, tmp_path / "backup")
     tamper(tmp_path / "backup")  # type: ignore[operator]
     target = tmp_path / "restored" / "jcredit.sqlite3"
-    with pytest.raises(error, match=fragment):
+    with pytest.raises(ValidationError, match=fragment):
         restore_backup(tmp_path / "backup", f"sqlite:///{target}", tmp_path / "restored")
-    if error is ValidationError:  # refused before anything was written
-        assert not (tmp_path / "restored").exists()
+    assert not (tmp_path / "restored").exists()  # refused before anything was written
 
 
 def cli(*args: str) -> tuple[int, dict[str, object] | str]:

@@ -368,7 +368,27 @@ def verify_backup(root: Path) -> Manifest:
         if path.stat().st_size != wanted["size"] or sha256_file(path) != wanted["sha256"]:
             raise ValidationError(f"{name} does not match its SHA-256 in the manifest: "
                                   "refusing a changed or damaged backup", field="backup")
+    if manifest.database_kind == "sqlite":
+        _check_copy_head(root / SQLITE_FILE, manifest)
     return manifest
+
+
+def _check_copy_head(copy: Path, manifest: Manifest) -> None:
+    """A SQLite copy can be read in place: its journal must end at the manifest's head
+    (a PostgreSQL dump is checked once restored)."""
+    try:
+        conn = sqlite3.connect(f"file:{copy}?mode=ro&immutable=1", uri=True)
+        try:
+            head = _head(conn)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        raise ValidationError(f"{SQLITE_FILE} is not a readable registry: {error}",
+                              field="backup") from None
+    if head != (manifest.head_seq, manifest.head_hash):
+        raise ValidationError(f"{SQLITE_FILE} ends at journal entry {head[0]}, the manifest "
+                              f"says {manifest.head_seq}: refusing a changed backup",
+                              field="backup")
 
 
 def registry_in_use(database_url: str) -> str | None:
