@@ -114,19 +114,32 @@ class Launcher:
 
     def kill(self, pid: int, sig: int = signal.SIGKILL) -> None:
         """Send ``sig`` and wait until the process is gone."""
-        os.kill(pid, sig)
         child = self._children.pop(pid, None)
         if child is not None:
-            child.wait(timeout=30)
+            if child.poll() is None:
+                child.send_signal(sig)
+                child.wait(timeout=30)
+            return
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
             return
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # the zygote reaps it (SIGCHLD ignored)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not self.alive(pid):
                 return
             time.sleep(0.005)
         raise RuntimeError(f"server process {pid} did not die")
+
+    def alive(self, pid: int) -> bool:
+        child = self._children.get(pid)
+        if child is not None:
+            return child.poll() is None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
     def close(self) -> None:
         for pid in list(self._children):
@@ -149,22 +162,34 @@ class Server:
 
     def start(self, warm_up: dict[str, str] | None = None) -> None:
         """Start and wait until it answers; ``warm_up``: the headers of one authenticated
-        read first, so that a trial's kill does not always land before the first answer."""
-        port = free_port()
-        self.pid = self.launcher.start(self.env, port)
-        self.url = f"http://127.0.0.1:{port}"
+        read first, so that a trial's kill does not always land before the first answer.
+        A port taken by another process between our probe and uvicorn's bind: try another."""
+        for _ in range(3):
+            port = free_port()
+            self.pid = self.launcher.start(self.env, port)
+            self.url = f"http://127.0.0.1:{port}"
+            if self._ready(port, warm_up):
+                return
+            if self.launcher.alive(self.pid):
+                self.launcher.kill(self.pid)
+        raise RuntimeError(f"the service did not start; see {self.launcher.log}")
+
+    def _ready(self, port: int, warm_up: dict[str, str] | None) -> bool:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while time.monotonic() < deadline:  # uvicorn listens once startup is complete
-            try:
+        while time.monotonic() < deadline and self.launcher.alive(self.pid):
+            try:  # uvicorn listens once startup is complete
                 socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             except OSError:
                 time.sleep(0.01)
                 continue
-            if warm_up is not None:
-                httpx.get(f"{self.url}/api/v1/me", headers=warm_up, timeout=30).raise_for_status()
-            return
-        raise RuntimeError(f"the service did not start on port {port}; see "
-                           f"{self.launcher.log}")
+            if warm_up is None:
+                return True
+            try:
+                answer = httpx.get(f"{self.url}/api/v1/me", headers=warm_up, timeout=30)
+            except httpx.TransportError:
+                return False
+            return answer.status_code == 200
+        return False
 
     def kill9(self) -> None:
         self.launcher.kill(self.pid, signal.SIGKILL)
