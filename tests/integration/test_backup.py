@@ -142,6 +142,15 @@ def _remove_evidence(backup: Path) -> None:
             path.unlink()
 
 
+def _link_evidence(backup: Path) -> None:
+    for path in (backup / "data" / "evidence").rglob("*"):
+        if path.is_file():
+            outside = backup.parent / "elsewhere"
+            outside.write_bytes(path.read_bytes())  # same bytes: only the link is wrong
+            path.unlink()
+            path.symlink_to(outside)
+
+
 def _edit_manifest_head(backup: Path) -> None:
     manifest = json.loads((backup / MANIFEST).read_text("utf-8"))
     manifest["journal"]["head_seq"] += 1
@@ -153,6 +162,7 @@ def _edit_manifest_head(backup: Path) -> None:
     (_change_evidence, "does not match its SHA-256"),
     (_add_file, "extra is in the backup but not in its manifest"),
     (_remove_evidence, "listed in the manifest but missing"),
+    (_link_evidence, "is a symbolic link"),
     (_edit_manifest_head, r"ends at journal entry (\d+), the manifest says (?!\1)\d+"),
 ])
 def test_a_changed_backup_is_refused(sqlite_registry: Registry, sqlite_url: str,

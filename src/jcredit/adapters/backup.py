@@ -354,6 +354,10 @@ def verify_backup(root: Path) -> Manifest:
     if manifest.database_file not in listed:
         raise ValidationError(f"the manifest does not list {manifest.database_file}",
                               field="backup")
+    links = [p for p in root.rglob("*") if p.is_symlink()]
+    if links:  # a backup holds files only; a link would make the restore read elsewhere
+        raise ValidationError(f"{links[0].relative_to(root)} is a symbolic link: refusing",
+                              field="backup")
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
     present.discard(MANIFEST)
     unlisted = sorted(present - set(listed))
