@@ -559,7 +559,8 @@ def _one_line_errors(action: Callable[[], object]) -> None:
     reports_errors(action)()
 
 
-# The project, methodology and estimate commands live in their own module.
+# backup/restore and the project, methodology and estimate commands live in their own modules.
+from jcredit.entrypoints.cli import backup as _backup  # noqa: E402,F401
 from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
 
 
