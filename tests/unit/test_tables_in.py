@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jcredit.domain.errors import ValidationError
-from jcredit.entrypoints.tables_in import activity_commands
+from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import monitoring_values
 
 
@@ -13,10 +13,12 @@ def test_activity_rows_become_commands_and_extra_columns_inputs() -> None:
     text = ("\ufeffcode,address,operation_start,expected_tco2_per_year,household,"
             "grid_factor_type\nHH-1,岐阜県岐阜市1,2025-06-01,1.2,yes,SUBSTITUTE\n"
             "HH-2,岐阜県岐阜市2,2025-06-01,0.9,,\n\n")
-    first, second = activity_commands("JCP-000001", text)
-    assert (first.code, first.household, first.inputs) == (
-        "HH-1", True, {"grid_factor_type": "SUBSTITUTE"})
-    assert (second.household, second.inputs) == (False, {})
+    command = add_activities_command("JCP-000001", text)
+    first, second = command.activities
+    assert (first["code"], first["household"], first["inputs"]) == (
+        "HH-1", "yes", {"grid_factor_type": "SUBSTITUTE"})
+    assert (second["household"], second["inputs"]) == ("", {})
+    assert command.lines == (2, 3)
 
 
 def test_monitoring_values_skip_empty_cells() -> None:

@@ -557,16 +557,23 @@ def assign_verifier(cmd: c.AssignVerifier, ctx: CommandContext) -> dict[str, Any
     return view
 
 
+def evidence_project(uow: AbstractUnitOfWork, actor: Actor, number: str) -> Project:
+    """The project, if ``actor`` may attach evidence to it: the rule the upload routes check
+    before they read a byte of the file, and the handler checks again."""
+    project = project_by_number(uow, number)
+    party = party_for(actor, project)
+    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.VERIFIER, Party.SECRETARIAT):
+        raise PermissionDeniedError("only the implementer, the 審査機関 or the secretariat "
+                                    "attach evidence")
+    return project
+
+
 def attach_evidence(cmd: c.AttachEvidence, ctx: CommandContext) -> dict[str, Any]:
     """Evidence (photos, invoices, meter exports) for the plan or a monitoring report.
 
     The owner and the 審査機関 may attach files; the same bytes are recorded once.
     """
-    project = project_by_number(ctx.uow, cmd.project)
-    party = party_for(ctx.actor, project)
-    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.VERIFIER, Party.SECRETARIAT):
-        raise PermissionDeniedError("only the implementer, the 審査機関 or the secretariat "
-                                    "attach evidence")
+    project = evidence_project(ctx.uow, ctx.actor, cmd.project)
     filename = " ".join(str(cmd.filename).split())[:200]
     if not filename:
         raise ValidationError("the file needs a name", field="file")
