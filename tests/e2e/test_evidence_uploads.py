@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
+import stat
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -191,6 +194,7 @@ def test_a_proper_upload_is_kept_with_the_type_its_content_is(
     sha = hashlib.sha256(PNG).hexdigest()
     assert response.json()["media_type"] == "image/png"
     assert stored_files(sqlite_registry) == [sqlite_registry.evidence._path(sha)]
+    assert stat.S_IMODE(sqlite_registry.evidence._path(sha).stat().st_mode) == 0o600
     download = client.get(f"{URL}/{sha}", headers=taiyo)
     assert download.content == PNG and download.headers["content-type"] == "image/png"
     for name, content in (("book.xlsx", _xlsx()), ("読み取り.csv", "月,kWh\n12,120\n".encode(
@@ -213,3 +217,12 @@ def test_a_web_upload_by_the_implementer_is_kept(client: TestClient,
                           files={"file": ("page.html", b"<html></html>")})
     assert refused.status_code == 422 and "page.html" in refused.text
     assert len(stored_files(sqlite_registry)) == 1
+
+
+def test_temporary_files_left_by_a_stopped_process_are_swept(tmp_path: Path) -> None:
+    store = LocalEvidenceStore(tmp_path / "evidence")
+    incoming = store.receive(io.BytesIO(b"%PDF-1.4 left behind"), "a.pdf")
+    fresh = store.receive(io.BytesIO(b"%PDF-1.4 in progress"), "b.pdf")
+    os.utime(incoming.path, (time.time() - 7200, time.time() - 7200))
+    LocalEvidenceStore(tmp_path / "evidence")  # the next start
+    assert not incoming.path.exists() and fresh.path.exists()

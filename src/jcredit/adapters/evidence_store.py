@@ -12,9 +12,11 @@ bytes, so a changed file is refused, not served.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ from jcredit.domain.errors import ValidationError
 
 MAX_EVIDENCE_BYTES = 20 * 1024 * 1024
 CHUNK = 256 * 1024
+STALE_SECONDS = 3600.0
 
 # name suffix → (media type, how the content starts); None: text, checked by decoding
 _PDF = ("application/pdf", (b"%PDF-",))
@@ -76,6 +79,20 @@ class LocalEvidenceStore:
     def __init__(self, root: Path, incoming: Path | None = None) -> None:
         self.root = root
         self.incoming = incoming or root / ".incoming"
+        self.sweep()
+
+    def sweep(self, older_than_seconds: float = STALE_SECONDS) -> int:
+        """Remove temporary files left by a process that stopped between receiving an
+        upload and keeping or discarding it (an upload in progress is never that old)."""
+        if not self.incoming.is_dir():
+            return 0
+        removed, cutoff = 0, time.time() - older_than_seconds
+        for path in self.incoming.iterdir():
+            with contextlib.suppress(FileNotFoundError):
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
 
     def _path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):

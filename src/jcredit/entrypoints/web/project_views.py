@@ -136,7 +136,7 @@ def project_page(request: Request, number: str) -> Response:
 async def _csv_form(request: Request) -> tuple[FormData, str]:
     """The form, and its CSV as text: the uploaded file (decoded as UTF-8, UTF-8 with BOM
     or Shift_JIS, or as the encoding chosen) if one was chosen, else the pasted text."""
-    form = await request.form(max_files=1, max_fields=10)
+    form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_CSV_BYTES)
     upload = form.get("csv_file")
     if isinstance(upload, StarletteUploadFile) and upload.filename:
         data = await upload.read(MAX_CSV_BYTES + 1)
