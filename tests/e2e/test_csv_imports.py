@@ -12,6 +12,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from jcredit.bootstrap import Registry
@@ -201,3 +205,51 @@ def test_monitoring_csv_reports_every_bad_line_and_changes_nothing(
     assert "line 3" in err and "line 4" in err and "line 5" in err
     shown = json.loads(cli("project", "show", PROJECT, "--as", "taiyo", "--json")[1])
     assert shown["periods"][0] == data_before
+
+
+@pytest.fixture(scope="module")
+def fuzz_client(tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    from datetime import UTC
+    from datetime import datetime
+
+    from jcredit.bootstrap import bootstrap
+    from jcredit.config import Settings
+
+    registry = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("import-fuzz"),
+                                  environment="test"),
+                         clock=lambda: datetime(2026, 11, 23, 3, 0, tzinfo=UTC))
+    seed_demo(registry)
+    with TestClient(create_app(registry.settings, registry=registry),
+                    raise_server_exceptions=False) as test_client:
+        token = test_client.post("/api/v1/auth/token", json={
+            "username": "taiyo", "password": DEMO_PASSWORD}).json()["access_token"]
+        yield test_client, {"Authorization": f"Bearer {token}"}
+    registry.dispose()
+
+
+CELLS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**12), st.text(max_size=12),
+                  st.sampled_from(["2025-06-01", "1.2", "yes", "岐阜県岐阜市1", "HH-001"]),
+                  st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=2))
+ITEMS = st.dictionaries(st.sampled_from(["code", "address", "operation_start",
+                                         "expected_tco2_per_year", "household", "inputs",
+                                         "other"]), CELLS, max_size=7)
+_keys = iter(range(10**9))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=st.one_of(st.fixed_dictionaries({"activities": st.lists(ITEMS, max_size=4)}),
+                      st.lists(ITEMS, max_size=2), CELLS),
+       csv_bytes=st.binary(max_size=200) | st.text(max_size=200).map(
+           lambda t: (HEADER + "\n" + t).encode("utf-8")))
+def test_the_import_route_answers_4xx_or_2xx_never_5xx(
+        fuzz_client: tuple[TestClient, dict[str, str]], body: object, csv_bytes: bytes) -> None:
+    client, auth = fuzz_client
+    url = f"/api/v1/projects/{PROJECT}/activities/import"
+    as_json = client.post(url, json=body, headers=auth | {"Idempotency-Key": f"j{next(_keys)}"})
+    as_csv = client.post(url, content=csv_bytes, headers=auth | {
+        "Idempotency-Key": f"c{next(_keys)}", "content-type": "text/csv"})
+    for response in (as_json, as_csv):
+        assert response.status_code < 500, response.text
+        if response.status_code >= 400:
+            assert response.headers["content-type"].startswith("application/problem+json")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from jcredit.domain.errors import ValidationError
 from jcredit.entrypoints.tables_in import ENCODINGS
@@ -80,3 +83,22 @@ def test_monitoring_codes_given_twice_or_empty_are_refused_by_line() -> None:
         monitoring_values("code,el_self_kwh\nHH-1,1\n,2\nhh-1,3\n")
     assert [(e["line"], e["column"]) for e in raised.value.errors or ()] == [
         (3, "code"), (4, "code")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400) | st.text(max_size=300).map(lambda t: t.encode("cp932", "ignore")),
+       st.sampled_from(ENCODINGS))
+def test_any_bytes_are_read_or_refused_with_a_validation_error(data: bytes,
+                                                               encoding: str) -> None:
+    try:
+        command = add_activities_command("JCP-000001", decode_csv(data, encoding))
+    except ValidationError as error:
+        assert error.field in ("csv", "encoding") and error.message
+    else:
+        assert len(command.lines) == len(command.activities) > 0
+
+
+def test_a_cell_over_the_csv_modules_limit_is_refused_by_line() -> None:
+    with pytest.raises(ValidationError) as raised:
+        csv_rows("code,address\nA,x\nB," + "x" * 200_000 + "\n")
+    assert "line 3" in raised.value.message

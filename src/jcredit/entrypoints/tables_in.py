@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from typing import Any
 
 from jcredit.domain.errors import ValidationError
 from jcredit.service_layer import commands as c
@@ -77,7 +79,7 @@ def csv_rows(text: str) -> list[tuple[int, dict[str, str]]]:
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[dict[str, object]] = []
     line = reader.line_num + 1
-    for cells in reader:
+    for cells in _cells(reader):
         if any(cell.strip() for cell in cells):
             if header is None:
                 header = [cell.strip() for cell in cells]
@@ -95,6 +97,20 @@ def csv_rows(text: str) -> list[tuple[int, dict[str, str]]]:
         raise ValidationError(f"{len(problems)} line(s) have more cells than the header: "
                               "nothing was read", field="csv", errors=problems)
     return rows
+
+
+def _cells(reader: Any) -> Iterator[list[str]]:
+    """The reader's rows; what the csv module cannot parse (a cell over its size limit) is
+    refused with the line it is on."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValidationError(f"line {reader.line_num}: the CSV cannot be read ({error})",
+                                  field="csv") from None
+        yield cells
 
 
 def add_activities_command(project: str, text: str) -> c.AddActivities:
