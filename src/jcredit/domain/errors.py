@@ -9,6 +9,7 @@ class to an HTTP status and a CLI exit code in one place each.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,11 +25,15 @@ class DomainError(Exception):
         *,
         field: str | None = None,
         valid: Sequence[str] | None = None,
+        errors: Sequence[Mapping[str, object]] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.valid = tuple(valid) if valid is not None else None
+        # Every problem found, when a command checks many items (the lines of a file)
+        # before refusing them all: each names its line, column, value and what is valid.
+        self.errors = [dict(e) for e in errors] if errors else None
 
     def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {"code": self.code, "message": self.message}
@@ -36,6 +41,8 @@ class DomainError(Exception):
             data["field"] = self.field
         if self.valid is not None:
             data["valid"] = list(self.valid)
+        if self.errors:
+            data["errors"] = self.errors
         return data
 
 

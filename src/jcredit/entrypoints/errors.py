@@ -27,3 +27,16 @@ def classify(error: e.DomainError) -> tuple[int, int, str]:
         if isinstance(error, cls):
             return status, exit_code, title
     return 400, 1, "Error"
+
+
+def describe_problem(item: dict[str, object]) -> str:
+    """One problem of a refused file or list, in one line: where (line and column), the
+    value found, what is wrong and what is valid. The CLI prints these; the web lists them."""
+    where = ", ".join(str(part) for part in (
+        f"line {item['line']}" if item.get("line") is not None else None,
+        item.get("column")) if part)
+    value = f" = {item['value']!r}" if item.get("value") not in (None, "") else ""
+    valid = item.get("valid")
+    hint = f" (valid: {', '.join(map(str, valid))})" if isinstance(valid, list | tuple) \
+        and valid else ""
+    return f"{where}{value}: {item.get('message', '')}{hint}"

@@ -199,6 +199,22 @@ class AddActivity(Command):
 
 
 @dataclass(frozen=True)
+class AddActivities(Command):
+    """Add many activities at once (a CSV file): all of them or none.
+
+    Each item has the fields of :class:`AddActivity` (``code``, ``address``,
+    ``operation_start``, ``expected_tco2_per_year``, ``household``, ``inputs``); ``lines``
+    gives, for each item, the line of the file it came from, so that every problem is
+    reported where the user can find it.
+    """
+
+    project: str
+    activities: tuple[dict[str, object], ...]
+    lines: tuple[int, ...] = ()
+    NAME: ClassVar[str] = "project.add_activities"
+
+
+@dataclass(frozen=True)
 class RemoveActivity(Command):
     """Take an activity out of a plan that is not registered yet (e.g. a mistyped row)."""
 

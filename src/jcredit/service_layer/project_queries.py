@@ -23,6 +23,7 @@ from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.projects import OWNER_ROLES
 from jcredit.service_layer.handlers.projects import activity_view
+from jcredit.service_layer.handlers.projects import evidence_project
 from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
 from jcredit.service_layer.handlers.projects import party_for
@@ -193,6 +194,11 @@ def work_queue(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
                 waiting.append(summary | {"task": task, "period": period.number,
                                           "preview": period.result.get("preview", [])})
     return waiting
+
+
+def check_may_attach_evidence(uow: AbstractUnitOfWork, actor: Actor, number: str) -> None:
+    """Refuse, before an upload is read, a caller who may not attach evidence here."""
+    evidence_project(uow, actor, number)
 
 
 def evidence_file(uow: AbstractUnitOfWork, actor: Actor, number: str, sha256: str

@@ -94,6 +94,15 @@ def _activity_values(a: Activity) -> dict[str, Any]:
     }
 
 
+def _event_values(event: ProjectEvent) -> dict[str, Any]:
+    return {
+        "project_id": event.project_id, "period_number": event.period_number,
+        "action": event.action, "from_state": event.from_state, "to_state": event.to_state,
+        "actor": event.actor, "at": event.at, "comment": event.comment,
+        "journal_seq": event.journal_seq,
+    }
+
+
 def _period(row: Any) -> MonitoringPeriod:
     return MonitoringPeriod(
         id=row.id, project_id=row.project_id, number=row.number,
@@ -161,6 +170,11 @@ class SqlProjectRepository:
 
     def add_activity(self, activity: Activity) -> None:
         self.c.execute(insert(t.activities).values(**_activity_values(activity)))
+
+    def add_activities(self, activities: list[Activity]) -> None:
+        """One INSERT for many rows (executemany): a file of activities in one statement."""
+        if activities:
+            self.c.execute(insert(t.activities), [_activity_values(a) for a in activities])
 
     def update_activity(self, activity: Activity) -> None:
         values = _activity_values(activity)
@@ -240,11 +254,11 @@ class SqlProjectRepository:
 
     # timeline, documents, evidence
     def add_event(self, event: ProjectEvent) -> None:
-        self.c.execute(insert(t.project_events).values(
-            project_id=event.project_id, period_number=event.period_number,
-            action=event.action, from_state=event.from_state, to_state=event.to_state,
-            actor=event.actor, at=event.at, comment=event.comment,
-            journal_seq=event.journal_seq))
+        self.c.execute(insert(t.project_events).values(**_event_values(event)))
+
+    def add_events(self, events: list[ProjectEvent]) -> None:
+        if events:
+            self.c.execute(insert(t.project_events), [_event_values(e) for e in events])
 
     def events(self, project_id: int) -> list[ProjectEvent]:
         rows = self.c.execute(select(t.project_events)

@@ -44,7 +44,8 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
             return page
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         response = problem(status, title, error.message, code=error.code, field=error.field,
-                           valid=list(error.valid) if error.valid else None)
+                           valid=list(error.valid) if error.valid else None,
+                           errors=error.errors)
         if headers:
             response.headers.update(headers)
         _retry_after(response, error)

@@ -30,6 +30,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.cli.strict import StrictGroup
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.errors import describe_problem
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Actor
@@ -98,6 +99,8 @@ def reports_errors(func: F) -> F:
             valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
             # Plain write: one line, never wrapped to the terminal width.
             sys.stderr.write(f"error{field}: {error.message}{valid}\n")
+            for item in error.errors or ():
+                sys.stderr.write(f"  {describe_problem(item)}\n")
             raise typer.Exit(exit_code) from None
 
     return wrapper  # type: ignore[return-value]

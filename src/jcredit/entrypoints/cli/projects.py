@@ -32,8 +32,10 @@ from jcredit.entrypoints.cli.app import cli_actor
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
-from jcredit.entrypoints.tables_in import activity_commands
-from jcredit.entrypoints.tables_in import monitoring_values
+from jcredit.entrypoints.tables_in import add_activities_command
+from jcredit.entrypoints.tables_in import decode_csv
+from jcredit.entrypoints.tables_in import monitoring_table
+from jcredit.entrypoints.tables_in import with_lines
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries as queries
 from jcredit.service_layer.actors import Actor
@@ -343,22 +345,38 @@ def project_create(plan_file: Path = typer.Option(..., "--plan", help="JSON plan
     emit(run_as(c.CreateProject(**plan), user, key), as_json)
 
 
+EncodingOpt = typer.Option("auto", "--encoding", help="auto (UTF-8, with or without BOM, "
+                           "else Shift_JIS), utf-8 or cp932 (Shift_JIS as Excel writes it)")
+
+
+def read_csv(path: Path, encoding: str) -> str:
+    """A CSV file as text, by the one decoder every CSV path uses."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValidationError(f"--csv: cannot read {path}: {error.strerror}", field="csv"
+                              ) from None
+    return decode_csv(data, encoding)
+
+
 @project_app.command("add-activities")
 @reports_errors
 def project_add_activities(project: str = typer.Argument(...),
                            csv_file: Path = typer.Option(..., "--csv", help="columns: code, "
                                                          "address, operation_start, "
                                                          "expected_tco2_per_year, household"),
-                           user: str | None = AsOpt, as_json: bool = JsonOpt) -> None:
-    """Add reduction activities from a CSV file (one per row), with a progress bar."""
-    commands = activity_commands(project, csv_file.read_text("utf-8"))
-    added = []
-    with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("adding activities", total=len(commands))
-        for command in commands:
-            added.append(run_as(command, user, f"{project}:activity:{command.code}"))
-            progress.advance(task)
-    emit({"project": project, "added": len(added)}, as_json)
+                           encoding: str = EncodingOpt, user: str | None = AsOpt,
+                           key: str | None = KeyOpt, as_json: bool = JsonOpt) -> None:
+    """Add reduction activities from a CSV file: all lines in one transaction, or none, with
+    every problem listed (line, column, value, what is valid)."""
+    command = add_activities_command(project, read_csv(csv_file, encoding))
+    count = len(command.activities)
+    with Progress(console=console, transient=True, disable=count < 100) as progress:
+        progress.add_task(f"read {count} lines", total=count, completed=count)
+        task = progress.add_task(f"checking and adding {count} activities", total=None)
+        data = run_as(command, user, key)
+        progress.update(task, total=count, completed=count)
+    emit({"project": data["project"], "added": data["added"]}, as_json)
 
 
 @project_app.command("remove-activity")
@@ -463,13 +481,19 @@ def period_data(project: str = typer.Argument(...), period: int = typer.Argument
                                                       "code: {input: value}}"),
                 csv_file: Path | None = typer.Option(None, "--csv", help="CSV: a code column "
                                                      "and one column per input"),
+                encoding: str = EncodingOpt,
                 user: str | None = AsOpt, as_json: bool = JsonOpt) -> None:
     """Submit the monitored values (JSON or CSV) and calculate the period."""
     if (data_file is None) == (csv_file is None):
         raise ValidationError("give either --input FILE.json or --csv FILE.csv", field="input")
     data: Any
     if csv_file is not None:
-        data = monitoring_values(csv_file.read_text("utf-8"))
+        data, lines = monitoring_table(read_csv(csv_file, encoding))
+        try:
+            return emit(run_as(c.SubmitMonitoringData(project=project, period=period,
+                                                      activities=data), user), as_json)
+        except ValidationError as error:
+            raise with_lines(error, lines) from None
     else:
         assert data_file is not None
         data = read_json(data_file, field="input")

@@ -12,13 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter
-from fastapi import File
 from fastapi import Form
 from fastapi import Request
-from fastapi import UploadFile
 from fastapi.responses import Response
+from starlette.datastructures import FormData
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
@@ -29,8 +28,15 @@ from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.errors import classify
-from jcredit.entrypoints.tables_in import activity_commands
-from jcredit.entrypoints.tables_in import monitoring_values
+from jcredit.entrypoints.errors import describe_problem
+from jcredit.entrypoints.tables_in import add_activities_command
+from jcredit.entrypoints.tables_in import decode_csv
+from jcredit.entrypoints.tables_in import monitoring_table
+from jcredit.entrypoints.tables_in import with_lines
+from jcredit.entrypoints.uploads import attach_command
+from jcredit.entrypoints.uploads import authorise_evidence
+from jcredit.entrypoints.uploads import read_form
+from jcredit.entrypoints.uploads import receive_file
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _error_text
@@ -43,6 +49,7 @@ from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
 
 router = APIRouter(include_in_schema=False)
+MAX_CSV_BYTES = 10 * 1024 * 1024
 
 
 def _send(request: Request, command: c.Command, csrf: str, idem: str) -> dict[str, Any]:
@@ -126,20 +133,42 @@ def project_page(request: Request, number: str) -> Response:
     return _project_page(request, number)
 
 
+async def _csv_form(request: Request) -> tuple[FormData, str]:
+    """The form, and its CSV as text: the uploaded file (decoded as UTF-8, UTF-8 with BOM
+    or Shift_JIS, or as the encoding chosen) if one was chosen, else the pasted text."""
+    form = await request.form(max_files=1, max_fields=10, max_part_size=MAX_CSV_BYTES)
+    upload = form.get("csv_file")
+    if isinstance(upload, StarletteUploadFile) and upload.filename:
+        data = await upload.read(MAX_CSV_BYTES + 1)
+        await upload.close()
+        if len(data) > MAX_CSV_BYTES:
+            raise ValidationError(f"the CSV file is larger than {MAX_CSV_BYTES // 2**20} MB",
+                                  field="csv_file")
+        return form, decode_csv(data, str(form.get("encoding") or "auto"), field="csv_file")
+    return form, str(form.get("csv_text") or "")
+
+
+def _problems(error: DomainError) -> list[str]:
+    return [describe_problem(item) for item in error.errors or ()]
+
+
 @router.post("/projects/{number}/activities")
-def add_activities(request: Request, number: str, csv_text: str = Form(""),
-                   csrf: str = Form(""), idem: str = Form("")) -> Response:
-    """Add activities from pasted CSV: code,address,operation_start,expected_tco2_per_year,
-    household. The rows go in one by one, each with its own idempotency key, so a resent
-    form adds nothing twice."""
+async def add_activities(request: Request, number: str) -> Response:
+    """Add activities from a CSV file or pasted CSV: code,address,operation_start,
+    expected_tco2_per_year,household. The whole file is one command: every line is added,
+    or none and every problem is listed next to the form; the form's idempotency key makes
+    a resent form add nothing twice."""
+    _actor(request)
+    csv_text = ""
     try:
-        rows = activity_commands(number, csv_text)
-        for command in rows:
-            _send(request, command, csrf, f"{idem}:{command.code}")
+        form, csv_text = await _csv_form(request)
+        command = add_activities_command(number, csv_text)
+        _send(request, command, str(form.get("csrf") or ""), str(form.get("idem") or ""))
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request), csv_text=csv_text)
-    request.session["flash"] = f"+{len(rows)}"
+                             error=_error_text(error, request), csv_text=csv_text,
+                             activity_problems=_problems(error))
+    request.session["flash"] = f"+{len(command.activities)}"
     return _redirect(f"/projects/{number}")
 
 
@@ -194,16 +223,24 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
 
 
 @router.post("/projects/{number}/periods/{period}/data")
-def period_data(request: Request, number: str, period: int, csv_text: str = Form(""),
-                csrf: str = Form(""), idem: str = Form("")) -> Response:
-    """Monitored values as CSV: a ``code`` column and one column per methodology input."""
+async def period_data(request: Request, number: str, period: int) -> Response:
+    """Monitored values as CSV (pasted or a file): a ``code`` column and one column per
+    methodology input. All lines are checked and every problem listed, with its line."""
+    _actor(request)
+    csv_text = ""
     try:
-        data = monitoring_values(csv_text)
-        _send(request, c.SubmitMonitoringData(project=number, period=period, activities=data),
-              csrf, idem)
+        form, csv_text = await _csv_form(request)
+        data, lines = monitoring_table(csv_text)
+        try:
+            _send(request, c.SubmitMonitoringData(project=number, period=period,
+                                                  activities=data),
+                  str(form.get("csrf") or ""), str(form.get("idem") or ""))
+        except ValidationError as error:
+            raise with_lines(error, lines) from None
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request), csv_text=csv_text)
+                             error=_error_text(error, request), csv_text=csv_text,
+                             data_problems=_problems(error), data_period=period)
     return _redirect(f"/projects/{number}#period-{period}")
 
 
@@ -222,22 +259,27 @@ def period_action(request: Request, number: str, period: int, action: str = Form
 
 
 @router.post("/projects/{number}/evidence")
-async def upload_evidence(request: Request, number: str, file: UploadFile = File(...),
-                          csrf: str = Form(""), idem: str = Form("")) -> Response:
+async def upload_evidence(request: Request, number: str) -> Response:
+    """Login, then the right to attach evidence here, then the form: nothing of the body is
+    read for a caller who may not upload. The file is kept only once it is recorded."""
+    actor = _actor(request)
+    registry = _registry(request)
+    incoming = None
     try:
-        data = await file.read(MAX_EVIDENCE_BYTES + 1)
-        if len(data) > MAX_EVIDENCE_BYTES:
-            raise ValidationError(f"the file is larger than {MAX_EVIDENCE_BYTES // 2**20} MB",
-                                  field="file")
-        sha256 = _registry(request).evidence.put(data)
-        result = _send(request, c.AttachEvidence(
-            project=number, filename=file.filename or "evidence",
-            media_type=file.content_type or "application/octet-stream", sha256=sha256,
-            size=len(data)), csrf, idem)
+        await authorise_evidence(request, registry, actor, number)
+        form = await read_form(request)
+        _check_csrf(request, str(form.get("csrf") or ""))
+        incoming = await receive_file(registry, form)
+        result = _send(request, attach_command(number, incoming), str(form.get("csrf") or ""),
+                       str(form.get("idem") or ""))
+        incoming.keep()
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
                              error=_error_text(error, request))
-    request.session["flash"] = f"{result['filename']} (SHA-256 {sha256[:12]}…)"
+    finally:
+        if incoming is not None:
+            incoming.discard()
+    request.session["flash"] = f"{result['filename']} (SHA-256 {incoming.sha256[:12]}…)"
     return _redirect(f"/projects/{number}#evidence")
 
 

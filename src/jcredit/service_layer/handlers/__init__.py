@@ -33,6 +33,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.AccreditVerifier: projects.accredit_verifier,
     commands.CreateProject: projects.create_project,
     commands.AddActivity: projects.add_activity,
+    commands.AddActivities: projects.add_activities,
     commands.RemoveActivity: projects.remove_activity,
     commands.AssignVerifier: projects.assign_verifier,
     commands.ProjectTransition: registration.project_transition,

@@ -71,28 +71,35 @@ def open_monitoring_period(cmd: c.OpenMonitoringPeriod, ctx: CommandContext) -> 
 def calculate_period(project: Project, period: MonitoringPeriod, activities: list[Activity],
                      data: dict[str, dict[str, Any]]) -> tuple[list[ActivityResult],
                                                                 dict[str, Any]]:
-    """Run the methodology for every activity with data in this period."""
+    """Run the methodology for every activity with data in this period.
+
+    Every activity is checked before anything is refused, so a file of readings comes back
+    with all its problems (``errors``: activity, column, value, what is valid), not the
+    first one."""
     m = methodology_of(project)
     by_code = {a.code: a for a in activities}
-    unknown = sorted(set(data) - set(by_code))
-    if unknown:
-        raise ValidationError(f"activities: {unknown[0]} is not an activity of "
-                              f"{project.number}", field=f"activities.{unknown[0]}")
     if not data:
         raise ValidationError("activities: give the monitored values of at least one activity",
                               field="activities")
+    problems: list[tuple[ValidationError, dict[str, object]]] = []
+    for code in sorted(set(data) - set(by_code)):
+        problems.append(_problem(ValidationError(
+            f"activities: {code} is not an activity of {project.number}",
+            field=f"activities.{code}"), code, "code", code))
     takes_period = {i.name for i in m.inputs} >= set(PERIOD_INPUTS)
     results: list[ActivityResult] = []
     summary: dict[str, Any] = {}
-    for code in sorted(data):
+    for code in sorted(set(data) & set(by_code)):
         activity = by_code[code]
         raw = dict(activity.inputs) | dict(data[code])
         if takes_period:
             start = max(period.start, activity.crediting_start or period.start)
             end = min(period.end, activity.crediting_end or period.end)
             if end < start:
-                raise ValidationError(f"activities.{code}: the period is outside this "
-                                      "activity's crediting period", field=f"activities.{code}")
+                problems.append(_problem(ValidationError(
+                    f"activities.{code}: the period is outside this activity's crediting "
+                    "period", field=f"activities.{code}"), code, "", ""))
+                continue
             raw |= {"period_start": start.isoformat(), "period_end": end.isoformat()}
         try:
             result = m.calculate(raw)
@@ -101,7 +108,9 @@ def calculate_period(project: Project, period: MonitoringPeriod, activities: lis
                                       field=f"activities.{code}.{error.field or ''}".rstrip("."),
                                       valid=error.valid)
             wrapped.code = error.code  # keep not_applicable, invalid_input …
-            raise wrapped from None
+            problems.append(_problem(wrapped, code, error.field or "",
+                                     raw.get(error.field or "", "")))
+            continue
         results.append(result)
         summary[code] = {
             "reduction_tco2": str(result.reduction),
@@ -109,7 +118,26 @@ def calculate_period(project: Project, period: MonitoringPeriod, activities: lis
             "unverified_factors": result.as_dict()["unverified_factors"],
             "findings": [str(f) for f in result.findings],
         }
+    if problems:
+        first = problems[0][0]
+        message = first.message if len(problems) == 1 else (
+            f"{len(problems)} activities have problems, nothing was changed; the first: "
+            f"{first.message}")
+        refused = ValidationError(message, field=first.field, valid=first.valid,
+                                  errors=[item for _, item in problems])
+        refused.code = first.code
+        raise refused
     return results, summary
+
+
+def _problem(error: ValidationError, code: str, column: str, value: object
+             ) -> tuple[ValidationError, dict[str, object]]:
+    item: dict[str, object] = {"activity": code, "field": error.field, "column": column,
+                               "value": "" if value is None else str(value),
+                               "message": error.message}
+    if error.valid:
+        item["valid"] = list(error.valid)
+    return error, item
 
 
 def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> dict[str, Any]:

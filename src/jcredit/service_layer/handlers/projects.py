@@ -11,9 +11,14 @@ event, and keeps each document as a new, content-hashed version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from typing import Any
+from typing import TypeVar
 
 from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
@@ -46,6 +51,8 @@ from jcredit.service_layer.unit_of_work import DocumentRecord
 from jcredit.service_layer.unit_of_work import EvidenceRecord
 from jcredit.service_layer.unit_of_work import ProjectEvent
 from jcredit.service_layer.views import project_view
+
+T = TypeVar("T")
 
 OWNER_ROLES = (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER)
 PERIOD_INPUTS = ("period_start", "period_end")
@@ -249,10 +256,160 @@ def create_project(cmd: c.CreateProject, ctx: CommandContext) -> dict[str, Any]:
 
 
 def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
-    project = project_by_number(ctx.uow, cmd.project)
+    row = {"code": cmd.code, "address": cmd.address, "operation_start": cmd.operation_start,
+           "expected_tco2_per_year": cmd.expected_tco2_per_year, "household": cmd.household,
+           "inputs": cmd.inputs}
+    try:
+        return _add_activities(ctx, cmd.project, (row,), ())[0]
+    except DomainError as error:
+        raise _first_problem(error) from None
+
+
+def _first_problem(error: DomainError) -> DomainError:
+    """One activity's refusal as the error of its first problem (its class, its field and
+    what is valid), with the others, if any, listed."""
+    if not error.errors or not isinstance(error, _RowsRefused):
+        return error
+    first = error.errors[0]
+    valid = first.get("valid")
+    return error.kinds[0](str(first["message"]), field=str(first["column"]),
+                          valid=valid if isinstance(valid, list) else None,
+                          errors=error.errors if len(error.errors) > 1 else None)
+
+
+def add_activities(cmd: c.AddActivities, ctx: CommandContext) -> dict[str, Any]:
+    """A file of activities in one transaction: every line is checked before anything is
+    written, every problem is reported (line, column, value, what is valid), and either all
+    lines are added or none."""
+    if not cmd.activities:
+        raise ValidationError("activities: give at least one activity", field="activities")
+    views = _add_activities(ctx, cmd.project, cmd.activities, cmd.lines)
+    return {"project": str(cmd.project).strip().upper(), "added": len(views),
+            "codes": [v["code"] for v in views]}
+
+
+ACTIVITY_FIELDS = ("code", "address", "operation_start", "expected_tco2_per_year",
+                   "household", "inputs")
+TRUE_WORDS = ("1", "true", "yes", "y", "on", "はい")
+FALSE_WORDS = ("", "0", "false", "no", "n", "off", "いいえ")
+
+
+class _RowsRefused(DomainError):
+    """Items refused together; ``kinds`` keeps each problem's error class."""
+
+    def __init__(self, message: str, *, field: str, errors: list[dict[str, object]],
+                 kinds: list[type[DomainError]]) -> None:
+        super().__init__(message, field=field, errors=errors)
+        self.kinds = kinds
+
+
+class RowsInvalid(_RowsRefused, ValidationError):
+    pass
+
+
+class RowsConflict(_RowsRefused, ConflictError):
+    pass
+
+
+class _Problems:
+    """The problems found in a list of items, each tied to its item (and file line)."""
+
+    def __init__(self, lines: tuple[int, ...]) -> None:
+        self.lines = lines
+        self.items: list[dict[str, object]] = []
+        self.kinds: list[type[DomainError]] = []
+        self.indexes: list[int] = []
+
+    def add(self, index: int, column: str, value: object, error: DomainError) -> None:
+        item: dict[str, object] = {"field": f"activities[{index}].{column}", "column": column,
+                                   "value": "" if value is None else str(value),
+                                   "message": error.message}
+        if index < len(self.lines):
+            item = {"line": self.lines[index]} | item
+        if error.valid:
+            item["valid"] = list(error.valid)
+        self.items.append(item)
+        self.kinds.append(type(error))
+        self.indexes.append(index)
+
+    def check(self, index: int, column: str, value: object, parse: Callable[[], T]) -> T | None:
+        try:
+            return parse()
+        except DomainError as error:
+            self.add(index, column, value, error)
+            return None
+
+    def raise_if_any(self, total: int) -> None:
+        if not self.items:
+            return
+        lines = sorted({self.lines[i] for i in self.indexes if i < len(self.lines)})
+        where = f" (lines {', '.join(map(str, lines[:10]))}{' …' if len(lines) > 10 else ''})" \
+            if lines else ""
+        conflict = all(issubclass(k, ConflictError) for k in self.kinds)
+        raise (RowsConflict if conflict else RowsInvalid)(
+            f"{len(self.items)} problem(s) in {total} activities{where}: nothing was added; "
+            "correct them and send the whole file again", field="activities",
+            errors=self.items, kinds=self.kinds)
+
+
+def _household(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value if value is not None else "").strip().lower()
+    if text in TRUE_WORDS or text in FALSE_WORDS:
+        return text in TRUE_WORDS
+    raise ValidationError(f"household {value!r} is not yes or no", field="household",
+                          valid=("1", "0", "true", "false", "yes", "no"))
+
+
+def _add_activities(ctx: CommandContext, number: str, rows: tuple[dict[str, object], ...],
+                    lines: tuple[int, ...]) -> list[dict[str, Any]]:
+    """Check every row, then write them all (one insert of activities, one of timeline
+    events, one journal entry per activity as when they are added one by one)."""
+    project = project_by_number(ctx.uow, number)
     require_owner(ctx.actor, project)
     m = methodology_of(project)
     existing = ctx.uow.projects.activities(project.id)
+    _check_can_add(project, existing, len(rows))
+    today = registry_date(ctx)
+    problems = _Problems(lines)
+    codes = {a.code: f"{project.number}" for a in existing}
+    sites: dict[str, int] = {}
+    drafts: list[tuple[int, Activity]] = []
+    for index, row in enumerate(rows):
+        activity = _activity_from(ctx, project, m, index, row, today, problems, codes, sites)
+        if activity is not None:
+            drafts.append((index, activity))
+    registered = ctx.uow.projects.site_registrations(list(sites))
+    elsewhere = ctx.uow.projects.external_matches(list(sites))
+    for index, activity in drafts:
+        where = registered.get(activity.site_key)
+        if where is not None:
+            problems.add(index, "address", activity.address, ConflictError(
+                f"double registration: {activity.address} is already registered in {where}"))
+        elif activity.site_key in elsewhere:
+            problems.add(index, "address", activity.address, ConflictError(
+                f"double registration: {activity.address} is registered in a similar "
+                f"scheme ({elsewhere[activity.site_key]})"))
+    problems.raise_if_any(len(rows))
+    first_id = ctx.uow.projects.next_activity_id()
+    activities = [replace(a, id=first_id + n) for n, (_, a) in enumerate(drafts)]
+    ctx.uow.projects.add_activities(activities)
+    views, events = [], []
+    for activity in activities:
+        view = activity_view(activity)
+        entry = ctx.record(c.AddActivity.NAME, view | {"project": project.number,
+                                                       "action": "add_activity"})
+        events.append(ProjectEvent(
+            project_id=project.id, period_number=None, action="add_activity", from_state=None,
+            to_state=None, actor=ctx.actor.key, at=ctx.now_iso, comment=activity.code,
+            journal_seq=entry.seq))
+        views.append(view)
+    ctx.uow.projects.add_events(events)
+    return views
+
+
+def _check_can_add(project: Project, existing: list[Activity], count: int) -> None:
     editable = (ProjectState.PLAN_DRAFT, ProjectState.RETURNED)
     if project.state not in editable and not (
             project.state is ProjectState.REGISTERED
@@ -260,56 +417,91 @@ def add_activity(cmd: c.AddActivity, ctx: CommandContext) -> dict[str, Any]:
         raise ConflictError(f"project {project.number} is {project.state}: activities are added "
                             "while drafting, or to a registered programme-type project",
                             field="project")
-    if project.project_type is ProjectType.NORMAL and existing:
+    if project.project_type is ProjectType.NORMAL and (existing or count > 1):
         raise ConflictError("a normal-type project has one activity (its site); use a "
                             "programme-type project to bundle several", field="code")
-    code = parse_text_id(cmd.code, field="code").upper()
-    if any(a.code == code for a in existing):
-        raise ConflictError(f"activity {code} already exists in {project.number}", field="code")
-    address = " ".join(str(cmd.address).split())
+
+
+def _activity_from(ctx: CommandContext, project: Project, m: Methodology, index: int,
+                   row: dict[str, object], today: date, problems: _Problems,
+                   codes: dict[str, str], sites: dict[str, int]) -> Activity | None:
+    """One row as an activity, or None with its problems added (all of them, not the first)."""
+    before = len(problems.items)
+    unknown_fields = sorted(set(row) - set(ACTIVITY_FIELDS))
+    for name in unknown_fields:
+        problems.add(index, name, row[name], ValidationError(
+            f"unknown field {name!r}", valid=ACTIVITY_FIELDS))
+    raw_code = row.get("code")
+    code = problems.check(index, "code", raw_code,
+                          lambda: parse_text_id(raw_code, field="code").upper())
+    if code is not None:
+        if code in codes:
+            problems.add(index, "code", raw_code, ConflictError(
+                f"activity {code} already exists in {codes[code]}"))
+        else:
+            codes[code] = _line_name(problems, index)
+    address = " ".join(str(row.get("address") or "").split())
+    key = el.site_key(address) if address else ""
     if not address:
-        raise ValidationError("address is required", field="address")
-    key = el.site_key(address)
-    where = ctx.uow.projects.site_registrations([key]).get(key)
-    if where is not None:
-        raise ConflictError(f"double registration: {address} is already registered in {where}",
-                            field="address")
-    elsewhere = ctx.uow.projects.external_matches([key]).get(key)
-    if elsewhere is not None:
-        raise ConflictError(f"double registration: {address} is registered in a similar "
-                            f"scheme ({elsewhere})", field="address")
-    operation_start = parse_date(cmd.operation_start, field="operation_start")
-    expected = parse_decimal(cmd.expected_tco2_per_year, field="expected_tco2_per_year")
-    if project.project_type is ProjectType.PROGRAMME:
-        size = el.check_programme_activity_size(expected, subject=code)
+        problems.add(index, "address", "", ValidationError("address is required"))
+    elif key in sites:
+        problems.add(index, "address", address, ConflictError(
+            f"double registration: the same site as {_line_name(problems, sites[key])}"))
+    else:
+        sites[key] = index
+    raw_start = row.get("operation_start")
+    operation_start = problems.check(index, "operation_start", raw_start,
+                                     lambda: parse_date(raw_start, field="operation_start"))
+    raw_expected = row.get("expected_tco2_per_year")
+    expected = problems.check(index, "expected_tco2_per_year", raw_expected, lambda: parse_decimal(
+        raw_expected, field="expected_tco2_per_year"))
+    if expected is not None and project.project_type is ProjectType.PROGRAMME:
+        size = el.check_programme_activity_size(expected, subject=code or "")
         if not size.passed:
-            raise ValidationError(size.message, field="expected_tco2_per_year")
-    inputs = dict(cmd.inputs or {})
-    allowed = {i.name for i in m.inputs} - set(PERIOD_INPUTS)
-    unknown = sorted(set(inputs) - allowed)
-    if unknown:
-        raise ValidationError(f"inputs: {m.key} has no input {unknown[0]!r}",
-                              field=f"inputs.{unknown[0]}", valid=sorted(allowed))
-    today = registry_date(ctx)
+            problems.add(index, "expected_tco2_per_year", raw_expected,
+                         ValidationError(size.message))
+    household = problems.check(index, "household", row.get("household"),
+                               lambda: _household(row.get("household")))
+    inputs = _inputs(problems, index, m, row.get("inputs"))
+    if len(problems.items) > before:
+        return None
+    assert code is not None and operation_start is not None and expected is not None
     activity = Activity(
-        id=ctx.uow.projects.next_activity_id(), project_id=project.id, code=code,
-        address=address, site_key=key, operation_start=operation_start,
-        expected_tco2_per_year=expected, household=bool(cmd.household), inputs=inputs,
-        added_on=today)
+        id=0, project_id=project.id, code=code, address=address, site_key=key,
+        operation_start=operation_start, expected_tco2_per_year=expected,
+        household=bool(household), inputs=inputs, added_on=today)
     if project.state is ProjectState.REGISTERED:
         # A member joining a registered programme: its own checks and crediting period.
         if not is_forest(m):
             age = el.check_equipment_age(operation_start, today, subject=code)
             if not age.passed:
-                raise ValidationError(age.message, field="operation_start")
-        period = el.crediting_period(today, max(operation_start, project.monitoring_start),
-                                     forest=is_forest(m), years=project.crediting_years,
-                                     cap=ctx.policy.crediting_period_cap)
+                problems.add(index, "operation_start", raw_start, ValidationError(age.message))
+                return None
+        period = problems.check(index, "operation_start", raw_start, lambda: el.crediting_period(
+            today, max(operation_start, project.monitoring_start), forest=is_forest(m),
+            years=project.crediting_years, cap=ctx.policy.crediting_period_cap))
+        if period is None:
+            return None
         activity.crediting_start, activity.crediting_end = period.start, period.end
-    ctx.uow.projects.add_activity(activity)
-    view = activity_view(activity)
-    record(ctx, cmd, project, "add_activity", view, comment=code)
-    return view
+    return activity
+
+
+def _line_name(problems: _Problems, index: int) -> str:
+    return f"line {problems.lines[index]}" if index < len(problems.lines) \
+        else f"activities[{index}]"
+
+
+def _inputs(problems: _Problems, index: int, m: Methodology, raw: object) -> dict[str, object]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(index, "inputs", raw, ValidationError("inputs must be an object"))
+        return {}
+    allowed = {i.name for i in m.inputs} - set(PERIOD_INPUTS)
+    for name in sorted(set(raw) - allowed):
+        problems.add(index, f"inputs.{name}", raw[name], ValidationError(
+            f"{m.key} has no input {name!r}", valid=sorted(allowed)))
+    return dict(raw)
 
 
 def remove_activity(cmd: c.RemoveActivity, ctx: CommandContext) -> dict[str, Any]:
@@ -365,16 +557,23 @@ def assign_verifier(cmd: c.AssignVerifier, ctx: CommandContext) -> dict[str, Any
     return view
 
 
+def evidence_project(uow: AbstractUnitOfWork, actor: Actor, number: str) -> Project:
+    """The project, if ``actor`` may attach evidence to it: the rule the upload routes check
+    before they read a byte of the file, and the handler checks again."""
+    project = project_by_number(uow, number)
+    party = party_for(actor, project)
+    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.VERIFIER, Party.SECRETARIAT):
+        raise PermissionDeniedError("only the implementer, the 審査機関 or the secretariat "
+                                    "attach evidence")
+    return project
+
+
 def attach_evidence(cmd: c.AttachEvidence, ctx: CommandContext) -> dict[str, Any]:
     """Evidence (photos, invoices, meter exports) for the plan or a monitoring report.
 
     The owner and the 審査機関 may attach files; the same bytes are recorded once.
     """
-    project = project_by_number(ctx.uow, cmd.project)
-    party = party_for(ctx.actor, project)
-    if party not in (Party.IMPLEMENTER, Party.OPERATOR, Party.VERIFIER, Party.SECRETARIAT):
-        raise PermissionDeniedError("only the implementer, the 審査機関 or the secretariat "
-                                    "attach evidence")
+    project = evidence_project(ctx.uow, ctx.actor, cmd.project)
     filename = " ".join(str(cmd.filename).split())[:200]
     if not filename:
         raise ValidationError("the file needs a name", field="file")

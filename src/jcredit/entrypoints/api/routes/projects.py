@@ -17,16 +17,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
-from fastapi import File
 from fastapi import Request
 from fastapi import Response
-from fastapi import UploadFile
 from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
-from starlette.concurrency import run_in_threadpool
 
-from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.adapters.pdf.project_documents import render_project_document
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
@@ -37,6 +33,12 @@ from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import send_command
+from jcredit.entrypoints.tables_in import add_activities_command
+from jcredit.entrypoints.tables_in import decode_csv
+from jcredit.entrypoints.uploads import attach_command
+from jcredit.entrypoints.uploads import authorise_evidence
+from jcredit.entrypoints.uploads import read_form
+from jcredit.entrypoints.uploads import receive_file
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.handlers.invalidations import JST
@@ -240,20 +242,27 @@ def project_document(number: str, kind: str, registry: RegistryDep, actor: Actor
         return project_queries.document(uow, actor, number, kind, version, period)
 
 
-@router.post("/projects/{number}/evidence", status_code=201, tags=["projects"])
+@router.post("/projects/{number}/evidence", status_code=201, tags=["projects"],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "multipart/form-data": {"schema": {
+                     "type": "object", "required": ["file"], "properties": {"file": {
+                         "type": "string", "format": "binary", "description":
+                         "PDF, PNG, JPEG, XLSX, DOCX, CSV or plain text, at most 20 MB"}}}}}}})
 async def upload_evidence(number: str, request: Request, registry: RegistryDep,
-                          actor: ActorDep, key: IdempotencyKeyDep,
-                          file: UploadFile = File(...)) -> Response:
-    """Attach an evidence file; it is stored and named by the SHA-256 of its bytes."""
-    data = await file.read(MAX_EVIDENCE_BYTES + 1)
-    if len(data) > MAX_EVIDENCE_BYTES:
-        raise ValidationError(f"the file is larger than {MAX_EVIDENCE_BYTES // 2**20} MB",
-                              field="file")
-    sha256 = await run_in_threadpool(registry.evidence.put, data)
-    command = c.AttachEvidence(project=number, filename=file.filename or "evidence",
-                               media_type=file.content_type or "application/octet-stream",
-                               sha256=sha256, size=len(data))
-    return await send(request, registry, command, actor, key, 201)
+                          actor: ActorDep, key: IdempotencyKeyDep) -> Response:
+    """Attach an evidence file; it is stored and named by the SHA-256 of its bytes.
+
+    The caller's right to attach evidence is checked before the body is read; the file is
+    kept only if the command recording it commits."""
+    await authorise_evidence(request, registry, actor, number)
+    incoming = await receive_file(registry, await read_form(request))
+    try:
+        response = await send(request, registry, attach_command(number, incoming), actor, key,
+                              201)
+        incoming.keep()
+    finally:
+        incoming.discard()
+    return response
 
 
 @router.get("/projects/{number}/evidence/{sha256}", tags=["projects"],
@@ -294,6 +303,33 @@ async def add_activity(number: str, request: Request, registry: RegistryDep,
     body = parse_body(ActivityCreate, await exact_json(request))
     return await send(request, registry, c.AddActivity(project=number, **body.model_dump()), actor,
                  key, 201)
+
+
+@router.post("/projects/{number}/activities/import", status_code=201, tags=["projects"],
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "text/csv": {"schema": {"type": "string", "description":
+                              "code,address,operation_start,expected_tco2_per_year,household"
+                              " and one column per methodology input; UTF-8 (with or "
+                              "without BOM) or Shift_JIS (cp932)"}},
+                 "application/json": {"schema": {"type": "object", "properties": {
+                     "activities": {"type": "array", "items":
+                                    ActivityCreate.model_json_schema()}}}}}}})
+async def import_activities(number: str, request: Request, registry: RegistryDep,
+                            actor: ActorDep, key: IdempotencyKeyDep,
+                            encoding: str = "auto") -> Response:
+    """Add many activities in one transaction, all or none: a CSV file (``text/csv``) or
+    ``{"activities": [...]}``. Every problem is reported in the problem's ``errors`` list
+    (line, column, value, what is valid) and nothing is added."""
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        document = await exact_json(request)
+        items = document.get("activities") if isinstance(document, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise ValidationError("activities must be a list of objects", field="activities")
+        command = c.AddActivities(project=number, activities=tuple(items))
+    else:
+        command = add_activities_command(number, decode_csv(body, encoding))
+    return await send(request, registry, command, actor, key, 201)
 
 
 @router.post("/projects/{number}/activities/{code}/remove", tags=["projects"])
