@@ -202,6 +202,64 @@ def test_replay_detects_overlapping_issuances_and_moves_out_of_invalidation() ->
     assert {"SERIAL_OVERLAP", "TERMINAL_CREDITS_MOVED"} <= codes
 
 
+def test_serial_designation_refuses_a_range_whose_last_serial_is_missing() -> None:
+    """The account holds 1-4 of a designated 1-5: the move is refused, naming serial 5."""
+    with pytest.raises(SerialRangeUnavailableError, match="serial 5 of 1-5"):
+        select_by_serials([block(1, 1, 4)], SerialRange(1, 5))
+
+
+def _entries(*postings_per_entry: list[dict[str, object]]) -> list:  # type: ignore[type-arg]
+    """A sound hash chain carrying the given postings, one entry each."""
+    entries = []
+    prev = GENESIS_HASH
+    for seq, postings in enumerate(postings_per_entry, start=1):
+        entry = make_entry(seq=seq, recorded_at=f"t{seq}", actor="a", request_id="r",
+                           idempotency_key=None, command="c", payload={}, postings=postings,
+                           prev_hash=prev)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def test_replay_accepts_a_one_credit_issuance() -> None:
+    result = replay(_entries([{"op": "issue", "block": 1, "account": 1, "start": 7, "end": 7}]),
+                    KINDS)
+    assert result.ok, result.issues
+    assert result.totals.issued == 1 and result.totals.held == 1
+    assert [b.quantity for b in result.live.values()] == [1]
+
+
+def test_replay_reports_a_child_that_starts_at_the_wrong_serial() -> None:
+    entries = _entries(
+        [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 100}],
+        [{"op": "move", "parent": 1, "children": [[2, 2, 2, 100, None]]}])
+    codes = {i.code for i in replay(entries, KINDS).issues}
+    assert "SPLIT_NOT_EXACT" in codes
+
+
+@pytest.mark.parametrize("reuse", ["live", "superseded"])
+def test_replay_reports_a_reused_block_id(reuse: str) -> None:
+    """Issuing block 1 again, while it is live or after a move superseded it."""
+    first = [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 10}]
+    again = [{"op": "issue", "block": 1, "account": 1, "start": 11, "end": 20}]
+    move = [{"op": "move", "parent": 1, "children": [[2, 2, 1, 10, None]]}]
+    entries = _entries(first, again) if reuse == "live" else _entries(first, move, again)
+    reused = [i for i in replay(entries, KINDS).issues if i.code == "BLOCK_ID_REUSED"]
+    assert [i.subject for i in reused] == [f"journal seq {len(entries)}"]
+
+
+def test_replay_reports_a_move_of_a_dead_block_without_crashing() -> None:
+    entries = _entries(
+        [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 10}],
+        [{"op": "move", "parent": 1, "children": [[2, 2, 1, 10, None]]}],
+        [{"op": "move", "parent": 1, "children": [[3, 2, 1, 10, None]]}],
+        [{"op": "move", "parent": 99, "children": [[4, 2, 1, 10, None]]}])
+    issues = replay(entries, KINDS).issues
+    dead = [i for i in issues if i.code == "MOVE_OF_DEAD_BLOCK"]
+    assert [(i.subject, i.message) for i in dead] == [
+        ("journal seq 3", "block 1 is not live"), ("journal seq 4", "block 99 is not live")]
+
+
 def test_replay_compares_the_stored_projection() -> None:
     result = replay(_chain(), KINDS, stored_live=[])
     assert {i.code for i in result.issues} == {"PROJECTION_MISSING_BLOCK"}
