@@ -360,6 +360,12 @@ class SqlBlockRepository:
             return None
         return _credit_attributes(row[:8]), SerialRange(row[8], row[9])
 
+    def issued_certification(self, certification_number: str) -> int | None:
+        """The first issuance (root block id) made under a 認証番号, if any."""
+        return self.c.execute(
+            select(func.min(t.issuances.c.root_id))
+            .where(t.issuances.c.certification_number == certification_number)).scalar()
+
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
         if not blocks:
             return
