@@ -25,7 +25,6 @@ from jcredit.domain.ledger.credits import CreditAttributes
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.invalidations import InvalidationApplication
 from jcredit.domain.ledger.journal import JournalEntry
-from jcredit.domain.ledger.replay import ReplayedBlock
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.organisations import Organisation
 from jcredit.domain.projects.model import Activity
@@ -107,9 +106,14 @@ class BlockRepository(Protocol):
         ...
     def reserved_for(self, application_id: int) -> list[Block]: ...
     def live_in_account(self, account_id: int) -> list[Block]: ...
-    def all_live(self) -> list[ReplayedBlock]: ...
-    def vintage_mismatches(self) -> list[tuple[int, int, int]]: ...
     def balances(self) -> dict[int, int]: ...
+
+
+class ProjectionRepository(Protocol):
+    def rows(self, table: str) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        """The stored rows of a journal-determined table (``domain.ledger.projection``):
+        ``(key, row)`` with the fields of ``TABLE_FIELDS[table]``, in key order, streamed."""
+        ...
 
 
 class JournalRepository(Protocol):
@@ -236,6 +240,7 @@ class AbstractUnitOfWork(abc.ABC):
     invalidations: InvalidationRepository
     users: UserRepository
     projects: ProjectRepository
+    projections: ProjectionRepository
 
     def __enter__(self) -> AbstractUnitOfWork:
         return self
