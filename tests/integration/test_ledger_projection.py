@@ -243,3 +243,43 @@ def test_a_re_keyed_issuance_is_missing_under_its_key_and_extra_under_the_new_on
     assert sorted(check(registry)) == [
         "PROJECTION_EXTRA_ROW [issuances 0]: in the table, not in the journal",
         f"PROJECTION_MISSING_ROW [issuances {key}]: in the journal, not in the table"]
+
+
+def test_a_changed_deleted_or_added_period_issuance_is_reported(database_url: str,
+                                                                tmp_path: Path) -> None:
+    """A project's issued amounts (period_issuances) come from the period's issue entry."""
+    from tests.integration.test_projects import World
+    from tests.integration.test_projects import certify_and_issue
+    from tests.integration.test_projects import create_programme
+    from tests.integration.test_projects import register
+
+    registry = make_registry(database_url, tmp_path,
+                             Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)))
+    try:
+        w = World(registry)
+        project = create_programme(w)
+        register(w, project)
+        w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
+                                                 period_end="2027-03-31"))
+        w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+            f"HH-{i + 1:03d}": {"el_self_kwh": "3000"} for i in range(50)}))
+        (issued,) = certify_and_issue(w, project, 1)["blocks"]
+        assert check(registry) == []
+        key = f"period_issuances {(project, 1, issued['vintage'])}"
+        quantity = tables.period_issuances.c.quantity
+        tamper(registry, update(tables.period_issuances).values(quantity=quantity + 1))
+        problems = check(registry)
+        assert (f"PROJECTION_MISMATCH [{key}]: quantity: the journal says "
+                f"{issued['quantity']}, the table {issued['quantity'] + 1}") in problems
+        assert all(not p.startswith("PROJECTION") or p.startswith(f"PROJECTION_MISMATCH [{key}]")
+                   for p in problems)  # the others are project_issues' own findings
+        tamper(registry, update(tables.period_issuances).values(quantity=quantity - 1,
+                                                                root_id=0))
+        assert [p for p in check(registry) if p.startswith("PROJECTION")] == [
+            f"PROJECTION_MISMATCH [{key}]: root_id: the journal says {issued['block_id']}, "
+            "the table 0"]
+        tamper(registry, delete(tables.period_issuances))
+        assert [p for p in check(registry) if p.startswith("PROJECTION")] == [
+            f"PROJECTION_MISSING_ROW [{key}]: in the journal, not in the table"]
+    finally:
+        registry.dispose()

@@ -29,6 +29,8 @@ from jcredit.domain.ledger.credits import SchemeCode
 from jcredit.domain.ledger.journal import GENESIS_HASH
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.ledger.journal import make_entry
+from jcredit.domain.ledger.projection import JournalProjection
+from jcredit.domain.ledger.projection import compare_table
 from jcredit.domain.ledger.replay import replay
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.ledger.uses import InvalidationUse
@@ -258,6 +260,36 @@ def test_replay_reports_a_move_of_a_dead_block_without_crashing() -> None:
     dead = [i for i in issues if i.code == "MOVE_OF_DEAD_BLOCK"]
     assert [(i.subject, i.message) for i in dead] == [
         ("journal seq 3", "block 1 is not live"), ("journal seq 4", "block 99 is not live")]
+
+
+def test_an_entry_recorded_before_account_ids_were_journaled_still_rebuilds() -> None:
+    """Old account.open entries do not name the id: every other field is compared, the
+    id is not, and the replay falls back on the table's account kinds."""
+    old = make_entry(seq=1, recorded_at="t1", actor="a", request_id="r", idempotency_key=None,
+                     command="account.open", payload={"number": "H-1", "kind": "HOLDING",
+                                                      "organisation_id": 1, "name": "部"},
+                     postings=[], prev_hash=GENESIS_HASH)
+    projection = JournalProjection()
+    projection.add(old)
+    assert projection.account_kinds == {} and projection.issues == []
+    stored = [("H-1", (7, "HOLDING", 1, "部", "t1"))]
+    assert list(compare_table("accounts", projection.tables["accounts"], stored)) == []
+    projection.add(replace(old, seq=2, command="account.open", payload={
+        "number": "H-2", "kind": "HOLDING", "organisation_id": 1, "name": "部", "id": 8}))
+    assert projection.account_kinds == {8: AccountKind.HOLDING}
+    stored = [("H-2", (9, "HOLDING", 1, "部", "t1"))]
+    assert [str(i) for i in compare_table("accounts", projection.tables["accounts"], stored)] == [
+        "PROJECTION_MISMATCH [accounts H-2]: id: the journal says 8, the table 9"]
+
+
+def test_an_entry_the_projection_cannot_read_is_reported_not_raised() -> None:
+    projection = JournalProjection()
+    projection.add(make_entry(seq=4, recorded_at="t", actor="a", request_id="r",
+                              idempotency_key=None, command="credits.transfer", payload={},
+                              postings=[{"op": "move", "parent": 1, "children": [[2, 1]]}],
+                              prev_hash=GENESIS_HASH))
+    assert [(i.code, i.subject) for i in projection.issues] == [
+        ("JOURNAL_UNREADABLE", "journal seq 4")]
 
 
 def test_replay_compares_the_stored_projection() -> None:
