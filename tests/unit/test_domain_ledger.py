@@ -32,7 +32,9 @@ from jcredit.domain.ledger.journal import make_entry
 from jcredit.domain.ledger.projection import JournalProjection
 from jcredit.domain.ledger.projection import compare_table
 from jcredit.domain.ledger.replay import replay
+from jcredit.domain.ledger.serials import SerialPrefix
 from jcredit.domain.ledger.serials import SerialRange
+from jcredit.domain.ledger.serials import parse_serial_designation
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import check_use
 from jcredit.domain.ledger.uses import ineligibility_reason
@@ -84,6 +86,42 @@ def test_serial_designation_spans_adjacent_blocks_and_names_the_first_missing_se
     assert [s.part for s in chosen] == [SerialRange(5, 10), SerialRange(11, 15)]
     with pytest.raises(SerialRangeUnavailableError, match="serial 21"):
         select_by_serials(blocks, SerialRange(15, 35))
+
+
+@pytest.mark.parametrize(("text", "part", "named"), [
+    ("KC-KC-NO-SUCH-CERT-1-5", "scheme (制度記号)", "is JC, not KC"),  # the example
+    ("JC-ERL-C1-1-5", "credit type (クレジット種別)", "is ER, not ERL"),
+    ("JC-ER-C2-0000000001-0000000005", "certification number (認証番号)", "is C1, not C2"),
+])
+def test_a_full_serial_number_must_match_the_credits_it_designates(text: str, part: str,
+                                                                     named: str) -> None:
+    wanted, prefix = parse_serial_designation(text)
+    assert wanted == SerialRange(1, 5) and prefix is not None
+    with pytest.raises(SerialRangeUnavailableError) as raised:
+        select_by_serials([block(1, 1, 10)], wanted, prefix)
+    assert raised.value.field == "serials"
+    assert part in raised.value.message and named in raised.value.message
+
+
+def test_a_matching_full_serial_number_or_a_bare_range_designates_the_serials() -> None:
+    blocks = [block(1, 1, 10)]
+    for text in ("JC-ER-C1-0000000001-0000000005", "jc-er-C1-1-5", "1-5", "1 ～ 5"):
+        wanted, prefix = parse_serial_designation(text)
+        chosen = select_by_serials(blocks, wanted, prefix)
+        assert [(s.block.id, s.part) for s in chosen] == [(1, SerialRange(1, 5))], text
+
+
+def test_a_certification_number_with_a_dash_is_kept_whole() -> None:
+    wanted, prefix = parse_serial_designation("JCL-ERL-P0001-01-0000000011-0000000020")
+    assert wanted == SerialRange(11, 20)
+    assert prefix == SerialPrefix("JCL", "ERL", "P0001-01")
+
+
+@pytest.mark.parametrize("text", ["JC-1-5", "JC-ER-1-5", "-1-5", "JC--C1-1-5"])
+def test_a_prefix_without_scheme_type_and_certification_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="scheme, the credit type and the 認証番号") as raised:
+        parse_serial_designation(text)
+    assert raised.value.field == "serials"
 
 
 def test_a_partial_move_splits_into_children_that_exactly_cover_the_parent() -> None:
