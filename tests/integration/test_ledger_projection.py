@@ -48,6 +48,15 @@ def check(registry: Registry) -> list[str]:
         return [str(i) for i in queries.check_ledger(uow).issues]
 
 
+def differences(registry: Registry) -> list[str]:
+    """The projection differences ledger check reports; any other finding may only be what
+    the changed tables now show (an issuance whose stored blocks no longer add up)."""
+    problems = check(registry)
+    others = [p for p in problems if not p.startswith("PROJECTION_")]
+    assert all(p.startswith("ISSUANCE_NOT_CONSERVED") for p in others), others
+    return [p for p in problems if p.startswith("PROJECTION_")]
+
+
 def make_history(registry: Registry) -> None:
     acc = setup_two_orgs(registry)
     issue(registry, acc["a"], 10, vintage=2024)
@@ -201,7 +210,7 @@ def test_a_changed_field_is_reported_with_both_values(registry: Registry, table:
                 new_value = NEW_TEXT.get(name, old_value[:-1] + chr(ord(old_value[-1]) ^ 1))
             written = new_value
     tamper(registry, update(getattr(tables, table)).where(where).values({column: written}))
-    assert check(registry) == [
+    assert differences(registry) == [
         f"PROJECTION_MISMATCH [{table} {key}]: {name}: the journal says {old_value!r}, "
         f"the table {new_value!r}"]
 
@@ -211,7 +220,7 @@ def test_a_deleted_row_is_reported_missing(registry: Registry, table: str) -> No
     with registry.engine.connect() as connection:
         key, where, _ = target(connection, table)
     tamper(registry, delete(getattr(tables, table)).where(where))
-    assert check(registry) == [
+    assert differences(registry) == [
         f"PROJECTION_MISSING_ROW [{table} {key}]: in the journal, not in the table"]
 
 
@@ -230,7 +239,7 @@ def test_an_added_row_is_reported_extra(registry: Registry, table: str) -> None:
         _, _, row = target(connection, table)
     key_field, changes = EXTRA_ROW[table]
     tamper(registry, insert(getattr(tables, table)).values(row | changes))
-    assert check(registry) == [
+    assert differences(registry) == [
         f"PROJECTION_EXTRA_ROW [{table} {changes[key_field]}]: in the table, not in the journal"]
 
 
@@ -240,7 +249,7 @@ def test_a_re_keyed_issuance_is_missing_under_its_key_and_extra_under_the_new_on
     with registry.engine.connect() as connection:
         key, where, _ = target(connection, "issuances")
     tamper(registry, update(tables.issuances).where(where).values(root_id=0))
-    assert sorted(check(registry)) == [
+    assert sorted(differences(registry)) == [
         "PROJECTION_EXTRA_ROW [issuances 0]: in the table, not in the journal",
         f"PROJECTION_MISSING_ROW [issuances {key}]: in the journal, not in the table"]
 

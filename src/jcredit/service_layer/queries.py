@@ -25,6 +25,7 @@ from jcredit.service_layer.authorization import can_view_account
 from jcredit.service_layer.authorization import require_account_view
 from jcredit.service_layer.authorization import require_role
 from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.issuance_queries import breakdown_issues
 from jcredit.service_layer.project_queries import project_issues
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.views import account_view
@@ -65,7 +66,7 @@ def account_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[s
         "available": total - reserved,
         "reserved": reserved,
         "blocks": [block_view(b) for b in blocks],
-    }
+    } | uow.projections.removed_from(account.id, account.number)
 
 
 def organisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
@@ -204,6 +205,7 @@ def check_ledger(uow: AbstractUnitOfWork) -> ReplayResult:
     result.issues.extend(projection.issues)
     for table, expected in projection.tables.items():
         result.issues.extend(compare_table(table, expected, uow.projections.rows(table)))
+    result.issues.extend(breakdown_issues(uow))
     result.issues.extend(project_issues(uow))
     return result
 

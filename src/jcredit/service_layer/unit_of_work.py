@@ -114,6 +114,13 @@ class ProjectionRepository(Protocol):
         """The stored rows of a journal-determined table (``domain.ledger.projection``):
         ``(key, row)`` with the fields of ``TABLE_FIELDS[table]``, in key order, streamed."""
         ...
+    def issuances(self, *, root_ids: Sequence[int] | None = None,
+                  certification_number: str | None = None,
+                  organisation_id: int | None = None,
+                  ) -> list[tuple[int, CreditAttributes, int, int, int]]: ...
+    def live_quantities(self, root_ids: Sequence[int] | None = None
+                        ) -> list[tuple[int, str, bool, int]]: ...
+    def removed_from(self, account_id: int, account_number: str) -> dict[str, int]: ...
 
 
 class JournalRepository(Protocol):
