@@ -170,6 +170,8 @@ def account_show(account: str, as_json: bool = JsonOpt) -> None:
                       markup=False)
         console.print(f"balance {d['balance']} t-CO2, available {d['available']}, "
                       f"reserved {d['reserved']}")
+        console.print(f"invalidated {d['invalidated']}, retired {d['retired']}, "
+                      f"cancelled {d['cancelled']} t-CO2 (left this account for good)")
         _blocks_table(d["blocks"], "blocks")
 
     emit(data, as_json, human)
@@ -483,7 +485,8 @@ def serve(host: str | None = typer.Option(None, "--host"),
 
 
 
-# The project, methodology and estimate commands live in their own module.
+# The project, methodology, estimate and issuance commands live in their own modules.
+from jcredit.entrypoints.cli import issuances as _issuances  # noqa: E402,F401
 from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
 
 
