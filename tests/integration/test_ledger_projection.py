@@ -292,3 +292,12 @@ def test_a_changed_deleted_or_added_period_issuance_is_reported(database_url: st
             f"PROJECTION_MISSING_ROW [{key}]: in the journal, not in the table"]
     finally:
         registry.dispose()
+
+
+def test_a_kind_that_is_not_one_is_reported_not_raised(registry: Registry) -> None:
+    with registry.engine.connect() as connection:
+        key, where, row = target(connection, "accounts")
+    tamper(registry, update(tables.accounts).where(where).values(kind="BOGUS"))
+    assert differences(registry) == [
+        f"PROJECTION_MISMATCH [accounts {key}]: kind: the journal says {row['kind']!r}, "
+        "the table 'BOGUS'"]

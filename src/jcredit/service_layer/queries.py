@@ -200,7 +200,7 @@ def check_ledger(uow: AbstractUnitOfWork) -> ReplayResult:
 
     # account kinds as the journal gives them; the table's only for accounts opened
     # before the journal named account ids
-    kinds = ChainMap(projection.account_kinds, uow.accounts.kinds())
+    kinds = ChainMap(projection.account_kinds, uow.projections.account_kinds())
     result = replay(entries(), kinds)
     result.issues.extend(projection.issues)
     for table, expected in projection.tables.items():
