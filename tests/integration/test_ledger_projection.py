@@ -27,6 +27,8 @@ from sqlalchemy import update
 from jcredit.adapters.db import tables
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import Registry
+from jcredit.bootstrap import bootstrap
+from jcredit.config import Settings
 from jcredit.domain.ledger.projection import TABLE_FIELDS
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
@@ -122,7 +124,9 @@ def registry(history: tuple[str, Any], request: pytest.FixtureRequest, tmp_path:
         server: PostgresServer = request.getfixturevalue("pg_server")
         name = server.create_database(template=template)
         url = server.sqlalchemy_url(name)
-    reg = make_registry(url, tmp_path, Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)))
+    # a copy of a migrated, initialised registry: no migration run per case
+    reg = bootstrap(Settings(database_url=url, data_dir=tmp_path, environment="test"),
+                    migrate=False, clock=Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)))
     yield reg
     reg.dispose()
     if kind == "postgres":
