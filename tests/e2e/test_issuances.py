@@ -74,8 +74,9 @@ def test_the_api_gives_each_issuance_its_breakdown_to_those_who_may_see_it(
     assert denied.headers["content-type"].startswith("application/problem+json")
     shown = client.get(f"/api/v1/issuances/{forest}", headers=login(client, "hinoki"))
     assert shown.status_code == 200 and shown.json() == by_project["JCP-0210"]
-    missing = client.get("/api/v1/issuances/999999", headers=login(client, "auditor"))
-    assert missing.status_code == 404 and missing.json()["field"] == "issuance"
+    for absent in ("999999", str(2**64)):  # beyond a 64-bit key: not found, never a 500
+        missing = client.get(f"/api/v1/issuances/{absent}", headers=login(client, "auditor"))
+        assert missing.status_code == 404 and missing.json()["field"] == "issuance"
     assert client.get("/api/v1/issuances").status_code == 401
 
 

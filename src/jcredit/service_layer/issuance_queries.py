@@ -18,6 +18,7 @@ from jcredit.domain.ledger.breakdown import Breakdown
 from jcredit.domain.ledger.breakdown import state_of
 from jcredit.domain.ledger.credits import CreditAttributes
 from jcredit.domain.ledger.projection import TABLE_FIELDS
+from jcredit.domain.ledger.serials import MAX_SERIAL
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -74,7 +75,7 @@ def issuance_detail(uow: AbstractUnitOfWork, actor: Actor, ref: str | int
                     ) -> list[dict[str, Any]]:
     """The issuance with id ``ref``, or the issuances of 認証番号 ``ref`` (one per vintage)."""
     text = str(ref).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit() and int(text) <= MAX_SERIAL:  # a 64-bit key
         issuances = uow.projections.issuances(root_ids=[int(text)])
     else:
         issuances = uow.projections.issuances(certification_number=text)
