@@ -320,6 +320,27 @@ def test_an_entry_recorded_before_account_ids_were_journaled_still_rebuilds() ->
         "PROJECTION_MISMATCH [accounts H-2]: id: the journal says 8, the table 9"]
 
 
+def test_a_field_an_older_payload_lacks_is_not_compared_and_the_rest_is() -> None:
+    view = {"id": 1, "account": "H-1", "quantity": 2, "serials": None, "use": "OFFSET",
+            "purpose_details": "p", "credit_user_name": "u", "fiscal_year": 2026,
+            "status": "PENDING", "applied_at": "t", "applied_by": "a", "executed_at": None,
+            "executed_by": None, "notice_number": None}  # no offset_purpose, no corp. number
+    projection = JournalProjection()
+    projection.add(make_entry(seq=1, recorded_at="t", actor="a", request_id="r",
+                              idempotency_key=None, command="invalidation.apply", payload=view,
+                              postings=[], prev_hash=GENESIS_HASH))
+    assert projection.issues == []
+    row = ("H-1", 2, None, None, "OFFSET", "SELF", "p", "u", "7000012050002", 2026, "PENDING",
+           "t", "a", None, None, None, None)
+    expected = projection.tables["invalidation_applications"]
+    assert list(compare_table("invalidation_applications", dict(expected), [(1, row)])) == []
+    changed = (*row[:1], 3, *row[2:])
+    assert [str(i) for i in compare_table("invalidation_applications", dict(expected),
+                                          [(1, changed)])] == [
+        "PROJECTION_MISMATCH [invalidation_applications 1]: quantity: the journal says 2, "
+        "the table 3"]
+
+
 def test_an_entry_the_projection_cannot_read_is_reported_not_raised() -> None:
     projection = JournalProjection()
     projection.add(make_entry(seq=4, recorded_at="t", actor="a", request_id="r",

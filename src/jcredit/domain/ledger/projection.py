@@ -28,7 +28,8 @@ Where each field comes from (``TABLE_FIELDS`` lists them in the order rows are c
 * ``period_issuances`` (key: project number, period number, vintage): the blocks of a
   ``monitoring.transition`` entry whose action is ``issue``.
 
-Pure: stdlib only.
+A field an older entry's payload lacks is not journal-determined for that row and is not
+compared (``UNKNOWN``); the rest of the row still is. Pure: stdlib only.
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
 """The journal-determined fields of each table, in the order rows are compared."""
 
 _ISSUANCE_VIEW_FIELDS = ("scheme", "credit_type", "category", "project_id")
+# an application's view fields, in TABLE_FIELDS order (fiscal_year is reporting_fiscal_year)
+_APPLICATION_VIEW_FIELDS = ("use", "offset_purpose", "purpose_details", "credit_user_name",
+                            "credit_user_corporate_number", "fiscal_year", "status",
+                            "applied_at", "applied_by", "executed_at", "executed_by",
+                            "notice_number")
 _APPLICATION_COMMANDS = frozenset({"invalidation.apply", "invalidation.execute",
                                    "invalidation.withdraw"})
 _ROOT, _CLOSED, _VINTAGE = 0, 6, 7  # positions in a blocks row
@@ -118,9 +124,12 @@ class JournalProjection:
         if view is None:
             attributes: Row = (UNKNOWN,) * 8
         else:
-            methodology_id, _, version = str(view["methodology"]).partition(" v")
-            attributes = (*(view[name] for name in _ISSUANCE_VIEW_FIELDS), methodology_id,
-                          version, view["certification_number"], view["vintage"])
+            methodology = view.get("methodology")
+            methodology_id, _, version = (str(methodology).partition(" v") if methodology
+                                          else (UNKNOWN, "", UNKNOWN))
+            attributes = (*(view.get(name, UNKNOWN) for name in _ISSUANCE_VIEW_FIELDS),
+                          methodology_id, version, view.get("certification_number", UNKNOWN),
+                          view.get("vintage", UNKNOWN))
         self.tables["issuances"][block_id] = (*attributes, start, end, entry.seq)
         self.tables["blocks"][block_id] = (block_id, int(posting["account"]), start, end, None,
                                            entry.seq, None, attributes[7])
@@ -144,23 +153,21 @@ class JournalProjection:
         if account_id is not UNKNOWN:
             self.account_kinds[int(account_id)] = AccountKind(view["kind"])
         self.tables["accounts"][view["number"]] = (
-            account_id, view["kind"], view["organisation_id"], view["name"],
-            entry.recorded_at)
+            account_id, view.get("kind", UNKNOWN), view.get("organisation_id", UNKNOWN),
+            view.get("name", UNKNOWN), entry.recorded_at)
 
     def _application(self, entry: JournalEntry) -> None:
         view = entry.payload
         previous = self.tables["invalidation_applications"].get(view["id"])
         executed_seq = (entry.seq if entry.command == "invalidation.execute"
                         else previous[-1] if previous is not None else None)
-        serials = view["serials"]
-        start, end = ((int(part) for part in str(serials).split("-", 1)) if serials
+        serials = view.get("serials", UNKNOWN)
+        start, end = ((UNKNOWN, UNKNOWN) if serials is UNKNOWN
+                      else (int(part) for part in str(serials).split("-", 1)) if serials
                       else (None, None))
         self.tables["invalidation_applications"][view["id"]] = (
-            view["account"], view["quantity"], start, end, view["use"], view["offset_purpose"],
-            view["purpose_details"], view["credit_user_name"],
-            view["credit_user_corporate_number"], view["fiscal_year"], view["status"],
-            view["applied_at"], view["applied_by"], view["executed_at"], view["executed_by"],
-            view["notice_number"], executed_seq)
+            view.get("account", UNKNOWN), view.get("quantity", UNKNOWN), start, end,
+            *(view.get(name, UNKNOWN) for name in _APPLICATION_VIEW_FIELDS), executed_seq)
 
     def _period_issuance(self, entry: JournalEntry) -> None:
         project, period = entry.payload["project"], int(entry.payload["period"])
