@@ -29,8 +29,12 @@ from jcredit.domain.ledger.credits import SchemeCode
 from jcredit.domain.ledger.journal import GENESIS_HASH
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.ledger.journal import make_entry
+from jcredit.domain.ledger.projection import JournalProjection
+from jcredit.domain.ledger.projection import compare_table
 from jcredit.domain.ledger.replay import replay
+from jcredit.domain.ledger.serials import SerialPrefix
 from jcredit.domain.ledger.serials import SerialRange
+from jcredit.domain.ledger.serials import parse_serial_designation
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import check_use
 from jcredit.domain.ledger.uses import ineligibility_reason
@@ -82,6 +86,42 @@ def test_serial_designation_spans_adjacent_blocks_and_names_the_first_missing_se
     assert [s.part for s in chosen] == [SerialRange(5, 10), SerialRange(11, 15)]
     with pytest.raises(SerialRangeUnavailableError, match="serial 21"):
         select_by_serials(blocks, SerialRange(15, 35))
+
+
+@pytest.mark.parametrize(("text", "part", "named"), [
+    ("KC-KC-NO-SUCH-CERT-1-5", "scheme (制度記号)", "is JC, not KC"),  # the issue's example
+    ("JC-ERL-C1-1-5", "credit type (クレジット種別)", "is ER, not ERL"),
+    ("JC-ER-C2-0000000001-0000000005", "certification number (認証番号)", "is C1, not C2"),
+])
+def test_a_full_serial_number_must_match_the_credits_it_designates(text: str, part: str,
+                                                                     named: str) -> None:
+    wanted, prefix = parse_serial_designation(text)
+    assert wanted == SerialRange(1, 5) and prefix is not None
+    with pytest.raises(SerialRangeUnavailableError) as raised:
+        select_by_serials([block(1, 1, 10)], wanted, prefix)
+    assert raised.value.field == "serials"
+    assert part in raised.value.message and named in raised.value.message
+
+
+def test_a_matching_full_serial_number_or_a_bare_range_designates_the_serials() -> None:
+    blocks = [block(1, 1, 10)]
+    for text in ("JC-ER-C1-0000000001-0000000005", "jc-er-C1-1-5", "1-5", "1 ～ 5"):
+        wanted, prefix = parse_serial_designation(text)
+        chosen = select_by_serials(blocks, wanted, prefix)
+        assert [(s.block.id, s.part) for s in chosen] == [(1, SerialRange(1, 5))], text
+
+
+def test_a_certification_number_with_a_dash_is_kept_whole() -> None:
+    wanted, prefix = parse_serial_designation("JCL-ERL-P0001-01-0000000011-0000000020")
+    assert wanted == SerialRange(11, 20)
+    assert prefix == SerialPrefix("JCL", "ERL", "P0001-01")
+
+
+@pytest.mark.parametrize("text", ["JC-1-5", "JC-ER-1-5", "-1-5", "JC--C1-1-5"])
+def test_a_prefix_without_scheme_type_and_certification_is_refused(text: str) -> None:
+    with pytest.raises(ValidationError, match="scheme, the credit type and the 認証番号") as raised:
+        parse_serial_designation(text)
+    assert raised.value.field == "serials"
 
 
 def test_a_partial_move_splits_into_children_that_exactly_cover_the_parent() -> None:
@@ -200,6 +240,115 @@ def test_replay_detects_overlapping_issuances_and_moves_out_of_invalidation() ->
                     postings=[{"op": "move", "parent": 3, "children": [[4, 1, 1, 10, None]]}])
     codes = {i.code for i in replay([e1, e2, e3], KINDS).issues}
     assert {"SERIAL_OVERLAP", "TERMINAL_CREDITS_MOVED"} <= codes
+
+
+def test_serial_designation_refuses_a_range_whose_last_serial_is_missing() -> None:
+    """The account holds 1-4 of a designated 1-5: the move is refused, naming serial 5."""
+    with pytest.raises(SerialRangeUnavailableError, match="serial 5 of 1-5"):
+        select_by_serials([block(1, 1, 4)], SerialRange(1, 5))
+
+
+def _entries(*postings_per_entry: list[dict[str, object]]) -> list:  # type: ignore[type-arg]
+    """A sound hash chain carrying the given postings, one entry each."""
+    entries = []
+    prev = GENESIS_HASH
+    for seq, postings in enumerate(postings_per_entry, start=1):
+        entry = make_entry(seq=seq, recorded_at=f"t{seq}", actor="a", request_id="r",
+                           idempotency_key=None, command="c", payload={}, postings=postings,
+                           prev_hash=prev)
+        entries.append(entry)
+        prev = entry.hash
+    return entries
+
+
+def test_replay_accepts_a_one_credit_issuance() -> None:
+    result = replay(_entries([{"op": "issue", "block": 1, "account": 1, "start": 7, "end": 7}]),
+                    KINDS)
+    assert result.ok, result.issues
+    assert result.totals.issued == 1 and result.totals.held == 1
+    assert [b.quantity for b in result.live.values()] == [1]
+
+
+def test_replay_reports_a_child_that_starts_at_the_wrong_serial() -> None:
+    entries = _entries(
+        [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 100}],
+        [{"op": "move", "parent": 1, "children": [[2, 2, 2, 100, None]]}])
+    codes = {i.code for i in replay(entries, KINDS).issues}
+    assert "SPLIT_NOT_EXACT" in codes
+
+
+@pytest.mark.parametrize("reuse", ["live", "superseded"])
+def test_replay_reports_a_reused_block_id(reuse: str) -> None:
+    """Issuing block 1 again, while it is live or after a move superseded it."""
+    first = [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 10}]
+    again = [{"op": "issue", "block": 1, "account": 1, "start": 11, "end": 20}]
+    move = [{"op": "move", "parent": 1, "children": [[2, 2, 1, 10, None]]}]
+    entries = _entries(first, again) if reuse == "live" else _entries(first, move, again)
+    reused = [i for i in replay(entries, KINDS).issues if i.code == "BLOCK_ID_REUSED"]
+    assert [i.subject for i in reused] == [f"journal seq {len(entries)}"]
+
+
+def test_replay_reports_a_move_of_a_dead_block_without_crashing() -> None:
+    entries = _entries(
+        [{"op": "issue", "block": 1, "account": 1, "start": 1, "end": 10}],
+        [{"op": "move", "parent": 1, "children": [[2, 2, 1, 10, None]]}],
+        [{"op": "move", "parent": 1, "children": [[3, 2, 1, 10, None]]}],
+        [{"op": "move", "parent": 99, "children": [[4, 2, 1, 10, None]]}])
+    issues = replay(entries, KINDS).issues
+    dead = [i for i in issues if i.code == "MOVE_OF_DEAD_BLOCK"]
+    assert [(i.subject, i.message) for i in dead] == [
+        ("journal seq 3", "block 1 is not live"), ("journal seq 4", "block 99 is not live")]
+
+
+def test_an_entry_recorded_before_account_ids_were_journaled_still_rebuilds() -> None:
+    """Old account.open entries do not name the id: every other field is compared, the
+    id is not, and the replay falls back on the table's account kinds."""
+    old = make_entry(seq=1, recorded_at="t1", actor="a", request_id="r", idempotency_key=None,
+                     command="account.open", payload={"number": "H-1", "kind": "HOLDING",
+                                                      "organisation_id": 1, "name": "部"},
+                     postings=[], prev_hash=GENESIS_HASH)
+    projection = JournalProjection()
+    projection.add(old)
+    assert projection.account_kinds == {} and projection.issues == []
+    stored = [("H-1", (7, "HOLDING", 1, "部", "t1"))]
+    assert list(compare_table("accounts", projection.tables["accounts"], stored)) == []
+    projection.add(replace(old, seq=2, command="account.open", payload={
+        "number": "H-2", "kind": "HOLDING", "organisation_id": 1, "name": "部", "id": 8}))
+    assert projection.account_kinds == {8: AccountKind.HOLDING}
+    stored = [("H-2", (9, "HOLDING", 1, "部", "t1"))]
+    assert [str(i) for i in compare_table("accounts", projection.tables["accounts"], stored)] == [
+        "PROJECTION_MISMATCH [accounts H-2]: id: the journal says 8, the table 9"]
+
+
+def test_a_field_an_older_payload_lacks_is_not_compared_and_the_rest_is() -> None:
+    view = {"id": 1, "account": "H-1", "quantity": 2, "serials": None, "use": "OFFSET",
+            "purpose_details": "p", "credit_user_name": "u", "fiscal_year": 2026,
+            "status": "PENDING", "applied_at": "t", "applied_by": "a", "executed_at": None,
+            "executed_by": None, "notice_number": None}  # no offset_purpose, no corp. number
+    projection = JournalProjection()
+    projection.add(make_entry(seq=1, recorded_at="t", actor="a", request_id="r",
+                              idempotency_key=None, command="invalidation.apply", payload=view,
+                              postings=[], prev_hash=GENESIS_HASH))
+    assert projection.issues == []
+    row = ("H-1", 2, None, None, "OFFSET", "SELF", "p", "u", "7000012050002", 2026, "PENDING",
+           "t", "a", None, None, None, None)
+    expected = projection.tables["invalidation_applications"]
+    assert list(compare_table("invalidation_applications", dict(expected), [(1, row)])) == []
+    changed = (*row[:1], 3, *row[2:])
+    assert [str(i) for i in compare_table("invalidation_applications", dict(expected),
+                                          [(1, changed)])] == [
+        "PROJECTION_MISMATCH [invalidation_applications 1]: quantity: the journal says 2, "
+        "the table 3"]
+
+
+def test_an_entry_the_projection_cannot_read_is_reported_not_raised() -> None:
+    projection = JournalProjection()
+    projection.add(make_entry(seq=4, recorded_at="t", actor="a", request_id="r",
+                              idempotency_key=None, command="credits.transfer", payload={},
+                              postings=[{"op": "move", "parent": 1, "children": [[2, 1]]}],
+                              prev_hash=GENESIS_HASH))
+    assert [(i.code, i.subject) for i in projection.issues] == [
+        ("JOURNAL_UNREADABLE", "journal seq 4")]
 
 
 def test_replay_compares_the_stored_projection() -> None:

@@ -35,7 +35,6 @@ from jcredit.domain.ledger.invalidations import InvalidationApplication
 from jcredit.domain.ledger.journal import GENESIS_HASH
 from jcredit.domain.ledger.journal import JournalEntry
 from jcredit.domain.ledger.journal import canonical_json
-from jcredit.domain.ledger.replay import ReplayedBlock
 from jcredit.domain.ledger.serials import SerialRange
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import OffsetPurpose
@@ -362,6 +361,12 @@ class SqlBlockRepository:
             return None
         return _credit_attributes(row[:8]), SerialRange(row[8], row[9])
 
+    def issued_certification(self, certification_number: str) -> int | None:
+        """The first issuance (root block id) made under a 認証番号, if any."""
+        return self.c.execute(
+            select(func.min(t.issuances.c.root_id))
+            .where(t.issuances.c.certification_number == certification_number)).scalar()
+
     def add(self, blocks: Sequence[Block], *, created_seq: int) -> None:
         if not blocks:
             return
@@ -420,25 +425,6 @@ class SqlBlockRepository:
             ).order_by(t.blocks.c.serial_start)
         )
         return [self._block(r) for r in rows]
-
-    def all_live(self) -> list[ReplayedBlock]:
-        rows = self.c.execute(
-            select(
-                t.blocks.c.id, t.blocks.c.root_id, t.blocks.c.account_id,
-                t.blocks.c.serial_start, t.blocks.c.serial_end, t.blocks.c.reservation_id,
-            ).where(t.blocks.c.closed_seq.is_(None))
-        )
-        return [ReplayedBlock(r.id, r.root_id, r.account_id, r.serial_start, r.serial_end,
-                              r.reservation_id) for r in rows]
-
-    def vintage_mismatches(self) -> list[tuple[int, int, int]]:
-        """Blocks whose copied vintage differs from their issuance's: (block, block's
-        vintage, issuance's vintage)."""
-        rows = self.c.execute(
-            select(t.blocks.c.id, t.blocks.c.vintage, t.issuances.c.vintage)
-            .join_from(t.blocks, t.issuances, t.blocks.c.root_id == t.issuances.c.root_id)
-            .where(t.blocks.c.vintage != t.issuances.c.vintage).order_by(t.blocks.c.id))
-        return [(r[0], r[1], r[2]) for r in rows]
 
     def balances(self) -> dict[int, int]:
         rows = self.c.execute(

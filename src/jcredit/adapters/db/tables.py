@@ -77,6 +77,9 @@ issuances = Table(
     Column("serial_end", BigInteger, nullable=False),
     Column("issued_seq", BigInteger, nullable=False),
 )
+# One issuance per 認証番号 and vintage, ever (migration 0008).
+Index("uq_issuances_certification_number", issuances.c.certification_number,
+      issuances.c.vintage, unique=True)
 
 blocks = Table(
     "blocks",

@@ -19,6 +19,7 @@ from jcredit.adapters.db import repositories as r
 from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
+from jcredit.adapters.db.projection_rows import SqlProjectionRepository
 from jcredit.adapters.db.projects import SqlProjectRepository
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import WriterBusyError
@@ -116,6 +117,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     invalidations = _Repository(r.SqlInvalidationRepository)
     users = _Repository(r.SqlUserRepository)
     projects = _Repository(SqlProjectRepository)
+    projections = _Repository(SqlProjectionRepository)
 
     def __exit__(
         self,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from jcredit.domain.errors import InsufficientCreditsError
 from jcredit.domain.errors import SerialRangeUnavailableError
 from jcredit.domain.ledger.credits import CreditAttributes
+from jcredit.domain.ledger.serials import SerialPrefix
 from jcredit.domain.ledger.serials import SerialRange
 
 
@@ -117,11 +118,13 @@ def take_in_allocation_order(
     )
 
 
-def select_by_serials(candidates: Iterable[Block], wanted: SerialRange) -> list[Selection]:
+def select_by_serials(candidates: Iterable[Block], wanted: SerialRange,
+                      prefix: SerialPrefix | None = None) -> list[Selection]:
     """Designate exactly the serials in ``wanted`` (シリアル番号指定方式).
 
     Every serial of ``wanted`` must lie in a candidate block; the first one that does not is
-    named in the error.
+    named in the error. A designation written as a full serial number (``prefix``) must
+    also match the scheme, credit type and 認証番号 of every credit it designates.
     """
     overlapping = sorted(
         (b for b in candidates if b.serials.overlaps(wanted)), key=lambda b: b.serials.start
@@ -141,7 +144,25 @@ def select_by_serials(candidates: Iterable[Block], wanted: SerialRange) -> list[
             "(not held here, already reserved for an invalidation, or never issued)",
             field="serials",
         )
+    if prefix is not None:
+        for selection in selections:
+            _check_prefix(prefix, wanted, selection)
     return selections
+
+
+def _check_prefix(prefix: SerialPrefix, wanted: SerialRange, selection: Selection) -> None:
+    attributes = selection.block.attributes
+    for part, written, actual in (
+            ("scheme (制度記号)", prefix.scheme, attributes.scheme.value),
+            ("credit type (クレジット種別)", prefix.credit_type, attributes.credit_type.value),
+            ("certification number (認証番号)", prefix.certification_number,
+             attributes.certification_number)):
+        if written != actual:
+            raise SerialRangeUnavailableError(
+                f"serials {prefix}-{wanted}: the {part} of serials {selection.part} in this "
+                f"account is {actual}, not {written}; nothing was designated",
+                field="serials",
+            )
 
 
 def plan_moves(

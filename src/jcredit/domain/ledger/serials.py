@@ -72,30 +72,79 @@ class SerialRange:
         return f"{self.start}-{self.end}"
 
 
-_RANGE_RE = re.compile(r"^(?:.*?-)?(\d+)\s*(?:-|–|~|～|\.\.)\s*(\d+)$")
+_RANGE_RE = re.compile(r"^(?:(.*?)-)?(\d+)\s*(?:-|–|~|～|\.\.)\s*(\d+)$")
 _SINGLE_RE = re.compile(r"^(\d+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class SerialPrefix:
+    """What a rendered serial number says before its numbers (``JC-ER-C000001-…``).
+
+    Attributes:
+        scheme: 制度記号, e.g. ``JC``.
+        credit_type: クレジット種別, e.g. ``ER``.
+        certification_number: クレジット認証番号 (may itself contain ``-``).
+    """
+
+    scheme: str
+    credit_type: str
+    certification_number: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}-{self.credit_type}-{self.certification_number}"
 
 
 def parse_serial_range(text: str, *, field: str = "serials") -> SerialRange:
     """Parse ``"1001-1050"`` (or the rendered form ending in ``…-START-END``, or one serial).
+
+    Whatever stands before the numbers is not checked here: a designation is parsed with
+    :func:`parse_serial_designation`, which keeps it to match against the credits.
 
     >>> parse_serial_range("1001-1050").quantity
     50
     >>> parse_serial_range("JC-ER-C0001-0000001001-0000001050").quantity
     50
     """
+    return parse_serial_designation(text, field=field)[0]
+
+
+def parse_serial_designation(text: str, *, field: str = "serials"
+                             ) -> tuple[SerialRange, SerialPrefix | None]:
+    """A designated range and, if written, the scheme, type and 認証番号 before it.
+
+    ``"1001-1050"`` designates serials within the account; the rendered form
+    ``"JC-ER-C000001-0000001001-0000001050"`` designates them only if the credits there are
+    of that scheme, type and certification (:func:`~jcredit.domain.ledger.blocks.
+    select_by_serials` checks it), so a mistyped or foreign serial number moves nothing.
+
+    >>> serials, prefix = parse_serial_designation("JC-ER-P0001-01-0000000001-0000000005")
+    >>> (str(serials), prefix.certification_number if prefix else None)
+    ('1-5', 'P0001-01')
+    """
     value = (text or "").strip()
     single = _SINGLE_RE.match(value)
     if single:
         n = int(single.group(1))
-        return _checked(n, n, value, field)
+        return _checked(n, n, value, field), None
     match = _RANGE_RE.match(value)
     if not match:
         raise ValidationError(
-            f"{field} {text!r} is not a serial range; write FIRST-LAST, e.g. 1001-1050",
+            f"{field} {text!r} is not a serial range; write FIRST-LAST, e.g. 1001-1050, or "
+            "the full serial number, e.g. JC-ER-C000001-0000001001-0000001050",
             field=field,
         )
-    return _checked(int(match.group(1)), int(match.group(2)), value, field)
+    serials = _checked(int(match.group(2)), int(match.group(3)), value, field)
+    if match.group(1) is None:
+        return serials, None
+    parts = match.group(1).split("-", 2)
+    if len(parts) < 3 or not all(part.strip() for part in parts):
+        raise ValidationError(
+            f"{field} {text!r}: before the numbers write the scheme, the credit type and the "
+            "認証番号 (e.g. JC-ER-C000001-0000001001-0000001050), or nothing (1001-1050)",
+            field=field,
+        )
+    scheme, credit_type, certification = (part.strip() for part in parts)
+    return serials, SerialPrefix(scheme.upper(), credit_type.upper(), certification)
 
 
 def _checked(start: int, end: int, text: str, field: str) -> SerialRange:

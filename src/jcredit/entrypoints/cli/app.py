@@ -190,6 +190,8 @@ def account_show(account: str, as_json: bool = JsonOpt) -> None:
                       markup=False)
         console.print(f"balance {d['balance']} t-CO2, available {d['available']}, "
                       f"reserved {d['reserved']}")
+        console.print(f"invalidated {d['invalidated']}, retired {d['retired']}, "
+                      f"cancelled {d['cancelled']} t-CO2 (left this account for good)")
         _blocks_table(d["blocks"], "blocks")
 
     emit(data, as_json, human)
@@ -562,8 +564,10 @@ def _one_line_errors(action: Callable[[], object]) -> None:
     reports_errors(action)()
 
 
-# backup/restore and the project, methodology and estimate commands live in their own modules.
+# backup/restore and the project, methodology, estimate and issuance commands live in their own
+# modules.
 from jcredit.entrypoints.cli import backup as _backup  # noqa: E402,F401
+from jcredit.entrypoints.cli import issuances as _issuances  # noqa: E402,F401
 from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
 
 

@@ -23,6 +23,7 @@ from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.domain.fiscal_year import fiscal_year_of
+from jcredit.domain.ledger.breakdown import STATES
 from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
@@ -35,6 +36,7 @@ from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import error_summary
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.service_layer import commands as c
+from jcredit.service_layer import issuance_queries
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import ACCOUNT_HOLDER_ROLES
 from jcredit.service_layer.actors import ROLE_LABELS_JA
@@ -357,6 +359,21 @@ def notice_pdf(request: Request, application_id: int) -> Response:
         data = queries.notice(uow, actor, application_id)
     return Response(render_notice_pdf(data), media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+
+
+@router.get("/issuances", response_class=HTMLResponse)
+def issuances(request: Request) -> Response:
+    """Each issuance's tonnes per state: 保有・予約中・無効化済・償却済・取消済."""
+    with _registry(request).uow(write=False) as uow:
+        data = issuance_queries.issuances_for(uow, _actor(request))
+    return render(request, "issuances.html", issuances=data, states=STATES, single=False)
+
+
+@router.get("/issuances/{issuance_id}", response_class=HTMLResponse)
+def issuance(request: Request, issuance_id: int) -> Response:
+    with _registry(request).uow(write=False) as uow:
+        data = issuance_queries.issuance_detail(uow, _actor(request), issuance_id)
+    return render(request, "issuances.html", issuances=data, states=STATES, single=True)
 
 
 @router.get("/journal", response_class=HTMLResponse)

@@ -37,5 +37,6 @@ def open_account(cmd: OpenAccount, ctx: CommandContext) -> dict[str, Any]:
         opened_at=ctx.now_iso,
     )
     view = account_view(account) | {"organisation": org.name}
-    ctx.record(cmd.NAME, view)
+    # the id, for ledger check to rebuild the accounts table (postings name accounts by id)
+    ctx.record(cmd.NAME, view | {"id": account.id})
     return view

@@ -81,14 +81,15 @@ def apply_invalidation(cmd: ApplyInvalidation, ctx: CommandContext) -> dict[str,
     )
     fiscal_year = parse_fiscal_year(cmd.fiscal_year)
     check_reporting_year(use, fiscal_year, registry_date(ctx))
-    quantity, serials = parse_designation(cmd.quantity, cmd.serials)
+    quantity, serials, prefix = parse_designation(cmd.quantity, cmd.serials)
 
     available = ctx.uow.blocks.available(source.id, serials=serials)
     if serials is None:
         eligible = (b for b in available if ineligibility_reason(use, b.attributes) is None)
         selections = designate(eligible, quantity, None, what=f"credits eligible for {use}")
     else:
-        selections = designate(available, quantity, serials, what="available credits")
+        selections = designate(available, quantity, serials, prefix=prefix,
+                               what="available credits")
         for s in selections:
             check_use(use, s.block.attributes,
                       subject=f"serials {render_serials(s.block.attributes, s.part)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
@@ -55,10 +56,25 @@ def issue_credits(cmd: IssueCredits, ctx: CommandContext) -> dict[str, Any]:
         ),
         vintage=parse_vintage(cmd.vintage),
     )
+    require_new_certification(ctx, attributes.certification_number)
     block, posting = issue_block(ctx, account, attributes, quantity)
     view = block_view(block) | {"to_account": account.number}
     entry = ctx.record(cmd.NAME, view, [posting])
     return view | {"journal_seq": entry.seq}
+
+
+def require_new_certification(ctx: CommandContext, certification_number: str) -> None:
+    """A 認証番号 names one certification decision, whose credits are issued once: by one
+    ``credits issue`` or one period's issuance (a block per vintage, in that command).
+    The database holds it unique per vintage (migration 0008); the registry's write lock
+    serialises issuances, so this check sees every earlier one."""
+    issued = ctx.uow.blocks.issued_certification(certification_number)
+    if issued is not None:
+        raise ConflictError(
+            f"certification_number {certification_number} (認証番号) was already issued "
+            f"(issuance {issued}); a certification's credits are issued once",
+            field="certification_number",
+        )
 
 
 def issue_block(ctx: CommandContext, account: Account, attributes: CreditAttributes,

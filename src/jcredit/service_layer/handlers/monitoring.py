@@ -24,6 +24,7 @@ from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.handlers.issuance import issue_block
+from jcredit.service_layer.handlers.issuance import require_new_certification
 from jcredit.service_layer.handlers.projects import PERIOD_INPUTS
 from jcredit.service_layer.handlers.projects import is_forest
 from jcredit.service_layer.handlers.projects import methodology_of
@@ -242,6 +243,7 @@ def _issue_period(ctx: CommandContext, project: Project, period: MonitoringPerio
         raise ConflictError(f"period {period.number} of {project.number} was already issued",
                             field="period")
     assert period.certification_number is not None
+    require_new_certification(ctx, period.certification_number)
     holder = ctx.uow.accounts.get(project.holder_account_id)
     assert holder is not None
     m = methodology_of(project)

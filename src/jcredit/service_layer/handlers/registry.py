@@ -30,6 +30,8 @@ def initialise_registry(cmd: InitialiseRegistry, ctx: CommandContext) -> dict[st
             name=kind.label_ja,
             opened_at=ctx.now_iso,
         )
-        opened.append(account_view(account))
+        opened.append(account_view(account) | {"id": account.id})
+    # the ids, for ledger check to rebuild the accounts table (postings name accounts by id)
     ctx.record(cmd.NAME, {"accounts": opened})
+    opened = [{k: v for k, v in a.items() if k != "id"} for a in opened]
     return {"initialised": True, "accounts": opened}

@@ -37,14 +37,15 @@ def retire_credits(cmd: RetireCredits, ctx: CommandContext) -> dict[str, Any]:
     source = account_by_number(ctx.uow, cmd.from_account, field="from_account")
     require_account_control(ctx.actor, source, action="retirement")
     reason = parse_free_text(cmd.reason, field="reason", max_length=500, required=True)
-    quantity, serials = parse_designation(cmd.quantity, cmd.serials)
+    quantity, serials, prefix = parse_designation(cmd.quantity, cmd.serials)
     _confirm(cmd.confirm, "retirement (償却)")
     available = ctx.uow.blocks.available(source.id, serials=serials)
     if serials is None:
         legacy = (b for b in available if b.attributes.scheme in LEGACY_DOMESTIC_SCHEMES)
         selections = designate(legacy, quantity, None, what=f"{RETIRABLE_SCHEMES_TEXT} credits")
     else:
-        selections = designate(available, quantity, serials, what="available credits")
+        selections = designate(available, quantity, serials, prefix=prefix,
+                               what="available credits")
         for s in selections:
             if s.block.attributes.scheme not in LEGACY_DOMESTIC_SCHEMES:
                 raise IneligibleUseError(
@@ -67,10 +68,10 @@ def cancel_credits(cmd: CancelCredits, ctx: CommandContext) -> dict[str, Any]:
     source = account_by_number(ctx.uow, cmd.from_account, field="from_account")
     require_account_control(ctx.actor, source, action="cancellation")
     reason = parse_free_text(cmd.reason, field="reason", max_length=500, required=True)
-    quantity, serials = parse_designation(cmd.quantity, cmd.serials)
+    quantity, serials, prefix = parse_designation(cmd.quantity, cmd.serials)
     _confirm(cmd.confirm, "cancellation (取消)")
     selections = designate(ctx.uow.blocks.available(source.id, serials=serials), quantity, serials,
-                           what="available credits")
+                           prefix=prefix, what="available credits")
     target = ctx.uow.accounts.registry_account(AccountKind.CANCELLATION)
     supersessions, postings = apply_moves(ctx, selections, to_account_id=target.id,
                                           to_reservation_id=None)

@@ -29,9 +29,10 @@ def transfer_credits(cmd: TransferCredits, ctx: CommandContext) -> dict[str, Any
     if target.id == source.id:
         raise ValidationError("from_account and to_account are the same account",
                               field="to_account")
-    quantity, serials = parse_designation(cmd.quantity, cmd.serials)
+    quantity, serials, prefix = parse_designation(cmd.quantity, cmd.serials)
     candidates = ctx.uow.blocks.available(source.id, serials=serials)
-    selections = designate(candidates, quantity, serials, what="available credits")
+    selections = designate(candidates, quantity, serials, prefix=prefix,
+                           what="available credits")
     supersessions, postings = apply_moves(
         ctx, selections, to_account_id=target.id, to_reservation_id=None
     )

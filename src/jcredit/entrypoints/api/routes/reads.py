@@ -17,6 +17,7 @@ from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AuditDep
 from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.service_layer import issuance_queries
 from jcredit.service_layer import queries
 
 router = APIRouter()
@@ -48,6 +49,24 @@ def account(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, An
     """An account's balance and its blocks (serial ranges) by vintage."""
     with registry.uow(write=False) as uow:
         return queries.account_detail(uow, actor, number)
+
+
+@router.get("/issuances", tags=["ledger"])
+def issuances(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """Issuances you may see (all for the administrator and auditors; those your
+    organisation holds credits of otherwise), each with its breakdown: held, reserved,
+    invalidated, retired and cancelled t-CO2, which add up to the issued quantity."""
+    with registry.uow(write=False) as uow:
+        data = issuance_queries.issuances_for(uow, actor)
+    return {"data": data, "count": len(data)}
+
+
+@router.get("/issuances/{issuance_id}", tags=["ledger"])
+def issuance(issuance_id: int, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """One issuance and its breakdown."""
+    with registry.uow(write=False) as uow:
+        (data,) = issuance_queries.issuance_detail(uow, actor, issuance_id)
+    return data
 
 
 @router.get("/invalidations", tags=["invalidations"])
