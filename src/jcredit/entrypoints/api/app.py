@@ -16,6 +16,7 @@ from jcredit.bootstrap import Registry
 from jcredit.bootstrap import bootstrap
 from jcredit.config import Settings
 from jcredit.entrypoints.api.errors import install_error_handlers
+from jcredit.entrypoints.api.limits import BodySizeLimit
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
 from jcredit.entrypoints.api.routes import projects
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key,
                        session_cookie="jcredit_session", same_site="lax",
                        https_only=settings.environment == "production")
+    app.add_middleware(BodySizeLimit)
     from jcredit.entrypoints.web.views import LoginRequired
     from jcredit.entrypoints.web.views import error_page
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.parsing import parse_json
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
@@ -45,10 +45,8 @@ router = APIRouter()
 
 
 async def exact_json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"{}", parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise ValidationError(f"the body is not valid JSON: {error}", field="body") from None
+    """The body read with exact decimals, size-capped, UTF-8 and depth checked (400/413)."""
+    return parse_json(await request.body())
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
