@@ -73,7 +73,7 @@ def parse_json(raw: bytes | str, *, field: str = "body", max_bytes: int = MAX_JS
     >>> parse_json(b"[" * 40 + b"]" * 40)
     Traceback (most recent call last):
     ...
-    jcredit.domain.errors.MalformedInputError: the body is nested deeper than 32 levels
+    jcredit.domain.errors.MalformedInputError: body is nested deeper than 32 levels
     """
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if len(data) > max_bytes:
