@@ -160,3 +160,65 @@ def test_multipart_uploads_have_their_own_larger_limit(sqlite_client: TestClient
                                                "Content-Type": "multipart/form-data; b=x"},
                               content=b"")
     assert_problem(huge, 413)
+
+
+# --- integers beyond BIGINT (finding 9), on SQLite and PostgreSQL -------------------------
+
+HUGE = "99999999999999999999999"  # > 2**63 - 1
+TOO_BIG = str(2**63)
+
+
+@pytest.mark.parametrize("number", [HUGE, TOO_BIG])
+def test_integers_beyond_bigint_are_4xx_on_every_route(client: TestClient, number: str) -> None:
+    admin = login(client, "admin")
+    before = journal_length(client, admin)
+    reads = [f"/api/v1/invalidations/{number}", f"/api/v1/invalidations/{number}/notice.pdf",
+             f"/api/v1/journal/{number}/notice.pdf", f"/api/v1/journal?before_seq={number}",
+             f"/api/v1/projects/JCP-000001/periods/{number}/results.csv",
+             f"/api/v1/projects/JCP-000001/documents/PLAN?version={number}",
+             f"/api/v1/projects/JCP-000001/documents/PLAN.pdf?period={number}"]
+    for path in reads:
+        assert_problem(client.get(path, headers=admin), 422)
+    writes = [(f"/api/v1/invalidations/{number}/withdraw", None),
+              ("/api/v1/invalidations/execute",
+               f'{{"application_ids": [{number}], "confirm": true}}'),
+              (f"/api/v1/projects/JCP-000001/periods/{number}/actions", '{"action": "x"}')]
+    for i, (path, body) in enumerate(writes):
+        response = client.post(path, content=body, headers=admin | {
+            "Idempotency-Key": f"huge-{number}-{i}", "Content-Type": "application/json"})
+        assert_problem(response, 422)
+    assert journal_length(client, admin) == before
+    # the web UI's routes: a page, never a 500
+    client.cookies.clear()
+    page = client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD})
+    assert page.status_code < 500
+    for path in [f"/invalidations/{number}", f"/invalidations/{number}/notice",
+                 f"/invalidations/{number}/notice.pdf", f"/journal?before={number}"]:
+        page = client.get(path)
+        assert page.status_code in (404, 422), path
+        assert page.headers["content-type"].startswith("text/html"), path
+    client.cookies.clear()
+
+
+def test_the_service_layer_bounds_ids_whatever_the_entrypoint(registry: Registry) -> None:
+    """The CLI and the web forms build commands and queries without FastAPI's bounds."""
+    from jcredit.bootstrap import SYSTEM_ACTOR
+    from jcredit.domain.errors import NotFoundError
+    from jcredit.domain.errors import ValidationError
+    from jcredit.service_layer import commands as c
+    from jcredit.service_layer import queries
+
+    big = 2**63
+    for command in (c.WithdrawInvalidation(application_id=big),
+                    c.ExecuteInvalidations(application_ids=(big,), confirm=True)):
+        with pytest.raises(ValidationError) as error:
+            registry.bus.handle(command, actor=SYSTEM_ACTOR)
+        assert error.value.field in ("application_id", "application_ids")
+    with registry.uow(write=False) as uow:
+        for query in (lambda: queries.application_detail(uow, SYSTEM_ACTOR, big),
+                      lambda: queries.notice(uow, SYSTEM_ACTOR, big),
+                      lambda: queries.removal_notice(uow, SYSTEM_ACTOR, big)):
+            with pytest.raises(NotFoundError):
+                query()
+        assert queries.journal_page(uow, SYSTEM_ACTOR, before_seq=big) == \
+            queries.journal_page(uow, SYSTEM_ACTOR)

@@ -37,6 +37,7 @@ from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import RegistryState
 from jcredit.service_layer.unit_of_work import StoredResponse
 from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
+from jcredit.service_layer.validation import validated
 
 
 @dataclass(frozen=True)
@@ -267,6 +268,7 @@ class MessageBus:
         sees the serials that would be designated and every error the real run would raise.
         """
         handler = self.handlers[type(command)]
+        command = validated(command)
         with self.uow_factory(write=True) as uow:
             state = uow.registry_state.lock()
             context = CommandContext(
@@ -297,6 +299,7 @@ class MessageBus:
                 "Idempotency-Key must be 1-200 characters", field="Idempotency-Key"
             )
         handler = self.handlers[type(command)]
+        command = validated(command)  # text and integers the databases store, or an error
         print_ = fingerprint(command) if idempotency_key else ""
         with self.uow_factory(write=True, wait=wait) as uow:
             state = uow.registry_state.lock()

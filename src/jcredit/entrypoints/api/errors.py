@@ -45,12 +45,14 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def shape_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def shape_error(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         first = errors[0] if errors else {}
         location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(location) or None
         detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
+        if html is not None and not request.url.path.startswith("/api/"):
+            return html(request, 422, detail)  # e.g. /invalidations/99999999999999999999999
         return problem(422, "Invalid input", detail, code="invalid_input", field=field,
                        errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
                                 "message": e.get("msg")} for e in errors])

@@ -29,6 +29,7 @@ from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import activity_commands
 from jcredit.entrypoints.tables_in import monitoring_values
 from jcredit.entrypoints.web.views import _actor
@@ -194,7 +195,7 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
 
 
 @router.post("/projects/{number}/periods/{period}/data")
-def period_data(request: Request, number: str, period: int, csv_text: str = Form(""),
+def period_data(request: Request, number: str, period: PeriodNumber, csv_text: str = Form(""),
                 csrf: str = Form(""), idem: str = Form("")) -> Response:
     """Monitored values as CSV: a ``code`` column and one column per methodology input."""
     try:
@@ -208,7 +209,7 @@ def period_data(request: Request, number: str, period: int, csv_text: str = Form
 
 
 @router.post("/projects/{number}/periods/{period}/action")
-def period_action(request: Request, number: str, period: int, action: str = Form(""),
+def period_action(request: Request, number: str, period: PeriodNumber, action: str = Form(""),
                   comment: str = Form(""), csrf: str = Form(""), idem: str = Form("")
                   ) -> Response:
     try:

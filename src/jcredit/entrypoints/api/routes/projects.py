@@ -37,6 +37,9 @@ from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import send_command
+from jcredit.entrypoints.params import OptionalPeriod
+from jcredit.entrypoints.params import OptionalVersion
+from jcredit.entrypoints.params import PeriodNumber
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.handlers.invalidations import JST
@@ -204,7 +207,7 @@ def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[
 
 @router.get("/projects/{number}/periods/{period}/results.csv", tags=["projects"],
             response_class=Response)
-def period_results_csv(number: str, period: int, registry: RegistryDep, actor: ActorDep
+def period_results_csv(number: str, period: PeriodNumber, registry: RegistryDep, actor: ActorDep
                        ) -> Response:
     """The period's results per activity and vintage, as CSV (UTF-8 with BOM for Excel)."""
     with registry.uow(write=False) as uow:
@@ -221,7 +224,8 @@ def period_results_csv(number: str, period: int, registry: RegistryDep, actor: A
 @router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
             response_class=Response)
 def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
-                         version: int | None = None, period: int | None = None) -> Response:
+                         version: OptionalVersion = None, period: OptionalPeriod = None
+                         ) -> Response:
     """The document rendered to PDF in Japanese, with its version and SHA-256."""
     with registry.uow(write=False) as uow:
         data = project_queries.document(uow, actor, number, kind, version, period)
@@ -232,7 +236,8 @@ def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: A
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])
 def project_document(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
-                     version: int | None = None, period: int | None = None) -> dict[str, Any]:
+                     version: OptionalVersion = None, period: OptionalPeriod = None
+                     ) -> dict[str, Any]:
     """A document version (latest by default) with its SHA-256."""
     with registry.uow(write=False) as uow:
         return project_queries.document(uow, actor, number, kind, version, period)
@@ -332,7 +337,7 @@ async def open_period(number: str, request: Request, registry: RegistryDep, acto
 
 @router.post("/projects/{number}/periods/{period}/data", tags=["projects"],
              openapi_extra=_schema(PeriodData))
-async def period_data(number: str, period: int, request: Request, registry: RegistryDep,
+async def period_data(number: str, period: PeriodNumber, request: Request, registry: RegistryDep,
                       actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(PeriodData, await exact_json(request))
     assert isinstance(body, PeriodData)
@@ -342,7 +347,7 @@ async def period_data(number: str, period: int, request: Request, registry: Regi
 
 @router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
              openapi_extra=_schema(Action))
-async def period_action(number: str, period: int, request: Request, registry: RegistryDep,
+async def period_action(number: str, period: PeriodNumber, request: Request, registry: RegistryDep,
                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(Action, await exact_json(request))
     return await send(request, registry, c.PeriodTransition(project=number, period=period,

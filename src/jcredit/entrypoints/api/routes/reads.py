@@ -17,6 +17,9 @@ from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AuditDep
 from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.params import ApplicationId
+from jcredit.entrypoints.params import BeforeSeq
+from jcredit.entrypoints.params import JournalSeq
 from jcredit.service_layer import queries
 
 router = APIRouter()
@@ -60,7 +63,7 @@ def invalidations(registry: RegistryDep, actor: ActorDep,
 
 
 @router.get("/invalidations/{application_id}", tags=["invalidations"])
-def invalidation(application_id: int, registry: RegistryDep, actor: ActorDep
+def invalidation(application_id: ApplicationId, registry: RegistryDep, actor: ActorDep
                  ) -> dict[str, Any]:
     with registry.uow(write=False) as uow:
         return queries.application_detail(uow, actor, application_id)
@@ -68,7 +71,7 @@ def invalidation(application_id: int, registry: RegistryDep, actor: ActorDep
 
 @router.get("/invalidations/{application_id}/notice.pdf", tags=["invalidations"],
             response_class=Response)
-def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> Response:
+def notice_pdf(application_id: ApplicationId, registry: RegistryDep, actor: ActorDep) -> Response:
     """The 無効化通知書 as PDF (Japanese)."""
     with registry.uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
@@ -77,7 +80,7 @@ def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> R
 
 
 @router.get("/journal/{seq}/notice.pdf", tags=["ledger"], response_class=Response)
-def removal_notice_pdf(seq: int, registry: RegistryDep, actor: ActorDep) -> Response:
+def removal_notice_pdf(seq: JournalSeq, registry: RegistryDep, actor: ActorDep) -> Response:
     """The 償却通知書 or 取消通知書 of a retirement or cancellation (journal entry ``seq``)."""
     with registry.uow(write=False) as uow:
         data = queries.removal_notice(uow, actor, seq)
@@ -87,7 +90,7 @@ def removal_notice_pdf(seq: int, registry: RegistryDep, actor: ActorDep) -> Resp
 
 @router.get("/journal", tags=["ledger"])
 def journal(registry: RegistryDep, actor: AuditDep, limit: int = Query(100, ge=1, le=1000),
-            before_seq: int | None = Query(None)) -> dict[str, Any]:
+            before_seq: BeforeSeq = None) -> dict[str, Any]:
     """Journal entries, newest first (administrator and auditors)."""
     with registry.uow(write=False) as uow:
         entries = queries.journal_page(uow, actor, limit=limit, before_seq=before_seq)
