@@ -3,12 +3,19 @@ text they reject are each a 4xx problem+json that changes nothing, never a 500."
 
 from __future__ import annotations
 
+import itertools
+import os
+import unicodedata
 from collections.abc import Iterator
 from datetime import UTC
 from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from jcredit.bootstrap import Registry
 from jcredit.bootstrap import bootstrap
@@ -222,3 +229,122 @@ def test_the_service_layer_bounds_ids_whatever_the_entrypoint(registry: Registry
                 query()
         assert queries.journal_page(uow, SYSTEM_ACTOR, before_seq=big) == \
             queries.journal_page(uow, SYSTEM_ACTOR)
+
+
+# --- text the databases reject (finding 10), on SQLite and PostgreSQL ---------------------
+
+def corporate_number(n: int) -> str:
+    from jcredit.domain.identifiers import corporate_number_check_digit
+
+    base = f"{900_000_000_000 + n:012d}"
+    return f"{corporate_number_check_digit(base)}{base}"
+
+
+def post_json(client: TestClient, path: str, body: dict[str, object], headers: dict[str, str],
+              key: str) -> object:
+    """``body`` as JSON with \\u escapes (ensure_ascii), so a lone surrogate can be sent."""
+    import json
+
+    return client.post(path, content=json.dumps(body), headers=headers | {
+        "Idempotency-Key": key, "Content-Type": "application/json"})
+
+
+def organisation_names(client: TestClient, admin: dict[str, str]) -> dict[str, str]:
+    response = client.get("/api/v1/organisations", headers=admin)
+    assert response.status_code == 200
+    return {o["corporate_number"]: o["name"] for o in response.json()["data"]}
+
+
+BAD_NAMES = {"lone surrogate": "株式会社\ud800", "NUL": "株式会社\x00サンプル",
+             "bidi override": "株式会社\u202eルプンサ", "bidi isolate": "株式会社\u2066x",
+             "line break": "株式会社\nサンプル", "escape": "株式会社\x1b[31m",
+             "too long": "あ" * 201}
+
+
+def test_text_the_databases_reject_is_422_naming_the_field(client: TestClient) -> None:
+    admin = login(client, "admin")
+    before = journal_length(client, admin)
+    for i, (kind, name) in enumerate(BAD_NAMES.items()):
+        response = post_json(client, "/api/v1/organisations", {
+            "name": name, "corporate_number": corporate_number(i)}, admin, f"bad-name-{i}")
+        body = assert_problem(response, 422)
+        assert body["field"] == "name", kind
+    midori = login(client, "midori")
+    account = client.get("/api/v1/accounts", headers=midori).json()["data"][0]["number"]
+    application = {"from_account": account, "quantity": 1, "use": "OFFSET",
+                   "offset_purpose": "EVENT", "purpose_details": "会議", "fiscal_year": 2026,
+                   "credit_user_name": "株式会社サンプル"}
+    for i, (field, value) in enumerate([("credit_user_name", "株式会社\ud800"),
+                                        ("credit_user_name", "株式会社\x00"),
+                                        ("purpose_details", "会議" * 251)]):
+        response = post_json(client, "/api/v1/invalidations", application | {field: value},
+                             midori, f"bad-user-{i}")
+        assert assert_problem(response, 422)["field"] == field
+    taiyo = login(client, "taiyo")
+    response = post_json(client, "/api/v1/projects/JCP-000001/activities", {
+        "code": "HH-LONG", "address": "岐阜県" + "あ" * 10_000, "operation_start": "2026-04-01",
+        "expected_tco2_per_year": "1"}, taiyo, "long-address")
+    body = assert_problem(response, 422)
+    assert body["field"] == "address" and "300" in str(body["detail"])
+    assert journal_length(client, admin) == before
+
+
+def test_text_is_stored_nfc_and_multiline_fields_take_tabs_and_lines(client: TestClient) -> None:
+    admin = login(client, "admin")
+    decomposed = "株式会社カ\u3099ス"  # カ + combining voiced mark: ガ in NFC
+    response = post_json(client, "/api/v1/organisations", {
+        "name": decomposed, "corporate_number": corporate_number(99)}, admin, "nfc")
+    assert response.status_code == 201, response.text
+    assert organisation_names(client, admin)[corporate_number(99)] == "株式会社ガス"
+    spaced = "株式会社\u3000全角スペース 200D:\u200d"  # ideographic space and ZWJ are text
+    response = post_json(client, "/api/v1/organisations", {
+        "name": spaced, "corporate_number": corporate_number(98)}, admin, "spaced")
+    assert response.status_code == 201, response.text
+    midori = login(client, "midori")
+    account = client.get("/api/v1/accounts", headers=midori).json()["data"][0]["number"]
+    response = post_json(client, "/api/v1/invalidations", {
+        "from_account": account, "quantity": 1, "use": "OFFSET", "offset_purpose": "EVENT",
+        "purpose_details": "一行目\n二行目\tタブ", "fiscal_year": 2026,
+        "credit_user_name": "株式会社サンプル"}, midori, "multiline")
+    assert response.status_code == 201, response.text
+    assert response.json()["purpose_details"].split() == ["一行目", "二行目", "タブ"]
+
+
+HARD_CHARACTERS = ["\ud800", "\udfff", "\x00", "\x7f", "\x85", "\u202a", "\u202e", "\u2066",
+                   "\u2069", "\u2028", "\n", "\t", "\r", "\u3000", "\u200d", "\u0301", "\u3099",
+                   "\ufeff", "\U0001f600", "ｶ", "ﾞ", "\u00c5", "A"]
+NAMES = st.text(st.one_of(st.characters(), st.characters(categories=["Cs", "Cc", "Cf"]),
+                          st.sampled_from(HARD_CHARACTERS)), min_size=1, max_size=230)
+SERIAL = itertools.count(1000)
+FUZZ_EXAMPLES = int(os.environ.get("JCREDIT_FUZZ_EXAMPLES", "0")) or 40
+
+
+def refused(name: str) -> bool:
+    """The rules, written out independently of domain/text.py."""
+    bidi = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+    for char in name:
+        category = unicodedata.category(char)
+        if category in ("Cs", "Cc", "Zl", "Zp") or ord(char) in bidi:
+            return True
+    return len(unicodedata.normalize("NFC", name)) > 200
+
+
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(name=NAMES)
+def test_any_text_is_stored_as_read_back_or_refused(client: TestClient, name: str) -> None:
+    """Property: whatever the text, never a 500; what is accepted is read back as stored
+    (NFC), what is refused is refused for a rule, naming the field (both databases)."""
+    admin = login(client, "admin")
+    number = corporate_number(next(SERIAL))
+    response = post_json(client, "/api/v1/organisations",
+                         {"name": name, "corporate_number": number}, admin, f"org-{number}")
+    assert response.status_code < 500, (name, response.text)
+    stored = " ".join(unicodedata.normalize("NFC", name).split())  # legal names: one space
+    if refused(name) or not 2 <= len(stored) <= 200:
+        assert_problem(response, 422)
+        assert response.json()["field"] == "name"
+        return
+    assert response.status_code == 201, (name, response.text)
+    assert response.json()["name"] == stored
+    assert organisation_names(client, admin)[number] == stored
