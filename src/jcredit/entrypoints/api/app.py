@@ -17,6 +17,7 @@ from jcredit.bootstrap import bootstrap
 from jcredit.config import Settings
 from jcredit.entrypoints.api.errors import install_error_handlers
 from jcredit.entrypoints.api.limits import BodySizeLimit
+from jcredit.entrypoints.api.openapi import install_openapi
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
 from jcredit.entrypoints.api.routes import projects
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
 
     app.include_router(web_router)
     app.include_router(project_router)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

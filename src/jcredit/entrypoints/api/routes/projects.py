@@ -12,11 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Annotated
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi import File
+from fastapi import Path
 from fastapi import Request
 from fastapi import Response
 from fastapi import UploadFile
@@ -32,19 +34,29 @@ from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import certified_amounts
 from jcredit.domain.parsing import parse_json
+from jcredit.domain.projects.estimate import KINDS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import send_command
+from jcredit.entrypoints.params import ActivityCode
 from jcredit.entrypoints.params import OptionalPeriod
 from jcredit.entrypoints.params import OptionalVersion
 from jcredit.entrypoints.params import PeriodNumber
+from jcredit.entrypoints.params import ProjectNumber
+from jcredit.entrypoints.params import Sha256
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.handlers.invalidations import JST
 
 router = APIRouter()
+
+MethodologyId = Annotated[str, Path(json_schema_extra={
+    "enum": sorted({m.id for m in CATALOGUE})}, description="e.g. EN-R-002")]
+EstimateKind = Annotated[str, Path(json_schema_extra={"enum": list(KINDS)})]
+DOCUMENT_KINDS = ("PLAN", "VALIDATION_REPORT", "MONITORING_REPORT", "VERIFICATION_REPORT")
+DocumentKind = Annotated[str, Path(json_schema_extra={"enum": list(DOCUMENT_KINDS)})]
 
 
 async def exact_json(request: Request) -> Any:
@@ -138,7 +150,8 @@ def list_methodologies() -> list[dict[str, Any]]:
 
 
 @router.get("/methodologies/{methodology_id}", tags=["methodologies"])
-def describe_methodology(methodology_id: str, version: str | None = None) -> dict[str, Any]:
+def describe_methodology(methodology_id: MethodologyId, version: str | None = None
+                         ) -> dict[str, Any]:
     """Inputs with units, equations, applicability conditions and sources (public)."""
     return methodology(methodology_id, version).describe()
 
@@ -147,7 +160,7 @@ def describe_methodology(methodology_id: str, version: str | None = None) -> dic
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                  "type": "object", "description": "the inputs of one activity, or "
                  "{\"activities\": [...]}"}}}}})
-async def calculate(methodology_id: str, request: Request, version: str | None = None
+async def calculate(methodology_id: MethodologyId, request: Request, version: str | None = None
                     ) -> Response:
     """Run a methodology: full-precision emissions and whole credits after aggregation."""
     m = methodology(methodology_id, version)
@@ -167,7 +180,7 @@ async def calculate(methodology_id: str, request: Request, version: str | None =
 @router.post("/estimate/{kind}", tags=["estimate"],
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                  "type": "object"}}}}})
-async def estimate_route(kind: str, request: Request) -> dict[str, Any]:
+async def estimate_route(kind: EstimateKind, request: Request) -> dict[str, Any]:
     """STEP0 創出量の概算 (public, no login)."""
     return estimate(kind, await exact_json(request)).as_dict()
 
@@ -197,7 +210,7 @@ def committee_agenda(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/projects/{number}", tags=["projects"])
-def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+def project_detail(number: ProjectNumber, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """The project with activities, periods, timeline, documents and, before registration,
     the eligibility findings as they stand today."""
     today = registry.clock().astimezone(JST).date()
@@ -207,8 +220,8 @@ def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[
 
 @router.get("/projects/{number}/periods/{period}/results.csv", tags=["projects"],
             response_class=Response)
-def period_results_csv(number: str, period: PeriodNumber, registry: RegistryDep, actor: ActorDep
-                       ) -> Response:
+def period_results_csv(number: ProjectNumber, period: PeriodNumber, registry: RegistryDep,
+                       actor: ActorDep) -> Response:
     """The period's results per activity and vintage, as CSV (UTF-8 with BOM for Excel)."""
     with registry.uow(write=False) as uow:
         rows = project_queries.period_results_rows(uow, actor, number, period)
@@ -223,7 +236,8 @@ def period_results_csv(number: str, period: PeriodNumber, registry: RegistryDep,
 
 @router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
             response_class=Response)
-def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
+def project_document_pdf(number: ProjectNumber, kind: DocumentKind, registry: RegistryDep,
+                         actor: ActorDep,
                          version: OptionalVersion = None, period: OptionalPeriod = None
                          ) -> Response:
     """The document rendered to PDF in Japanese, with its version and SHA-256."""
@@ -235,7 +249,8 @@ def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: A
 
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])
-def project_document(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
+def project_document(number: ProjectNumber, kind: DocumentKind, registry: RegistryDep,
+                     actor: ActorDep,
                      version: OptionalVersion = None, period: OptionalPeriod = None
                      ) -> dict[str, Any]:
     """A document version (latest by default) with its SHA-256."""
@@ -244,7 +259,7 @@ def project_document(number: str, kind: str, registry: RegistryDep, actor: Actor
 
 
 @router.post("/projects/{number}/evidence", status_code=201, tags=["projects"])
-async def upload_evidence(number: str, request: Request, registry: RegistryDep,
+async def upload_evidence(number: ProjectNumber, request: Request, registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep,
                           file: UploadFile = File(...)) -> Response:
     """Attach an evidence file; it is stored and named by the SHA-256 of its bytes."""
@@ -261,7 +276,7 @@ async def upload_evidence(number: str, request: Request, registry: RegistryDep,
 
 @router.get("/projects/{number}/evidence/{sha256}", tags=["projects"],
             response_class=Response)
-def download_evidence(number: str, sha256: str, registry: RegistryDep, actor: ActorDep
+def download_evidence(number: ProjectNumber, sha256: Sha256, registry: RegistryDep, actor: ActorDep
                       ) -> Response:
     """The file, re-hashed on the way out (a changed file is refused)."""
     with registry.uow(write=False) as uow:
@@ -292,7 +307,7 @@ async def create_project(request: Request, registry: RegistryDep, actor: ActorDe
 
 @router.post("/projects/{number}/activities", status_code=201, tags=["projects"],
              openapi_extra=_schema(ActivityCreate))
-async def add_activity(number: str, request: Request, registry: RegistryDep,
+async def add_activity(number: ProjectNumber, request: Request, registry: RegistryDep,
                        actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(ActivityCreate, await exact_json(request))
     return await send(request, registry, c.AddActivity(project=number, **body.model_dump()), actor,
@@ -300,7 +315,8 @@ async def add_activity(number: str, request: Request, registry: RegistryDep,
 
 
 @router.post("/projects/{number}/activities/{code}/remove", tags=["projects"])
-async def remove_activity(number: str, code: str, request: Request, registry: RegistryDep,
+async def remove_activity(number: ProjectNumber, code: ActivityCode, request: Request,
+                          registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep,
                           reason: str = "") -> Response:
     """Take an activity out of a plan that is not registered yet."""
@@ -310,7 +326,7 @@ async def remove_activity(number: str, code: str, request: Request, registry: Re
 
 @router.post("/projects/{number}/verifier", tags=["projects"],
              openapi_extra=_schema(VerifierAssign))
-async def assign_verifier(number: str, request: Request, registry: RegistryDep,
+async def assign_verifier(number: ProjectNumber, request: Request, registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(VerifierAssign, await exact_json(request))
     assert isinstance(body, VerifierAssign)
@@ -319,7 +335,7 @@ async def assign_verifier(number: str, request: Request, registry: RegistryDep,
 
 
 @router.post("/projects/{number}/actions", tags=["projects"], openapi_extra=_schema(Action))
-async def project_action(number: str, request: Request, registry: RegistryDep,
+async def project_action(number: ProjectNumber, request: Request, registry: RegistryDep,
                          actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(Action, await exact_json(request))
     return await send(request, registry, c.ProjectTransition(project=number, **body.model_dump()),
@@ -328,7 +344,8 @@ async def project_action(number: str, request: Request, registry: RegistryDep,
 
 @router.post("/projects/{number}/periods", status_code=201, tags=["projects"],
              openapi_extra=_schema(PeriodOpen))
-async def open_period(number: str, request: Request, registry: RegistryDep, actor: ActorDep,
+async def open_period(number: ProjectNumber, request: Request, registry: RegistryDep,
+                      actor: ActorDep,
                       key: IdempotencyKeyDep) -> Response:
     body = parse_body(PeriodOpen, await exact_json(request))
     command = c.OpenMonitoringPeriod(project=number, **body.model_dump())
@@ -337,7 +354,8 @@ async def open_period(number: str, request: Request, registry: RegistryDep, acto
 
 @router.post("/projects/{number}/periods/{period}/data", tags=["projects"],
              openapi_extra=_schema(PeriodData))
-async def period_data(number: str, period: PeriodNumber, request: Request, registry: RegistryDep,
+async def period_data(number: ProjectNumber, period: PeriodNumber, request: Request,
+                      registry: RegistryDep,
                       actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(PeriodData, await exact_json(request))
     assert isinstance(body, PeriodData)
@@ -347,7 +365,8 @@ async def period_data(number: str, period: PeriodNumber, request: Request, regis
 
 @router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
              openapi_extra=_schema(Action))
-async def period_action(number: str, period: PeriodNumber, request: Request, registry: RegistryDep,
+async def period_action(number: ProjectNumber, period: PeriodNumber, request: Request,
+                        registry: RegistryDep,
                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(Action, await exact_json(request))
     return await send(request, registry, c.PeriodTransition(project=number, period=period,

@@ -12,11 +12,15 @@ from fastapi import Response
 
 from jcredit.adapters.pdf.notices import render_notice_pdf
 from jcredit.adapters.pdf.notices import render_removal_notice_pdf
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.identifiers import parse_account_number
 from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AuditDep
 from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.params import AccountNumber
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.params import JournalSeq
@@ -47,15 +51,20 @@ def accounts(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/accounts/{number}", tags=["accounts"])
-def account(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+def account(number: AccountNumber, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """An account's balance and its blocks (serial ranges) by vintage."""
+    try:
+        number = parse_account_number(number, field="number")
+    except ValidationError as error:  # the form is the schema's; a wrong check digit:
+        raise NotFoundError(f"no account {number}: {error.message}", field="number") from None
     with registry.uow(write=False) as uow:
         return queries.account_detail(uow, actor, number)
 
 
 @router.get("/invalidations", tags=["invalidations"])
-def invalidations(registry: RegistryDep, actor: ActorDep,
-                  status: str | None = Query(None)) -> dict[str, Any]:
+def invalidations(registry: RegistryDep, actor: ActorDep, status: str | None = Query(
+        None, pattern="^(" + "|".join(ApplicationStatus) + ")$",
+        description="only applications in this status")) -> dict[str, Any]:
     wanted = parse_enum(ApplicationStatus, status, field="status") if status else None
     with registry.uow(write=False) as uow:
         data = queries.applications(uow, actor, status=wanted)
