@@ -348,3 +348,68 @@ def test_any_text_is_stored_as_read_back_or_refused(client: TestClient, name: st
     assert response.status_code == 201, (name, response.text)
     assert response.json()["name"] == stored
     assert organisation_names(client, admin)[number] == stored
+
+
+# --- the CLI gets the same checks (SQLite and PostgreSQL) -----------------------------------
+
+def test_the_cli_refuses_huge_ids_and_bad_text(database_url: str, tmp_path: object,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from jcredit.entrypoints.cli.app import app
+
+    monkeypatch.setenv("JCREDIT_DATABASE_URL", database_url)
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "test")
+    runner = CliRunner()
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, [*args, "--json"])
+        return result.exit_code, result.stdout + (result.stderr or "")
+
+    pdf = str(tmp_path) + "/notice.pdf"  # type: ignore[operator]
+    assert cli("invalidations", "notice", HUGE, "-o", pdf)[0] == 3  # not found
+    assert cli("ledger", "notice", HUGE, "-o", pdf)[0] == 3
+    code, out = cli("invalidations", "execute", HUGE, "--yes")
+    assert code == 4 and "application_ids" in out
+    for name in ["株式会社\x00サンプル", "株式会社\u202eサンプル", "株" * 201]:
+        code, out = cli("org", "create", "--name", name, "--corporate-number", "7000012050002")
+        assert code == 4 and "name" in out, out
+    code, out = cli("org", "create", "--name", "株式会社カ\u3099ス", "--corporate-number",
+                    "7000012050002")
+    assert code == 0 and json.loads(out)["name"] == "株式会社ガス"
+
+
+# --- the OpenAPI document says what the API answers (finding 14) ---------------------------
+
+def test_openapi_documents_problem_responses_and_parameter_forms(
+        sqlite_client: TestClient) -> None:
+    document = sqlite_client.get("/api/v1/openapi.json").json()
+    assert set(document["components"]["schemas"]["Problem"]["required"]) == {
+        "type", "title", "status", "detail"}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            for status in ("400", "422"):
+                assert "application/problem+json" in responses[status]["content"], (path, method)
+            if operation.get("security"):
+                assert {"401", "403"} <= set(responses), (path, method)
+            if method == "post":
+                assert {"404", "413"} <= set(responses), (path, method)
+    account = document["paths"]["/api/v1/accounts/{number}"]["get"]["parameters"][0]
+    assert account["schema"]["pattern"] == "^[A-Z]-[0-9]{7}-[0-9]$"
+    application = document["paths"]["/api/v1/invalidations/{application_id}"]["get"]
+    assert application["parameters"][0]["schema"]["maximum"] == 2**63 - 1
+    transfer = document["paths"]["/api/v1/credits/transfer"]["post"]
+    key = next(p for p in transfer["parameters"] if p["name"] == "idempotency-key")
+    assert key["required"] is True
+
+
+def test_a_schema_valid_account_number_is_not_refused_for_its_shape(
+        sqlite_client: TestClient) -> None:
+    admin = login(sqlite_client, "admin")
+    assert_problem(sqlite_client.get("/api/v1/accounts/0", headers=admin), 422)
+    wrong_digit = sqlite_client.get("/api/v1/accounts/H-0000006-0", headers=admin)
+    assert assert_problem(wrong_digit, 404)["field"] == "number"
