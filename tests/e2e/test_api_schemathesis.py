@@ -91,7 +91,12 @@ def run_operation(operation: Any, mode: GenerationMode, headers: dict[str, str])
     def run(case: Any) -> None:
         nonlocal ran
         ran += 1
-        sent = dict(headers)
+        # A case whose headers were made invalid on purpose (e.g. no Authorization) is sent
+        # as generated: adding the token would make it valid again.
+        negated_headers = case.meta is not None and any(
+            str(location.value) == "header" and not info.mode.is_positive
+            for location, info in case.meta.components.items())
+        sent = {} if negated_headers else dict(headers)
         if mode.is_positive and "idempotency-key" in {k.lower() for k in case.headers or {}}:
             sent["Idempotency-Key"] = f"schemathesis-{next(KEYS)}"  # a new key per call
         if case.method.upper() == "POST":

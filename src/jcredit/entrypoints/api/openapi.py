@@ -7,7 +7,7 @@ So the document is completed here, by route kind, instead of a ``responses=`` ar
 each of forty routes that would drift: every route may answer 400 (a malformed request) and
 422 (invalid input); a route with a path parameter or a write 404; a route behind a login
 401 and 403; a write 409 (the registry's state), 413 (a body over the limit) and 428 (an
-irreversible step not confirmed); the token route 429 (too many attempts).
+irreversible step not confirmed); the token route 409 and 429 (too many failed logins).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def statuses_for(path: str, method: str, operation: dict[str, Any], *, authentic
         if authenticated:
             codes |= {409, 428}
     if path == TOKEN_PATH:
-        codes |= {401, 429}
+        codes |= {401, 409, 429}  # 409 or 429: too many failed logins for the user
     return sorted(codes)
 
 
