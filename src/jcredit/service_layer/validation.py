@@ -49,64 +49,63 @@ DEFAULT_TEXT = (200, False)
 VERBATIM_FIELDS = frozenset({"password"})
 
 
-Check = Callable[[str, Any], Any]
+MIN_INT = -(2**63)
+MAX_INT = 2**63 - 1
+
+# per command type: its field getter and, per field, (name, max length, multi-line, verbatim)
+Plan = tuple[Callable[[Command], tuple[Any, ...]], tuple[tuple[str, int, bool, bool], ...]]
+_PLANS: dict[type[Command], Plan] = {}
 
 
-def _text(field: str) -> Check:
-    max_length, multiline = TEXT_FIELDS.get(field, DEFAULT_TEXT)
-
-    def check(name: str, value: Any) -> Any:
-        if isinstance(value, str):
-            return clean_text(value, field=name, max_length=max_length, multiline=multiline)
-        if isinstance(value, int) and not isinstance(value, bool):
-            check_db_int(value, field=name, minimum=-2**63)
-        elif isinstance(value, tuple | list | dict):
-            check_nested_text(value, field=name)
-            for item in value if isinstance(value, tuple | list) else ():
-                if isinstance(item, int) and not isinstance(item, bool):
-                    check_db_int(item, field=name, minimum=-2**63)
-        return value
-
-    return check
-
-
-def _verbatim(name: str, value: Any) -> Any:
-    """A lone surrogate cannot be encoded to be hashed; anything else is left as typed."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError(f"{name} contains a lone surrogate, which is not a "
-                                  "character", field=name) from None
-    return value
-
-
-_PLANS: dict[type[Command], tuple[Callable[[Command], tuple[Any, ...]],
-                                  tuple[tuple[str, Check], ...]]] = {}
-
-
-def _plan(command_type: type[Command]) -> tuple[Callable[[Command], tuple[Any, ...]],
-                                                tuple[tuple[str, Check], ...]]:
+def _plan(command_type: type[Command]) -> Plan:
     plan = _PLANS.get(command_type)
     if plan is None:
         names = tuple(f.name for f in dataclasses.fields(command_type))
-        checks = tuple((n, _verbatim if n in VERBATIM_FIELDS else _text(n)) for n in names)
+        rules = tuple((n, *TEXT_FIELDS.get(n, DEFAULT_TEXT), n in VERBATIM_FIELDS)
+                      for n in names)
         getter = attrgetter(*names) if len(names) > 1 else (
             lambda command: tuple(getattr(command, n) for n in names))
-        plan = _PLANS[command_type] = (getter, checks)
+        plan = _PLANS[command_type] = (getter, rules)
     return plan
 
 
 def validated(command: C) -> C:
     """``command`` if its text and integers are storable, its NFC copy if that differs, or a
-    ``ValidationError`` naming the first field at fault."""
-    getter, checks = _plan(type(command))
-    if not checks:
+    ``ValidationError`` naming the first field at fault. The common case (short printable
+    ASCII, small integers) costs a type test and a comparison or two per field: every
+    command on the registry's hot path comes through here."""
+    getter, rules = _plan(type(command))
+    if not rules:
         return command
-    values = getter(command)
     changes: dict[str, Any] = {}
-    for (name, check), value in zip(checks, values, strict=True):
-        cleaned = check(name, value)
-        if cleaned is not value and cleaned != value:
-            changes[name] = cleaned
+    for (name, max_length, multiline, verbatim), value in zip(rules, getter(command),
+                                                              strict=True):
+        kind = type(value)
+        if kind is str:
+            if len(value) <= max_length and value.isascii() and value.isprintable():
+                continue
+            if verbatim:
+                _check_encodable(name, value)
+                continue
+            cleaned = clean_text(value, field=name, max_length=max_length,
+                                 multiline=multiline)
+            if cleaned != value:
+                changes[name] = cleaned
+        elif kind is int:
+            if not MIN_INT <= value <= MAX_INT:
+                check_db_int(value, field=name, minimum=MIN_INT)
+        elif kind in (tuple, list, dict):
+            check_nested_text(value, field=name)
+            for item in value if kind is not dict else ():
+                if type(item) is int and not MIN_INT <= item <= MAX_INT:
+                    check_db_int(item, field=name, minimum=MIN_INT)
     return dataclasses.replace(command, **changes) if changes else command
+
+
+def _check_encodable(name: str, value: str) -> None:
+    """A lone surrogate cannot be encoded to be hashed; anything else is left as typed."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{name} contains a lone surrogate, which is not a "
+                              "character", field=name) from None
