@@ -413,3 +413,10 @@ def test_a_schema_valid_account_number_is_not_refused_for_its_shape(
     assert_problem(sqlite_client.get("/api/v1/accounts/0", headers=admin), 422)
     wrong_digit = sqlite_client.get("/api/v1/accounts/H-0000006-0", headers=admin)
     assert assert_problem(wrong_digit, 404)["field"] == "number"
+
+
+def test_web_forms_take_a_csv_larger_than_a_json_body(sqlite_client: TestClient) -> None:
+    """A CSV pasted into the web UI's text area is a form post, not an API body."""
+    response = sqlite_client.post("/login", data={"username": "nobody", "password": "x",
+                                                  "csv_text": "a" * (MAX_BODY_BYTES + 1)})
+    assert response.status_code != 413 and response.status_code < 500

@@ -24,8 +24,8 @@ from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.domain.parsing import MAX_JSON_BYTES
 
 MAX_BODY_BYTES = MAX_JSON_BYTES
-# Evidence files and CSV imports arrive as multipart forms: the file's own limit (checked by
-# its route) plus room for the form's other fields and boundaries.
+# Evidence files arrive as multipart forms and CSV imports as the web UI's forms: the file's
+# own limit (checked by its route) plus room for the form's other fields and boundaries.
 MAX_MULTIPART_BYTES = MAX_EVIDENCE_BYTES + 5 * 1024 * 1024
 
 
@@ -34,6 +34,10 @@ class BodyTooLarge(Exception):
 
 
 def limit_for(scope: Scope) -> int:
+    """1 MiB for the API's JSON bodies; multipart uploads and the web UI's forms (a CSV
+    pasted into a text area) get the upload limit."""
+    if not scope["path"].startswith("/api/"):
+        return MAX_MULTIPART_BYTES
     for name, value in scope["headers"]:
         if name == b"content-type":
             return MAX_MULTIPART_BYTES if value.startswith(b"multipart/") else MAX_BODY_BYTES
