@@ -420,3 +420,27 @@ def test_web_forms_take_a_csv_larger_than_a_json_body(sqlite_client: TestClient)
     response = sqlite_client.post("/login", data={"username": "nobody", "password": "x",
                                                   "csv_text": "a" * (MAX_BODY_BYTES + 1)})
     assert response.status_code != 413 and response.status_code < 500
+
+
+def test_request_ids_and_idempotency_keys_the_journal_cannot_hold_are_refused(
+        client: TestClient) -> None:
+    admin = login(client, "admin")
+    before = journal_length(client, admin)
+    body = {"name": "株式会社テスト", "corporate_number": corporate_number(7)}
+    response = client.post("/api/v1/organisations", json=body, headers=admin | {
+        "Idempotency-Key": "long-request-id", "X-Request-ID": "r" * 10_000})
+    assert assert_problem(response, 422)["field"] == "X-Request-ID"
+    client.cookies.clear()
+    assert client.post("/login", data={"username": "admin", "password": DEMO_PASSWORD}
+                       ).status_code < 500
+    import re
+
+    listing = client.get("/invalidations")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', listing.text)
+    assert csrf is not None, listing.text[:500]
+    page = client.post("/invalidations/2/withdraw", data={"csrf": csrf.group(1),
+                                                          "idem": "a\x00b"},
+                       follow_redirects=False)
+    assert page.status_code == 303  # back to the application, with the error as a flash
+    client.cookies.clear()
+    assert journal_length(client, admin) == before
