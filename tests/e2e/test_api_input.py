@@ -25,16 +25,35 @@ from jcredit.entrypoints.api.limits import MAX_BODY_BYTES
 from jcredit.entrypoints.api.limits import MAX_MULTIPART_BYTES
 from jcredit.entrypoints.demo import DEMO_PASSWORD
 from jcredit.entrypoints.demo import seed_demo
+from tests.conftest import Clock
+from tests.conftest import fresh_sqlite_url
+from tests.conftest import make_registry
 
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def client(registry: Registry) -> Iterator[TestClient]:
+@pytest.fixture(scope="module",
+                params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def client(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """A seeded registry on SQLite and on PostgreSQL, each shared by the module's tests
+    (seeding hashes passwords; every test here uses its own keys and numbers)."""
+    directory = tmp_path_factory.mktemp(f"input-{request.param}")
+    server = name = None
+    if request.param == "sqlite":
+        url = fresh_sqlite_url(request.getfixturevalue("sqlite_template"), directory)
+    else:
+        server = request.getfixturevalue("pg_server")
+        name = server.create_database(template=request.getfixturevalue("pg_template"))
+        url = server.sqlalchemy_url(name)
+    registry = make_registry(url, directory, Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)))
     seed_demo(registry)
     with TestClient(create_app(registry.settings, registry=registry),
                     raise_server_exceptions=False) as test_client:
         yield test_client
+    registry.dispose()
+    if server is not None:
+        server.drop_database(name)
 
 
 @pytest.fixture(scope="module")
