@@ -64,6 +64,18 @@ class ConfirmationRequiredError(ValidationError):
     code = "confirmation_required"
 
 
+class MalformedInputError(ValidationError):
+    """The body cannot be read at all: not UTF-8, not JSON, or nested too deeply."""
+
+    code = "malformed_body"
+
+
+class PayloadTooLargeError(ValidationError):
+    """The body is larger than the route accepts."""
+
+    code = "payload_too_large"
+
+
 class NotFoundError(DomainError):
     """A referenced record (account, organisation, application) does not exist."""
 

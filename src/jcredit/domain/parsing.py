@@ -3,9 +3,14 @@ the field. Used by the methodologies' declared inputs and by the project command
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from jcredit.domain.errors import MalformedInputError
+from jcredit.domain.errors import PayloadTooLargeError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.numbers import ZERO
 from jcredit.domain.numbers import D
@@ -44,3 +49,73 @@ def parse_date(value: object, *, field: str) -> date:
     except ValueError:
         raise ValidationError(f"{field} must be a date YYYY-MM-DD, got {value!r}",
                               field=field) from None
+
+
+MAX_JSON_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 32
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise MalformedInputError(f"{name} is not a number in JSON: write a decimal",
+                              field="body")
+
+
+def parse_json(raw: bytes | str, *, field: str = "body", max_bytes: int = MAX_JSON_BYTES,
+               max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A JSON document with exact decimals (``0.540`` is ``Decimal("0.540")``), read safely:
+    at most ``max_bytes``, strict UTF-8, nested at most ``max_depth`` deep, no NaN or
+    Infinity and no lone surrogate (``"\\ud800"``), which no database can store. Every
+    failure is a :class:`MalformedInputError` naming ``field``; none is a crash.
+
+    >>> parse_json(b'{"a": [0.540, 2]}')
+    {'a': [Decimal('0.540'), 2]}
+    >>> parse_json(b"[" * 40 + b"]" * 40)
+    Traceback (most recent call last):
+    ...
+    jcredit.domain.errors.MalformedInputError: body is nested deeper than 32 levels
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if len(data) > max_bytes:
+        raise PayloadTooLargeError(f"{field} is larger than {max_bytes} bytes", field=field)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise MalformedInputError(f"{field} is not UTF-8 (byte {error.start})",
+                                  field=field) from None
+    try:
+        document = json.loads(text or "{}", parse_float=Decimal, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise MalformedInputError(f"{field} is nested deeper than {max_depth} levels",
+                                  field=field) from None
+    except ValueError as error:  # JSONDecodeError, or an integer of over 4300 digits
+        raise MalformedInputError(f"{field} is not valid JSON: {error}", field=field) from None
+    # The walk is needed only when brackets could nest too deep or a surrogate was escaped.
+    if data.count(b"[") + data.count(b"{") > max_depth or _SURROGATE_ESCAPE.search(data):
+        _check_tree(document, field=field, max_depth=max_depth)
+    return document
+
+
+def _check_tree(document: Any, *, field: str, max_depth: int) -> None:
+    stack: list[tuple[Any, int]] = [(document, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            _check_encodable(node, field=field)
+        elif isinstance(node, dict | list):
+            if depth >= max_depth:
+                raise MalformedInputError(f"{field} is nested deeper than {max_depth} levels",
+                                          field=field)
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, value in items:
+                if isinstance(key, str):
+                    _check_encodable(key, field=field)
+                stack.append((value, depth + 1))
+
+
+def _check_encodable(text: str, *, field: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MalformedInputError(f"{field} contains a lone surrogate (\\ud800-\\udfff), "
+                                  "which is not a character", field=field) from None

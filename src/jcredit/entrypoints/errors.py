@@ -9,6 +9,8 @@ ERROR_TABLE: tuple[tuple[type[e.DomainError], int, int, str], ...] = (
     # (class, HTTP status, CLI exit code, title)
     (e.ConfirmationRequiredError, 428, 4, "Confirmation required"),
     (e.IneligibleUseError, 422, 4, "Credits not eligible for this use"),
+    (e.MalformedInputError, 400, 4, "Malformed request body"),
+    (e.PayloadTooLargeError, 413, 4, "Request body too large"),
     (e.ValidationError, 422, 4, "Invalid input"),
     (e.NotFoundError, 404, 3, "Not found"),
     (e.AuthenticationError, 401, 6, "Not authenticated"),

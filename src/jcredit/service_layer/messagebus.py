@@ -37,6 +37,7 @@ from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import RegistryState
 from jcredit.service_layer.unit_of_work import StoredResponse
 from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
+from jcredit.service_layer.validation import validated
 
 
 @dataclass(frozen=True)
@@ -271,6 +272,7 @@ class MessageBus:
         sees the serials that would be designated and every error the real run would raise.
         """
         handler = self.handlers[type(command)]
+        command = validated(command)
         with self.uow_factory(write=True) as uow:
             state = uow.registry_state.lock()
             context = CommandContext(
@@ -296,11 +298,16 @@ class MessageBus:
         ``wait=False``: raise :class:`WriterBusyError` before doing anything if another
         writer holds the database (see :class:`UnitOfWorkFactory`).
         """
-        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        if idempotency_key is not None and not (1 <= len(idempotency_key) <= 200
+                                                and idempotency_key.isprintable()):
             raise ValidationError(
-                "Idempotency-Key must be 1-200 characters", field="Idempotency-Key"
+                "Idempotency-Key must be 1-200 printable characters", field="Idempotency-Key"
             )
+        if request_id is not None and not (len(request_id) <= 200 and request_id.isprintable()):
+            raise ValidationError("X-Request-ID must be at most 200 printable characters",
+                                  field="X-Request-ID")
         handler = self.handlers[type(command)]
+        command = validated(command)  # text and integers the databases store, or an error
         print_ = fingerprint(command) if idempotency_key else ""
         with self.uow_factory(write=True, wait=wait) as uow:
             state = uow.registry_state.lock()

@@ -19,6 +19,8 @@ from jcredit.domain.ledger.projection import JournalProjection
 from jcredit.domain.ledger.projection import compare_table
 from jcredit.domain.ledger.replay import ReplayResult
 from jcredit.domain.ledger.replay import replay
+from jcredit.domain.text import MAX_DB_INT
+from jcredit.domain.text import fits_db_int
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.authorization import can_view_account
@@ -78,7 +80,7 @@ def organisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]
 
 def _application_for(uow: AbstractUnitOfWork, actor: Actor, application_id: int
                      ) -> tuple[InvalidationApplication, str]:
-    application = uow.invalidations.get(application_id)
+    application = uow.invalidations.get(application_id) if fits_db_int(application_id) else None
     if application is None:
         raise NotFoundError(f"no invalidation application {application_id}", field="application")
     account = uow.accounts.get(application.account_id)
@@ -147,7 +149,7 @@ REMOVALS = {"credits.retire": ("償却", "RETIREMENT"), "credits.cancel": ("取�
 
 def removal_notice(uow: AbstractUnitOfWork, actor: Actor, seq: int) -> dict[str, Any]:
     """The 償却通知書 or 取消通知書, taken from the retirement's or cancellation's journal entry."""
-    entry = uow.journal.get(seq)
+    entry = uow.journal.get(seq) if fits_db_int(seq) else None
     if entry is None or entry.command not in REMOVALS:
         raise NotFoundError(f"journal entry {seq} is not a retirement (償却) or cancellation "
                             "(取消)", field="seq")
@@ -181,6 +183,8 @@ def _jst_date(timestamp: str | None) -> str:
 def journal_page(uow: AbstractUnitOfWork, actor: Actor, *, limit: int = 100,
                  before_seq: int | None = None) -> list[JournalEntry]:
     require_role(actor, Role.ADMIN, Role.AUDITOR, action="reading the journal")
+    if before_seq is not None and before_seq > MAX_DB_INT:
+        before_seq = None  # before a seq beyond any: from the newest, as without it
     return uow.journal.page(limit=limit, before_seq=before_seq)
 
 

@@ -16,6 +16,8 @@ from jcredit.bootstrap import Registry
 from jcredit.bootstrap import bootstrap
 from jcredit.config import Settings
 from jcredit.entrypoints.api.errors import install_error_handlers
+from jcredit.entrypoints.api.limits import BodySizeLimit
+from jcredit.entrypoints.api.openapi import install_openapi
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
 from jcredit.entrypoints.api.routes import projects
@@ -41,6 +43,8 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
                        session_cookie="jcredit_session", same_site="lax",
                        max_age=settings.session_absolute_hours * 3600,
                        https_only=settings.environment == "production")
+    app.add_middleware(BodySizeLimit)
+    # Added last, so outermost: a 413 from the body limit carries the headers too.
     app.add_middleware(SecurityHeadersMiddleware,
                        hsts=settings.environment == "production")
     from jcredit.entrypoints.web.views import LoginRequired
@@ -63,5 +67,6 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
 
     app.include_router(web_router)
     app.include_router(project_router)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
     return app

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi import Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException
 
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import TooManyAttemptsError
@@ -52,12 +55,29 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
         return response
 
     @app.exception_handler(RequestValidationError)
-    async def shape_error(request: Request, error: RequestValidationError) -> JSONResponse:
+    async def shape_error(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         first = errors[0] if errors else {}
         location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(location) or None
         detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
+        if html is not None and not request.url.path.startswith("/api/"):
+            return html(request, 422, detail)  # e.g. /invalidations/99999999999999999999999
         return problem(422, "Invalid input", detail, code="invalid_input", field=field,
                        errors=[{"field": ".".join(str(p) for p in e.get("loc", ())),
                                 "message": e.get("msg")} for e in errors])
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        """Starlette's own errors (no such route, method not allowed, a body FastAPI could
+        not parse) as problem+json under /api; the web UI keeps Starlette's answer."""
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, error)
+        title = HTTPStatus(error.status_code).phrase
+        detail = error.detail if isinstance(error.detail, str) else title
+        body_error = error.status_code == 400
+        response = problem(error.status_code, title, detail,
+                           code="malformed_body" if body_error else None,
+                           field="body" if body_error else None)
+        response.headers.update(error.headers or {})
+        return response

@@ -3,10 +3,14 @@ the API, the CLI and the web UI give the same error for the same mistake."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel
 from pydantic import Field
 from pydantic import StrictFloat
 from pydantic import StrictInt
+
+from jcredit.domain.text import MAX_DB_INT
 
 Quantity = StrictInt | StrictFloat | str | None
 
@@ -65,8 +69,8 @@ class InvalidationCreate(BaseModel):
 
 
 class InvalidationExecute(BaseModel):
-    application_ids: list[int] = Field(default_factory=list,
-                                       description="Empty: the batch of all pending")
+    application_ids: list[Annotated[int, Field(ge=1, le=MAX_DB_INT)]] = Field(
+        default_factory=list, description="Empty: the batch of all pending")
     confirm: bool = Field(False, description="Must be true: invalidation is irreversible")
 
 

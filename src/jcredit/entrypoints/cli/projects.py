@@ -8,7 +8,6 @@ journal records which.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.parsing import parse_json
 from jcredit.domain.projects.estimate import KINDS
 from jcredit.domain.projects.estimate import estimate as run_estimate
 from jcredit.entrypoints.cli.app import JsonOpt
@@ -49,6 +49,8 @@ app.add_typer(methodology_app, name="methodology")
 app.add_typer(project_app, name="project")
 project_app.add_typer(period_app, name="period")
 
+MAX_CLI_JSON_BYTES = 64 * 1024 * 1024  # a local file: larger than an API body may be
+
 AsOpt = typer.Option(None, "--as", help="Act as this registered user (default: the "
                      "secretariat, i.e. the local registry operator)")
 
@@ -56,12 +58,10 @@ AsOpt = typer.Option(None, "--as", help="Act as this registered user (default: t
 def read_json(path: Path, *, field: str) -> Any:
     """A JSON document with exact decimals (numbers become Decimal, never float)."""
     try:
-        return json.loads(path.read_text("utf-8"), parse_float=Decimal)
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ValidationError(f"{field}: no file {path}", field=field) from None
-    except json.JSONDecodeError as error:
-        raise ValidationError(f"{field}: {path} is not valid JSON ({error})",
-                              field=field) from None
+    return parse_json(raw, field=field, max_bytes=MAX_CLI_JSON_BYTES)
 
 
 def parse_settings(values: list[str]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.errors import describe_problem
+from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
 from jcredit.entrypoints.tables_in import monitoring_table
@@ -223,7 +224,7 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
 
 
 @router.post("/projects/{number}/periods/{period}/data")
-async def period_data(request: Request, number: str, period: int) -> Response:
+async def period_data(request: Request, number: str, period: PeriodNumber) -> Response:
     """Monitored values as CSV (pasted or a file): a ``code`` column and one column per
     methodology input. All lines are checked and every problem listed, with its line."""
     _actor(request)
@@ -245,7 +246,7 @@ async def period_data(request: Request, number: str, period: int) -> Response:
 
 
 @router.post("/projects/{number}/periods/{period}/action")
-def period_action(request: Request, number: str, period: int, action: str = Form(""),
+def period_action(request: Request, number: str, period: PeriodNumber, action: str = Form(""),
                   comment: str = Form(""), csrf: str = Form(""), idem: str = Form("")
                   ) -> Response:
     try:

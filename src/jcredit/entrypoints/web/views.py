@@ -32,6 +32,8 @@ from jcredit.domain.ledger.uses import USE_RULES
 from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.params import ApplicationId
+from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import error_summary
 from jcredit.entrypoints.web.i18n import translator
@@ -302,7 +304,7 @@ def invalidations(request: Request, status: str = "") -> Response:
 
 
 @router.get("/invalidations/{application_id}", response_class=HTMLResponse)
-def invalidation(request: Request, application_id: int) -> Response:
+def invalidation(request: Request, application_id: ApplicationId) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         data = queries.application_detail(uow, actor, application_id)
@@ -332,7 +334,7 @@ async def execute(request: Request) -> Response:
 
 
 @router.post("/invalidations/{application_id}/withdraw")
-def withdraw(request: Request, application_id: int, csrf: str = Form(""),
+def withdraw(request: Request, application_id: ApplicationId, csrf: str = Form(""),
              idem: str = Form("")) -> Response:
     actor = _actor(request)
     try:
@@ -345,7 +347,7 @@ def withdraw(request: Request, application_id: int, csrf: str = Form(""),
 
 
 @router.get("/invalidations/{application_id}/notice", response_class=HTMLResponse)
-def notice_html(request: Request, application_id: int) -> Response:
+def notice_html(request: Request, application_id: ApplicationId) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
@@ -353,7 +355,7 @@ def notice_html(request: Request, application_id: int) -> Response:
 
 
 @router.get("/invalidations/{application_id}/notice.pdf")
-def notice_pdf(request: Request, application_id: int) -> Response:
+def notice_pdf(request: Request, application_id: ApplicationId) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
@@ -377,7 +379,7 @@ def issuance(request: Request, issuance_id: int) -> Response:
 
 
 @router.get("/journal", response_class=HTMLResponse)
-def journal(request: Request, before: int | None = None) -> Response:
+def journal(request: Request, before: BeforeSeq = None) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         entries = queries.journal_page(uow, actor, limit=50, before_seq=before)

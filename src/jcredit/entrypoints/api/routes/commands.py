@@ -23,6 +23,7 @@ from jcredit.entrypoints.api import schemas as s
 from jcredit.entrypoints.api.deps import AdminWrite
 from jcredit.entrypoints.api.deps import HolderWrite
 from jcredit.entrypoints.api.deps import WriteRequest
+from jcredit.entrypoints.params import ApplicationId
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.unit_of_work import WriterBusyError
@@ -115,7 +116,7 @@ async def execute_invalidations(body: s.InvalidationExecute, request: Request,
 
 
 @router.post("/invalidations/{application_id}/withdraw", tags=["invalidations"])
-async def withdraw_invalidation(application_id: int, request: Request,
+async def withdraw_invalidation(application_id: ApplicationId, request: Request,
                                 caller: HolderWrite) -> Response:
     """Withdraw a pending application (取下げ); its credits become available again."""
     return await _send(request, caller, c.WithdrawInvalidation(application_id=application_id))

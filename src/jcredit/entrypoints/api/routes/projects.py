@@ -12,11 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from decimal import Decimal
+from typing import Annotated
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter
+from fastapi import Path
 from fastapi import Request
 from fastapi import Response
 from pydantic import BaseModel
@@ -28,11 +29,19 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import certified_amounts
+from jcredit.domain.parsing import parse_json
+from jcredit.domain.projects.estimate import KINDS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import send_command
+from jcredit.entrypoints.params import ActivityCode
+from jcredit.entrypoints.params import OptionalPeriod
+from jcredit.entrypoints.params import OptionalVersion
+from jcredit.entrypoints.params import PeriodNumber
+from jcredit.entrypoints.params import ProjectNumber
+from jcredit.entrypoints.params import Sha256
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
 from jcredit.entrypoints.uploads import attach_command
@@ -45,12 +54,16 @@ from jcredit.service_layer.handlers.invalidations import JST
 
 router = APIRouter()
 
+MethodologyId = Annotated[str, Path(json_schema_extra={
+    "enum": sorted({m.id for m in CATALOGUE})}, description="e.g. EN-R-002")]
+EstimateKind = Annotated[str, Path(json_schema_extra={"enum": list(KINDS)})]
+DOCUMENT_KINDS = ("PLAN", "VALIDATION_REPORT", "MONITORING_REPORT", "VERIFICATION_REPORT")
+DocumentKind = Annotated[str, Path(json_schema_extra={"enum": list(DOCUMENT_KINDS)})]
+
 
 async def exact_json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body() or b"{}", parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise ValidationError(f"the body is not valid JSON: {error}", field="body") from None
+    """The body read with exact decimals, size-capped, UTF-8 and depth checked (400/413)."""
+    return parse_json(await request.body())
 
 
 def parse_body(model: type[BaseModel], data: Any) -> BaseModel:
@@ -139,7 +152,8 @@ def list_methodologies() -> list[dict[str, Any]]:
 
 
 @router.get("/methodologies/{methodology_id}", tags=["methodologies"])
-def describe_methodology(methodology_id: str, version: str | None = None) -> dict[str, Any]:
+def describe_methodology(methodology_id: MethodologyId, version: str | None = None
+                         ) -> dict[str, Any]:
     """Inputs with units, equations, applicability conditions and sources (public)."""
     return methodology(methodology_id, version).describe()
 
@@ -148,7 +162,7 @@ def describe_methodology(methodology_id: str, version: str | None = None) -> dic
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                  "type": "object", "description": "the inputs of one activity, or "
                  "{\"activities\": [...]}"}}}}})
-async def calculate(methodology_id: str, request: Request, version: str | None = None
+async def calculate(methodology_id: MethodologyId, request: Request, version: str | None = None
                     ) -> Response:
     """Run a methodology: full-precision emissions and whole credits after aggregation."""
     m = methodology(methodology_id, version)
@@ -168,7 +182,7 @@ async def calculate(methodology_id: str, request: Request, version: str | None =
 @router.post("/estimate/{kind}", tags=["estimate"],
              openapi_extra={"requestBody": {"content": {"application/json": {"schema": {
                  "type": "object"}}}}})
-async def estimate_route(kind: str, request: Request) -> dict[str, Any]:
+async def estimate_route(kind: EstimateKind, request: Request) -> dict[str, Any]:
     """STEP0 創出量の概算 (public, no login)."""
     return estimate(kind, await exact_json(request)).as_dict()
 
@@ -198,7 +212,7 @@ def committee_agenda(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/projects/{number}", tags=["projects"])
-def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+def project_detail(number: ProjectNumber, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """The project with activities, periods, timeline, documents and, before registration,
     the eligibility findings as they stand today."""
     today = registry.clock().astimezone(JST).date()
@@ -208,8 +222,8 @@ def project_detail(number: str, registry: RegistryDep, actor: ActorDep) -> dict[
 
 @router.get("/projects/{number}/periods/{period}/results.csv", tags=["projects"],
             response_class=Response)
-def period_results_csv(number: str, period: int, registry: RegistryDep, actor: ActorDep
-                       ) -> Response:
+def period_results_csv(number: ProjectNumber, period: PeriodNumber, registry: RegistryDep,
+                       actor: ActorDep) -> Response:
     """The period's results per activity and vintage, as CSV (UTF-8 with BOM for Excel)."""
     with registry.uow(write=False) as uow:
         rows = project_queries.period_results_rows(uow, actor, number, period)
@@ -224,8 +238,10 @@ def period_results_csv(number: str, period: int, registry: RegistryDep, actor: A
 
 @router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
             response_class=Response)
-def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
-                         version: int | None = None, period: int | None = None) -> Response:
+def project_document_pdf(number: ProjectNumber, kind: DocumentKind, registry: RegistryDep,
+                         actor: ActorDep,
+                         version: OptionalVersion = None, period: OptionalPeriod = None
+                         ) -> Response:
     """The document rendered to PDF in Japanese, with its version and SHA-256."""
     with registry.uow(write=False) as uow:
         data = project_queries.document(uow, actor, number, kind, version, period)
@@ -235,8 +251,10 @@ def project_document_pdf(number: str, kind: str, registry: RegistryDep, actor: A
 
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])
-def project_document(number: str, kind: str, registry: RegistryDep, actor: ActorDep,
-                     version: int | None = None, period: int | None = None) -> dict[str, Any]:
+def project_document(number: ProjectNumber, kind: DocumentKind, registry: RegistryDep,
+                     actor: ActorDep,
+                     version: OptionalVersion = None, period: OptionalPeriod = None
+                     ) -> dict[str, Any]:
     """A document version (latest by default) with its SHA-256."""
     with registry.uow(write=False) as uow:
         return project_queries.document(uow, actor, number, kind, version, period)
@@ -248,7 +266,7 @@ def project_document(number: str, kind: str, registry: RegistryDep, actor: Actor
                      "type": "object", "required": ["file"], "properties": {"file": {
                          "type": "string", "format": "binary", "description":
                          "PDF, PNG, JPEG, XLSX, DOCX, CSV or plain text, at most 20 MB"}}}}}}})
-async def upload_evidence(number: str, request: Request, registry: RegistryDep,
+async def upload_evidence(number: ProjectNumber, request: Request, registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     """Attach an evidence file; it is stored and named by the SHA-256 of its bytes.
 
@@ -267,7 +285,7 @@ async def upload_evidence(number: str, request: Request, registry: RegistryDep,
 
 @router.get("/projects/{number}/evidence/{sha256}", tags=["projects"],
             response_class=Response)
-def download_evidence(number: str, sha256: str, registry: RegistryDep, actor: ActorDep
+def download_evidence(number: ProjectNumber, sha256: Sha256, registry: RegistryDep, actor: ActorDep
                       ) -> Response:
     """The file, re-hashed on the way out (a changed file is refused)."""
     with registry.uow(write=False) as uow:
@@ -298,7 +316,7 @@ async def create_project(request: Request, registry: RegistryDep, actor: ActorDe
 
 @router.post("/projects/{number}/activities", status_code=201, tags=["projects"],
              openapi_extra=_schema(ActivityCreate))
-async def add_activity(number: str, request: Request, registry: RegistryDep,
+async def add_activity(number: ProjectNumber, request: Request, registry: RegistryDep,
                        actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(ActivityCreate, await exact_json(request))
     return await send(request, registry, c.AddActivity(project=number, **body.model_dump()), actor,
@@ -333,7 +351,8 @@ async def import_activities(number: str, request: Request, registry: RegistryDep
 
 
 @router.post("/projects/{number}/activities/{code}/remove", tags=["projects"])
-async def remove_activity(number: str, code: str, request: Request, registry: RegistryDep,
+async def remove_activity(number: ProjectNumber, code: ActivityCode, request: Request,
+                          registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep,
                           reason: str = "") -> Response:
     """Take an activity out of a plan that is not registered yet."""
@@ -343,7 +362,7 @@ async def remove_activity(number: str, code: str, request: Request, registry: Re
 
 @router.post("/projects/{number}/verifier", tags=["projects"],
              openapi_extra=_schema(VerifierAssign))
-async def assign_verifier(number: str, request: Request, registry: RegistryDep,
+async def assign_verifier(number: ProjectNumber, request: Request, registry: RegistryDep,
                           actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(VerifierAssign, await exact_json(request))
     assert isinstance(body, VerifierAssign)
@@ -352,7 +371,7 @@ async def assign_verifier(number: str, request: Request, registry: RegistryDep,
 
 
 @router.post("/projects/{number}/actions", tags=["projects"], openapi_extra=_schema(Action))
-async def project_action(number: str, request: Request, registry: RegistryDep,
+async def project_action(number: ProjectNumber, request: Request, registry: RegistryDep,
                          actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(Action, await exact_json(request))
     return await send(request, registry, c.ProjectTransition(project=number, **body.model_dump()),
@@ -361,7 +380,8 @@ async def project_action(number: str, request: Request, registry: RegistryDep,
 
 @router.post("/projects/{number}/periods", status_code=201, tags=["projects"],
              openapi_extra=_schema(PeriodOpen))
-async def open_period(number: str, request: Request, registry: RegistryDep, actor: ActorDep,
+async def open_period(number: ProjectNumber, request: Request, registry: RegistryDep,
+                      actor: ActorDep,
                       key: IdempotencyKeyDep) -> Response:
     body = parse_body(PeriodOpen, await exact_json(request))
     command = c.OpenMonitoringPeriod(project=number, **body.model_dump())
@@ -370,7 +390,8 @@ async def open_period(number: str, request: Request, registry: RegistryDep, acto
 
 @router.post("/projects/{number}/periods/{period}/data", tags=["projects"],
              openapi_extra=_schema(PeriodData))
-async def period_data(number: str, period: int, request: Request, registry: RegistryDep,
+async def period_data(number: ProjectNumber, period: PeriodNumber, request: Request,
+                      registry: RegistryDep,
                       actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(PeriodData, await exact_json(request))
     assert isinstance(body, PeriodData)
@@ -380,7 +401,8 @@ async def period_data(number: str, period: int, request: Request, registry: Regi
 
 @router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
              openapi_extra=_schema(Action))
-async def period_action(number: str, period: int, request: Request, registry: RegistryDep,
+async def period_action(number: ProjectNumber, period: PeriodNumber, request: Request,
+                        registry: RegistryDep,
                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
     body = parse_body(Action, await exact_json(request))
     return await send(request, registry, c.PeriodTransition(project=number, period=period,

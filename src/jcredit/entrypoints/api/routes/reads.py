@@ -12,11 +12,18 @@ from fastapi import Response
 
 from jcredit.adapters.pdf.notices import render_notice_pdf
 from jcredit.adapters.pdf.notices import render_removal_notice_pdf
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.identifiers import parse_account_number
 from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AuditDep
 from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.params import AccountNumber
+from jcredit.entrypoints.params import ApplicationId
+from jcredit.entrypoints.params import BeforeSeq
+from jcredit.entrypoints.params import JournalSeq
 from jcredit.service_layer import issuance_queries
 from jcredit.service_layer import queries
 
@@ -45,8 +52,12 @@ def accounts(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
 
 
 @router.get("/accounts/{number}", tags=["accounts"])
-def account(number: str, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+def account(number: AccountNumber, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """An account's balance and its blocks (serial ranges) by vintage."""
+    try:
+        number = parse_account_number(number, field="number")
+    except ValidationError as error:  # the form is the schema's; a wrong check digit:
+        raise NotFoundError(f"no account {number}: {error.message}", field="number") from None
     with registry.uow(write=False) as uow:
         return queries.account_detail(uow, actor, number)
 
@@ -70,8 +81,9 @@ def issuance(issuance_id: int, registry: RegistryDep, actor: ActorDep) -> dict[s
 
 
 @router.get("/invalidations", tags=["invalidations"])
-def invalidations(registry: RegistryDep, actor: ActorDep,
-                  status: str | None = Query(None)) -> dict[str, Any]:
+def invalidations(registry: RegistryDep, actor: ActorDep, status: str | None = Query(
+        None, pattern="^(" + "|".join(ApplicationStatus) + ")$",
+        description="only applications in this status")) -> dict[str, Any]:
     wanted = parse_enum(ApplicationStatus, status, field="status") if status else None
     with registry.uow(write=False) as uow:
         data = queries.applications(uow, actor, status=wanted)
@@ -79,7 +91,7 @@ def invalidations(registry: RegistryDep, actor: ActorDep,
 
 
 @router.get("/invalidations/{application_id}", tags=["invalidations"])
-def invalidation(application_id: int, registry: RegistryDep, actor: ActorDep
+def invalidation(application_id: ApplicationId, registry: RegistryDep, actor: ActorDep
                  ) -> dict[str, Any]:
     with registry.uow(write=False) as uow:
         return queries.application_detail(uow, actor, application_id)
@@ -87,7 +99,7 @@ def invalidation(application_id: int, registry: RegistryDep, actor: ActorDep
 
 @router.get("/invalidations/{application_id}/notice.pdf", tags=["invalidations"],
             response_class=Response)
-def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> Response:
+def notice_pdf(application_id: ApplicationId, registry: RegistryDep, actor: ActorDep) -> Response:
     """The 無効化通知書 as PDF (Japanese)."""
     with registry.uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
@@ -96,7 +108,7 @@ def notice_pdf(application_id: int, registry: RegistryDep, actor: ActorDep) -> R
 
 
 @router.get("/journal/{seq}/notice.pdf", tags=["ledger"], response_class=Response)
-def removal_notice_pdf(seq: int, registry: RegistryDep, actor: ActorDep) -> Response:
+def removal_notice_pdf(seq: JournalSeq, registry: RegistryDep, actor: ActorDep) -> Response:
     """The 償却通知書 or 取消通知書 of a retirement or cancellation (journal entry ``seq``)."""
     with registry.uow(write=False) as uow:
         data = queries.removal_notice(uow, actor, seq)
@@ -106,7 +118,7 @@ def removal_notice_pdf(seq: int, registry: RegistryDep, actor: ActorDep) -> Resp
 
 @router.get("/journal", tags=["ledger"])
 def journal(registry: RegistryDep, actor: AuditDep, limit: int = Query(100, ge=1, le=1000),
-            before_seq: int | None = Query(None)) -> dict[str, Any]:
+            before_seq: BeforeSeq = None) -> dict[str, Any]:
     """Journal entries, newest first (administrator and auditors)."""
     with registry.uow(write=False) as uow:
         entries = queries.journal_page(uow, actor, limit=limit, before_seq=before_seq)
