@@ -8,6 +8,7 @@ in use is replaced only with ``--force`` and a confirmation.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 import time
@@ -84,11 +85,18 @@ class Transfers(threading.Thread):
         assert self.done >= count, self.errors
 
 
+def keep_evidence(registry: Registry, data: bytes, name: str) -> str:
+    """An evidence file stored as an upload is: received, checked, then kept."""
+    incoming = registry.evidence.receive(io.BytesIO(data), name)
+    incoming.keep()
+    return incoming.sha256
+
+
 def test_backup_during_writes_restores_a_consistent_registry(
         registry: Registry, database_url: str, empty_target: str, tmp_path: Path) -> None:
     accounts = setup_two_orgs(registry)
     issue(registry, accounts["a"], SUPPLY)
-    evidence = registry.evidence.put(b"%PDF-1.4 verification report")
+    evidence = keep_evidence(registry, b"%PDF-1.4 verification report", "report.pdf")
     writer = Transfers(registry, accounts["a"], accounts["b"])
     writer.start()
     try:
@@ -169,7 +177,7 @@ def test_a_changed_backup_is_refused(sqlite_registry: Registry, sqlite_url: str,
                                      tmp_path: Path, tamper: object, fragment: str) -> None:
     accounts = setup_two_orgs(sqlite_registry)
     issue(sqlite_registry, accounts["a"], 10)
-    sqlite_registry.evidence.put(b"monitoring report")
+    keep_evidence(sqlite_registry, b"monitoring report", "report.txt")
     create_backup(sqlite_url, tmp_path, tmp_path / "backup")
     tamper(tmp_path / "backup")  # type: ignore[operator]
     target = tmp_path / "restored" / "jcredit.sqlite3"
