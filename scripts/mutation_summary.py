@@ -28,7 +28,7 @@ END = "<!-- mutation-summary:end -->"
 _TEXTUAL = {"None", ",", "=", "field", "valid", "code", "detail", "title", "message"}
 
 
-_TOKEN = re.compile(r"""(?P<s>[rRbBfFuU]{0,2}(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))|\w+|\S""")
+_TOKEN = re.compile(r"""(?P<s>[rRbBfFuU]{0,2}(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))|\w+|<=|>=|==|!=|//|\*\*|->|[-+*/%|&^]=|\S""")
 
 
 def _tokens(line: str) -> list[tuple[bool, str]]:
