@@ -58,3 +58,14 @@ def test_lots_of_no_mass_store_nothing_and_take_no_emissions() -> None:
     result = BIOCHAR.calculate({"lots": [lot("A", mass_dry_t="0")],
                                 "project_emissions_t": "2"})
     assert result.reduction == 0
+
+
+@pytest.mark.parametrize(("seirendo", "ok"), [("0", True), ("9", True), ("9.5", False)])
+def test_carbonisation_is_confirmed_by_a_seirendo_of_0_to_9(seirendo: str, ok: bool) -> None:
+    raw = {"lots": [lot("A", fixed_carbon_pct=None, seirendo=seirendo)]}
+    if ok:
+        assert BIOCHAR.calculate(raw).reduction > 0
+    else:
+        with pytest.raises(NotApplicableError) as refused:
+            BIOCHAR.calculate(raw)
+        assert [f.code for f in refused.value.findings] == ["CARBONISATION"]

@@ -81,3 +81,30 @@ def test_an_unknown_kind_of_project_is_refused_with_the_kinds_there_are() -> Non
     with pytest.raises(ValidationError) as refused:
         estimate("wind", {})
     assert (refused.value.field, refused.value.valid) == ("kind", ("PV", "BOILER", "FOREST"))
+
+
+@pytest.mark.parametrize(("current", "new"), [("0.9", "0.9"), ("0.8", "1"), ("0.01", "0.02")])
+def test_a_boiler_as_efficient_as_now_or_perfect_is_a_valid_idea(current: str,
+                                                                 new: str) -> None:
+    result = estimate("BOILER", boiler(current_efficiency=current, new_efficiency=new))
+    assert result.annual_tco2 >= 0
+
+
+@pytest.mark.parametrize(("current", "new"), [("0", "0.9"), ("0.9", "0.8"), ("0.8", "1.1")])
+def test_boiler_efficiencies_out_of_order_or_range_are_refused(current: str,
+                                                               new: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        estimate("BOILER", boiler(current_efficiency=current, new_efficiency=new))
+    assert refused.value.field == "inputs.new_efficiency"
+
+
+@pytest.mark.parametrize(("years", "ok"), [("8", True), ("16", True), ("7", False),
+                                           ("17", False)])
+def test_a_forest_estimate_takes_8_to_16_crediting_years(years: str, ok: bool) -> None:
+    raw = forest("30") | {"crediting_years": years}
+    if ok:
+        assert estimate("FOREST", raw).crediting_years == int(years)
+    else:
+        with pytest.raises(ValidationError) as refused:
+            estimate("FOREST", raw)
+        assert refused.value.field == "inputs.crediting_years"

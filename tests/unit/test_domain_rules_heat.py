@@ -115,3 +115,8 @@ def test_biomass_without_a_heating_value_or_burning_waste_wood_at_home_is_refuse
 def test_biomass_at_home_or_waste_wood_in_industry_or_a_measured_heating_value_is_fine(
         extra: dict[str, Any]) -> None:
     assert BIOMASS.calculate(biomass(**extra)).reduction > 0
+
+
+def test_a_boiler_of_efficiency_exactly_1_is_accepted() -> None:
+    result = BOILER.calculate(boiler(project_efficiency="1", baseline_efficiency="1"))
+    assert result.baseline > 0 and result.findings == []

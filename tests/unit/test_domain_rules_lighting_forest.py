@@ -107,3 +107,11 @@ def test_a_date_object_is_taken_as_it_is() -> None:
 
     day = Day(2026, 4, 1)
     assert parse_date(day, field="start") is day
+
+
+@pytest.mark.parametrize("value", [1.5, True, None])
+def test_a_float_or_yes_no_is_refused_with_the_advice_to_write_the_number_exactly(
+        value: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_decimal(value, field="el_self_kwh", unit="kWh")
+    assert "must be a decimal number written exactly" in str(refused.value)
