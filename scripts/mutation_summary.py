@@ -5,7 +5,8 @@ Run by scripts/mutation after ``mutmut run``; it reads mutmut's result files und
 all it changes is text (a message, an issue code, a field name: string literals, or a
 string replaced by None); every other mutant (operators, comparisons, numbers, control
 flow) is a *logic* mutant. Mutants listed in scripts/mutation-equivalent.txt change no
-behaviour (the file says why for each) and are not counted as survivors.
+behaviour, or run only before mutmut switches the mutant on (reason "unreachable: …"); the
+file says why for each, and they are not counted as survivors.
 
 Usage: .venv/bin/python scripts/mutation_summary.py [--survivors] [--no-write]
 """
@@ -90,13 +91,14 @@ def table(rows: list[tuple[str, str, str, str, str]]) -> str:
     for module, name, status, kind, _ in rows:
         c = by_module.setdefault(module, Counter())
         if status == "survived" and name in equivalent:
-            status = "equivalent"
+            unreachable = equivalent[name].startswith("unreachable:")
+            status = "unreachable" if unreachable else "equivalent"
         c[status] += 1
         c[f"{kind} {status}"] += 1
     lines = [
-        "| module | mutants | killed | survived | equivalent | no tests | timeout | "
-        "logic killed | message killed |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| module | mutants | killed | survived | equivalent | unreachable | no tests | "
+        "timeout | logic killed | message killed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
 
     def pct(c: Counter[str], kind: str) -> str:
@@ -108,7 +110,8 @@ def table(rows: list[tuple[str, str, str, str, str]]) -> str:
         total = sum(v for k, v in c.items() if " " not in k or k == "no tests")
         lines.append(
             f"| {module} | {total} | {c['killed']} | {c['survived']} | {c['equivalent']} | "
-            f"{c['no tests']} | {c['timeout']} | {pct(c, 'logic')} | {pct(c, 'message')} |"
+            f"{c['unreachable']} | {c['no tests']} | {c['timeout']} | {pct(c, 'logic')} | "
+            f"{pct(c, 'message')} |"
         )
     return "\n".join(lines)
 
