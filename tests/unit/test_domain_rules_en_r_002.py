@@ -80,3 +80,19 @@ def test_a_period_without_both_meters_or_before_operation_is_refused(
     with pytest.raises(NotApplicableError) as refused:
         PV.calculate({"period_start": "2025-04-01", "period_end": "2026-03-31"} | inputs)
     assert [f.code for f in refused.value.findings] == [code]
+
+
+@pytest.mark.parametrize("inputs", [
+    {"e_gen_kwh": "10", "e_export_kwh": "10"},  # everything exported: nothing self-consumed
+    {"el_self_kwh": "10", "battery_routing_ratio": "1"},  # everything through the battery
+])
+def test_exporting_all_output_or_routing_all_through_a_battery_is_allowed(
+        inputs: dict[str, str]) -> None:
+    result = PV.calculate({"period_start": "2025-04-01", "period_end": "2026-03-31"} | inputs)
+    assert result.findings == [] and result.reduction >= 0
+
+
+def test_a_pv_without_a_battery_records_no_battery_step() -> None:
+    result = PV.calculate({"period_start": "2025-04-01", "period_end": "2026-03-31",
+                           "el_self_kwh": "10", "battery_routing_ratio": "0"})
+    assert EQ_BATTERY not in [s.equation for s in result.steps]

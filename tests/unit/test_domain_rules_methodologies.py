@@ -25,6 +25,7 @@ from jcredit.domain.methodologies.base import NotApplicableError
 from jcredit.domain.methodologies.base import add_years
 from jcredit.domain.methodologies.base import certified_amounts
 from jcredit.domain.methodologies.base import parse_inputs
+from jcredit.domain.methodologies.base import split_period
 from jcredit.domain.numbers import D
 
 STAND = (InputSpec("area", "ha", "decimal", "面積", minimum=D(1)),
@@ -211,3 +212,12 @@ def test_half_a_year_after_31_august_is_the_last_day_of_february() -> None:
     assert add_years(date(2023, 8, 31), 0, 6) == date(2024, 2, 29)  # leap year
     assert add_years(date(2024, 8, 31), 0, 6) == date(2025, 2, 28)
     assert add_years(date(2025, 5, 31), 0, 4) == date(2025, 9, 30)
+
+
+def test_a_one_day_period_is_one_segment_of_the_whole_share() -> None:
+    (segment,) = split_period(date(2026, 4, 1), date(2026, 4, 1))
+    assert (segment.start, segment.end, segment.share, segment.days) == (
+        date(2026, 4, 1), date(2026, 4, 1), 1, 1)
+    with pytest.raises(ValidationError) as refused:
+        split_period(date(2026, 4, 2), date(2026, 4, 1))
+    assert refused.value.field == "period_end"

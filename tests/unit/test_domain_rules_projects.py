@@ -97,3 +97,14 @@ def test_a_refused_action_lists_what_is_allowed_or_says_the_state_is_final() -> 
         transition(PROJECT_TRANSITIONS, "TERMINATED", "withdraw", Party.IMPLEMENTER)
     assert str(final.value).endswith("allowed: nothing (final state)")
     assert final.value.field == "action"
+
+
+def test_a_crediting_period_contains_its_first_and_last_day() -> None:
+    period = e.crediting_period(date(2026, 4, 1), date(2026, 4, 1))
+    assert period.contains(date(2026, 4, 1)) and period.contains(date(2034, 3, 31))
+    assert not period.contains(date(2026, 3, 31)) and not period.contains(date(2034, 4, 1))
+
+
+def test_a_cap_on_the_natural_last_day_does_not_mark_the_period_capped() -> None:
+    period = e.crediting_period(date(2026, 4, 1), date(2026, 4, 1), cap=date(2034, 3, 31))
+    assert (period.end, period.capped) == (date(2034, 3, 31), False)

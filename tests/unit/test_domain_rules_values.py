@@ -16,6 +16,7 @@ from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.credits import parse_text_id
 from jcredit.domain.numbers import D
 from jcredit.domain.numbers import for_people
+from jcredit.domain.numbers import round_down_to_whole_tonnes
 from jcredit.domain.numbers import whole_units
 
 
@@ -75,3 +76,23 @@ def test_figures_for_people_round_half_up_and_keep_whole_numbers_whole() -> None
     assert for_people(D("100")) == "100"
     assert for_people(D("0.5"), 0) == "1"
     assert isinstance(D("1.5"), Decimal)
+
+
+@pytest.mark.parametrize(("vintage", "ok"), [(2008, True), (2100, True), (2007, False),
+                                             (2101, False)])
+def test_vintages_run_from_fy2008_to_fy2100(vintage: int, ok: bool) -> None:
+    def issue() -> CreditAttributes:
+        return CreditAttributes(SchemeCode.JC, CreditType.ER, Category.RENEWABLE_POWER, "P-1",
+                                "EN-R-002", "3.0", "C-1", vintage)
+    if ok:
+        assert issue().vintage == vintage
+    else:
+        with pytest.raises(ValidationError) as refused:
+            issue()
+        assert refused.value.field == "vintage"
+
+
+def test_a_reduction_of_zero_certifies_zero_credits() -> None:
+    assert round_down_to_whole_tonnes(D(0)) == (0, D(0))
+    with pytest.raises(ValueError):
+        round_down_to_whole_tonnes(D("-0.1"))
