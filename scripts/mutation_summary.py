@@ -29,7 +29,10 @@ END = "<!-- mutation-summary:end -->"
 _TEXTUAL = {"None", ",", "=", "field", "valid", "code", "detail", "title", "message"}
 
 
-_TOKEN = re.compile(r"""(?P<s>[rRbBfFuU]{0,2}(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))|\w+|<=|>=|==|!=|//|\*\*|->|[-+*/%|&^]=|\S""")
+_TOKEN = re.compile(
+    r"""(?P<s>[rRbBfFuU]{0,2}(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))"""  # a string literal
+    r"""|\w+|<=|>=|==|!=|//|\*\*|->|[-+*/%|&^]=|\S"""  # a name or number, an operator
+)
 
 
 def _tokens(line: str) -> list[tuple[bool, str]]:
