@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 
 from jcredit.domain.errors import Issue
+from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.credits import Category
+from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import ActivityResult
 from jcredit.domain.methodologies.base import Equation
 from jcredit.domain.methodologies.base import InputSpec
@@ -221,3 +223,21 @@ def test_a_one_day_period_is_one_segment_of_the_whole_share() -> None:
     with pytest.raises(ValidationError) as refused:
         split_period(date(2026, 4, 2), date(2026, 4, 1))
     assert refused.value.field == "period_end"
+
+
+@pytest.mark.parametrize("version", [None, "3.0", "v3.0", " V3.0 "])
+def test_a_methodology_is_found_by_its_id_in_any_case_and_its_version_with_or_without_v(
+        version: str | None) -> None:
+    found = methodology(" en-r-002 ", version)
+    assert (found.id, found.version) == ("EN-R-002", "3.0")
+
+
+@pytest.mark.parametrize(("wanted", "version"), [("EN-R-999", None), ("EN-R-002", "2.0"),
+                                                 ("EN-R-002", "3.0v")])
+def test_an_unknown_methodology_or_version_is_refused_with_the_catalogue(
+        wanted: str, version: str | None) -> None:
+    with pytest.raises(NotFoundError) as refused:
+        methodology(wanted, version)
+    assert refused.value.field == "methodology"
+    assert refused.value.valid is not None and "EN-R-002 v3.0" in refused.value.valid
+    assert str(refused.value).startswith(f"no methodology {wanted}")
