@@ -7,6 +7,7 @@ A small methodology declared here stands for the real ones, so each rule is seen
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
@@ -14,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from jcredit.domain import methodologies
 from jcredit.domain.errors import Issue
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
@@ -240,4 +242,14 @@ def test_an_unknown_methodology_or_version_is_refused_with_the_catalogue(
         methodology(wanted, version)
     assert refused.value.field == "methodology"
     assert refused.value.valid is not None and "EN-R-002 v3.0" in refused.value.valid
-    assert str(refused.value).startswith(f"no methodology {wanted}")
+    assert str(refused.value) == f"no methodology {wanted}" + (
+        f" version {version}" if version else "")
+
+
+def test_without_a_version_the_latest_is_taken_by_number(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    pv = methodology("EN-R-002")
+    versions = [dataclasses.replace(pv, version=v) for v in ("3.0", "10.0", "9.1")]
+    monkeypatch.setattr(methodologies, "CATALOGUE", tuple(versions))
+    assert methodology("EN-R-002").version == "10.0"  # not "9.1", as text would sort
+    assert methodology("EN-R-002", "v9.1").version == "9.1"
