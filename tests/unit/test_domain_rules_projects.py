@@ -108,3 +108,9 @@ def test_a_crediting_period_contains_its_first_and_last_day() -> None:
 def test_a_cap_on_the_natural_last_day_does_not_mark_the_period_capped() -> None:
     period = e.crediting_period(date(2026, 4, 1), date(2026, 4, 1), cap=date(2034, 3, 31))
     assert (period.end, period.capped) == (date(2034, 3, 31), False)
+
+
+def test_a_crediting_period_is_shown_with_its_dates_length_and_cap() -> None:
+    period = e.crediting_period(date(2026, 4, 1), date(2026, 4, 1), cap=date(2031, 3, 31))
+    assert period.as_dict() == {"start": "2026-04-01", "end": "2031-03-31", "years": 8,
+                                "capped": True}
