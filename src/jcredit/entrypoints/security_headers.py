@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from collections.abc import Callable
 from collections.abc import MutableMapping
 from typing import Any
+from urllib.parse import quote
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,9 +49,27 @@ def _pairs(csp: str, hsts: bool) -> list[tuple[bytes, bytes]]:
     return pairs
 
 
+def _is_htmx(scope: Scope) -> bool:
+    return any(name == b"hx-request" for name, _ in scope.get("headers", ()))
+
+
+def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
+    return any(name.lower() == b"content-type" and value.lower().startswith(b"text/html")
+               for name, value in headers)
+
+
 class SecurityHeadersMiddleware:
     """Adds the security headers to every HTTP response; HSTS only in production (a
-    development server on plain http://127.0.0.1 must not pin the browser to HTTPS)."""
+    development server on plain http://127.0.0.1 must not pin the browser to HTTPS).
+
+    It also keeps htmx from putting anything but a page into a page. The body is boosted
+    (``hx-boost``), so a click on a link to a download (an evidence file, a PDF, a CSV, a
+    JSON document) is fetched by htmx and its bytes swapped into ``<body>`` as HTML: a text
+    file holding ``hx-post`` attributes would then act with the viewer's session and CSRF
+    token. A response to an htmx request that is neither ``text/html`` nor a redirect (which
+    the browser follows to a page or to this rule again) is therefore never given to htmx: a GET is answered with ``HX-Redirect`` to itself (the browser navigates, and a
+    download is a download), anything else with ``HX-Reswap: none``.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
@@ -62,6 +81,9 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
         extra = (self.docs_headers if scope["path"].startswith(DOCS_PATHS) else self.headers)
+        if _is_htmx(scope):
+            await self._htmx(scope, receive, send, extra)
+            return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -69,3 +91,34 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    async def _htmx(self, scope: Scope, receive: Receive, send: Send,
+                    extra: list[tuple[bytes, bytes]]) -> None:
+        withheld = False
+
+        async def send_pages_only(message: Message) -> None:
+            nonlocal withheld
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if _is_html(headers) or 300 <= message["status"] < 400:  # the XHR follows
+                    message["headers"] = [*headers, *extra]
+                    await send(message)
+                    return
+                withheld = True
+                if scope["method"] == "GET":
+                    target = quote(scope.get("root_path", "") + scope["path"], safe="/%")
+                    if scope.get("query_string"):
+                        target += "?" + scope["query_string"].decode("latin-1")
+                    instead = (b"hx-redirect", target.encode("latin-1"))
+                else:
+                    instead = (b"hx-reswap", b"none")
+                await send({"type": "http.response.start", "status": 200, "headers": [
+                    instead, (b"content-length", b"0"), (b"vary", b"HX-Request"), *extra]})
+                return
+            if withheld:
+                if message["type"] == "http.response.body" and not message.get("more_body"):
+                    await send({"type": "http.response.body", "body": b""})
+                return
+            await send(message)
+
+        await self.app(scope, receive, send_pages_only)
