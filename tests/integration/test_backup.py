@@ -229,3 +229,38 @@ def test_an_unreachable_database_is_a_clear_error(pg_server: PostgresServer,
     with pytest.raises(ConflictError, match=r"cannot use the database .*jcredit_no_such_database"):
         create_backup(missing, tmp_path, tmp_path / "backup")
     assert not (tmp_path / "backup").exists()
+
+
+def test_the_readme_restore_into_a_fresh_development_data_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by a tester: a development start writes its own secret_key into the fresh data
+    dir, and the restore refused it as a file 'with other contents'; the archive and the
+    restored files were readable by everyone, and the archive carried the signing key."""
+    import stat
+    import tarfile
+
+    live, fresh = tmp_path / "live", tmp_path / "fresh"
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "development")
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(live))
+    assert cli("org", "create", "--name", "株式会社テスト", "--corporate-number",
+               "7000012050002")[0] == 0
+    assert (live / "secret_key").is_file()
+    (live / "evidence" / "ab").mkdir(parents=True)
+    (live / "evidence" / "ab" / "notes").write_bytes(b"monitoring notes")
+    archive = tmp_path / "registry.tar.gz"
+    code, made = cli("backup", str(archive))
+    assert code == 0, made
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        assert all(stat.S_IMODE(m.mode) & 0o077 == 0 for m in tar.getmembers() if m.isfile())
+    assert "data/evidence/ab/notes" in names and not any("secret_key" in n for n in names)
+
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(fresh))
+    code, restored = cli("restore", str(archive))
+    assert code == 0 and isinstance(restored, dict), restored
+    assert restored["ledger_ok"] is True
+    notes = fresh / "evidence" / "ab" / "notes"
+    assert notes.read_bytes() == b"monitoring notes"
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o600
+    assert (fresh / "secret_key").read_text() != (live / "secret_key").read_text()

@@ -47,6 +47,7 @@ from sqlalchemy.exc import OperationalError
 
 from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.engine import is_sqlite
+from jcredit.config import SECRET_KEY_FILE
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
 
@@ -116,9 +117,15 @@ def _entry(root: Path, path: Path) -> dict[str, Any]:
             "sha256": sha256_file(path)}
 
 
+def _private(path: Path) -> Any:
+    """Open a new file for writing that only its owner can read: a backup holds password
+    hashes and evidence (created 0600 whatever the umask)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+
+
 def _fsync_write(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(temporary, "wb") as fh:
+    with _private(temporary) as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
@@ -129,7 +136,7 @@ def _copy_synced(source: Path, target: Path) -> None:
     """Copy to a temporary name, sync, rename: a crash never leaves half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    with open(source, "rb") as src, open(temporary, "wb") as dst:
+    with open(source, "rb") as src, _private(temporary) as dst:
         shutil.copyfileobj(src, dst, _CHUNK)
         dst.flush()
         os.fsync(dst.fileno())
@@ -236,6 +243,9 @@ def _backup_postgres(url: str, target: Path) -> tuple[int, str, str]:
 def _data_files(data_dir: Path, skip: set[Path]) -> Iterator[Path]:
     if not data_dir.is_dir():
         return
+    # The development session key signs cookies of this data dir only: it is no registry
+    # data, must not travel in an archive, and a restored registry makes its own.
+    skip = skip | {(data_dir / SECRET_KEY_FILE).resolve()}
     for path in sorted(data_dir.rglob("*")):
         resolved = path.resolve()
         if (path.is_file() and not path.is_symlink() and resolved not in skip
@@ -257,6 +267,7 @@ def create_backup(database_url: str, data_dir: Path, destination: Path,
                 ) if archive else destination
     try:
         work.mkdir(parents=True, exist_ok=True)
+        work.chmod(0o700)
         with _database_errors(database_url):
             manifest = _write_backup(database_url, data_dir, work, destination, now)
         if archive:
@@ -282,6 +293,7 @@ def _write_backup(database_url: str, data_dir: Path, work: Path, destination: Pa
     else:
         kind, name = "postgresql", PG_FILE
         seq, head_hash, version = _backup_postgres(database_url, work / name)
+    (work / name).chmod(0o600)
     files = [_entry(work, work / name)]
     for path in _data_files(data_dir, skip):  # after the database: see the module docstring
         target = work / DATA / path.relative_to(data_dir)
@@ -296,6 +308,7 @@ def _write_backup(database_url: str, data_dir: Path, work: Path, destination: Pa
 def _pack(work: Path, destination: Path) -> None:
     gzip = destination.name.endswith(("gz", "tgz"))
     temporary = destination.with_name(f".{destination.name}.tmp-{os.getpid()}")
+    _private(temporary).close()
     with tarfile.open(temporary, "w:gz" if gzip else "w") as tar:
         for path in sorted(work.rglob("*")):
             if path.is_file():

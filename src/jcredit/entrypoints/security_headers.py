@@ -67,8 +67,9 @@ class SecurityHeadersMiddleware:
     JSON document) is fetched by htmx and its bytes swapped into ``<body>`` as HTML: a text
     file holding ``hx-post`` attributes would then act with the viewer's session and CSRF
     token. A response to an htmx request that is neither ``text/html`` nor a redirect (which
-    the browser follows to a page or to this rule again) is therefore never given to htmx: a GET is answered with ``HX-Redirect`` to itself (the browser navigates, and a
-    download is a download), anything else with ``HX-Reswap: none``.
+    the browser follows to a page or to this rule again) is therefore never given to htmx:
+    a GET is answered with ``HX-Redirect`` to itself (the browser navigates, and a download
+    is a download), anything else with ``HX-Reswap: none``.
     """
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
