@@ -112,3 +112,24 @@ def test_htmx_gets_only_pages(server: str) -> None:  # noqa: F811
         assert page.text.startswith("<!doctype html>")
         plain = http.get("/api/v1/openapi.json")
         assert plain.status_code == 200 and plain.json()["openapi"]
+
+
+def test_the_api_documentation_loads_nothing_from_elsewhere(server: str) -> None:  # noqa: F811
+    """Swagger UI is vendored and runs under the site's CSP: no CDN, no CSP violation."""
+    from playwright.sync_api import expect
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        hosts: set[str] = set()
+        page.on("request", lambda r: hosts.add(r.url.split("/")[2]))
+        page.goto(f"{server}/api/docs")
+        expect(page.locator(".opblock").first).to_be_visible(timeout=15000)
+        assert page.locator(".opblock").count() > 40
+        assert hosts == {server.split("/")[2]}
+        assert problems == []
+        browser.close()

@@ -7,8 +7,8 @@ appends precomputed header pairs to ``http.response.start``.
 The pages run no inline script (``script-src 'self'``: htmx is a static file, configured by
 a ``<meta>`` tag). Styles allow ``'unsafe-inline'``: the bar charts set their width in a
 ``style`` attribute, and a style cannot run code (templates escape every value, so nobody
-else can inject one). The API documentation page (Swagger UI) loads its script and styles
-from a CDN with an inline bootstrap script, so it gets only the framing and base-uri rules.
+else can inject one). The API documentation page (Swagger UI) is vendored under
+``static/swagger`` and started by a file, so it runs under the same policy.
 """
 
 from __future__ import annotations
@@ -30,8 +30,6 @@ CONTENT_SECURITY_POLICY = (
     "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
     "form-action 'self'"
 )
-DOCS_CONTENT_SECURITY_POLICY = "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-DOCS_PATHS = ("/api/docs",)
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -75,13 +73,12 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.headers = _pairs(CONTENT_SECURITY_POLICY, hsts)
-        self.docs_headers = _pairs(DOCS_CONTENT_SECURITY_POLICY, hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = (self.docs_headers if scope["path"].startswith(DOCS_PATHS) else self.headers)
+        extra = self.headers
         if _is_htmx(scope):
             await self._htmx(scope, receive, send, extra)
             return

@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi import FastAPI
 from fastapi import Request
+from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from fastapi.responses import RedirectResponse
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -26,6 +28,15 @@ from jcredit.entrypoints.security_headers import SecurityHeadersMiddleware
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
+API_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>jcredit API</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/init.js"></script></body></html>
+"""
+
 
 def create_app(settings: Settings | None = None, *, registry: Registry | None = None) -> FastAPI:
     settings = settings or Settings()
@@ -34,7 +45,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
         title="jcredit API",
         summary="J-クレジット registry: accounts, issuance, transfer, invalidation",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI (no CDN at run time)
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
     )
@@ -69,4 +80,13 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(project_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> FileResponse:
+        return FileResponse(WEB_DIR / "static" / "favicon.svg", media_type="image/svg+xml")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return HTMLResponse(API_DOCS_PAGE)
+
     return app
