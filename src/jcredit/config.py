@@ -23,6 +23,7 @@ from pydantic_settings import SettingsConfigDict
 DEFAULT_DATA_DIR = Path("var")
 SECRET_KEY_FILE = "secret_key"
 MIN_SECRET_LENGTH = 32
+MIN_SECRET_DISTINCT = 8  # 64 hex digits from secrets.token_hex have 16 in practice
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,9 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # web: since last request
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)  # web: since login
     seed_demo_data: bool = True
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated, e.g.
+    # "10.0.0.5"); empty: none, so no client can choose the address the login throttle sees.
+    forwarded_allow_ips: str = ""
     crediting_period_cap: date | None = None  # e.g. 2031-03-31 if the old cap applies
 
     @model_validator(mode="after")
@@ -51,13 +55,21 @@ class Settings(BaseSettings):
             self.secret_key = development_secret(self.data_dir)
         elif not self.secret_key and self.environment == "test":
             self.secret_key = secrets.token_hex(32)
-        if len(self.secret_key) < MIN_SECRET_LENGTH:
+        if (len(self.secret_key) < MIN_SECRET_LENGTH
+                or len(set(self.secret_key)) < MIN_SECRET_DISTINCT):
             raise ValueError(
                 f"JCREDIT_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters in {self.environment}, e.g. the output of "
+                f"{MIN_SECRET_LENGTH} characters (not a repeated few) in {self.environment}, "
+                "e.g. the output of "
                 "`python -c 'import secrets; print(secrets.token_hex(32))'`"
             )
         return self
+
+    def server_options(self) -> dict[str, object]:
+        """uvicorn's address and proxy options: X-Forwarded-For only from named proxies."""
+        proxies = ",".join(p.strip() for p in self.forwarded_allow_ips.split(",") if p.strip())
+        return {"host": self.host, "port": self.port, "proxy_headers": bool(proxies),
+                "forwarded_allow_ips": proxies or None}
 
     @property
     def is_sqlite(self) -> bool:

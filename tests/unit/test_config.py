@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 import subprocess
 import sys
@@ -42,8 +43,9 @@ def test_the_old_published_secret_is_gone(tmp_path: Path) -> None:
 def test_production_without_a_secret_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JCREDIT_SECRET_KEY"):
         Settings(environment="production", data_dir=tmp_path)
+    key = secrets.token_hex(32)
     assert Settings(environment="production", data_dir=tmp_path,
-                    secret_key="x" * 64).secret_key == "x" * 64
+                    secret_key=key).secret_key == key
 
 
 def test_serve_in_production_without_a_secret_prints_one_line(tmp_path: Path) -> None:
@@ -56,3 +58,20 @@ def test_serve_in_production_without_a_secret_prints_one_line(tmp_path: Path) ->
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "JCREDIT_SECRET_KEY" in lines[0], done.stderr
     assert not any(tmp_path.iterdir())  # nothing created
+
+
+def test_forwarded_addresses_are_believed_only_from_named_proxies() -> None:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so a local client could
+    pick the address the login throttle counts (found by a tester)."""
+    default = Settings(environment="test").server_options()
+    assert default["proxy_headers"] is False and default["forwarded_allow_ips"] is None
+    behind = Settings(environment="test", forwarded_allow_ips=" 10.0.0.5, 10.0.0.6 ")
+    assert behind.server_options()["proxy_headers"] is True
+    assert behind.server_options()["forwarded_allow_ips"] == "10.0.0.5,10.0.0.6"
+
+
+@pytest.mark.parametrize("secret", ["a" * 40, "ab" * 32, "0123456" * 10])
+def test_a_secret_of_a_few_repeated_characters_is_refused(secret: str) -> None:
+    with pytest.raises(ValueError, match="JCREDIT_SECRET_KEY"):
+        Settings(environment="production", secret_key=secret)
+    assert Settings(environment="production", secret_key=secrets.token_hex(32)).secret_key

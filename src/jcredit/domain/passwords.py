@@ -39,11 +39,13 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line for line in text.splitlines() if line and not line.startswith("# "))
 
 
-def check_password(password: str, *, username: str = "", display_name: str = "") -> None:
-    """Raise :class:`ValidationError` (field ``password``) saying which rule fails."""
+def check_password(password: str, *, username: str = "", display_name: str = "",
+                   field: str = "password") -> None:
+    """Raise :class:`ValidationError` naming ``field`` (the request's own name for the
+    password) and saying which rule fails."""
     problem = password_problem(password, username=username, display_name=display_name)
     if problem is not None:
-        raise ValidationError(f"the password {problem}", field="password", valid=_RULES)
+        raise ValidationError(f"the password {problem}", field=field, valid=_RULES)
 
 
 def password_problem(password: str, *, username: str = "", display_name: str = ""

@@ -556,8 +556,10 @@ def serve(host: str | None = typer.Option(None, "--host"),
                           f"({login.organisation})", markup=False)
     url = f"http://{host or settings.host}:{port or settings.port}"
     console.print(f"jcredit web UI: {url}/   API docs: {url}/api/docs", markup=False)
-    uvicorn.run(create_app(settings, registry=registry), host=host or settings.host,
-                port=port or settings.port, log_level="info")
+    options = settings.server_options() | {"host": host or settings.host,
+                                           "port": port or settings.port}
+    uvicorn.run(create_app(settings, registry=registry), log_level="info",
+                **options)  # type: ignore[arg-type]
 
 
 def _one_line_errors(action: Callable[[], object]) -> None:

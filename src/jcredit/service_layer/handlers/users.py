@@ -75,7 +75,8 @@ def change_password(cmd: ChangePassword, ctx: CommandContext) -> dict[str, Any]:
                                       field="current_password")
     else:
         require_role(ctx.actor, Role.ADMIN, action="changing another user's password")
-    check_password(cmd.new_password, username=user.username, display_name=user.display_name)
+    check_password(cmd.new_password, username=user.username, display_name=user.display_name,
+                   field="new_password")
     ctx.uow.users.set_password(user.id, ctx.password_hasher.hash(cmd.new_password))
     tokens, sessions = ctx.uow.users.revoke_all(user.id, keep=cmd.keep)
     view = {"username": user.username, "revoked_tokens": tokens, "revoked_sessions": sessions}
