@@ -49,8 +49,10 @@ DEFAULT_TEXT = (200, False)
 VERBATIM_FIELDS = frozenset({"password"})
 # (command, field) whose rows the handler checks itself, their text included, so that every
 # bad line of a file is reported at once with its line and column, alongside the rows' other
-# problems (handlers/projects.py ``_clean_row``), instead of the first one here.
-ROW_FIELDS = frozenset({("AddActivities", "activities")})
+# problems (handlers/projects.py ``_clean_row``, handlers/monitoring.py ``_clean_data``),
+# instead of the first one here.
+ROW_FIELDS = frozenset({("AddActivities", "activities"),
+                        ("SubmitMonitoringData", "activities")})
 
 
 MIN_INT = -(2**63)

@@ -40,6 +40,7 @@ from jcredit.domain.projects.model import Project
 from jcredit.domain.projects.model import ProjectType
 from jcredit.domain.text import check_nested_text
 from jcredit.domain.text import clean_text
+from jcredit.domain.text import shown
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -511,9 +512,7 @@ def _clean_row(problems: _Problems, index: int, row: dict[str, object]
             elif isinstance(value, dict | list | tuple):
                 check_nested_text(value, field=name)
         except ValidationError as error:
-            shown = "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}"
-                            for ch in value) if isinstance(value, str) else value
-            problems.add(index, name, shown, error)
+            problems.add(index, name, shown(value), error)
             bad.add(name)
             continue
         cleaned[name] = value
