@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -12,6 +13,9 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 
 from jcredit.domain.errors import DomainError
@@ -19,6 +23,9 @@ from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.entrypoints.errors import classify
 
 PROBLEM = "application/problem+json"
+STORAGE_REFUSED = ("a value could not be stored as given (too long, or not text or a number "
+                   "the database holds); nothing was changed")
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -81,3 +88,18 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
                            field="body" if body_error else None)
         response.headers.update(error.headers or {})
         return response
+
+    @app.exception_handler(StatementError)
+    async def storage_error(request: Request, error: StatementError) -> Response:
+        """Last line of defence: a value the database refuses (PostgreSQL's "value too long",
+        a NUL byte, a number out of range: ``DataError``), or one SQLAlchemy cannot bind, that
+        the validation let through is the request's fault, not the server's: 422, nothing
+        changed (the unit of work rolled back), and a generic message (the SQL stays in the
+        log). A database that fails otherwise (down, locked) remains a 500."""
+        if isinstance(error, DBAPIError) and not isinstance(error, DataError):
+            raise error
+        log.warning("storage refused a value on %s %s: %s", request.method, request.url.path,
+                    error.orig if error.orig is not None else error)
+        if html is not None and not request.url.path.startswith("/api/"):
+            return html(request, 422, STORAGE_REFUSED)
+        return problem(422, "Invalid input", STORAGE_REFUSED, code="invalid_input")
