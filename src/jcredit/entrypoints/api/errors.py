@@ -19,6 +19,7 @@ from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import MalformedInputError
 from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.entrypoints.errors import classify
 
@@ -40,6 +41,16 @@ HtmlRenderer = Callable[[Request, int, str], Response]
 def _retry_after(response: Response, error: DomainError) -> None:
     if isinstance(error, TooManyAttemptsError):
         response.headers["Retry-After"] = str(error.retry_after)
+
+
+def _malformed_json(error: Any) -> MalformedInputError:
+    """FastAPI's "JSON decode error" at ``loc`` ("body", offset) as the 400 that
+    ``domain.parsing.parse_json`` gives on the other routes (not a 422 naming field "16")."""
+    position = next((p for p in error.get("loc", ())[1:] if isinstance(p, int)), None)
+    reason = (error.get("ctx") or {}).get("error") or "JSON decode error"
+    where = f" at character {position}" if position is not None else ""
+    return MalformedInputError(f"malformed JSON: body is not valid JSON ({reason}{where})",
+                               field="body")
 
 
 def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> None:
@@ -65,6 +76,8 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
     async def shape_error(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         first = errors[0] if errors else {}
+        if first.get("type") == "json_invalid":  # FastAPI's parser: not JSON at all
+            return await domain_error(request, _malformed_json(first))
         location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(location) or None
         detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
