@@ -109,3 +109,17 @@ def test_a_good_row_is_stored_normalised(
         assert project is not None
         added = [a for a in uow.projects.activities(project.id) if a.code == "HH-921"]
     assert added[0].address == "岐阜県大垣市ｶﾞガ-1"
+
+
+def test_one_activity_with_an_address_longer_than_its_column_is_refused(
+        api: tuple[TestClient, dict[str, str]], registry: Registry) -> None:
+    client, auth = api
+    before = counts(registry)
+    response = client.post(f"/api/v1/projects/{PROJECT}/activities", json={
+        "code": "HH-931", "address": "岐阜県大垣市" + "い" * 594,
+        "operation_start": "2025-06-01", "expected_tco2_per_year": "1"},
+        headers=auth | {"Idempotency-Key": "rows-5"})
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "address"
+    assert "at most 300 characters" in response.json()["detail"]
+    assert counts(registry) == before
