@@ -463,3 +463,62 @@ def test_request_ids_and_idempotency_keys_the_journal_cannot_hold_are_refused(
     assert page.status_code == 303  # back to the application, with the error as a flash
     client.cookies.clear()
     assert journal_length(client, admin) == before
+
+
+# --- request bodies parsed by FastAPI (pydantic models): the same limits -------------------
+
+def nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+def own_accounts(client: TestClient, auth: dict[str, str]) -> list[str]:
+    response = client.get("/api/v1/accounts", headers=auth)
+    assert response.status_code == 200, response.text
+    return [a["number"] for a in response.json()["data"]]
+
+
+@pytest.mark.parametrize("depth", [33, 40])
+def test_an_unknown_field_is_refused_and_nothing_moves(sqlite_client: TestClient,
+                                                       depth: int) -> None:
+    midori, admin = login(sqlite_client, "midori"), login(sqlite_client, "admin")
+    src, dst = own_accounts(sqlite_client, midori)[:2]
+    before = journal_length(sqlite_client, admin)
+    body = (f'{{"from_account": "{src}", "to_account": "{dst}", "quantity": 1, '
+            f'"extra": {nested(depth)}}}')
+    response = sqlite_client.post("/api/v1/credits/transfer", content=body.encode(),
+                                  headers=midori | {"Idempotency-Key": f"extra-{depth}",
+                                                    "Content-Type": "application/json"})
+    problem = assert_problem(response, 422)
+    assert problem["field"] == "extra"
+    assert journal_length(sqlite_client, admin) == before
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    ("/api/v1/credits/transfer", b'{"from_account":'),
+    ("/api/v1/auth/token", b'{"username": "admin", "password": }'),
+    ("/api/v1/organisations", b"{'name': 'x'}")])
+def test_malformed_json_on_a_model_route_is_400_malformed(sqlite_client: TestClient,
+                                                          route: str, body: bytes) -> None:
+    admin = login(sqlite_client, "admin")
+    before = journal_length(sqlite_client, admin)
+    response = sqlite_client.post(route, content=body, headers=admin | {
+        "Idempotency-Key": "malformed-model", "Content-Type": "application/json"})
+    problem = assert_problem(response, 400)
+    assert problem["field"] == "body" and problem["code"] == "malformed_body"
+    assert "malformed JSON" in str(problem["detail"])
+    assert journal_length(sqlite_client, admin) == before
+
+
+@pytest.mark.parametrize("depth", [100_000, (MAX_BODY_BYTES - 64) // 2])
+def test_a_body_nested_as_deep_as_the_size_limit_allows_is_refused_not_a_crash(
+        sqlite_client: TestClient, depth: int) -> None:
+    midori, admin = login(sqlite_client, "midori"), login(sqlite_client, "admin")
+    before = journal_length(sqlite_client, admin)
+    for key, body in (("top", nested(depth)), ("field", f'{{"quantity": {nested(depth)}}}')):
+        response = sqlite_client.post(
+            "/api/v1/credits/transfer", content=body.encode(),
+            headers=midori | {"Idempotency-Key": f"deep-{depth}-{key}",
+                              "Content-Type": "application/json"})
+        assert response.status_code in (400, 422), response.text[:200]
+        assert response.headers["content-type"].startswith(PROBLEM)
+    assert journal_length(sqlite_client, admin) == before

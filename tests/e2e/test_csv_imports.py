@@ -253,3 +253,23 @@ def test_the_import_route_answers_4xx_or_2xx_never_5xx(
         assert response.status_code < 500, response.text
         if response.status_code >= 400:
             assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_monitoring_csv_reports_bad_text_with_the_other_bad_lines(
+        env: None, tmp_path: Path) -> None:
+    assert cli("demo")[0] == 0
+    assert cli("project", "period", "action", PROJECT, "1", "return", "--comment",
+               "再確認", "--as", "shinsa")[0] == 0
+    data_before = json.loads(cli("project", "show", PROJECT, "--as", "taiyo",
+                                 "--json")[1])["periods"][0]
+    path = tmp_path / "readings.csv"
+    path.write_text("code,el_self_kwh\nHH-001,1000\nHH-002,10\x0100\nHH-003,-5\n"
+                    "HH-004,\u202e500\n", encoding="utf-8")
+    code, out, err = cli("project", "period", "data", PROJECT, "1", "--csv", str(path),
+                         "--as", "taiyo")
+    assert code == 4 and "Traceback" not in out + err
+    assert "line 3" in err and "U+0001" in err
+    assert "line 4" in err
+    assert "line 5" in err and "U+202E" in err and "\u202e" not in err
+    shown = json.loads(cli("project", "show", PROJECT, "--as", "taiyo", "--json")[1])
+    assert shown["periods"][0] == data_before

@@ -516,3 +516,17 @@ def test_post_fit_rule_wins_over_the_household_programme_exemption(
     [finding] = [f for f in report["findings"] if f["check"] == "ADDITIONALITY"]
     assert (finding["passed"], finding["manual_review"]) == (passed, manual_review)
     assert "卒FIT" in finding["message"]
+
+
+def test_an_external_address_longer_than_its_column_is_refused_and_nothing_imported(
+        registry: Registry) -> None:
+    w = World(registry)
+    with pytest.raises(ValidationError, match="at most 300 characters") as refused:
+        w.admin(c.ImportExternalRegistrations(scheme="県の太陽光補助制度", entries=(
+            {"address": "岐阜県関市1-1", "reference": "GIFU-PV-0001"},
+            {"address": "岐阜県関市" + "あ" * 400, "reference": "GIFU-PV-0002"})))
+    assert refused.value.field == "entries[1].address"
+    with registry.uow(write=False) as uow:
+        from jcredit.domain.projects.eligibility import site_key
+
+        assert uow.projects.external_matches([site_key("岐阜県関市1-1")]) == {}

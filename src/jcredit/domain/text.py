@@ -88,6 +88,15 @@ def check_nested_text(value: object, *, field: str, max_length: int = 10_000,
             stack.extend((item, f"{where}[{i}]") for i, item in enumerate(node))
 
 
+def shown(value: object) -> str:
+    """``value`` as text to show in a refusal, its unprintable characters (control, bidi)
+    escaped as ``\\uXXXX`` so that what is shown is what was sent, not what it does."""
+    text = "" if value is None else str(value)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
+
+
 def check_db_int(value: int, *, field: str, minimum: int = 1) -> int:
     """An integer a BIGINT column holds (and, for ids, at least 1).
 

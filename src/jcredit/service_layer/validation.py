@@ -47,13 +47,21 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
 DEFAULT_TEXT = (200, False)
 # Passwords are checked by the password policy and hashed as typed: never normalised here.
 VERBATIM_FIELDS = frozenset({"password"})
+# (command, field) whose rows the handler checks itself, their text included, so that every
+# bad line of a file is reported at once with its line and column, alongside the rows' other
+# problems (handlers/projects.py ``_clean_row``, handlers/monitoring.py ``_clean_data``),
+# instead of the first one here.
+ROW_FIELDS = frozenset({("AddActivities", "activities"),
+                        ("SubmitMonitoringData", "activities")})
 
 
 MIN_INT = -(2**63)
 MAX_INT = 2**63 - 1
 
-# per command type: its field getter and, per field, (name, max length, multi-line, verbatim)
-Plan = tuple[Callable[[Command], tuple[Any, ...]], tuple[tuple[str, int, bool, bool], ...]]
+# per command type: its field getter and, per field, (name, max length, multi-line, verbatim,
+# checked row by row by its handler)
+Rule = tuple[str, int, bool, bool, bool]
+Plan = tuple[Callable[[Command], tuple[Any, ...]], tuple[Rule, ...]]
 _PLANS: dict[type[Command], Plan] = {}
 
 
@@ -61,8 +69,8 @@ def _plan(command_type: type[Command]) -> Plan:
     plan = _PLANS.get(command_type)
     if plan is None:
         names = tuple(f.name for f in dataclasses.fields(command_type))
-        rules = tuple((n, *TEXT_FIELDS.get(n, DEFAULT_TEXT), n in VERBATIM_FIELDS)
-                      for n in names)
+        rules = tuple((n, *TEXT_FIELDS.get(n, DEFAULT_TEXT), n in VERBATIM_FIELDS,
+                       (command_type.__name__, n) in ROW_FIELDS) for n in names)
         getter = attrgetter(*names) if len(names) > 1 else (
             lambda command: tuple(getattr(command, n) for n in names))
         plan = _PLANS[command_type] = (getter, rules)
@@ -78,8 +86,8 @@ def validated(command: C) -> C:
     if not rules:
         return command
     changes: dict[str, Any] = {}
-    for (name, max_length, multiline, verbatim), value in zip(rules, getter(command),
-                                                              strict=True):
+    for (name, max_length, multiline, verbatim, rows), value in zip(rules, getter(command),
+                                                                    strict=True):
         kind = type(value)
         if kind is str:
             if len(value) <= max_length and value.isascii() and value.isprintable():
@@ -94,6 +102,8 @@ def validated(command: C) -> C:
         elif kind is int:
             if not MIN_INT <= value <= MAX_INT:
                 check_db_int(value, field=name, minimum=MIN_INT)
+        elif rows:
+            continue
         elif kind in (tuple, list, dict):
             check_nested_text(value, field=name)
             for item in value if kind is not dict else ():

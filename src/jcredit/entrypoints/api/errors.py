@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -12,13 +13,20 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.responses import Response
+from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException
 
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import MalformedInputError
 from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.entrypoints.errors import classify
 
 PROBLEM = "application/problem+json"
+STORAGE_REFUSED = ("a value could not be stored as given (too long, or not text or a number "
+                   "the database holds); nothing was changed")
+log = logging.getLogger(__name__)
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -33,6 +41,16 @@ HtmlRenderer = Callable[[Request, int, str], Response]
 def _retry_after(response: Response, error: DomainError) -> None:
     if isinstance(error, TooManyAttemptsError):
         response.headers["Retry-After"] = str(error.retry_after)
+
+
+def _malformed_json(error: Any) -> MalformedInputError:
+    """FastAPI's "JSON decode error" at ``loc`` ("body", offset) as the 400 that
+    ``domain.parsing.parse_json`` gives on the other routes (not a 422 naming field "16")."""
+    position = next((p for p in error.get("loc", ())[1:] if isinstance(p, int)), None)
+    reason = (error.get("ctx") or {}).get("error") or "JSON decode error"
+    where = f" at character {position}" if position is not None else ""
+    return MalformedInputError(f"malformed JSON: body is not valid JSON ({reason}{where})",
+                               field="body")
 
 
 def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> None:
@@ -58,6 +76,8 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
     async def shape_error(request: Request, error: RequestValidationError) -> Response:
         errors = error.errors()
         first = errors[0] if errors else {}
+        if first.get("type") == "json_invalid":  # FastAPI's parser: not JSON at all
+            return await domain_error(request, _malformed_json(first))
         location = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
         field = ".".join(location) or None
         detail = f"{field}: {first.get('msg', 'invalid')}" if field else "invalid request"
@@ -81,3 +101,18 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
                            field="body" if body_error else None)
         response.headers.update(error.headers or {})
         return response
+
+    @app.exception_handler(StatementError)
+    async def storage_error(request: Request, error: StatementError) -> Response:
+        """Last line of defence: a value the database refuses (PostgreSQL's "value too long",
+        a NUL byte, a number out of range: ``DataError``), or one SQLAlchemy cannot bind, that
+        the validation let through is the request's fault, not the server's: 422, nothing
+        changed (the unit of work rolled back), and a generic message (the SQL stays in the
+        log). A database that fails otherwise (down, locked) remains a 500."""
+        if isinstance(error, DBAPIError) and not isinstance(error, DataError):
+            raise error
+        log.warning("storage refused a value on %s %s: %s", request.method, request.url.path,
+                    error.orig if error.orig is not None else error)
+        if html is not None and not request.url.path.startswith("/api/"):
+            return html(request, 422, STORAGE_REFUSED)
+        return problem(422, "Invalid input", STORAGE_REFUSED, code="invalid_input")

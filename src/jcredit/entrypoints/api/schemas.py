@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel
+from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import StrictFloat
 from pydantic import StrictInt
@@ -15,28 +16,36 @@ from jcredit.domain.text import MAX_DB_INT
 Quantity = StrictInt | StrictFloat | str | None
 
 
-class TokenRequest(BaseModel):
+class Body(BaseModel):
+    """A request body: a field it does not know is refused (422 naming it), not ignored, so
+    that a misspelt ``serial`` is not silently a transfer by quantity, and a deeply nested
+    unknown field is never walked by the registry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRequest(Body):
     username: str
     password: str
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Body):
     current_password: str = Field(max_length=1024)
     new_password: str = Field(max_length=1024)  # the policy allows 256; this bounds the work
 
 
-class OrganisationCreate(BaseModel):
+class OrganisationCreate(Body):
     name: str = Field(description="Full legal name, e.g. 株式会社サンプル")
     corporate_number: str = Field(description="法人番号, 13 digits")
 
 
-class AccountCreate(BaseModel):
+class AccountCreate(Body):
     organisation: str = Field(description="法人番号 of the owner")
     name: str = Field("", description="Department (部署)")
     kind: str = "HOLDING"
 
 
-class CreditsIssue(BaseModel):
+class CreditsIssue(Body):
     to_account: str
     quantity: Quantity
     scheme: str
@@ -49,14 +58,14 @@ class CreditsIssue(BaseModel):
     certification_number: str = ""
 
 
-class TransferCreate(BaseModel):
+class TransferCreate(Body):
     from_account: str
     to_account: str
     quantity: Quantity = Field(None, description="総量指定方式 (oldest vintage first)")
     serials: str | None = Field(None, description="シリアル番号指定方式, FIRST-LAST")
 
 
-class InvalidationCreate(BaseModel):
+class InvalidationCreate(Body):
     from_account: str
     quantity: Quantity = None
     serials: str | None = None
@@ -68,13 +77,13 @@ class InvalidationCreate(BaseModel):
     fiscal_year: StrictInt | str
 
 
-class InvalidationExecute(BaseModel):
+class InvalidationExecute(Body):
     application_ids: list[Annotated[int, Field(ge=1, le=MAX_DB_INT)]] = Field(
         default_factory=list, description="Empty: the batch of all pending")
     confirm: bool = Field(False, description="Must be true: invalidation is irreversible")
 
 
-class RemovalCreate(BaseModel):
+class RemovalCreate(Body):
     from_account: str
     quantity: Quantity = None
     serials: str | None = None
@@ -82,7 +91,7 @@ class RemovalCreate(BaseModel):
     confirm: bool = False
 
 
-class UserCreate(BaseModel):
+class UserCreate(Body):
     username: str
     password: str
     role: str

@@ -22,6 +22,9 @@ from jcredit.domain.projects.lifecycle import transition
 from jcredit.domain.projects.model import Activity
 from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
+from jcredit.domain.text import check_nested_text
+from jcredit.domain.text import clean_text
+from jcredit.domain.text import shown
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.handlers.issuance import issue_block
 from jcredit.service_layer.handlers.issuance import require_new_certification
@@ -69,20 +72,23 @@ def open_monitoring_period(cmd: c.OpenMonitoringPeriod, ctx: CommandContext) -> 
     return view
 
 
+Problem = tuple[ValidationError, dict[str, object]]
+
+
 def calculate_period(project: Project, period: MonitoringPeriod, activities: list[Activity],
-                     data: dict[str, dict[str, Any]]) -> tuple[list[ActivityResult],
-                                                                dict[str, Any]]:
+                     data: dict[str, dict[str, Any]], found: tuple[Problem, ...] = ()
+                     ) -> tuple[list[ActivityResult], dict[str, Any]]:
     """Run the methodology for every activity with data in this period.
 
     Every activity is checked before anything is refused, so a file of readings comes back
     with all its problems (``errors``: activity, column, value, what is valid), not the
-    first one."""
+    first one; ``found`` are the problems already found (the text of the data)."""
     m = methodology_of(project)
     by_code = {a.code: a for a in activities}
-    if not data:
+    if not data and not found:
         raise ValidationError("activities: give the monitored values of at least one activity",
                               field="activities")
-    problems: list[tuple[ValidationError, dict[str, object]]] = []
+    problems: list[Problem] = list(found)
     for code in sorted(set(data) - set(by_code)):
         problems.append(_problem(ValidationError(
             f"activities: {code} is not an activity of {project.number}",
@@ -151,9 +157,9 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
     if not isinstance(cmd.activities, dict):
         raise ValidationError("activities must map activity codes to their values",
                               field="activities")
-    data = {str(k).upper(): dict(v) for k, v in cmd.activities.items()}
+    data, found = _clean_data(cmd.activities)
     results, summary = calculate_period(project, period, ctx.uow.projects.activities(project.id),
-                                        data)
+                                        data, found)
     amounts = certified_amounts(results)
     period.data = data
     period.result = {
@@ -172,6 +178,36 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
                                               "document_sha256": document.sha256},
            period_number=period.number)
     return view
+
+
+def _clean_data(activities: dict[Any, Any]) -> tuple[dict[str, dict[str, Any]],
+                                                    tuple[Problem, ...]]:
+    """The monitored values whose text the databases store, and a problem for each value
+    that is not (control or bidi characters, lone surrogates): the message bus leaves the
+    data to this, so that every bad line of a file is reported with its other problems."""
+    data: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for key, values in activities.items():
+        code = str(key).upper()
+        try:
+            clean_text(code, field="activities (an activity code)", max_length=200)
+        except ValidationError as error:
+            problems.append(_problem(error, code, "code", shown(code)))
+            continue
+        if not isinstance(values, dict):
+            problems.append(_problem(ValidationError(
+                f"activities.{code} must map input names to values",
+                field=f"activities.{code}"), code, "", shown(values)))
+            continue
+        before = len(problems)
+        for name, value in values.items():
+            try:
+                check_nested_text({name: value}, field=f"activities.{code}")
+            except ValidationError as error:
+                problems.append(_problem(error, code, shown(name), shown(value)))
+        if len(problems) == before:
+            data[code] = dict(values)
+    return data, tuple(problems)
 
 
 def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str, Any]:

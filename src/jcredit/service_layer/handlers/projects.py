@@ -38,6 +38,9 @@ from jcredit.domain.projects.model import Activity
 from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
 from jcredit.domain.projects.model import ProjectType
+from jcredit.domain.text import check_nested_text
+from jcredit.domain.text import clean_text
+from jcredit.domain.text import shown
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -50,6 +53,8 @@ from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import DocumentRecord
 from jcredit.service_layer.unit_of_work import EvidenceRecord
 from jcredit.service_layer.unit_of_work import ProjectEvent
+from jcredit.service_layer.validation import DEFAULT_TEXT
+from jcredit.service_layer.validation import TEXT_FIELDS
 from jcredit.service_layer.views import project_view
 
 T = TypeVar("T")
@@ -427,13 +432,14 @@ def _activity_from(ctx: CommandContext, project: Project, m: Methodology, index:
                    codes: dict[str, str], sites: dict[str, int]) -> Activity | None:
     """One row as an activity, or None with its problems added (all of them, not the first)."""
     before = len(problems.items)
+    row, bad = _clean_row(problems, index, row)
     unknown_fields = sorted(set(row) - set(ACTIVITY_FIELDS))
     for name in unknown_fields:
         problems.add(index, name, row[name], ValidationError(
             f"unknown field {name!r}", valid=ACTIVITY_FIELDS))
     raw_code = row.get("code")
-    code = problems.check(index, "code", raw_code,
-                          lambda: parse_text_id(raw_code, field="code").upper())
+    code = None if "code" in bad else problems.check(
+        index, "code", raw_code, lambda: parse_text_id(raw_code, field="code").upper())
     if code is not None:
         if code in codes:
             problems.add(index, "code", raw_code, ConflictError(
@@ -442,7 +448,9 @@ def _activity_from(ctx: CommandContext, project: Project, m: Methodology, index:
             codes[code] = _line_name(problems, index)
     address = " ".join(str(row.get("address") or "").split())
     key = el.site_key(address) if address else ""
-    if not address:
+    if "address" in bad:
+        pass
+    elif not address:
         problems.add(index, "address", "", ValidationError("address is required"))
     elif key in sites:
         problems.add(index, "address", address, ConflictError(
@@ -450,19 +458,20 @@ def _activity_from(ctx: CommandContext, project: Project, m: Methodology, index:
     else:
         sites[key] = index
     raw_start = row.get("operation_start")
-    operation_start = problems.check(index, "operation_start", raw_start,
-                                     lambda: parse_date(raw_start, field="operation_start"))
+    operation_start = None if "operation_start" in bad else problems.check(
+        index, "operation_start", raw_start, lambda: parse_date(raw_start, field="operation_start"))
     raw_expected = row.get("expected_tco2_per_year")
-    expected = problems.check(index, "expected_tco2_per_year", raw_expected, lambda: parse_decimal(
-        raw_expected, field="expected_tco2_per_year"))
+    expected = None if "expected_tco2_per_year" in bad else problems.check(
+        index, "expected_tco2_per_year", raw_expected,
+        lambda: parse_decimal(raw_expected, field="expected_tco2_per_year"))
     if expected is not None and project.project_type is ProjectType.PROGRAMME:
         size = el.check_programme_activity_size(expected, subject=code or "")
         if not size.passed:
             problems.add(index, "expected_tco2_per_year", raw_expected,
                          ValidationError(size.message))
-    household = problems.check(index, "household", row.get("household"),
-                               lambda: _household(row.get("household")))
-    inputs = _inputs(problems, index, m, row.get("inputs"))
+    household = None if "household" in bad else problems.check(
+        index, "household", row.get("household"), lambda: _household(row.get("household")))
+    inputs = {} if "inputs" in bad else _inputs(problems, index, m, row.get("inputs"))
     if len(problems.items) > before:
         return None
     assert code is not None and operation_start is not None and expected is not None
@@ -484,6 +493,30 @@ def _activity_from(ctx: CommandContext, project: Project, m: Methodology, index:
             return None
         activity.crediting_start, activity.crediting_end = period.start, period.end
     return activity
+
+
+def _clean_row(problems: _Problems, index: int, row: dict[str, object]
+               ) -> tuple[dict[str, object], set[str]]:
+    """The row's text as the databases store it (NFC; its column's length; no control or
+    bidi characters), and the columns refused, each added to the problems with its line:
+    the message bus leaves a file's rows to this, so that every bad line is reported."""
+    cleaned: dict[str, object] = {}
+    bad: set[str] = set()
+    for column, value in row.items():
+        name = column if isinstance(column, str) else repr(column)
+        try:
+            clean_text(name, field=f"{name} (a column name)", max_length=200)
+            if isinstance(value, str):
+                max_length, _ = TEXT_FIELDS.get(name, DEFAULT_TEXT)
+                value = clean_text(value, field=name, max_length=max_length)
+            elif isinstance(value, dict | list | tuple):
+                check_nested_text(value, field=name)
+        except ValidationError as error:
+            problems.add(index, name, shown(value), error)
+            bad.add(name)
+            continue
+        cleaned[name] = value
+    return cleaned, bad
 
 
 def _line_name(problems: _Problems, index: int) -> str:
@@ -607,6 +640,9 @@ def import_external_registrations(cmd: c.ImportExternalRegistrations, ctx: Comma
         if not address:
             raise ValidationError(f"entries[{i}].address is required",
                                   field=f"entries[{i}].address")
+        # the bus checks nested text with a general cap; the column holds 300 characters
+        address = clean_text(address, field=f"entries[{i}].address",
+                             max_length=TEXT_FIELDS["address"][0])
         key = el.site_key(address)
         keys.append(key)
         added += ctx.uow.projects.add_external(
