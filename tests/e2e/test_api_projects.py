@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jcredit.bootstrap import Registry
-from jcredit.entrypoints.api.app import create_app
 from jcredit.entrypoints.demo import DEMO_PASSWORD
 from jcredit.entrypoints.demo import VERIFIER_ORG
-from jcredit.entrypoints.demo import seed_demo
+from tests.e2e.support import demo_client
+from tests.e2e.support import login
 
 TV1 = {"period_start": "2020-04-01", "period_end": "2021-03-31", "operation_start": "2020-04-01",
        "grid_factor_method": "TRANSITIONAL"}
@@ -19,16 +19,8 @@ TV1 = {"period_start": "2020-04-01", "period_end": "2021-03-31", "operation_star
 
 @pytest.fixture
 def client(sqlite_registry: Registry) -> Iterator[TestClient]:
-    seed_demo(sqlite_registry)
-    with TestClient(create_app(sqlite_registry.settings, registry=sqlite_registry)) as c:
-        yield c
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token",
-                           json={"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    with demo_client(sqlite_registry) as test_client:
+        yield test_client
 
 
 def test_methodologies_and_calculation_are_public_and_exact(client: TestClient) -> None:

@@ -21,9 +21,9 @@ from jcredit.adapters.evidence_store import MAX_EVIDENCE_BYTES
 from jcredit.adapters.evidence_store import LocalEvidenceStore
 from jcredit.bootstrap import Registry
 from jcredit.domain.errors import ValidationError
-from jcredit.entrypoints.api.app import create_app
 from jcredit.entrypoints.demo import DEMO_PASSWORD
-from jcredit.entrypoints.demo import seed_demo
+from tests.e2e.support import demo_client
+from tests.e2e.support import login
 
 URL = "/api/v1/projects/JCP-000001/evidence"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
@@ -31,16 +31,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(range(64))
 
 @pytest.fixture
 def client(sqlite_registry: Registry) -> Iterator[TestClient]:
-    seed_demo(sqlite_registry)
-    with TestClient(create_app(sqlite_registry.settings, registry=sqlite_registry)) as c:
-        yield c
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token",
-                           json={"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    with demo_client(sqlite_registry) as test_client:
+        yield test_client
 
 
 def web_login(client: TestClient, username: str) -> str:

@@ -12,26 +12,18 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from jcredit.bootstrap import Registry
-from jcredit.entrypoints.api.app import create_app
 from jcredit.entrypoints.cli.app import app
 from jcredit.entrypoints.demo import DEMO_PASSWORD
-from jcredit.entrypoints.demo import seed_demo
+from tests.e2e.support import demo_client
+from tests.e2e.support import login
 
 STATES = ("held", "reserved", "invalidated", "retired", "cancelled")
 
 
 @pytest.fixture
 def client(registry: Registry) -> Iterator[TestClient]:
-    seed_demo(registry)
-    with TestClient(create_app(registry.settings, registry=registry)) as test_client:
+    with demo_client(registry) as test_client:
         yield test_client
-
-
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token",
-                           json={"username": username, "password": DEMO_PASSWORD})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def issuances(client: TestClient, user: str) -> list[dict[str, Any]]:

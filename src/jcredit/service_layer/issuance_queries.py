@@ -23,6 +23,7 @@ from jcredit.domain.ledger.serials import SerialRange
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.views import attributes_view
 from jcredit.service_layer.views import render_serials
 
 Issuance = tuple[int, CreditAttributes, int, int, int]
@@ -49,13 +50,7 @@ def _view(issuance: Issuance, breakdown: Breakdown) -> dict[str, Any]:
         "serials": render_serials(a, SerialRange(start, end)),
         "first_serial": start,
         "last_serial": end,
-        "scheme": a.scheme.value,
-        "credit_type": a.credit_type.value,
-        "category": a.category.value,
-        "project_id": a.project_id,
-        "methodology": f"{a.methodology_id} v{a.methodology_version}",
-        "certification_number": a.certification_number,
-        "vintage": a.vintage,
+        **attributes_view(a),
         "issued_seq": seq,
         "breakdown": breakdown.as_dict(),
     }

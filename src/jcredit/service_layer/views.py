@@ -20,14 +20,9 @@ def render_serials(attributes: CreditAttributes, serials: SerialRange) -> str:
     return f"{attributes.serial_prefix()}-{serials.start:010d}-{serials.end:010d}"
 
 
-def block_view(block: Block) -> dict[str, Any]:
-    a = block.attributes
+def attributes_view(a: CreditAttributes) -> dict[str, Any]:
+    """The attributes every credit of an issuance shares, as the API shows them."""
     return {
-        "block_id": block.id,
-        "serials": render_serials(a, block.serials),
-        "first_serial": block.serials.start,
-        "last_serial": block.serials.end,
-        "quantity": block.quantity,
         "scheme": a.scheme.value,
         "credit_type": a.credit_type.value,
         "category": a.category.value,
@@ -35,6 +30,17 @@ def block_view(block: Block) -> dict[str, Any]:
         "methodology": f"{a.methodology_id} v{a.methodology_version}",
         "certification_number": a.certification_number,
         "vintage": a.vintage,
+    }
+
+
+def block_view(block: Block) -> dict[str, Any]:
+    return {
+        "block_id": block.id,
+        "serials": render_serials(block.attributes, block.serials),
+        "first_serial": block.serials.start,
+        "last_serial": block.serials.end,
+        "quantity": block.quantity,
+        **attributes_view(block.attributes),
         "reserved_for": block.reservation_id,
     }
 
