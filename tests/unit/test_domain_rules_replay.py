@@ -7,30 +7,15 @@ from dataclasses import replace
 import pytest
 
 from jcredit.domain.ledger.accounts import AccountKind
-from jcredit.domain.ledger.journal import GENESIS_HASH
-from jcredit.domain.ledger.journal import JournalEntry
-from jcredit.domain.ledger.journal import make_entry
 from jcredit.domain.ledger.replay import ReplayedBlock
 from jcredit.domain.ledger.replay import ReplayResult
 from jcredit.domain.ledger.replay import replay
+from tests.unit.test_domain_ledger import _entries as chain  # one hash-chain builder
 
 HOLD, HOLD2, INV, RET, CAN, SEC, BUF = 1, 2, 3, 4, 5, 6, 7
 KINDS = {HOLD: AccountKind.HOLDING, HOLD2: AccountKind.HOLDING, INV: AccountKind.INVALIDATION,
          RET: AccountKind.RETIREMENT, CAN: AccountKind.CANCELLATION,
          SEC: AccountKind.SECRETARIAT, BUF: AccountKind.BUFFER}
-
-
-def chain(*postings_per_entry: list[dict[str, object]]) -> list[JournalEntry]:
-    """A sound hash chain carrying the given postings, one entry each (seq 1, 2, ...)."""
-    entries = []
-    prev = GENESIS_HASH
-    for seq, postings in enumerate(postings_per_entry, start=1):
-        entry = make_entry(seq=seq, recorded_at=f"t{seq}", actor="a", request_id="r",
-                           idempotency_key=None, command="c", payload={}, postings=postings,
-                           prev_hash=prev)
-        entries.append(entry)
-        prev = entry.hash
-    return entries
 
 
 def issue(block: int, start: int, end: int, account: int = HOLD) -> dict[str, object]:
