@@ -1,294 +1,198 @@
-"""UI strings in Japanese (default) and English. Missing keys fall back to Japanese."""
+"""The web UI's language: gettext catalogs (Babel), labels for codes, JST times, figures
+for people.
+
+Two catalogs per language live under ``locale/<lang>/LC_MESSAGES/``:
+
+- ``messages.po``: every string a template or view marks with ``t("key")`` (or
+  ``_``/``gettext``). ``scripts/i18n extract`` finds them (``babel.cfg``) and ``scripts/i18n
+  update`` merges new keys into both catalogs; ``tests/unit/test_i18n.py`` fails when a key is
+  missing or untranslated in Japanese or English.
+- ``labels.po``: the Japanese and English name of every code the system shows
+  (``role.HOLDER``, ``category.RENEWABLE_POWER``, ``fuel.FUEL_OIL_A`` …). Codes come from
+  enums and data tables, not from source text, so extraction cannot find them: the test
+  enumerates every kind in :data:`LABEL_KINDS` instead.
+
+The ``.po`` files are the source; they are compiled in memory when first used (no ``.mo``
+files to forget to rebuild). Japanese is the default language; the API and the journal keep
+codes and UTC.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
+from decimal import InvalidOperation
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from jinja2 import Environment
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from jcredit.domain.numbers import for_people
 
 LANGUAGES = ("ja", "en")
+DEFAULT_LANGUAGE = "ja"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAINS = ("messages", "labels")
+JST = ZoneInfo("Asia/Tokyo")
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "app_name": {"ja": "J-クレジット登録簿", "en": "J-Credit Registry"},
-    "login": {"ja": "ログイン", "en": "Log in"},
-    "logout": {"ja": "ログアウト", "en": "Log out"},
-    "username": {"ja": "ユーザー名", "en": "Username"},
-    "password": {"ja": "パスワード", "en": "Password"},
-    "login_failed": {"ja": "ユーザー名またはパスワードが違います", "en": "Wrong username or password"},
-    "login_throttled": {"ja": "ログインの失敗が続いたため、しばらく待ってから再度お試しください", "en": "Too many failed logins: wait a moment and try again"},
-    "my_accounts": {"ja": "口座一覧", "en": "Accounts"},
-    "account": {"ja": "口座", "en": "Account"},
-    "account_number": {"ja": "口座番号", "en": "Account number"},
-    "account_kind": {"ja": "口座種別", "en": "Kind"},
-    "holder": {"ja": "名義", "en": "Holder"},
-    "balance": {"ja": "残高", "en": "Balance"},
-    "available": {"ja": "利用可能", "en": "Available"},
-    "reserved": {"ja": "無効化申請中", "en": "Reserved"},
-    "holdings_by_block": {"ja": "保有クレジット(ブロック別)", "en": "Holdings by block"},
-    "issuances": {"ja": "発行一覧", "en": "Issuances"},
-    "issuance": {"ja": "発行", "en": "Issuance"},
-    "issued_quantity": {"ja": "発行量", "en": "Issued"},
-    "state_held": {"ja": "保有", "en": "Held"},
-    "state_reserved": {"ja": "予約中", "en": "Reserved"},
-    "state_invalidated": {"ja": "無効化済", "en": "Invalidated"},
-    "state_retired": {"ja": "償却済", "en": "Retired"},
-    "state_cancelled": {"ja": "取消済", "en": "Cancelled"},
-    "left_for_good": {"ja": "この口座から移転済(無効化・償却・取消)",
-                      "en": "Left this account for good"},
-    "serials": {"ja": "シリアル番号", "en": "Serial numbers"},
-    "quantity": {"ja": "数量 (t-CO2)", "en": "Quantity (t-CO2)"},
-    "category": {"ja": "区分", "en": "Category"},
-    "vintage": {"ja": "年度", "en": "Vintage"},
-    "project": {"ja": "プロジェクト", "en": "Project"},
-    "methodology": {"ja": "方法論", "en": "Methodology"},
-    "transfer": {"ja": "移転", "en": "Transfer"},
-    "transfer_to": {"ja": "移転先口座番号", "en": "Destination account"},
-    "by_quantity": {"ja": "総量指定方式(古い年度から)", "en": "By total quantity (oldest vintage first)"},
-    "by_serials": {"ja": "シリアル番号指定方式", "en": "By serial range"},
-    "serials_hint": {"ja": "例: 1001-1050", "en": "e.g. 1001-1050"},
-    "submit_transfer": {"ja": "移転する", "en": "Transfer"},
-    "transfer_done": {"ja": "移転しました", "en": "Transferred"},
-    "invalidate": {"ja": "無効化申請", "en": "Invalidation"},
-    "use": {"ja": "用途", "en": "Use"},
-    "offset_purpose": {"ja": "オフセットの目的", "en": "Offset purpose"},
-    "purpose_details": {"ja": "目的詳細", "en": "Purpose details"},
-    "credit_user": {"ja": "クレジット利用法人", "en": "Credit user"},
-    "credit_user_number": {"ja": "クレジット利用法人の法人番号(任意)", "en": "Credit user's corporate number (optional)"},
-    "fiscal_year": {"ja": "報告対象年度", "en": "Reporting fiscal year"},
-    "check_application": {"ja": "内容を確認する", "en": "Review"},
-    "confirm_title": {"ja": "無効化申請の確認", "en": "Confirm the invalidation application"},
-    "irreversible": {
-        "ja": "無効化は取り消せません。実行後は用途・目的詳細・クレジット利用法人を変更できず、"
-              "クレジットは二度と移転できません。",
-        "en": "Invalidation is irreversible: once executed, the use, purpose and credit user "
-              "cannot be changed and the credits never move again.",
-    },
-    "confirm_checkbox": {"ja": "上記の内容で申請し、取り消せないことを理解しました",
-                         "en": "I apply with the details above and understand it is irreversible"},
-    "submit_application": {"ja": "申請する", "en": "Apply"},
-    "back": {"ja": "戻る", "en": "Back"},
-    "invalidations": {"ja": "無効化申請", "en": "Invalidations"},
-    "queue": {"ja": "無効化申請の処理", "en": "Invalidation queue"},
-    "status": {"ja": "状態", "en": "Status"},
-    "execute": {"ja": "実行", "en": "Execute"},
-    "execute_all": {"ja": "申請中をすべて実行(一括処理)", "en": "Execute all pending (batch)"},
-    "withdraw": {"ja": "取下げ", "en": "Withdraw"},
-    "notice": {"ja": "無効化通知書", "en": "Invalidation notice"},
-    "download_pdf": {"ja": "PDFをダウンロード", "en": "Download PDF"},
-    "journal": {"ja": "取引記録(ジャーナル)", "en": "Journal"},
-    "ledger_check": {"ja": "台帳検証", "en": "Ledger check"},
-    "applied_at": {"ja": "申請日時", "en": "Applied"},
-    "executed_at": {"ja": "実行日時", "en": "Executed"},
-    "none": {"ja": "ありません", "en": "None"},
-    "error": {"ja": "エラー", "en": "Error"},
-    "application_filed": {"ja": "無効化を申請しました。事務局の実行を待っています。",
-                          "en": "Application filed; waiting for the secretariat to execute it."},
-    "executed_ok": {"ja": "無効化を実行し、通知書を発行しました", "en": "Executed; notices issued"},
-    "role": {"ja": "役割", "en": "Role"},
-    "PENDING": {"ja": "申請中", "en": "Pending"},
-    "EXECUTED": {"ja": "無効化済", "en": "Executed"},
-    "WITHDRAWN": {"ja": "取下げ", "en": "Withdrawn"},
-    "projects": {"ja": "プロジェクト", "en": "Projects"},
-    "new_project": {"ja": "新規プロジェクト(計画書作成)", "en": "New project (plan)"},
-    "work_queue": {"ja": "対応待ち", "en": "Waiting on you"},
-    "task": {"ja": "作業", "en": "Task"},
-    "period": {"ja": "期間", "en": "Period"},
-    "implementer": {"ja": "実施者", "en": "Implementer"},
-    "preview_credits": {"ja": "クレジット見込", "en": "Credits (preview)"},
-    "task_validation": {"ja": "妥当性確認", "en": "Validation"},
-    "task_registration": {"ja": "登録審議", "en": "Registration decision"},
-    "task_correction": {"ja": "差し戻し対応", "en": "Correction"},
-    "task_verification": {"ja": "検証", "en": "Verification"},
-    "task_certification": {"ja": "認証審議", "en": "Certification decision"},
-    "task_issuance": {"ja": "発行", "en": "Issuance"},
-    "task_monitoring": {"ja": "モニタリング", "en": "Monitoring"},
-    "all_projects": {"ja": "プロジェクト一覧", "en": "All projects"},
-    "state": {"ja": "状態", "en": "State"},
-    "project_type": {"ja": "プロジェクト種別", "en": "Project type"},
-    "verifier": {"ja": "審査機関", "en": "Verifier"},
-    "PLAN_DRAFT": {"ja": "計画書作成中", "en": "Plan draft"},
-    "VALIDATION": {"ja": "妥当性確認中", "en": "Validation"},
-    "VALIDATED": {"ja": "妥当性確認済", "en": "Validated"},
-    "REGISTRATION_APPLIED": {"ja": "登録申請中", "en": "Registration applied"},
-    "REGISTERED": {"ja": "登録済", "en": "Registered"},
-    "RETURNED": {"ja": "差し戻し", "en": "Returned"},
-    "TERMINATED": {"ja": "終了", "en": "Terminated"},
-    "MONITORING": {"ja": "モニタリング中", "en": "Monitoring"},
-    "VERIFICATION": {"ja": "検証中", "en": "Verification"},
-    "VERIFIED": {"ja": "検証済", "en": "Verified"},
-    "CERTIFICATION_APPLIED": {"ja": "認証申請中", "en": "Certification applied"},
-    "CERTIFIED": {"ja": "認証済", "en": "Certified"},
-    "ISSUED": {"ja": "発行済", "en": "Issued"},
-    "NORMAL": {"ja": "通常型", "en": "Normal"},
-    "PROGRAMME": {"ja": "プログラム型", "en": "Programme"},
-    "plan": {"ja": "プロジェクト計画", "en": "Plan"},
-    "prefecture": {"ja": "実施場所(都道府県)", "en": "Prefecture"},
-    "start_date": {"ja": "開始日", "en": "Start date"},
-    "end_date": {"ja": "終了日", "en": "End date"},
-    "monitoring_start": {"ja": "モニタリング開始日", "en": "Monitoring start"},
-    "crediting_period": {"ja": "認証対象期間", "en": "Crediting period"},
-    "years": {"ja": "年", "en": "years"},
-    "year": {"ja": "年", "en": "yr"},
-    "holder_account": {"ja": "クレジット発行先口座", "en": "Holding account for issuance"},
-    "activities": {"ja": "削減活動", "en": "Activities"},
-    "actions": {"ja": "手続", "en": "Actions"},
-    "action": {"ja": "手続", "en": "Action"},
-    "comment": {"ja": "コメント", "en": "Comment"},
-    "submit": {"ja": "実行", "en": "Submit"},
-    "no_actions": {"ja": "あなたが今できる手続はありません。次の手続", "en": "Nothing for you to do now. Next steps"},
-    "assign_verifier": {"ja": "審査機関を選ぶ", "en": "Choose verifier"},
-    "add_activities": {"ja": "削減活動を追加", "en": "Add activities"},
-    "address": {"ja": "所在地", "en": "Address"},
-    "operation_start": {"ja": "稼働開始日", "en": "Operation start"},
-    "monitoring_periods": {"ja": "モニタリング期間", "en": "Monitoring periods"},
-    "total_reduction": {"ja": "排出削減量合計", "en": "Total reduction"},
-    "total_tco2": {"ja": "合計 (t-CO2)", "en": "Total (t-CO2)"},
-    "credits": {"ja": "クレジット (t-CO2, 切り捨て)", "en": "Credits (t-CO2, rounded down)"},
-    "remainder": {"ja": "端数", "en": "Cut off"},
-    "certification_number": {"ja": "認証番号", "en": "Certification number"},
-    "certified_not_issued": {"ja": "未発行", "en": "not issued yet"},
-    "issued": {"ja": "発行", "en": "Issued"},
-    "monitoring_data_csv": {"ja": "モニタリング値 (CSV: code と入力項目)", "en": "Monitored values (CSV: code and input columns)"},
-    "calculate": {"ja": "計算する", "en": "Calculate"},
-    "issue_confirm": {"ja": "クレジットを発行します。発行は取り消せません。", "en": "Credits will be issued. Issuance cannot be undone."},
-    "open_period": {"ja": "モニタリング期間を開始", "en": "Open monitoring period"},
-    "timeline": {"ja": "経過", "en": "Timeline"},
-    "when": {"ja": "日時", "en": "When"},
-    "who": {"ja": "実施者", "en": "Who"},
-    "documents": {"ja": "文書", "en": "Documents"},
-    "document": {"ja": "文書", "en": "Document"},
-    "doc_PLAN": {"ja": "プロジェクト計画書", "en": "Project plan"},
-    "doc_VALIDATION_REPORT": {"ja": "妥当性確認報告書", "en": "Validation report"},
-    "doc_MONITORING_REPORT": {"ja": "モニタリング報告書", "en": "Monitoring report"},
-    "doc_VERIFICATION_REPORT": {"ja": "検証報告書", "en": "Verification report"},
-    "doc_CERTIFICATION_DECISION": {"ja": "認証の決定", "en": "Certification decision"},
-    "project_name": {"ja": "プロジェクト名称", "en": "Project name"},
-    "additionality": {"ja": "追加性 (投資回収年数)", "en": "Additionality (payback)"},
-    "investment_yen": {"ja": "設備投資額 (円)", "en": "Investment (yen)"},
-    "subsidy_yen": {"ja": "補助金額 (円)", "en": "Subsidy (yen)"},
-    "annual_income_yen": {"ja": "年間収入・削減額 (円)", "en": "Annual income or saving (yen)"},
-    "annual_running_cost_yen": {"ja": "年間運転費用 (円)", "en": "Annual running cost (yen)"},
-    "household_exempt": {"ja": "家庭部門の削減活動は追加性の評価が不要です", "en": "Household activities need no additionality test"},
-    "keidanren": {"ja": "経団連カーボンニュートラル行動計画の参加者 (JCL/ERL)", "en": "Keidanren action-plan participant (JCL/ERL)"},
-    "summary": {"ja": "概要", "en": "Summary"},
-    "create_project": {"ja": "計画書を作成", "en": "Create plan"},
-    "estimate": {"ja": "創出量の概算", "en": "Credit estimate"},
-    "estimate_intro": {"ja": "設備や森林の数値から、認証対象期間に見込まれるクレジット量・収入・支援の対象を計算します (ログイン不要)。", "en": "Expected credits, revenue and support from a few figures (no login needed)."},
-    "kind_PV": {"ja": "太陽光発電", "en": "Solar PV"},
-    "kind_BOILER": {"ja": "ボイラー更新", "en": "Boiler"},
-    "kind_FOREST": {"ja": "森林経営", "en": "Forest"},
-    "result": {"ja": "結果", "en": "Result"},
-    "annual_tco2": {"ja": "年間削減・吸収量 (t-CO2/年)", "en": "Per year (t-CO2/yr)"},
-    "revenue": {"ja": "収入見込", "en": "Expected revenue"},
-    "planning_support": {"ja": "計画書作成支援の対象 (100 t/年以上)", "en": "Planning support (≥ 100 t/yr)"},
-    "yes": {"ja": "はい", "en": "Yes"},
-    "no": {"ja": "いいえ", "en": "No"},
-    "audit_support": {"ja": "審査費用支援", "en": "Audit-fee support"},
-    "validation": {"ja": "妥当性確認", "en": "validation"},
-    "verification": {"ja": "検証", "en": "verification"},
-    "total": {"ja": "合計", "en": "total"},
-    "cumulative_credits": {"ja": "累計クレジット", "en": "Cumulative credits"},
-    "unverified_assumptions": {"ja": "未確認の前提値", "en": "Unverified assumptions"},
-    "permanence": {"ja": "永続性担保 (森林経営計画の報告)", "en": "Permanence (yearly forest-plan filing)"},
-    "permanence_until": {"ja": "義務の終了日", "en": "obligation ends on"},
-    "permanence_filings": {"ja": "毎年6月30日までに報告、最終", "en": "each 30 June, last on"},
-    "double_registration_found": {"ja": "二重登録の疑い (類似制度に登録あり)", "en": "Possible double registration (registered in a similar scheme)"},
-    "task_double_registration": {"ja": "二重登録の確認", "en": "Double-registration check"},
-    "remove": {"ja": "削除", "en": "Remove"},
-    "remove_confirm": {"ja": "この削減活動を計画から削除します(記録は残ります)", "en": "Remove this activity from the plan (the journal keeps a record)"},
-    "act_remove_activity": {"ja": "削減活動の削除", "en": "Activity removed"},
-    "methodologies": {"ja": "方法論", "en": "Methodologies"},
-    "methodologies_intro": {"ja": "実装済みの方法論と、算定に使う係数(出典と確認状況つき)。ログイン不要。", "en": "The implemented methodologies and the factors they use, with sources and confidence. No login needed."},
-    "version": {"ja": "版", "en": "Version"},
-    "name": {"ja": "名称", "en": "Name"},
-    "id_confidence": {"ja": "ID の確認", "en": "ID confidence"},
-    "grid_factors": {"ja": "系統電力の排出係数", "en": "Grid emission factors"},
-    "type": {"ja": "種類", "en": "Type"},
-    "value": {"ja": "値", "en": "Value"},
-    "confidence": {"ja": "確認状況", "en": "Confidence"},
-    "source": {"ja": "出典", "en": "Source"},
-    "equations": {"ja": "算定式", "en": "Equations"},
-    "inputs": {"ja": "入力項目", "en": "Inputs"},
-    "unit": {"ja": "単位", "en": "Unit"},
-    "required": {"ja": "必須", "en": "Required"},
-    "description": {"ja": "説明", "en": "Description"},
-    "applicability": {"ja": "適用条件", "en": "Applicability"},
-    "monitoring": {"ja": "モニタリング項目", "en": "Monitoring"},
-    "evidence": {"ja": "証憑ファイル", "en": "Evidence files"},
-    "file": {"ja": "ファイル", "en": "File"},
-    "size": {"ja": "サイズ (バイト)", "en": "Size (bytes)"},
-    "upload": {"ja": "アップロード", "en": "Upload"},
-    "csv_file": {"ja": "またはCSVファイル", "en": "or a CSV file"},
-    "encoding": {"ja": "文字コード", "en": "Encoding"},
-    "encoding_auto": {"ja": "自動 (UTF-8 / Shift_JIS)", "en": "Automatic (UTF-8 / Shift_JIS)"},
-    "act_attach_evidence": {"ja": "証憑の添付", "en": "Evidence attached"},
-    "in_capacity_kw": {"ja": "太陽光発電の容量", "en": "PV capacity"},
-    "in_self_consumption_share": {"ja": "自家消費率 (0〜1)", "en": "Share used on site (0-1)"},
-    "in_annual_yield_kwh_per_kw": {"ja": "1kWあたり年間発電量 (空欄: 標準値)", "en": "Yearly output per kW (blank: typical)"},
-    "in_project_type": {"ja": "プロジェクト種別", "en": "Project type"},
-    "in_fuel": {"ja": "現在の燃料", "en": "Fuel burnt now"},
-    "in_annual_fuel_use": {"ja": "年間燃料使用量", "en": "Fuel burnt a year"},
-    "in_current_efficiency": {"ja": "現在のボイラー効率 (0〜1)", "en": "Current boiler efficiency (0-1)"},
-    "in_new_efficiency": {"ja": "新しいボイラー効率 (0〜1)", "en": "New boiler efficiency (0-1)"},
-    "in_area_ha": {"ja": "森林面積", "en": "Forest area"},
-    "in_species": {"ja": "主な樹種", "en": "Main species"},
-    "in_annual_increment_m3_per_ha": {"ja": "年間成長量 (収穫表)", "en": "Yearly growth (yield table)"},
-    "in_stand_age_years": {"ja": "林齢", "en": "Stand age"},
-    "in_crediting_years": {"ja": "認証対象期間 (8〜16年)", "en": "Crediting period (8-16 years)"},
-    "in_price_yen_per_tco2": {"ja": "想定価格 (円/t-CO2)", "en": "Assumed price (yen/t-CO2)"},
-    "in_fiscal_year": {"ja": "係数の年度", "en": "Fiscal year of the factors"},
-    "in_support_rate_pct": {"ja": "審査費用支援率 (条件あり)", "en": "Audit-fee support rate (conditions apply)"},
-    "error_domain_error": {"ja": "実行できませんでした", "en": "Could not be done"},
-    "error_invalid_input": {"ja": "入力内容に誤りがあります", "en": "Invalid input"},
-    "error_ineligible_use": {"ja": "この用途には使えないクレジットです", "en": "These credits cannot serve this use"},
-    "error_confirmation_required": {"ja": "取り消せない操作です。確認してください", "en": "This cannot be undone: please confirm"},
-    "error_not_found": {"ja": "見つかりません", "en": "Not found"},
-    "error_not_authenticated": {"ja": "ログインしてください", "en": "Please log in"},
-    "error_forbidden": {"ja": "この操作の権限がありません", "en": "You may not do this"},
-    "error_conflict": {"ja": "現在の状態では実行できません", "en": "Not possible in the current state"},
-    "error_insufficient_credits": {"ja": "利用可能なクレジットが不足しています", "en": "Not enough available credits"},
-    "error_serials_unavailable": {"ja": "指定したシリアル番号は利用できません", "en": "Those serial numbers are not available"},
-    "error_serial_overlap": {"ja": "シリアル番号が重複しています", "en": "Serial ranges overlap"},
-    "error_invalid_state": {"ja": "この状態では実行できない手続です", "en": "This step is not possible in this state"},
-    "error_idempotency_key_reused": {"ja": "同じ操作キーが別の内容で使われました", "en": "The operation key was used for another request"},
-    "error_not_applicable": {"ja": "方法論の適用条件を満たしません", "en": "Outside the methodology's applicability"},
-    "eligibility": {"ja": "登録要件の確認", "en": "Eligibility"},
-    "agenda": {"ja": "認証委員会 議題と決定", "en": "Committee agenda and decisions"},
-    "pending_decisions": {"ja": "審議待ち", "en": "Awaiting decision"},
-    "past_decisions": {"ja": "決定の記録", "en": "Decisions taken"},
-    "passed": {"ja": "適合", "en": "Met"},
-    "failed": {"ja": "不適合", "en": "Not met"},
-    "manual_review": {"ja": "(要確認)", "en": "(manual review)"},
-    "act_submit_for_validation": {"ja": "妥当性確認を依頼", "en": "Submit for validation"},
-    "act_complete_validation": {"ja": "妥当性確認を完了", "en": "Complete validation"},
-    "act_return": {"ja": "差し戻す", "en": "Return for correction"},
-    "act_apply_for_registration": {"ja": "登録申請", "en": "Apply for registration"},
-    "act_register": {"ja": "登録する (認証委員会)", "en": "Register (committee)"},
-    "act_resubmit": {"ja": "再提出", "en": "Resubmit"},
-    "act_withdraw": {"ja": "取り下げる", "en": "Withdraw"},
-    "act_terminate": {"ja": "終了する", "en": "Terminate"},
-    "act_submit_for_verification": {"ja": "検証を依頼", "en": "Submit for verification"},
-    "act_complete_verification": {"ja": "検証を完了", "en": "Complete verification"},
-    "act_apply_for_certification": {"ja": "認証申請", "en": "Apply for certification"},
-    "act_certify": {"ja": "認証する (認証委員会)", "en": "Certify (committee)"},
-    "act_issue": {"ja": "クレジットを発行", "en": "Issue credits"},
-    "act_create": {"ja": "計画書作成", "en": "Plan created"},
-    "act_add_activity": {"ja": "削減活動追加", "en": "Activity added"},
-    "act_assign_verifier": {"ja": "審査機関の選定", "en": "Verifier chosen"},
-    "act_open_period": {"ja": "モニタリング期間開始", "en": "Period opened"},
-    "act_submit_data": {"ja": "モニタリング値提出", "en": "Data submitted"},
-}
+
+def language_of(value: str | None) -> str:
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@cache
+def translations(lang: str, domain: str = "messages") -> Translations:
+    """The compiled catalog of one language and domain (read once per process)."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=lang, domain=domain)
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(compiled, domain=domain)
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """``t(key)``: the key's text in ``lang`` (the key itself when missing: the i18n test
+    fails on that, and a page never shows an empty string)."""
+    catalog = translations(language_of(lang))
+
+    def t(key: str) -> str:
+        return str(catalog.gettext(key))
+
+    return t
+
+
+def labeller(lang: str) -> Callable[[str, object], str]:
+    """``label(kind, code)``: a code's name for people, e.g. ``label("category",
+    "FOREST")`` → 森林 / Forest. An unknown code is shown as it is (the crawl test fails)."""
+    catalog = translations(language_of(lang), "labels")
+
+    def label(kind: str, code: object) -> str:
+        if code is None or code == "":
+            return ""
+        value = getattr(code, "value", code)
+        key = f"{kind}.{value}"
+        text = str(catalog.gettext(key))
+        return str(value) if text == key else text
+
+    return label
 
 
 def error_summary(code: str, lang: str) -> str:
     """A one-line summary of an error class in the reader's language (details follow)."""
-    entry = MESSAGES.get(f"error_{code}") or MESSAGES["error_domain_error"]
-    return entry.get(lang) or entry["ja"]
+    t = translator(lang)
+    text = t(f"error_{code}")
+    return t("error_domain_error") if text == f"error_{code}" else text
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    def t(key: str) -> str:
-        entry = MESSAGES.get(key)
-        if entry is None:
-            return key
-        return entry.get(lang) or entry["ja"]
+def _as_datetime(value: object) -> dt.datetime | None:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, str) and value:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return None
 
-    return t
+
+def format_time(value: object, lang: str, *, seconds: bool = False) -> str:
+    """A moment in Japan time: 2026年12月1日 19:30 / 1 Dec 2026, 19:30 JST. The journal and
+    the API keep UTC; only the page converts."""
+    moment = _as_datetime(value)
+    if moment is None:
+        return "" if value in (None, "") else str(value)
+    local = moment.astimezone(JST)
+    clock = f"{local:%H:%M:%S}" if seconds else f"{local:%H:%M}"
+    if language_of(lang) == "ja":
+        return f"{local.year}年{local.month}月{local.day}日 {clock}"
+    return f"{local.day} {local:%b} {local.year}, {clock} JST"
+
+
+def format_date(value: object, lang: str) -> str:
+    """A calendar date: 2026年12月1日 / 1 Dec 2026."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return str(value)
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(JST).date()
+    if not isinstance(value, dt.date):
+        return "" if value is None else str(value)
+    if language_of(lang) == "ja":
+        return f"{value.year}年{value.month}月{value.day}日"
+    return f"{value.day} {value:%b} {value.year}"
+
+
+def format_quantity(value: object, places: int = 2) -> str:
+    """A figure for people: thousands separators, rounded half up to ``places`` decimals,
+    trailing zeros dropped (the API and exports keep every digit)."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    text = for_people(number, places)
+    whole, _, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-')):,}"
+    return f"{sign}{grouped}.{fraction}" if fraction else f"{sign}{grouped}"
+
+
+def fiscal_year_label(year: object, lang: str) -> str:
+    """FY2026 → 2026年度 / FY2026."""
+    if year in (None, ""):
+        return ""
+    return f"{year}年度" if language_of(lang) == "ja" else f"FY{year}"
+
+
+def N_(key: str) -> str:
+    """Mark a key chosen in Python and translated when shown (``pybabel extract -k N_``)."""
+    return key
+
+
+# The summary line of each error class (DomainError.code), shown before the details.
+ERROR_SUMMARIES = (
+    N_("error_domain_error"), N_("error_invalid_input"), N_("error_ineligible_use"),
+    N_("error_confirmation_required"), N_("error_not_found"), N_("error_not_authenticated"),
+    N_("error_forbidden"), N_("error_conflict"), N_("error_insufficient_credits"),
+    N_("error_serials_unavailable"), N_("error_serial_overlap"), N_("error_invalid_state"),
+    N_("error_idempotency_key_reused"), N_("error_not_applicable"), N_("error_malformed_body"),
+    N_("error_payload_too_large"), N_("error_too_many_attempts"),
+)
+
+
+def install_filters(env: Environment) -> None:
+    """Jinja2 filters that read the page's ``lang``: ``{{ x.at|jst }}``, ``{{ d|jdate }}``,
+    ``{{ q|qty }}`` (``qty(0)`` for whole numbers), ``{{ y|fy }}``."""
+
+    @pass_context
+    def jst(context: Context, value: object, seconds: bool = False) -> str:
+        return format_time(value, str(context.get("lang", DEFAULT_LANGUAGE)), seconds=seconds)
+
+    @pass_context
+    def jdate(context: Context, value: object) -> str:
+        return format_date(value, str(context.get("lang", DEFAULT_LANGUAGE)))
+
+    @pass_context
+    def fy(context: Context, value: object) -> str:
+        return fiscal_year_label(value, str(context.get("lang", DEFAULT_LANGUAGE)))
+
+    env.filters["jst"] = jst
+    env.filters["jdate"] = jdate
+    env.filters["fy"] = fy
+    env.filters["qty"] = format_quantity

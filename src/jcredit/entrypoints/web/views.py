@@ -24,24 +24,25 @@ from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.ledger.breakdown import STATES
-from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
 from jcredit.domain.ledger.invalidations import ApplicationStatus
-from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
-from jcredit.domain.ledger.uses import USE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_RULES
+from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.web.i18n import LANGUAGES
+from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import error_summary
+from jcredit.entrypoints.web.i18n import install_filters
+from jcredit.entrypoints.web.i18n import labeller
+from jcredit.entrypoints.web.i18n import language_of
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import issuance_queries
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import ACCOUNT_HOLDER_ROLES
-from jcredit.service_layer.actors import ROLE_LABELS_JA
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
@@ -49,6 +50,8 @@ from jcredit.service_layer.unit_of_work import User
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+templates.env.add_extension("jinja2.ext.i18n")
+install_filters(templates.env)
 
 
 class LoginRequired(Exception):
@@ -93,21 +96,25 @@ def _check_csrf(request: Request, token: str) -> None:
         raise PermissionDeniedError("the form expired; reload the page and try again")
 
 
+def request_language(request: Request) -> str:
+    return language_of(request.cookies.get("lang"))
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    lang = request.cookies.get("lang", "ja")
-    lang = lang if lang in LANGUAGES else "ja"
+    lang = request_language(request)
     user = current_user(request)
+    t = translator(lang)
     base = {
         "request": request,
-        "t": translator(lang),
+        "t": t,
+        "_": t,
+        "gettext": t,
+        "label": labeller(lang),
         "lang": lang,
         "user": user,
-        "role_labels": ROLE_LABELS_JA,
         "csrf": _csrf(request),
         "idem": uuid.uuid4().hex,
-        "category_labels": CATEGORY_LABELS_JA,
-        "use_labels": USE_LABELS_JA,
-        "offset_labels": OFFSET_PURPOSE_LABELS_JA,
+        "offset_purposes": list(OffsetPurpose),
         "flash": request.session.pop("flash", None),
     }
     return templates.TemplateResponse(request, name, base | context, status_code=status_code)
@@ -124,7 +131,7 @@ def _redirect(url: str) -> RedirectResponse:
 def _error_text(error: DomainError, request: Request | None = None) -> str:
     """The error for a page: a summary in the reader's language, then the details (which
     name the field and, where there is a closed list, what is valid)."""
-    lang = request.cookies.get("lang", "ja") if request is not None else "ja"
+    lang = request_language(request) if request is not None else "ja"
     field = f" [{error.field}]" if error.field else ""
     valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
     return f"{error_summary(error.code, lang)}{field}: {error.message}{valid}"
@@ -170,12 +177,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
         _check_csrf(request, csrf)
         user = check_login(_registry(request), username, password, client_address(request))
     except TooManyAttemptsError as error:
-        page = render(request, "login.html", status_code=429, error="login_throttled",
+        page = render(request, "login.html", status_code=429, error=N_("login_throttled"),
                       username=username)
         page.headers["Retry-After"] = str(error.retry_after)
         return page
     except DomainError:
-        return render(request, "login.html", status_code=401, error="login_failed",
+        return render(request, "login.html", status_code=401, error=N_("login_failed"),
                       username=username)
     request.session.clear()  # a new session id and CSRF token: no session fixation
     request.session["sid"] = _registry(request).open_session(user)
@@ -290,7 +297,7 @@ async def invalidation_apply(request: Request, number: str) -> Response:
     except DomainError as error:
         return _account_page(request, number, status_code=classify(error)[0],
                              invalidation_error=_error_text(error, request), inv_form=form)
-    request.session["flash"] = "application_filed"
+    request.session["flash"] = N_("application_filed")
     return _redirect(f"/invalidations/{result.data['id']}")
 
 
@@ -327,7 +334,7 @@ async def execute(request: Request) -> Response:
         return render(request, "invalidations.html", status_code=classify(error)[0],
                       applications=data, status="", error=_error_text(error, request))
     executed = result.data["executed"]
-    request.session["flash"] = "executed_ok"
+    request.session["flash"] = N_("executed_ok")
     if len(executed) == 1:
         return _redirect(f"/invalidations/{executed[0]['id']}")
     return _redirect("/invalidations")

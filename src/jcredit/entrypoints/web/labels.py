@@ -1,0 +1,96 @@
+"""Every kind of code the web UI names for people, and where its codes come from.
+
+``label(kind, code)`` in a template looks ``kind.code`` up in ``locale/*/labels.po``.
+Codes come from enums and data tables, not from source text, so ``pybabel extract`` cannot
+find them: ``tests/unit/test_i18n.py`` walks :data:`LABEL_KINDS` and fails on any code
+without a Japanese and an English name. A new enum shown on a page gets a line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterable
+
+from jcredit.domain.ledger.accounts import AccountKind
+from jcredit.domain.ledger.breakdown import STATES
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.credits import CreditType
+from jcredit.domain.ledger.credits import SchemeCode
+from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.uses import InvalidationUse
+from jcredit.domain.ledger.uses import OffsetPurpose
+from jcredit.domain.methodologies import CATALOGUE
+from jcredit.domain.methodologies.baseline_rules import BaselineKind
+from jcredit.domain.methodologies.factors import FUELS
+from jcredit.domain.methodologies.factors import Confidence
+from jcredit.domain.methodologies.factors import GridFactorType
+from jcredit.domain.methodologies.factors import species_names
+from jcredit.domain.projects.eligibility import AdditionalityExemption
+from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
+from jcredit.domain.projects.estimate import KINDS as ESTIMATE_KINDS
+from jcredit.domain.projects.lifecycle import PERIOD_TRANSITIONS
+from jcredit.domain.projects.lifecycle import PROJECT_TRANSITIONS
+from jcredit.domain.projects.lifecycle import Party
+from jcredit.domain.projects.lifecycle import PeriodState
+from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.projects.model import ProjectType
+from jcredit.service_layer.actors import Role
+
+# Timeline events that are not state transitions (service_layer.handlers.projects).
+EVENT_ACTIONS = ("create", "add_activity", "remove_activity", "assign_verifier",
+                 "open_period", "submit_data", "attach_evidence")
+# The project queue's tasks (service_layer.project_queries.work_queue).
+TASKS = ("validation", "registration", "double_registration", "correction", "verification",
+         "certification", "issuance", "monitoring")
+DOCUMENT_KINDS = ("PLAN", "VALIDATION_REPORT", "MONITORING_REPORT", "VERIFICATION_REPORT",
+                  "CERTIFICATION_DECISION")
+ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "IN_JAPAN",
+                      "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
+
+
+def _choices() -> list[str]:
+    """The choice values of every methodology's inputs that are not named by another kind."""
+    named = set(FUELS) | set(species_names()) | {t.value for t in GridFactorType} | {
+        t.value for t in ProjectType}
+    found: set[str] = set()
+    for method in CATALOGUE:
+        for spec in method.inputs:
+            found.update(c for c in spec.choices if c not in named)
+    return sorted(found)
+
+
+LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
+    "role": lambda: Role,
+    "party": lambda: Party,
+    "project_type": lambda: ProjectType,
+    "exemption": lambda: AdditionalityExemption,
+    "project_state": lambda: ProjectState,
+    "period_state": lambda: PeriodState,
+    "baseline_kind": lambda: BaselineKind,
+    "confidence": lambda: Confidence,
+    "grid_factor_type": lambda: GridFactorType,
+    "account_kind": lambda: AccountKind,
+    "application_status": lambda: ApplicationStatus,
+    "use": lambda: InvalidationUse,
+    "offset_purpose": lambda: OffsetPurpose,
+    "scheme": lambda: SchemeCode,
+    "credit_type": lambda: CreditType,
+    "category": lambda: Category,
+    "fuel": lambda: FUELS,
+    "species": species_names,
+    "choice": _choices,
+    "block_state": lambda: STATES,
+    "finding": lambda: ELIGIBILITY_CHECKS,
+    "action": lambda: sorted({t.action for t in (*PROJECT_TRANSITIONS, *PERIOD_TRANSITIONS)}
+                             | set(EVENT_ACTIONS)),
+    "task": lambda: TASKS,
+    "document": lambda: DOCUMENT_KINDS,
+    "estimate_kind": lambda: ESTIMATE_KINDS,
+    "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
+                                      for s in specs} | {"crediting_years"}),
+    "audit_fee": lambda: ("validation", "verification"),
+}
+
+
+def codes(kind: str) -> list[str]:
+    return [str(getattr(code, "value", code)) for code in LABEL_KINDS[kind]()]
