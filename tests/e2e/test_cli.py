@@ -37,8 +37,15 @@ def test_cli_registry_round_trip(env: None) -> None:
                        "--type", "ER", "--category", "ENERGY_SAVING", "--project", "P1",
                        "--vintage", "2025")
     assert code == 0 and issued["quantity"] == 100  # type: ignore[index]
-    code, moved = cli("credits", "transfer", "--from", a, "--to", b, "--serials", "1-10")
+    # the operator is not the holder: an ordinary transfer is refused; a correction moves
+    code, refused = cli("credits", "transfer", "--from", a, "--to", b, "--serials", "1-10")
+    assert code == 6 and "does not belong" in str(refused)
+    correct = ("credits", "correct", "--from", a, "--to", b, "--serials", "1-10",
+               "--reason-code", "ERROR_CORRECTION", "--reason", "発行先口座の誤り")
+    assert cli(*correct)[0] == 4  # no second confirmation
+    code, moved = cli(*correct, "--confirm-account", a)
     assert code == 0 and moved["quantity"] == 10  # type: ignore[index]
+    assert moved["reason"] == "発行先口座の誤り"  # type: ignore[index]
     code, app_ = cli("credits", "invalidate", "--from", b, "--quantity", "4", "--use",
                      "SHOENE_HO", "--purpose", "共同省エネ", "--user", "株式会社テスト",
                      "--fiscal-year", "2026")

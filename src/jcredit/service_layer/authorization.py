@@ -35,6 +35,28 @@ def require_account_control(actor: Actor, account: Account, *, action: str) -> N
     )
 
 
+def require_own_account(actor: Actor, account: Account, *, action: str) -> None:
+    """The caller may give an ordinary instruction (a transfer) for ``account``: only a
+    member of the organisation that holds it, whatever the role. The secretariat moves a
+    holder's credits only by a registry correction (``CorrectHolding``: a reason, a second
+    confirmation, journaled, the holder notified). The composition root's own actor
+    (``via == "system"``: demo seeding and tests; no entrypoint acts as it) is not a person
+    and is not refused."""
+    if account.kind is not AccountKind.HOLDING:
+        raise PermissionDeniedError(
+            f"{action}: credits in the {account.kind} account {account.number} cannot be moved"
+        )
+    if actor.via == "system" or (actor.role in ACCOUNT_HOLDER_ROLES
+                                 and actor.organisation_id == account.organisation_id):
+        return
+    raise PermissionDeniedError(
+        f"{action}: account {account.number} does not belong to your organisation; only its "
+        "holder transfers its credits (the secretariat uses a registry correction, "
+        "credits.correct, with a reason)",
+        field="from_account",
+    )
+
+
 def can_view_account(actor: Actor, account: Account) -> bool:
     if actor.role in (Role.ADMIN, Role.AUDITOR):
         return True

@@ -99,6 +99,24 @@ class TransferCredits(Command):
 
 
 @dataclass(frozen=True)
+class CorrectHolding(Command):
+    """A registry correction by the secretariat (登録簿の訂正): credits move out of a
+    holder's account for a court order, an error of the registry or a succession, never as
+    an ordinary transfer. ``reason_code`` is a :class:`CorrectionReason`, ``reason`` the
+    explanation (required); ``confirm_account`` is the source account number typed again
+    (the second confirmation)."""
+
+    from_account: str
+    to_account: str
+    reason_code: str
+    reason: str
+    quantity: object = None
+    serials: str | None = None
+    confirm_account: str = ""
+    NAME: ClassVar[str] = "credits.correct"
+
+
+@dataclass(frozen=True)
 class ApplyInvalidation(Command):
     from_account: str
     use: str

@@ -71,6 +71,37 @@ def account_detail(uow: AbstractUnitOfWork, actor: Actor, number: str) -> dict[s
     } | uow.projections.removed_from(account.id, account.number)
 
 
+def recipient(uow: AbstractUnitOfWork, number: str) -> dict[str, Any]:
+    """Who holds an account, as a sender sees it before confirming a transfer: the
+    organisation's name and 法人番号 and the account's name, never its balance."""
+    account = account_by_number(uow, number, field="to_account")
+    org = uow.organisations.get(account.organisation_id) if account.organisation_id else None
+    return {"number": account.number, "kind": account.kind.value, "name": account.name,
+            "organisation": org.name if org else "J-クレジット制度事務局",
+            "corporate_number": org.corporate_number if org else None}
+
+
+def account_notifications(uow: AbstractUnitOfWork, actor: Actor, number: str
+                          ) -> list[dict[str, Any]]:
+    """The notices about this account (registry corrections by the secretariat), newest
+    first, each with what moved, why and when, from its journal entry."""
+    account = account_by_number(uow, number, field="account")
+    require_account_view(actor, account)
+    if account.organisation_id is None:
+        return []
+    found = []
+    for note in uow.notifications.for_organisation(account.organisation_id):
+        entry = uow.journal.get(int(note["journal_seq"]))
+        if note["account_number"] != account.number or entry is None:
+            continue
+        payload = entry.payload
+        found.append(note | {key: payload.get(key) for key in (
+            "from_account", "to_account", "quantity", "reason_code", "reason", "blocks")}
+            | {"recorded_at": entry.recorded_at,
+               "direction": "out" if payload.get("from_account") == account.number else "in"})
+    return found
+
+
 def organisations(uow: AbstractUnitOfWork, actor: Actor) -> list[dict[str, Any]]:
     orgs = uow.organisations.list()
     if actor.role not in (Role.ADMIN, Role.AUDITOR):

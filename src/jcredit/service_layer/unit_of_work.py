@@ -265,6 +265,16 @@ class ProjectRepository(Protocol):
     def scopes(self, organisation_id: int) -> list[str]: ...
 
 
+class NotificationRepository(Protocol):
+    """Notices to an organisation about something done to its accounts by someone else
+    (a registry correction): each names the journal entry that says what and why."""
+
+    def add(self, *, organisation_id: int, account_number: str, kind: str, journal_seq: int,
+            created_at: str) -> None: ...
+    def for_organisation(self, organisation_id: int, *, limit: int = 20
+                         ) -> builtins.list[dict[str, Any]]: ...
+
+
 class AbstractUnitOfWork(abc.ABC):
     """A transaction with the repositories bound to it; rolls back unless committed."""
 
@@ -278,6 +288,7 @@ class AbstractUnitOfWork(abc.ABC):
     users: UserRepository
     projects: ProjectRepository
     projections: ProjectionRepository
+    notifications: NotificationRepository
 
     def __enter__(self) -> AbstractUnitOfWork:
         return self

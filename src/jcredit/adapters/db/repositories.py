@@ -573,6 +573,25 @@ def _application_values(app: InvalidationApplication) -> dict[str, Any]:
     }
 
 
+class SqlNotificationRepository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def add(self, *, organisation_id: int, account_number: str, kind: str, journal_seq: int,
+            created_at: str) -> None:
+        self.c.execute(insert(t.notifications).values(
+            organisation_id=organisation_id, account_number=account_number, kind=kind,
+            journal_seq=journal_seq, created_at=created_at))
+
+    def for_organisation(self, organisation_id: int, *, limit: int = 20
+                         ) -> builtins.list[dict[str, Any]]:
+        n = t.notifications
+        rows = self.c.execute(
+            select(n.c.account_number, n.c.kind, n.c.journal_seq, n.c.created_at)
+            .where(n.c.organisation_id == organisation_id).order_by(n.c.id.desc()).limit(limit))
+        return [dict(row._mapping) for row in rows]
+
+
 class SqlInvalidationRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection

@@ -134,6 +134,20 @@ idempotency_keys = Table(
     sqlite_with_rowid=False,
 )
 
+# Notices to an organisation about its accounts (a registry correction); what and why are
+# in the journal entry ``journal_seq`` (migration 0009).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=False),
+    Column("account_number", String(20), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("journal_seq", BigInteger, nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+Index("ix_notifications_organisation", notifications.c.organisation_id, notifications.c.id)
+
 invalidation_applications = Table(
     "invalidation_applications",
     metadata,

@@ -115,6 +115,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     journal = _Repository(r.SqlJournalRepository)
     idempotency = _Repository(r.SqlIdempotencyRepository)
     invalidations = _Repository(r.SqlInvalidationRepository)
+    notifications = _Repository(r.SqlNotificationRepository)
     users = _Repository(r.SqlUserRepository)
     projects = _Repository(SqlProjectRepository)
     projections = _Repository(SqlProjectionRepository)

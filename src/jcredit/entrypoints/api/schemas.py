@@ -65,6 +65,15 @@ class TransferCreate(Body):
     serials: str | None = Field(None, description="シリアル番号指定方式, FIRST-LAST")
 
 
+class CorrectionCreate(TransferCreate):
+    """A registry correction (登録簿の訂正) by the secretariat."""
+
+    reason_code: str = Field(description="COURT_ORDER, ERROR_CORRECTION or SUCCESSION")
+    reason: str = Field(description="why, in words (required; journaled)")
+    confirm_account: str = Field("", description="from_account typed again: the second "
+                                 "confirmation")
+
+
 class InvalidationCreate(Body):
     from_account: str
     quantity: Quantity = None

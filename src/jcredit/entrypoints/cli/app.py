@@ -246,6 +246,31 @@ def credits_transfer(
         d["blocks"], f"{d['quantity']} t-CO2 {d['from_account']} → {d['to_account']}"))
 
 
+@credits_app.command("correct")
+@reports_errors
+def credits_correct(
+    from_: str = typer.Option(..., "--from"), to: str = typer.Option(..., "--to"),
+    reason_code: str = typer.Option(..., "--reason-code",
+                                    help="COURT_ORDER, ERROR_CORRECTION or SUCCESSION"),
+    reason: str = typer.Option(..., "--reason", help="Why, in words (journaled)"),
+    quantity: str | None = typer.Option(None, "--quantity"),
+    serials: str | None = typer.Option(None, "--serials"),
+    confirm_account: str | None = typer.Option(
+        None, "--confirm-account", help="The --from account number typed again"),
+    key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """登録簿の訂正 (secretariat): move a holder's credits for a stated reason; the holders
+    are notified. Ordinary transfers out of a holder's account are refused."""
+    if confirm_account is None and sys.stdin.isatty():
+        confirm_account = typer.prompt(f"Type the source account number {from_} to confirm")
+    data = run(c.CorrectHolding(from_account=from_, to_account=to, reason_code=reason_code,
+                                reason=reason, quantity=quantity, serials=serials,
+                                confirm_account=confirm_account or ""), key)
+    emit(data, as_json, lambda d: _blocks_table(
+        d["blocks"], f"{d['quantity']} t-CO2 {d['from_account']} → {d['to_account']} "
+        f"({d['reason_code']}: {d['reason']})"))
+
+
 @credits_app.command("invalidate")
 @reports_errors
 def credits_invalidate(

@@ -25,6 +25,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RevokeSessions: users.revoke_sessions,
     commands.IssueCredits: issuance.issue_credits,
     commands.TransferCredits: transfers.transfer_credits,
+    commands.CorrectHolding: transfers.correct_holding,
     commands.ApplyInvalidation: invalidations.apply_invalidation,
     commands.ExecuteInvalidations: invalidations.execute_invalidations,
     commands.WithdrawInvalidation: invalidations.withdraw_invalidation,

@@ -86,6 +86,15 @@ async def transfer(body: s.TransferCreate, request: Request, caller: HolderWrite
     return await _send(request, caller, c.TransferCredits(**body.model_dump()))
 
 
+@router.post("/credits/correct", tags=["credits"])
+async def correct(body: s.CorrectionCreate, request: Request, caller: AdminWrite) -> Response:
+    """登録簿の訂正 by the secretariat: move a holder's credits for a court order, an error
+    of the registry or a succession (``reason_code``, ``reason``), confirmed by typing the
+    source account number again (``confirm_account``). Journaled; the holders are notified.
+    An ordinary transfer out of another organisation's account is refused for every role."""
+    return await _send(request, caller, c.CorrectHolding(**body.model_dump()))
+
+
 @router.post("/credits/retire", tags=["credits"])
 async def retire(body: s.RemovalCreate, request: Request, caller: HolderWrite) -> Response:
     """償却 of legacy 国内クレジット (KC, KCP). Irreversible: needs ``confirm: true``."""

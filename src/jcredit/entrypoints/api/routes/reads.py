@@ -62,6 +62,15 @@ def account(number: AccountNumber, registry: RegistryDep, actor: ActorDep) -> di
         return queries.account_detail(uow, actor, number)
 
 
+@router.get("/accounts/{number}/notifications", tags=["accounts"])
+def account_notifications(number: AccountNumber, registry: RegistryDep, actor: ActorDep
+                          ) -> dict[str, Any]:
+    """Notices about the account: registry corrections (登録簿の訂正) by the secretariat,
+    each with what moved, the reason and its journal entry."""
+    with registry.uow(write=False) as uow:
+        return {"data": queries.account_notifications(uow, actor, number)}
+
+
 @router.get("/issuances", tags=["ledger"])
 def issuances(registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
     """Issuances you may see (all for the administrator and auditors; those your
