@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.breakdown import STATES
+from jcredit.domain.ledger.corrections import CorrectionReason
 from jcredit.domain.ledger.credits import Category
 from jcredit.domain.ledger.credits import CreditType
 from jcredit.domain.ledger.credits import SchemeCode
@@ -73,6 +74,7 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "application_status": lambda: ApplicationStatus,
     "use": lambda: InvalidationUse,
     "offset_purpose": lambda: OffsetPurpose,
+    "correction_reason": lambda: CorrectionReason,
     "scheme": lambda: SchemeCode,
     "credit_type": lambda: CreditType,
     "category": lambda: Category,

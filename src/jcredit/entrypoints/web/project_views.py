@@ -28,7 +28,6 @@ from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
 from jcredit.entrypoints.errors import classify
-from jcredit.entrypoints.errors import describe_problem
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
@@ -44,6 +43,8 @@ from jcredit.entrypoints.web.views import _error_text
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import request_language
+from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.actors import Role
@@ -76,6 +77,13 @@ def agenda(request: Request) -> Response:
     return render(request, "agenda.html", agenda=data)
 
 
+def _refused(request: Request, number: str, form: str, values: dict[str, Any],
+             error: DomainError, fields: tuple[str, ...] = ()) -> Response:
+    """The project page again: the form's values kept, the error at its field."""
+    return _project_page(request, number, status_code=classify(error)[0],
+                         form_state=state_of(request, form, values, error, fields=fields))
+
+
 def _project_page(request: Request, number: str, status_code: int = 200, **extra: Any
                   ) -> Response:
     actor = _actor(request)
@@ -86,16 +94,33 @@ def _project_page(request: Request, number: str, status_code: int = 200, **extra
         verifiers = [o for o in organisations if uow.projects.scopes(o.id)]
     is_owner = actor.role in (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER, Role.ADMIN)
     return render(request, "project.html", status_code=status_code, project=project,
-                  verifiers=verifiers, is_owner=is_owner, role=actor.role.value, **extra)
+                  verifier_options=[(o.corporate_number, o.name) for o in verifiers],
+                  is_owner=is_owner, role=actor.role.value, **extra)
+
+
+def _new_project_page(request: Request, status_code: int = 200, **extra: Any) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
+    lang = request_language(request)
+    return render(request, "project_new.html", status_code=status_code,
+                  methodology_options=[(m.id, f"{m.id} v{m.version} "
+                                        f"{m.name_en if lang == 'en' else m.name_ja}")
+                                       for m in CATALOGUE],
+                  account_options=[(a.number, f"{a.number} {a.name}") for a in accounts],
+                  prefecture_options=list(PREFECTURES), **extra)
 
 
 @router.get("/projects/new")
 def new_project_form(request: Request) -> Response:
-    actor = _actor(request)
-    with _registry(request).uow(write=False) as uow:
-        accounts = [a for a in uow.accounts.list(organisation_id=actor.organisation_id or -1)]
-    return render(request, "project_new.html", methodologies=CATALOGUE, prefectures=PREFECTURES,
-                  accounts=accounts, form={})
+    return _new_project_page(request)
+
+
+PROJECT_FIELDS = ("name", "project_type", "methodology", "holder_account", "prefecture",
+                  "address", "start_date", "monitoring_start", "crediting_years",
+                  "investment_yen", "subsidy_yen", "annual_income_yen",
+                  "annual_running_cost_yen", "exemption", "keidanren", "summary")
+CSV_FIELDS = ("csv_text", "csv_file", "encoding")
 
 
 @router.post("/projects/new")
@@ -114,17 +139,13 @@ async def create_project(request: Request) -> Response:
         prefecture=form.get("prefecture", ""), address=form.get("address", ""),
         start_date=form.get("start_date", ""), monitoring_start=form.get("monitoring_start", ""),
         crediting_years=form.get("crediting_years") or None,
-        keidanren=form.get("keidanren") == "on", additionality=additionality,
+        keidanren=form.get("keidanren") in ("on", "yes"), additionality=additionality,
         plan={"summary": form.get("summary", "")})
     try:
         data = _send(request, command, form.get("csrf", ""), form.get("idem", ""))
     except DomainError as error:
-        actor = _actor(request)
-        with _registry(request).uow(write=False) as uow:
-            accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
-        return render(request, "project_new.html", status_code=classify(error)[0],
-                      methodologies=CATALOGUE, prefectures=PREFECTURES, accounts=accounts,
-                      form=form, error=_error_text(error, request))
+        return _new_project_page(request, classify(error)[0], form_state=state_of(
+            request, "project", form, error, fields=PROJECT_FIELDS))
     request.session["flash"] = f"{data['number']}: {data['name']}"
     return _redirect(f"/projects/{data['number']}")
 
@@ -149,10 +170,6 @@ async def _csv_form(request: Request) -> tuple[FormData, str]:
     return form, str(form.get("csv_text") or "")
 
 
-def _problems(error: DomainError) -> list[str]:
-    return [describe_problem(item) for item in error.errors or ()]
-
-
 @router.post("/projects/{number}/activities")
 async def add_activities(request: Request, number: str) -> Response:
     """Add activities from a CSV file or pasted CSV: code,address,operation_start,
@@ -166,9 +183,8 @@ async def add_activities(request: Request, number: str) -> Response:
         command = add_activities_command(number, csv_text)
         _send(request, command, str(form.get("csrf") or ""), str(form.get("idem") or ""))
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request), csv_text=csv_text,
-                             activity_problems=_problems(error))
+        return _refused(request, number, "activities", {"csv_text": csv_text}, error,
+                        CSV_FIELDS)
     request.session["flash"] = f"+{len(command.activities)}"
     return _redirect(f"/projects/{number}")
 
@@ -179,8 +195,7 @@ def remove_activity(request: Request, number: str, code: str, csrf: str = Form("
     try:
         _send(request, c.RemoveActivity(project=number, code=code, reason="web"), csrf, idem)
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, "activity-list", {}, error)
     request.session["flash"] = f"-{code}"
     return _redirect(f"/projects/{number}")
 
@@ -191,8 +206,8 @@ def assign_verifier(request: Request, number: str, verifier: str = Form(""),
     try:
         _send(request, c.AssignVerifier(project=number, verifier=verifier), csrf, idem)
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, "verifier", {"verifier": verifier}, error,
+                        ("verifier",))
     return _redirect(f"/projects/{number}")
 
 
@@ -204,8 +219,8 @@ def project_action(request: Request, number: str, action: str = Form(""),
         data = _send(request, c.ProjectTransition(project=number, action=action,
                                                   comment=comment), csrf, idem)
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, "project-action",
+                        {"action": action, "comment": comment}, error, ("action", "comment"))
     request.session["flash"] = f"{data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}")
 
@@ -218,8 +233,9 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
         _send(request, c.OpenMonitoringPeriod(project=number, period_start=period_start,
                                               period_end=period_end), csrf, idem)
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, "open-period",
+                        {"period_start": period_start, "period_end": period_end}, error,
+                        ("period_start", "period_end"))
     return _redirect(f"/projects/{number}")
 
 
@@ -239,9 +255,8 @@ async def period_data(request: Request, number: str, period: PeriodNumber) -> Re
         except ValidationError as error:
             raise with_lines(error, lines) from None
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request), csv_text=csv_text,
-                             data_problems=_problems(error), data_period=period)
+        return _refused(request, number, f"period-{period}-data", {"csv_text": csv_text},
+                        error, CSV_FIELDS)
     return _redirect(f"/projects/{number}#period-{period}")
 
 
@@ -253,8 +268,8 @@ def period_action(request: Request, number: str, period: PeriodNumber, action: s
         data = _send(request, c.PeriodTransition(project=number, period=period, action=action,
                                                  comment=comment), csrf, idem)
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, f"period-{period}-action",
+                        {"action": action, "comment": comment}, error, ("action", "comment"))
     request.session["flash"] = f"#{period}: {data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}#period-{period}")
 
@@ -275,8 +290,7 @@ async def upload_evidence(request: Request, number: str) -> Response:
                        str(form.get("idem") or ""))
         incoming.keep()
     except DomainError as error:
-        return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+        return _refused(request, number, "evidence", {}, error, ("file",))
     finally:
         if incoming is not None:
             incoming.discard()
@@ -320,7 +334,8 @@ async def estimate_result(request: Request) -> Response:
     except DomainError as error:
         return render(request, "estimate.html", status_code=classify(error)[0], kind=kind,
                       specs=specs, kinds=list(ESTIMATE_INPUTS), values=values, result=None,
-                      error=_error_text(error, request))
+                      form_state=state_of(request, "estimate", values, error,
+                                          fields=[spec.name for spec in specs]))
     annual, years = Decimal(str(result["annual_tco2"])), int(str(result["crediting_years"]))
     chart = [{"year": year, "credits": int(annual * year)} for year in range(1, years + 1)]
     return render(request, "estimate.html", kind=kind, specs=specs, kinds=list(ESTIMATE_INPUTS),

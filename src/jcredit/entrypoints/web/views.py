@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,6 +26,7 @@ from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import TooManyAttemptsError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.ledger.breakdown import STATES
+from jcredit.domain.ledger.corrections import CorrectionReason
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.ledger.uses import USE_RULES
 from jcredit.domain.ledger.uses import OffsetPurpose
@@ -32,9 +35,11 @@ from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.params import BeforeSeq
+from jcredit.entrypoints.web.forms import FormState
+from jcredit.entrypoints.web.forms import explain
+from jcredit.entrypoints.web.forms import form_state
 from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import N_
-from jcredit.entrypoints.web.i18n import error_summary
 from jcredit.entrypoints.web.i18n import install_filters
 from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.i18n import language_of
@@ -104,12 +109,15 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     lang = request_language(request)
     user = current_user(request)
     t = translator(lang)
+    label = labeller(lang)
     base = {
         "request": request,
         "t": t,
         "_": t,
         "gettext": t,
-        "label": labeller(lang),
+        "label": label,
+        "choices": lambda kind, codes: [(str(getattr(code, "value", code)), label(kind, code))
+                                        for code in codes],
         "lang": lang,
         "user": user,
         "csrf": _csrf(request),
@@ -129,12 +137,24 @@ def _redirect(url: str) -> RedirectResponse:
 
 
 def _error_text(error: DomainError, request: Request | None = None) -> str:
-    """The error for a page: a summary in the reader's language, then the details (which
-    name the field and, where there is a closed list, what is valid)."""
-    lang = request_language(request) if request is not None else "ja"
-    field = f" [{error.field}]" if error.field else ""
-    valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
-    return f"{error_summary(error.code, lang)}{field}: {error.message}{valid}"
+    """The error for a page in the reader's language: an explanation, then the details
+    (which name the field and, where there is a closed list, what is valid)."""
+    return explain(error, request_language(request) if request is not None else "ja")
+
+
+def state_of(request: Request, form: str, values: Mapping[str, object],
+             error: DomainError | None = None, *, fields: Iterable[str] = (),
+             rename: Mapping[str, str] | None = None) -> FormState:
+    """The form's typed values and its errors, placed at the form's fields (forms.py)."""
+    return form_state(form, values, error, lang=request_language(request), fields=fields,
+                      rename=rename)
+
+
+def flash(request: Request, key: str, href: str | None = None, **args: object) -> None:
+    """The message the next page shows: a catalog key formatted with ``args`` (shown in the
+    reader's language), and a link."""
+    request.session["flash"] = {"text": key, "args": {k: str(v) for k, v in args.items()},
+                                "href": href}
 
 
 @router.get("/")
@@ -178,12 +198,12 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
         user = check_login(_registry(request), username, password, client_address(request))
     except TooManyAttemptsError as error:
         page = render(request, "login.html", status_code=429, error=N_("login_throttled"),
-                      username=username)
+                      form_state=state_of(request, "login", {"username": username}))
         page.headers["Retry-After"] = str(error.retry_after)
         return page
     except DomainError:
         return render(request, "login.html", status_code=401, error=N_("login_failed"),
-                      username=username)
+                      form_state=state_of(request, "login", {"username": username}))
     request.session.clear()  # a new session id and CSRF token: no session fixation
     request.session["sid"] = _registry(request).open_session(user)
     return _redirect("/accounts")
@@ -214,15 +234,18 @@ def _account_page(request: Request, number: str, status_code: int = 200, **extra
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         account = queries.account_detail(uow, actor, number)
-    can_act = actor.role is Role.ADMIN or (
-        actor.role in ACCOUNT_HOLDER_ROLES and account["organisation_id"] == actor.organisation_id)
+        notices = queries.account_notifications(uow, actor, number)
+    own = (actor.role in ACCOUNT_HOLDER_ROLES
+           and account["organisation_id"] == actor.organisation_id)
     by_category: dict[str, int] = {}
     for block in account["blocks"]:
         by_category[block["category"]] = by_category.get(block["category"], 0) + block["quantity"]
     today = _registry(request).clock().astimezone(JST).date()
+    holding = account["kind"] == "HOLDING"
     return render(request, "account.html", status_code=status_code, account=account,
-                  can_act=can_act and account["kind"] == "HOLDING", by_category=by_category,
-                  uses=list(USE_RULES), fiscal_year=fiscal_year_of(today), **extra)
+                  can_act=own and holding, can_correct=actor.role is Role.ADMIN and holding,
+                  by_category=by_category, notices=notices, uses=list(USE_RULES),
+                  fiscal_year=fiscal_year_of(today), reasons=list(CorrectionReason), **extra)
 
 
 @router.get("/accounts/{number}", response_class=HTMLResponse)
@@ -230,25 +253,133 @@ def account_page(request: Request, number: str) -> Response:
     return _account_page(request, number)
 
 
-@router.post("/accounts/{number}/transfer")
-def transfer(request: Request, number: str, to_account: str = Form(""),
-             designation: str = Form("quantity"), quantity: str = Form(""),
-             serials: str = Form(""), csrf: str = Form(""), idem: str = Form("")) -> Response:
+TRANSFER_FIELDS = ("to_account", "designation", "quantity", "serials")
+CORRECTION_FIELDS = (*TRANSFER_FIELDS, "reason_code", "reason", "confirm_account")
+
+
+async def _form(request: Request) -> dict[str, str]:
+    return {k: str(v) for k, v in (await request.form()).items()}
+
+
+def _transfer_command(number: str, form: Mapping[str, str]) -> c.TransferCredits:
+    by_serials = form.get("designation") == "serials"
+    return c.TransferCredits(from_account=number, to_account=form.get("to_account", ""),
+                             quantity=None if by_serials else form.get("quantity", ""),
+                             serials=form.get("serials", "") if by_serials else None)
+
+
+def _correction_command(number: str, form: Mapping[str, str]) -> c.CorrectHolding:
+    moved = _transfer_command(number, form)
+    return c.CorrectHolding(from_account=number, to_account=moved.to_account,
+                            quantity=moved.quantity, serials=moved.serials,
+                            reason_code=form.get("reason_code", ""),
+                            reason=form.get("reason", ""),
+                            confirm_account=form.get("confirm_account", ""))
+
+
+def _refused(request: Request, number: str, form_name: str, form: Mapping[str, str],
+             error: DomainError, fields: Iterable[str]) -> HTMLResponse:
+    """The account page again, the form's values kept and the error at its field."""
+    return _account_page(request, number, status_code=classify(error)[0],
+                         form_state=state_of(request, form_name, form, error, fields=fields))
+
+
+@router.post("/accounts/{number}/edit")
+async def edit_again(request: Request, number: str) -> Response:
+    """修正する on a confirmation page: the account page with the values typed before (the
+    confirmation page posts them back; nothing is lost, nothing is written)."""
+    form = await _form(request)
+    name = form.pop("form", "")
+    if name not in ("transfer", "invalidation", "correction"):
+        name = "transfer"
+    return _account_page(request, number, form_state=state_of(request, name, form))
+
+
+def _review(request: Request, number: str, form: Mapping[str, str], kind: str,
+            command: c.TransferCredits | c.CorrectHolding, fields: Iterable[str], *,
+            state: FormState | None = None, status_code: int = 200) -> Response:
+    """Step 1 of a move: a dry run names the recipient and the serials that would move
+    (``state``: the confirmation step's own error, shown on the review page again)."""
     actor = _actor(request)
-    command = c.TransferCredits(
-        from_account=number, to_account=to_account,
-        quantity=quantity if designation == "quantity" else None,
-        serials=serials if designation == "serials" else None)
     try:
-        _check_csrf(request, csrf)
-        result = _registry(request).bus.handle(command, actor=actor, idempotency_key=idem or None)
+        _check_csrf(request, form.get("csrf", ""))
+        preview = _registry(request).bus.preview(command, actor=actor)
+        with _registry(request).uow(write=False) as uow:
+            to = queries.recipient(uow, command.to_account)
+            source = queries.recipient(uow, number)
     except DomainError as error:
-        return _account_page(request, number, status_code=classify(error)[0],
-                             transfer_error=_error_text(error, request), form=command)
+        return _refused(request, number, kind, form, error, fields)
+    return render(request, "transfer_confirm.html", status_code=status_code, form=form,
+                  preview=preview, to=to, source=source, number=number, kind=kind,
+                  form_state=state)
+
+
+@router.post("/accounts/{number}/transfer/review", response_class=HTMLResponse)
+async def transfer_review(request: Request, number: str) -> Response:
+    form = await _form(request)
+    return _review(request, number, form, "transfer", _transfer_command(number, form),
+                   TRANSFER_FIELDS)
+
+
+@router.post("/accounts/{number}/transfer")
+async def transfer(request: Request, number: str) -> Response:
+    """Step 2: the sender confirmed the review; the same idempotency key as the review page
+    makes a resent confirmation move nothing twice. Without ``confirm`` it is a review."""
+    form = await _form(request)
+    if form.get("confirm") != "yes":
+        return await transfer_review(request, number)
+    actor = _actor(request)
+    try:
+        _check_csrf(request, form.get("csrf", ""))
+        result = _registry(request).bus.handle(_transfer_command(number, form), actor=actor,
+                                               idempotency_key=form.get("idem") or None)
+        with _registry(request).uow(write=False) as uow:
+            to = queries.recipient(uow, result.data["to_account"])
+    except DomainError as error:
+        return _refused(request, number, "transfer", form, error, TRANSFER_FIELDS)
     data = result.data
-    request.session["flash"] = (f"{data['quantity']} t-CO2: {data['from_account']} → "
-                                f"{data['to_account']}")
+    flash(request, N_("transferred_ok"), f"/journal/{data['journal_seq']}",
+          quantity=data["quantity"], organisation=to["organisation"],
+          to_account=data["to_account"], seq=data["journal_seq"])
     return _redirect(f"/accounts/{number}")
+
+
+@router.post("/accounts/{number}/correct/review", response_class=HTMLResponse)
+async def correction_review(request: Request, number: str) -> Response:
+    """The secretariat's registry correction, step 1: the review names the holder, the
+    recipient, the serials and the reason; step 2 asks for the account number again."""
+    form = await _form(request)
+    return _review(request, number, form, "correction",
+                   _correction_command(number, form | {"confirm_account": number}),
+                   CORRECTION_FIELDS)
+
+
+@router.post("/accounts/{number}/correct")
+async def correct(request: Request, number: str) -> Response:
+    form = await _form(request)
+    actor = _actor(request)
+    try:
+        _check_csrf(request, form.get("csrf", ""))
+        result = _registry(request).bus.handle(_correction_command(number, form), actor=actor,
+                                               idempotency_key=form.get("idem") or None)
+    except DomainError as error:
+        if error.field == "confirm_account":  # the second confirmation: stay on the review
+            return _review(request, number, form, "correction",
+                           _correction_command(number, form | {"confirm_account": number}),
+                           CORRECTION_FIELDS, status_code=classify(error)[0],
+                           state=state_of(request, "confirm", form, error,
+                                          fields=("confirm_account",)))
+        return _refused(request, number, "correction", form, error, CORRECTION_FIELDS)
+    data = result.data
+    flash(request, N_("corrected_ok"), f"/journal/{data['journal_seq']}",
+          quantity=data["quantity"], from_account=data["from_account"],
+          to_account=data["to_account"], seq=data["journal_seq"])
+    return _redirect(f"/accounts/{number}")
+
+
+INVALIDATION_FIELDS = ("designation", "quantity", "serials", "use", "offset_purpose",
+                       "purpose_details", "credit_user_name", "credit_user_corporate_number",
+                       "fiscal_year")
 
 
 def _invalidation_command(number: str, form: dict[str, str]) -> c.ApplyInvalidation:
@@ -276,8 +407,7 @@ async def invalidation_review(request: Request, number: str) -> Response:
         _check_csrf(request, form.get("csrf", ""))
         preview = _registry(request).bus.preview(command, actor=actor)
     except DomainError as error:
-        return _account_page(request, number, status_code=classify(error)[0],
-                             invalidation_error=_error_text(error, request), inv_form=form)
+        return _refused(request, number, "invalidation", form, error, INVALIDATION_FIELDS)
     return render(request, "invalidation_confirm.html", form=form, preview=preview,
                   number=number)
 
@@ -295,8 +425,7 @@ async def invalidation_apply(request: Request, number: str) -> Response:
         result = _registry(request).bus.handle(command, actor=actor,
                                                idempotency_key=form.get("idem") or None)
     except DomainError as error:
-        return _account_page(request, number, status_code=classify(error)[0],
-                             invalidation_error=_error_text(error, request), inv_form=form)
+        return _refused(request, number, "invalidation", form, error, INVALIDATION_FIELDS)
     request.session["flash"] = N_("application_filed")
     return _redirect(f"/invalidations/{result.data['id']}")
 
@@ -332,9 +461,12 @@ async def execute(request: Request) -> Response:
         with _registry(request).uow(write=False) as uow:
             data = queries.applications(uow, actor, status=None)
         return render(request, "invalidations.html", status_code=classify(error)[0],
-                      applications=data, status="", error=_error_text(error, request))
+                      applications=data, status="",
+                      form_state=state_of(request, "execute", {}, error))
     executed = result.data["executed"]
-    request.session["flash"] = N_("executed_ok")
+    skipped = result.data.get("skipped") or []
+    flash(request, N_("executed_count"), count=len(executed),
+          ids=", ".join(f"#{a['id']}" for a in executed) or "—", skipped=len(skipped))
     if len(executed) == 1:
         return _redirect(f"/invalidations/{executed[0]['id']}")
     return _redirect("/invalidations")

@@ -1,0 +1,112 @@
+"""The form-error pattern of every page: what was typed, each error next to its field.
+
+A view that catches a :class:`DomainError` builds a :class:`FormState` with
+:func:`form_state` and renders the page again (status 422/409/…): the template's
+``_form.html`` macros show the typed values, the message under the field the error names
+(``aria-invalid``, ``aria-describedby``), and a summary at the top of the form that lists
+every error (linking to its field) and carries errors that name no field of the form.
+
+The command's field names (``quantity``, ``to_account``, ``inputs.capacity_kw``,
+``additionality.subsidy_yen``) are mapped to the form's: the same name, the last part of a
+dotted name, or what ``rename`` says. The message is in the reader's language: a known
+(code, field, wording) gets a translated explanation from ``messages.po`` and keeps the
+domain's precise detail after it; anything else gets the error class's summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
+from jcredit.domain.errors import DomainError
+from jcredit.entrypoints.errors import describe_problem
+from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.i18n import error_summary
+from jcredit.entrypoints.web.i18n import translator
+
+# (error code or None for any, field or None for any, regex on the message or None, key):
+# the first that matches explains the error. Most specific first.
+EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
+    ("invalid_input", "quantity", r"either quantity", N_("fe_quantity_or_serials")),
+    ("invalid_input", "quantity", r"whole number|at least|fraction", N_("fe_quantity_whole")),
+    ("insufficient_credits", None, None, N_("fe_not_enough_credits")),
+    ("serials_unavailable", None, None, N_("fe_serials_unavailable")),
+    ("invalid_input", "serials", None, N_("fe_serials_format")),
+    ("not_found", "to_account", None, N_("fe_unknown_account")),
+    ("invalid_input", "to_account", r"same account", N_("fe_same_account")),
+    ("invalid_input", "to_account", r"check digit|not an account number",
+     N_("fe_account_number")),
+    ("invalid_input", "to_account", r"holding accounts", N_("fe_not_holding_account")),
+    ("ineligible_use", None, None, N_("fe_ineligible_use")),
+    ("invalid_input", "offset_purpose", r"needs", N_("fe_offset_purpose")),
+    ("invalid_input", "fiscal_year", r"not open", N_("fe_fiscal_year_closed")),
+    ("confirmation_required", "confirm_account", None, N_("fe_confirm_account")),
+    ("forbidden", "from_account", None, N_("fe_not_your_account")),
+    (None, None, r"is required|must be 1-\d+ characters|is empty", N_("fe_required")),
+    (None, None, r"must be at least 0\b", N_("fe_negative")),
+    (None, None, r"must be a date", N_("fe_date")),
+    (None, None, r"must be a (decimal )?number", N_("fe_number")),
+    (None, None, r"13 digits", N_("fe_corporate_number")),
+    ("confirmation_required", None, None, N_("fe_confirm")),
+)
+
+# The account page's notices, chosen by direction (queries.account_notifications).
+NOTICE_KINDS = (N_("notice_correction_in"), N_("notice_correction_out"))
+
+
+def explain(error: DomainError, lang: str) -> str:
+    """The error for a person: a translated explanation, then the precise detail."""
+    t = translator(lang)
+    valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
+    detail = f"{error.message}{valid}"
+    for code, name, pattern, key in EXPLANATIONS:
+        if ((code is None or code == error.code) and (name is None or name == error.field)
+                and (pattern is None or re.search(pattern, error.message))):
+            return f"{t(key)} ({detail})"
+    return f"{error_summary(error.code, lang)}: {detail}"
+
+
+@dataclass
+class FormState:
+    """One form's state on a page rendered again: ``form`` names the form (a page may hold
+    several), ``values`` what was typed, ``errors`` the message per form field,
+    ``summary`` every message for the summary box, and ``problems`` the lines of a refused
+    file or list."""
+
+    form: str
+    values: Mapping[str, str] = dc_field(default_factory=dict)
+    errors: dict[str, str] = dc_field(default_factory=dict)
+    summary: list[tuple[str | None, str]] = dc_field(default_factory=list)
+    problems: list[str] = dc_field(default_factory=list)
+
+
+def form_field(error_field: str | None, fields: Iterable[str],
+               rename: Mapping[str, str] | None = None) -> str | None:
+    """The form field a command field names, or None when the form has no such field."""
+    if not error_field:
+        return None
+    names = set(fields)
+    for candidate in ((rename or {}).get(error_field), error_field,
+                      error_field.rsplit(".", 1)[-1]):
+        if candidate in names:
+            return candidate
+    return None
+
+
+def form_state(form: str, values: Mapping[str, object], error: DomainError | None = None,
+               *, lang: str, fields: Iterable[str] = (),
+               rename: Mapping[str, str] | None = None) -> FormState:
+    typed = {k: str(v) for k, v in values.items() if k not in ("csrf", "idem")
+             and isinstance(v, str | int)}
+    state = FormState(form=form, values=typed)
+    if error is not None:
+        message = explain(error, lang)
+        target = form_field(error.field, fields, rename)
+        if target is not None:
+            state.errors[target] = message
+        state.summary.append((target, message))
+        state.problems = [describe_problem(item) for item in error.errors or ()]
+    return state
