@@ -48,8 +48,11 @@ async def read_form(request: Request) -> FormData:
 async def receive_file(registry: Registry, form: FormData) -> IncomingFile:
     """The ``file`` part, copied into the evidence store's temporary area and checked."""
     upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise ValidationError("attach the file in a multipart field named 'file'", field="file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        if isinstance(upload, UploadFile):
+            await upload.close()
+        raise ValidationError("no file chosen: attach the file in a multipart field named "
+                              "'file'", field="file")
     try:
         return await run_in_threadpool(registry.evidence.receive, upload.file,
                                        upload.filename or "")

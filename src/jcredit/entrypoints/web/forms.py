@@ -44,6 +44,8 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "offset_purpose", r"needs", N_("fe_offset_purpose")),
     ("invalid_input", "fiscal_year", r"not open", N_("fe_fiscal_year_closed")),
     ("confirmation_required", "confirm_account", None, N_("fe_confirm_account")),
+    ("invalid_input", "file", r"no file chosen|is empty", N_("fe_choose_file")),
+    ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),
     (None, None, r"is required|must be 1-\d+ characters|is empty", N_("fe_required")),
     (None, None, r"must be at least 0\b", N_("fe_negative")),
