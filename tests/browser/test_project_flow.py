@@ -98,6 +98,7 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
         page.click("#upload-evidence")
     expect(page.locator(".flash")).to_contain_text("SHA-256")
     expect(page.locator("#evidence-files")).to_contain_text("設置写真一覧.csv")
+    page.select_option("#verifier", index=1)  # the first accredited body
     page.click("#assign-verifier")
     expect(page.locator("#project-action")).to_be_visible()
     project_action("submit_for_validation", "妥当性確認中")

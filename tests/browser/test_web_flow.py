@@ -77,7 +77,10 @@ def test_login_transfer_invalidate_execute_and_download_notice(server: str,
         page.fill("#to_account", target)
         page.fill("#transfer_quantity", "25")
         page.click("#submit-transfer")
-        expect(page.locator(".flash")).to_contain_text(f"25 t-CO2: {source} → {target}")
+        expect(page.locator("#recipient-number")).to_have_text(target)  # the review step
+        page.click("#confirm-transfer")
+        expect(page.locator(".flash")).to_contain_text(f"25 t-CO2 を")
+        expect(page.locator(".flash")).to_contain_text(f"({target})へ移転しました")
         expect(page.locator("#balance")).to_have_text("2,375")
 
         page.fill("#inv_quantity", "40")
