@@ -70,7 +70,7 @@ def test_login_transfer_invalidate_execute_and_download_notice(server: str,
 
         log_in("midori")
         links = page.locator("a.mono")
-        source, target = links.nth(0).inner_text(), links.nth(1).inner_text()
+        target = links.nth(1).inner_text()
         links.nth(0).click()
         expect(page.locator("#balance")).to_have_text("2,400")
 
@@ -79,7 +79,7 @@ def test_login_transfer_invalidate_execute_and_download_notice(server: str,
         page.click("#submit-transfer")
         expect(page.locator("#recipient-number")).to_have_text(target)  # the review step
         page.click("#confirm-transfer")
-        expect(page.locator(".flash")).to_contain_text(f"25 t-CO2 を")
+        expect(page.locator(".flash")).to_contain_text("25 t-CO2 を")
         expect(page.locator(".flash")).to_contain_text(f"({target})へ移転しました")
         expect(page.locator("#balance")).to_have_text("2,375")
 

@@ -182,10 +182,14 @@ def test_web_errors_lead_with_a_summary_in_the_readers_language(client: TestClie
     bad = {"kind": "PV", "capacity_kw": "abc", "self_consumption_share": "0.5"}
     japanese = client.post("/estimate", data=bad)
     assert japanese.status_code == 422
-    assert "入力内容に誤りがあります [inputs.capacity_kw]" in japanese.text
+    # the explanation in the reader's language under the field, then the precise detail
+    assert ('<p class="field-error" id="in-capacity_kw-error">数値を入力してください。 '
+            "(inputs.capacity_kw must be a number") in japanese.text
+    assert "入力内容を確認してください" in japanese.text  # the form's summary
     client.cookies.set("lang", "en")
     english = client.post("/estimate", data=bad)
-    assert "Invalid input [inputs.capacity_kw]" in english.text
+    assert '<p class="field-error" id="in-capacity_kw-error">Enter a number.' in english.text
+    assert "Please check what you entered." in english.text
 
 
 def test_the_project_page_offers_only_the_viewers_actions(client: TestClient) -> None:

@@ -70,7 +70,7 @@ def test_web_csv_with_a_bad_line_adds_nothing_and_lists_every_bad_line(
                            data={"csv_text": text, "csrf": csrf, "idem": "f1"})
     assert response.status_code == 422
     assert counts(sqlite_registry) == before
-    problems = re.findall(r"<li>(.*?)</li>", response.text.split('id="activity-problems"')[1]
+    problems = re.findall(r"<li>(.*?)</li>", response.text.split('id="activities-problems"')[1]
                           .split("</ul>")[0])
     assert len(problems) == 2
     assert "line 202, operation_start = &#39;not-a-date&#39;" in problems[0]
