@@ -261,6 +261,15 @@ async def _form(request: Request) -> dict[str, str]:
     return {k: str(v) for k, v in (await request.form()).items()}
 
 
+def _send_form(request: Request, command: c.Command, form: Mapping[str, str]
+               ) -> dict[str, Any]:
+    """The form's token checked, then its command run under the form's idempotency key."""
+    actor = _actor(request)
+    _check_csrf(request, form.get("csrf", ""))
+    return _registry(request).bus.handle(command, actor=actor,
+                                         idempotency_key=form.get("idem") or None).data
+
+
 def _transfer_command(number: str, form: Mapping[str, str]) -> c.TransferCredits:
     by_serials = form.get("designation") == "serials"
     return c.TransferCredits(from_account=number, to_account=form.get("to_account", ""),
@@ -328,16 +337,12 @@ async def transfer(request: Request, number: str) -> Response:
     form = await _form(request)
     if form.get("confirm") != "yes":
         return await transfer_review(request, number)
-    actor = _actor(request)
     try:
-        _check_csrf(request, form.get("csrf", ""))
-        result = _registry(request).bus.handle(_transfer_command(number, form), actor=actor,
-                                               idempotency_key=form.get("idem") or None)
+        data = _send_form(request, _transfer_command(number, form), form)
         with _registry(request).uow(write=False) as uow:
-            to = queries.recipient(uow, result.data["to_account"])
+            to = queries.recipient(uow, data["to_account"])
     except DomainError as error:
         return _refused(request, number, "transfer", form, error, TRANSFER_FIELDS)
-    data = result.data
     flash(request, N_("transferred_ok"), f"/journal/{data['journal_seq']}",
           quantity=data["quantity"], organisation=to["organisation"],
           to_account=data["to_account"], seq=data["journal_seq"])
@@ -357,11 +362,8 @@ async def correction_review(request: Request, number: str) -> Response:
 @router.post("/accounts/{number}/correct")
 async def correct(request: Request, number: str) -> Response:
     form = await _form(request)
-    actor = _actor(request)
     try:
-        _check_csrf(request, form.get("csrf", ""))
-        result = _registry(request).bus.handle(_correction_command(number, form), actor=actor,
-                                               idempotency_key=form.get("idem") or None)
+        data = _send_form(request, _correction_command(number, form), form)
     except DomainError as error:
         if error.field == "confirm_account":  # the second confirmation: stay on the review
             return _review(request, number, form, "correction",
@@ -370,7 +372,6 @@ async def correct(request: Request, number: str) -> Response:
                            state=state_of(request, "confirm", form, error,
                                           fields=("confirm_account",)))
         return _refused(request, number, "correction", form, error, CORRECTION_FIELDS)
-    data = result.data
     flash(request, N_("corrected_ok"), f"/journal/{data['journal_seq']}",
           quantity=data["quantity"], from_account=data["from_account"],
           to_account=data["to_account"], seq=data["journal_seq"])
@@ -401,7 +402,7 @@ def _invalidation_command(number: str, form: dict[str, str]) -> c.ApplyInvalidat
 async def invalidation_review(request: Request, number: str) -> Response:
     """Step 1: a dry run shows exactly which serials would be reserved."""
     actor = _actor(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = await _form(request)
     command = _invalidation_command(number, form)
     try:
         _check_csrf(request, form.get("csrf", ""))
@@ -415,19 +416,15 @@ async def invalidation_review(request: Request, number: str) -> Response:
 @router.post("/accounts/{number}/invalidate")
 async def invalidation_apply(request: Request, number: str) -> Response:
     """Step 2: the applicant confirmed; file the application."""
-    actor = _actor(request)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    command = _invalidation_command(number, form)
+    form = await _form(request)
     try:
-        _check_csrf(request, form.get("csrf", ""))
         if form.get("confirm") != "yes":
             raise PermissionDeniedError("tick the confirmation box to apply")
-        result = _registry(request).bus.handle(command, actor=actor,
-                                               idempotency_key=form.get("idem") or None)
+        data = _send_form(request, _invalidation_command(number, form), form)
     except DomainError as error:
         return _refused(request, number, "invalidation", form, error, INVALIDATION_FIELDS)
     request.session["flash"] = N_("application_filed")
-    return _redirect(f"/invalidations/{result.data['id']}")
+    return _redirect(f"/invalidations/{data['id']}")
 
 
 @router.get("/invalidations", response_class=HTMLResponse)
