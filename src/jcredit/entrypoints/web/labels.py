@@ -48,14 +48,21 @@ ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "
                       "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
 
+def _inputs() -> list[str]:
+    """The name of every methodology input (and of each field of a list input)."""
+    return sorted({spec.name for method in CATALOGUE for top in method.inputs
+                   for spec in (top, *top.items)})
+
+
 def _choices() -> list[str]:
     """The choice values of every methodology's inputs that are not named by another kind."""
     named = set(FUELS) | set(species_names()) | {t.value for t in GridFactorType} | {
         t.value for t in ProjectType}
     found: set[str] = set()
     for method in CATALOGUE:
-        for spec in method.inputs:
-            found.update(c for c in spec.choices if c not in named)
+        for top in method.inputs:
+            for spec in (top, *top.items):
+                found.update(c for c in spec.choices if c not in named)
     return sorted(found)
 
 
@@ -79,6 +86,7 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "fuel": lambda: FUELS,
     "species": species_names,
     "choice": _choices,
+    "input": _inputs,
     "block_state": lambda: STATES,
     "finding": lambda: ELIGIBILITY_CHECKS,
     "action": lambda: sorted({t.action for t in (*PROJECT_TRANSITIONS, *PERIOD_TRANSITIONS)}
