@@ -41,9 +41,11 @@ LONG_DECIMAL = re.compile(r"(?<![\w.])\d[\d,]*\.\d{4,}")
 
 
 class VisibleText(HTMLParser):
-    """The text a reader sees (outside <code>, .mono, <script>, <style>) and the links."""
+    """The text a reader sees and the links. Not prose: <code>, <var> (a symbol in a
+    formula), .mono (numbers, hashes, sources), scripts, styles, and an element marked
+    ``lang`` other than Japanese (a deliberate English name beside the Japanese one)."""
 
-    HIDDEN = {"script", "style", "code", "pre", "template", "title"}
+    HIDDEN = {"script", "style", "code", "var", "pre", "template", "title"}
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
             "source", "track", "wbr"}
 
@@ -60,7 +62,9 @@ class VisibleText(HTMLParser):
         if tag in self.VOID:
             return
         classes = str(values.get("class") or "").split()
-        hidden = tag in self.HIDDEN or "mono" in classes or (bool(self.stack) and self.stack[-1])
+        foreign = values.get("lang") not in (None, "ja") and tag != "html"
+        hidden = (tag in self.HIDDEN or "mono" in classes or foreign
+                  or (bool(self.stack) and self.stack[-1]))
         self.stack.append(hidden)
 
     def handle_endtag(self, tag: str) -> None:
@@ -145,6 +149,7 @@ def test_problems_in_finds_what_a_reader_should_not_see() -> None:
 def test_visible_text_skips_code_and_mono_and_collects_links() -> None:
     parser = VisibleText()
     parser.feed('<p>見える<br><span class="mono">HIDDEN_CODE</span><code>NOT SHOWN HERE</code>'
+                '<var>EM_BL</var><span lang="en">English name here</span>'
                 '<a href="/a">リンク</a><a href="/x.pdf" download>PDF</a></p>')
     assert parser.text == "見える リンク PDF"
     assert parser.links == ["/a"]
@@ -170,7 +175,9 @@ def test_every_estimate_result_in_japanese_reads_as_japanese(client: TestClient)
     found = []
     for kind, specs in ESTIMATE_INPUTS.items():
         values = {s.name: str(s.default) for s in specs if s.default is not None}
-        values |= {s.name: "123.4567" for s in specs if s.default is None and s.kind != "choice"}
+        values |= {s.name: "0.8765" if s.name.endswith(("share", "efficiency")) else "123.4567"
+                   for s in specs if s.default is None and s.kind != "choice"}
+        values |= {s.name: s.choices[0] for s in specs if s.default is None and s.choices}
         response = client.post("/estimate", data={"kind": kind, **values})
         assert response.status_code == 200, (kind, response.text[:500])
         parser = VisibleText()

@@ -34,6 +34,8 @@ from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import ProjectType
+from jcredit.entrypoints.web.figures import FACTOR_HEADS
+from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
 
 # Timeline events that are not state transitions (service_layer.handlers.projects).
@@ -96,7 +98,9 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "estimate_kind": lambda: ESTIMATE_KINDS,
     "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
                                       for s in specs} | {"crediting_years"}),
-    "audit_fee": lambda: ("validation", "verification"),
+    "audit_fee": lambda: ("validation", "verification", "total"),
+    "factor": lambda: FACTOR_HEADS,
+    "fee_category": lambda: FEE_CATEGORIES,
 }
 
 

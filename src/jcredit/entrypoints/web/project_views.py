@@ -7,7 +7,6 @@ the page it came from, with nothing written.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +21,7 @@ from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology as find_methodology
-from jcredit.domain.methodologies.factors import grid_factor_table
+from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
@@ -38,12 +37,19 @@ from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
 from jcredit.entrypoints.uploads import receive_file
+from jcredit.entrypoints.web.figures import estimate_context
+from jcredit.entrypoints.web.figures import grid_years
+from jcredit.entrypoints.web.figures import unit_for_people
+from jcredit.entrypoints.web.figures import yen
+from jcredit.entrypoints.web.i18n import labeller
+from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _error_text
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import request_language
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.actors import Role
@@ -287,8 +293,9 @@ async def upload_evidence(request: Request, number: str) -> Response:
 @router.get("/methodologies")
 def methodologies(request: Request) -> Response:
     """The methodology catalogue (public, no login)."""
+    today = _registry(request).clock().astimezone(JST).date()
     return render(request, "methodologies.html", methodologies=[m.describe() for m in CATALOGUE],
-                  grid=grid_factor_table())
+                  grid=grid_years(fiscal_year_of(today)))
 
 
 @router.get("/methodologies/{methodology_id}")
@@ -305,7 +312,15 @@ def methodology_page(request: Request, methodology_id: str) -> Response:
 def estimate_form(request: Request, kind: str = "PV") -> Response:
     kind = kind.upper() if kind.upper() in ESTIMATE_INPUTS else "PV"
     return render(request, "estimate.html", kind=kind, specs=ESTIMATE_INPUTS[kind] + COMMON,
-                  kinds=list(ESTIMATE_INPUTS), values={}, result=None)
+                  kinds=list(ESTIMATE_INPUTS), values={}, result=None,
+                  **_estimate_helpers(request_language(request)))
+
+
+COMMON_DEFAULTS = {spec.name: spec.default for spec in COMMON}
+
+
+def _estimate_helpers(lang: str) -> dict[str, Any]:
+    return {"unit": lambda u: unit_for_people(u, lang), "yen": lambda v: yen(v, lang)}
 
 
 @router.post("/estimate")
@@ -320,9 +335,10 @@ async def estimate_result(request: Request) -> Response:
     except DomainError as error:
         return render(request, "estimate.html", status_code=classify(error)[0], kind=kind,
                       specs=specs, kinds=list(ESTIMATE_INPUTS), values=values, result=None,
-                      error=_error_text(error, request))
-    annual, years = Decimal(str(result["annual_tco2"])), int(str(result["crediting_years"]))
-    chart = [{"year": year, "credits": int(annual * year)} for year in range(1, years + 1)]
+                      error=_error_text(error, request),
+                      **_estimate_helpers(request_language(request)))
+    lang = request_language(request)
+    fiscal_year = int(Decimal(values.get("fiscal_year") or str(COMMON_DEFAULTS["fiscal_year"])))
+    extra = estimate_context(result, fiscal_year, labeller(lang), translator(lang), lang)
     return render(request, "estimate.html", kind=kind, specs=specs, kinds=list(ESTIMATE_INPUTS),
-                  values=values, result=result, chart=chart, yen=lambda v: f"¥{Decimal(v):,}",
-                  result_json=json.dumps(result, ensure_ascii=False, indent=1))
+                  values=values, result=result, **_estimate_helpers(lang), **extra)
