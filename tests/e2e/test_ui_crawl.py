@@ -27,17 +27,27 @@ ROLES = (None, "admin", "auditor", "midori", "hinoki", "shoji", "taiyo", "shinsa
 SKIPPED_PREFIXES = ("/api/", "/static/", "/lang/", "/logout")
 SKIPPED_SUFFIXES = (".pdf", ".csv", ".json", ".jsonl", ".txt")
 MAX_PAGES = 400
+# Error pages no link leads to: another organisation's account and notice, records that do
+# not exist, pages of other roles, a path that is no page.
+ERROR_PAGES = ("/accounts/H-0000009-1", "/invalidations/1/notice", "/projects/JCP-999999",
+               "/invalidations/999", "/methodologies/XX-000", "/journal", "/agenda", "/queue",
+               "/no-such-page", "/issuances/999")
 
 # Upper-case words that are names, not codes: units, schemes, standards, file types.
 ALLOWED_CAPS = {
     "RE100", "CDP", "SBT", "SBTI", "FIT", "FIP", "PDF", "CSV", "API", "JST", "JSON", "HTML",
     "UTF", "SHA", "CO2", "JCM", "GHG", "LPG", "LNG", "PCS", "IOT", "MRV", "DMRV", "STEP0",
     "ISBN", "URL", "HTTP", "HTTPS", "NDC", "SCOPE", "EV", "PHEV", "OK", "TCO2",
+    "SHIFT", "ASSET",  # 環境省 SHIFT/ASSET事業, a programme's name
 }
 CODE = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*(?![\w-])")
-ENGLISH_RUN = re.compile(r"(?<![\w-])[A-Za-z][A-Za-z']+(?:[ ,;:]+[A-Za-z][A-Za-z']+){2,}")
+# An English word has a lower-case letter (RE100, CDP, SBT are names, checked as codes).
+WORD = r"(?=[A-Za-z']*[a-z])[A-Za-z][A-Za-z']+"
+ENGLISH_RUN = re.compile(rf"(?<![\w-]){WORD}(?:[ ,;:]+{WORD}){{2,}}")
 UTC_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|[+-]00:00\b|\bUTC\b")
 LONG_DECIMAL = re.compile(r"(?<![\w.])\d[\d,]*\.\d{4,}")
+# t("key") shows the key itself when the catalog lacks it: a snake_case word on a page.
+MESSAGE_KEY = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")
 
 
 class VisibleText(HTMLParser):
@@ -45,9 +55,9 @@ class VisibleText(HTMLParser):
     formula), .mono (numbers, hashes, sources), scripts, styles, and an element marked
     ``lang`` other than Japanese (a deliberate English name beside the Japanese one)."""
 
-    HIDDEN = {"script", "style", "code", "var", "pre", "template", "title"}
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-            "source", "track", "wbr"}
+    HIDDEN = frozenset({"script", "style", "code", "var", "pre", "template", "title"})
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                      "meta", "source", "track", "wbr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -87,6 +97,7 @@ def problems_in(text: str) -> list[str]:
     found += [f"English {m!r}" for m in ENGLISH_RUN.findall(text)]
     found += [f"UTC time {m!r}" for m in UTC_TIME.findall(text)]
     found += [f"long decimal {m!r}" for m in LONG_DECIMAL.findall(text)]
+    found += [f"untranslated key {m!r}" for m in MESSAGE_KEY.findall(text)]
     return found
 
 
@@ -112,8 +123,8 @@ def log_in(client: TestClient, username: str) -> None:
 
 
 def crawl(client: TestClient) -> Iterator[tuple[str, int, str]]:
-    """Each page reached from ``/``: path, status and visible text."""
-    queue, seen = ["/"], {"/"}
+    """Each page reached from ``/`` (and each of ERROR_PAGES): path, status, visible text."""
+    queue, seen = ["/", *ERROR_PAGES], {"/", *ERROR_PAGES}
     while queue:
         path = queue.pop(0)
         response = client.get(path)
@@ -141,6 +152,8 @@ def test_problems_in_finds_what_a_reader_should_not_see() -> None:
     assert problems_in("区分: RENEWABLE_POWER") == ["raw code 'RENEWABLE_POWER'"]
     assert problems_in("状態 HOLDING") == ["raw code 'HOLDING'"]
     assert problems_in("You may not do this") == ["English 'You may not do this'"]
+    assert problems_in("CDP SBT RE100") == []
+    assert problems_in("エラー error_help_404") == ["untranslated key 'error_help_404'"]
     assert problems_in("2026-12-01T10:30:09.944695+00:00")[0].startswith("UTC time")
     assert problems_in("42.78363157894736842105263157 t/年") == [
         "long decimal '42.78363157894736842105263157'"]

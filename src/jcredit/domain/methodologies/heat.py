@@ -206,7 +206,8 @@ _EQUATIONS = (
              "得た場合の排出量"),
     Equation("EM_PJ", "EM_PJ = F_PJ × HV_PJ × EF_PJ + EL_aux × CEF_grid (biomass EF = 0)",
              "fuel burnt plus auxiliary electricity EL_aux (biomass counts as zero)",
-             "燃料の燃焼による排出 + 付随的な電力消費 EL_aux による排出 (バイオマスの排出係数は 0)"),
+             "燃料の燃焼による排出 + 付随的な電力消費 EL_aux による排出 "
+             "(バイオマスの排出係数は 0)"),
 )
 
 

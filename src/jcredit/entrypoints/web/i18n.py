@@ -33,10 +33,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 from jinja2 import Environment
-from markupsafe import Markup
-from markupsafe import escape
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
+from markupsafe import escape
 
 from jcredit.domain.numbers import for_people
 

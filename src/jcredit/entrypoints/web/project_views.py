@@ -19,9 +19,10 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.fiscal_year import fiscal_year_of
+from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology as find_methodology
-from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
@@ -48,10 +49,12 @@ from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _error_text
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
+from jcredit.entrypoints.web.views import error_page
 from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
+from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
 
@@ -72,6 +75,18 @@ def projects(request: Request) -> Response:
         rows = project_queries.projects_for(uow, actor)
         queue = project_queries.work_queue(uow, actor)
     return render(request, "projects.html", projects=rows, queue=queue)
+
+
+@router.get("/queue")
+def work(request: Request) -> Response:
+    """What waits on the reader: the project tasks of its role and, for the secretariat,
+    the invalidation applications to execute. The verifier's and the secretariat's home."""
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        tasks = project_queries.work_queue(uow, actor)
+        pending = (queries.applications(uow, actor, status=ApplicationStatus.PENDING)
+                   if actor.role is Role.ADMIN else [])
+    return render(request, "queue.html", queue=tasks, pending=pending)
 
 
 @router.get("/agenda")
@@ -303,8 +318,7 @@ def methodology_page(request: Request, methodology_id: str) -> Response:
     try:
         described = find_methodology(methodology_id).describe()
     except DomainError as error:
-        return render(request, "error.html", status_code=classify(error)[0],
-                      status=classify(error)[0], message=_error_text(error, request))
+        return error_page(request, classify(error)[0], error)
     return render(request, "methodology.html", m=described)
 
 
