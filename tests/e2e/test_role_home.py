@@ -3,50 +3,23 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from jcredit.bootstrap import Registry
-from jcredit.entrypoints.demo import DEMO_PASSWORD
 from tests.e2e.support import demo_client
+from tests.e2e.support import web_log_in as log_in
 
 HOMES = {"midori": "/accounts", "taiyo": "/projects", "shinsa": "/queue",
          "iinkai": "/agenda", "admin": "/queue", "auditor": "/journal"}
 
 
-@pytest.fixture(scope="module")
-def registry_with_demo(tmp_path_factory: pytest.TempPathFactory,
-                       sqlite_template: object) -> Iterator[Registry]:
-    from datetime import UTC
-    from datetime import datetime
-
-    from tests.conftest import Clock
-    from tests.conftest import fresh_sqlite_url
-    from tests.conftest import make_registry
-
-    directory = tmp_path_factory.mktemp("homes")
-    registry = make_registry(fresh_sqlite_url(sqlite_template, directory),  # type: ignore[arg-type]
-                             directory, Clock(datetime(2026, 12, 1, 1, 0, tzinfo=UTC)))
-    yield registry
-
-
 @pytest.fixture
-def client(registry_with_demo: Registry) -> Iterator[TestClient]:
-    with demo_client(registry_with_demo) as test_client:
+def client(sqlite_registry: Registry) -> Iterator[TestClient]:
+    with demo_client(sqlite_registry) as test_client:
         yield test_client
-
-
-def log_in(client: TestClient, username: str) -> str:
-    """Log in through the form; the page the login sends the user to."""
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert match
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
-                                           "csrf": match.group(1)}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return response.headers["location"]
 
 
 @pytest.mark.parametrize(("username", "home"), sorted(HOMES.items()))

@@ -20,8 +20,8 @@ from fastapi.testclient import TestClient
 
 from jcredit.bootstrap import Registry
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
-from jcredit.entrypoints.demo import DEMO_PASSWORD
 from tests.e2e.support import demo_client
+from tests.e2e.support import web_log_in as log_in
 
 ROLES = (None, "admin", "auditor", "midori", "hinoki", "shoji", "taiyo", "shinsa", "iinkai")
 SKIPPED_PREFIXES = ("/api/", "/static/", "/lang/", "/logout")
@@ -112,14 +112,6 @@ def crawlable(href: str) -> str | None:
             SKIPPED_SUFFIXES):
         return None
     return f"{path}?{parts.query}" if parts.query else path
-
-
-def log_in(client: TestClient, username: str) -> None:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
-    assert match
-    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
-                                           "csrf": match.group(1)}, follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 def crawl(client: TestClient) -> Iterator[tuple[str, int, str]]:
