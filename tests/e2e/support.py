@@ -26,3 +26,15 @@ def login(client: TestClient, username: str) -> dict[str, str]:
                            json={"username": username, "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def web_log_in(client: TestClient, username: str) -> str:
+    """Log a demo user in through the login form; where the login sends it."""
+    import re
+
+    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text)
+    assert match, "no CSRF field on /login"
+    response = client.post("/login", data={"username": username, "password": DEMO_PASSWORD,
+                                           "csrf": match.group(1)}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    return str(response.headers["location"])

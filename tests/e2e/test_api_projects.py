@@ -247,7 +247,7 @@ def test_every_role_sees_the_project_pages(client: TestClient, username: str) ->
 def test_methodology_pages_are_public(client: TestClient) -> None:
     listing = client.get("/methodologies")
     assert listing.status_code == 200
-    assert "EN-R-002" in listing.text and "unverified" in listing.text
+    assert "EN-R-002" in listing.text and "未検証" in listing.text  # the confidence, labelled
     page = client.get("/methodologies/FO-001")
     assert page.status_code == 200 and "44/12" in page.text and "stands[].species" in page.text
     assert client.get("/methodologies/XX-999").status_code == 404

@@ -20,6 +20,7 @@ from jcredit.domain.errors import Issue
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.credits import Category
+from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
 from jcredit.domain.methodologies.base import ActivityResult
 from jcredit.domain.methodologies.base import Equation
@@ -61,9 +62,12 @@ def compute(values: Mapping[str, Any], result: ActivityResult) -> None:
 
 TOY = Methodology(
     id="X-1", version="2.0", name_ja="試験", name_en="Test", category=Category.ENERGY_SAVING,
-    summary="a toy", inputs=INPUTS, equations=(Equation("式1", "ER = BL − PJ", "ER: 削減量"),),
-    applicability_conditions=("条件1",), monitoring_parameters=("燃料使用量",),
-    sources=("https://example.org/x-1",), applicability=applicability, compute=compute)
+    summary="a toy", inputs=INPUTS,
+    equations=(Equation("式1", "ER = BL − PJ", "ER: reductions", "ER: 削減量"),),
+    applicability_conditions=("condition 1",), monitoring_parameters=("fuel used",),
+    sources=("https://example.org/x-1",), applicability=applicability, compute=compute,
+    summary_ja="おもちゃ", applicability_conditions_ja=("条件1",),
+    monitoring_parameters_ja=("燃料使用量",))
 
 
 def given(**overrides: object) -> dict[str, Any]:
@@ -92,11 +96,24 @@ def test_a_methodology_describes_its_inputs_equations_conditions_and_sources() -
              {"name": "species", "unit": "-", "kind": "choice", "description": "樹種",
               "required": True, "choices": ["SUGI", "HINOKI"]}]},
     ]
-    assert described["equations"] == [
-        {"ref": "式1", "formula": "ER = BL − PJ", "symbols": "ER: 削減量"}]
-    assert described["applicability_conditions"] == ["条件1"]
-    assert described["monitoring_parameters"] == ["燃料使用量"]
+    assert described["equations"] == [{"ref": "式1", "formula": "ER = BL − PJ",
+                                       "symbols": "ER: reductions", "symbols_ja": "ER: 削減量"}]
+    assert described["applicability_conditions"] == ["condition 1"]
+    assert described["applicability_conditions_ja"] == ["条件1"]
+    assert described["monitoring_parameters"] == ["fuel used"]
+    assert described["monitoring_parameters_ja"] == ["燃料使用量"]
+    assert (described["summary"], described["summary_ja"]) == ("a toy", "おもちゃ")
     assert described["sources"] == ["https://example.org/x-1"]
+
+
+@pytest.mark.parametrize("method", CATALOGUE, ids=lambda m: m.key)
+def test_every_methodology_says_in_japanese_what_it_says_in_english(method: Methodology
+                                                                    ) -> None:
+    """The web shows a Japanese reader the *_ja texts: none may be missing."""
+    assert method.summary_ja
+    assert len(method.applicability_conditions_ja) == len(method.applicability_conditions)
+    assert len(method.monitoring_parameters_ja) == len(method.monitoring_parameters)
+    assert all(e.symbols_ja for e in method.equations if e.symbols)
 
 
 @pytest.mark.parametrize("raw", [["fuel_kl"], "fuel_kl=10", None])

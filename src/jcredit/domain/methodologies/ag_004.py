@@ -162,21 +162,34 @@ METHODOLOGY = Methodology(
     name_ja="バイオ炭の農地施用",
     name_en="Biochar applied to farmland",
     category=Category.AGRICULTURE,
+    summary_ja="鉱質土壌に100年間残るバイオ炭の炭素: M × F_C × F_perm × 44/12 から"
+               "製造・運搬による排出量を差し引く。",
     summary="Biochar carbon that stays in mineral soil for 100 years: M × F_C × F_perm × 44/12 "
             "less production and transport emissions.",
     inputs=INPUTS,
     equations=(
         Equation("eq. 2A.1", "CO2 = Σ_p M_p × F_C,p × F_perm,p × 44/12",
-                 "F_perm: > 600 °C HIGH, 450-600 MEDIUM, 350-450 LOW"),
-        Equation("net", "ER = stored − project emissions"),
+                 "F_perm: > 600 °C HIGH, 450-600 MEDIUM, 350-450 LOW",
+                 "ロット p ごとに 施用量 M × 炭素含有率 F_C × 100年後の残存率 F_perm × 44/12。"
+                 "F_perm は製造温度で決まる (600 °C 超: 高、450〜600 °C: 中、350〜450 °C: 低)"),
+        Equation("net", "ER = stored − project emissions",
+                 "net: carbon stored less production and transport emissions",
+                 "純削減量 = 貯留量 − 製造・運搬による排出量"),
     ),
     applicability_conditions=(
         "made above 350 °C with oxygen controlled (精煉度 0-9 or fixed carbon ≥ 55 %)",
         "domestic biomass with no other use",
         "applied to the mineral soil of cropland or grassland",
     ),
+    applicability_conditions_ja=(
+        "350 °C 超で酸素を制御して製造されたこと (精煉度 0〜9、又は固定炭素 55 % 以上)",
+        "他に用途のない国内のバイオマスを原料とすること",
+        "農地又は採草放牧地の鉱質土壌に施用すること",
+    ),
     monitoring_parameters=("mass applied per lot", "production temperature",
                            "精煉度 or fixed carbon", "application records"),
+    monitoring_parameters_ja=("ロットごとの施用量", "製造温度", "精煉度 又は 固定炭素",
+                              "施用記録"),
     sources=("http://yamamototaku.jp/article/bio-char_j-credit/",
              "https://japancredit.go.jp/pdf/methodology/AG-004_v1.4.pdf",
              "jcredit-rules.md §2.7 (F_C, F_perm UNVERIFIED)"),

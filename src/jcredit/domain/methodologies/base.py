@@ -417,11 +417,13 @@ def add_years(day: date, years: int, months: int = 0) -> date:
 
 @dataclass(frozen=True)
 class Equation:
-    """A published equation: reference, formula and what its symbols mean."""
+    """A published equation: reference, formula and what its symbols mean (in English and
+    in Japanese: the web shows the reader's language)."""
 
     ref: str
     formula: str
     symbols: str = ""
+    symbols_ja: str = ""
 
 
 @dataclass(frozen=True)
@@ -448,6 +450,11 @@ class Methodology:
     compute: Callable[[Mapping[str, Any], ActivityResult], None]
     id_confidence: str = "primary"
     additionality_waived: bool = False
+    # The Japanese of ``summary``, ``applicability_conditions`` and
+    # ``monitoring_parameters`` (same order); the English stays the reference text.
+    summary_ja: str = ""
+    applicability_conditions_ja: tuple[str, ...] = ()
+    monitoring_parameters_ja: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -472,12 +479,15 @@ class Methodology:
             "name_en": self.name_en,
             "category": self.category.value,
             "summary": self.summary,
+            "summary_ja": self.summary_ja,
             "id_confidence": self.id_confidence,
             "additionality_waived": self.additionality_waived,
             "inputs": [i.as_dict() for i in self.inputs],
-            "equations": [{"ref": e.ref, "formula": e.formula, "symbols": e.symbols}
-                          for e in self.equations],
+            "equations": [{"ref": e.ref, "formula": e.formula, "symbols": e.symbols,
+                           "symbols_ja": e.symbols_ja} for e in self.equations],
             "applicability_conditions": list(self.applicability_conditions),
+            "applicability_conditions_ja": list(self.applicability_conditions_ja),
             "monitoring_parameters": list(self.monitoring_parameters),
+            "monitoring_parameters_ja": list(self.monitoring_parameters_ja),
             "sources": list(self.sources),
         }

@@ -297,16 +297,33 @@ METHODOLOGY = Methodology(
     category=Category.RENEWABLE_POWER,
     summary="Self-consumed PV electricity displaces grid electricity: ER = EL_self × CEF − "
             "EL_aux × CEF. Exported (FIT/FIP) electricity never counts.",
+    summary_ja="自家消費した太陽光発電の電力が系統電力を代替した分を削減量とする: "
+               "ER = EL_self × CEF − EL_aux × CEF。売電 (FIT/FIP) した電力は対象外。",
     inputs=INPUTS,
     equations=(
-        Equation("式1", "ER = EM_BL − EM_PJ"),
+        Equation("式1", "ER = EM_BL − EM_PJ", "ER reductions; EM_BL baseline emissions; "
+                 "EM_PJ project emissions (t-CO2)",
+                 "ER 排出削減量、EM_BL ベースライン排出量、EM_PJ プロジェクト排出量 (t-CO2)"),
         Equation(EQ_BL, "EM_BL = EL_self × CEF_grid",
-                 "EL_self self-consumed kWh; CEF_grid t-CO2/kWh of the reduction's fiscal year"),
-        Equation(EQ_PJ, "EM_PJ = EL_aux × CEF_grid", "EL_aux auxiliary (PCS standby) kWh"),
-        Equation(EQ_SELF, "E_self = E_gen − E_exp"),
-        Equation(EQ_BATTERY, "EL_self = E_self × (1 − r × (1 − η))"),
+                 "EL_self self-consumed kWh; CEF_grid t-CO2/kWh of the reduction's fiscal year",
+                 "EL_self 自家消費電力量 (kWh)、CEF_grid 削減が生じた年度の系統電力の排出係数 "
+                 "(t-CO2/kWh)"),
+        Equation(EQ_PJ, "EM_PJ = EL_aux × CEF_grid", "EL_aux auxiliary (PCS standby) kWh",
+                 "EL_aux 付随的な電力消費量 (パワコンの待機電力など、kWh)"),
+        Equation(EQ_SELF, "E_self = E_gen − E_exp",
+                 "E_gen generation; E_exp electricity exported (kWh)",
+                 "E_gen 発電量、E_exp 売電量 (kWh)"),
+        Equation(EQ_BATTERY, "EL_self = E_self × (1 − r × (1 − η))",
+                 "r share routed through a battery; η its charge-discharge efficiency",
+                 "r 蓄電池を経由する割合、η 蓄電池の充放電効率"),
         Equation(EQ_TRANSITION, "t<1: 限界; 1≤t<2.5: (限界+全電源)/2; t≥2.5: 全電源; "
-                 "全電源 if 限界 < 全電源"),
+                 "全電源 if 限界 < 全電源",
+                 "t years since the equipment started: the marginal factor in the first year, "
+                 "the mean of marginal and all-source until 2.5 years, then the all-source "
+                 "factor (the all-source factor whenever it is the higher)",
+                 "t は設備の稼働開始からの年数。1年未満は限界電源係数、2.5年未満は限界電源と"
+                 "全電源平均の平均、それ以降は全電源平均係数 (全電源平均の方が高い場合は常に"
+                 "全電源平均)"),
     ),
     applicability_conditions=(
         "PV installed and its output consumed on site, in whole or in part",
@@ -315,8 +332,17 @@ METHODOLOGY = Methodology(
         "EcoCute reviewed manually)",
         "programme-type activity: expected reduction ≤ 500 t-CO2/yr",
     ),
+    applicability_conditions_ja=(
+        "太陽光発電設備を設置し、その発電電力の全部又は一部を自家消費すること",
+        "クレジットの対象は自家消費した電力のみで、売電した電力は対象外",
+        "卒FITの太陽光発電設備は追加投資 (出力制御機能付きパワコン、蓄電池、EV/PHEV) を"
+        "伴う場合のみ (エコキュートは個別審査)",
+        "プログラム型の削減活動: 1件あたりの見込み削減量が 500 t-CO2/年 以下",
+    ),
     monitoring_parameters=("E_gen (発電量, kWh)", "E_exp (売電量, kWh)",
                            "EL_aux (付随的消費, kWh)"),
+    monitoring_parameters_ja=("E_gen 発電量 (kWh)", "E_exp 売電量 (kWh)",
+                              "EL_aux 付随的な電力消費量 (kWh)"),
     sources=("https://expydoc.com/doc/7629704/", "https://expydoc.com/doc/7426643/",
              "https://expydoc.com/doc/8105134/", "jcredit-rules.md §2.3, TV1, TV2"),
     applicability=applicability,

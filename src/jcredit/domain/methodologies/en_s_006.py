@@ -141,20 +141,36 @@ METHODOLOGY = Methodology(
     name_ja="照明設備の導入",
     name_en="Lighting (LED) installation",
     category=Category.ENERGY_SAVING,
+    summary_ja="ベースラインより消費電力の小さい照明を導入する: "
+               "ER = EL_PJ × (P_BL/P_PJ − 1) × CEF_grid。",
     summary="Lighting that draws less power than the baseline: ER = EL_PJ × (P_BL/P_PJ − 1) "
             "× CEF_grid.",
     inputs=INPUTS,
     equations=(
-        Equation("式1", "ER = EM_BL − EM_PJ"),
-        Equation("EM_BL", "EM_BL = EL_PJ × (P_BL / P_PJ) × CEF_grid"),
-        Equation("EM_PJ", "EM_PJ = EL_PJ × CEF_grid"),
+        Equation("式1", "ER = EM_BL − EM_PJ", "ER reductions; EM_BL baseline emissions; "
+                 "EM_PJ project emissions (t-CO2)",
+                 "ER 排出削減量、EM_BL ベースライン排出量、EM_PJ プロジェクト排出量 (t-CO2)"),
+        Equation("EM_BL", "EM_BL = EL_PJ × (P_BL / P_PJ) × CEF_grid",
+                 "the electricity the baseline lighting would have used (rated powers P_BL, "
+                 "P_PJ) times the grid factor",
+                 "ベースラインの照明 (定格消費電力 P_BL) が同じ時間点灯した場合の電力量 × "
+                 "系統電力の排出係数"),
+        Equation("EM_PJ", "EM_PJ = EL_PJ × CEF_grid",
+                 "electricity used by the new lighting EL_PJ times the grid factor",
+                 "導入後の照明の電力使用量 EL_PJ × 系統電力の排出係数"),
     ),
     applicability_conditions=(
         "the new lighting uses less power than the baseline lighting",
         "baseline: replaced fittings, or standard equipment when §2.2 makes the replacement "
         "a new installation (for lamps the rated life stands in for the statutory life)",
     ),
+    applicability_conditions_ja=(
+        "導入後の照明の消費電力がベースラインの照明より小さいこと",
+        "ベースライン: 更新前の照明器具。§2.2 により新設とみなされる場合は標準的な設備 "
+        "(ランプは法定耐用年数の代わりに定格寿命を用いる)",
+    ),
     monitoring_parameters=("EL_PJ (kWh)",),
+    monitoring_parameters_ja=("EL_PJ 導入後の照明の電力使用量 (kWh)",),
     sources=("https://pdfslide.tips/documents/en-s-006-ver2-2-een-s-006ver21-ce-aece.html",
              "jcredit-rules.md §2.5 (symbols UNVERIFIED)"),
     applicability=applicability,

@@ -154,14 +154,22 @@ METHODOLOGY = Methodology(
     name_ja="森林経営活動",
     name_en="Forest management",
     category=Category.FOREST,
+    summary_ja="経営された森林の成長による CO2 吸収量: ΔV × BEF × (1+R) × D × CF × 44/12 から"
+               "主伐で失われる炭素を差し引く。",
     summary="Growth of managed stands removes CO2: ΔV × BEF × (1+R) × D × CF × 44/12, less "
             "carbon lost at final felling.",
     inputs=INPUTS,
     equations=(
         Equation("removals", "ΔV × BEF × (1 + R) × D × CF × 44/12",
-                 "BEF by age (≤ 20 / > 20 years); R, D, CF by species"),
-        Equation("felling", "V_felled × BEF × (1 + R) × D × CF × 44/12"),
-        Equation("net", "ER = removals − felling emissions"),
+                 "BEF by age (≤ 20 / > 20 years); R, D, CF by species",
+                 "吸収量: 幹材積の成長量 ΔV × 拡大係数 BEF (林齢 20年以下/超) × (1 + 地下部比 R)"
+                 " × 容積密度 D × 炭素含有率 CF (R, D, CF は樹種別) × 44/12"),
+        Equation("felling", "V_felled × BEF × (1 + R) × D × CF × 44/12",
+                 "carbon lost with the stem volume felled V_felled",
+                 "主伐による排出量: 伐採した幹材積 V_felled から同じ係数で換算"),
+        Equation("net", "ER = removals − felling emissions",
+                 "net removals: removals less felling emissions",
+                 "純吸収量 = 吸収量 − 主伐による排出量"),
     ),
     applicability_conditions=(
         "the whole 森林経営計画 area, or the part the implementer owns (partial enrolment "
@@ -170,7 +178,14 @@ METHODOLOGY = Methodology(
         "crediting period up to 16 years; permanence for 10 years after, with the yearly "
         "30 June filing",
     ),
+    applicability_conditions_ja=(
+        "森林経営計画の対象森林の全体、又は実施者が所有する部分 (一部のみの登録は 500 ha "
+        "以上からで、林小班の選り好みは不可)",
+        "1990年以降に施業が行われた人工林、及び保護されている天然生林",
+        "認証対象期間は最長16年。その後10年間の永続性の確保 (毎年6月30日までの報告)",
+    ),
     monitoring_parameters=("ΔV per stand", "felled volume", "management records"),
+    monitoring_parameters_ja=("林小班ごとの幹材積成長量 ΔV", "伐採材積", "施業の記録"),
     sources=("https://www.rinya.maff.go.jp/j/press/sin_riyou/220810_25.html",
              "jcredit-rules.md §2.6 (species factors UNVERIFIED)"),
     applicability=applicability,

@@ -192,11 +192,22 @@ def _compute(v: Mapping[str, Any], r: ActivityResult, ref: str) -> None:
 
 
 _EQUATIONS = (
-    Equation("式1", "ER = EM_BL − EM_PJ"),
-    Equation("EF", "EF_fuel = C_fuel × 44/12", "C_fuel t-C/GJ from the fuel table"),
-    Equation("Q_PJ", "Q_PJ = F_PJ × HV_PJ × η_PJ (when heat is not metered)"),
-    Equation("EM_BL", "EM_BL = Q_PJ / η_BL × EF_BL"),
-    Equation("EM_PJ", "EM_PJ = F_PJ × HV_PJ × EF_PJ + EL_aux × CEF_grid (biomass EF = 0)"),
+    Equation("式1", "ER = EM_BL − EM_PJ", "ER reductions; EM_BL baseline emissions; "
+             "EM_PJ project emissions (t-CO2)",
+             "ER 排出削減量、EM_BL ベースライン排出量、EM_PJ プロジェクト排出量 (t-CO2)"),
+    Equation("EF", "EF_fuel = C_fuel × 44/12", "C_fuel t-C/GJ from the fuel table",
+             "C_fuel 燃料の炭素排出係数 (t-C/GJ、燃料表)、44/12 は炭素から CO2 への換算"),
+    Equation("Q_PJ", "Q_PJ = F_PJ × HV_PJ × η_PJ (when heat is not metered)",
+             "heat output from fuel used F_PJ, heating value HV_PJ and efficiency η_PJ",
+             "熱量を計測しない場合: 燃料使用量 F_PJ × 発熱量 HV_PJ × ボイラー効率 η_PJ"),
+    Equation("EM_BL", "EM_BL = Q_PJ / η_BL × EF_BL",
+             "the same heat from the baseline boiler (efficiency η_BL, fuel factor EF_BL)",
+             "同じ熱量をベースラインのボイラー (効率 η_BL、燃料の排出係数 EF_BL) で"
+             "得た場合の排出量"),
+    Equation("EM_PJ", "EM_PJ = F_PJ × HV_PJ × EF_PJ + EL_aux × CEF_grid (biomass EF = 0)",
+             "fuel burnt plus auxiliary electricity EL_aux (biomass counts as zero)",
+             "燃料の燃焼による排出 + 付随的な電力消費 EL_aux による排出 "
+             "(バイオマスの排出係数は 0)"),
 )
 
 
@@ -256,6 +267,8 @@ BOILER = Methodology(
     category=Category.ENERGY_SAVING,
     summary="A more efficient boiler, or one on a lower-carbon fossil fuel, produces the same "
             "heat with less CO2 than the baseline boiler.",
+    summary_ja="高効率のボイラー、又はより低炭素な化石燃料のボイラーにより、ベースラインの"
+               "ボイラーより少ない CO2 で同じ熱量を得る。",
     inputs=_inputs(FOSSIL_FUELS, None) + BASELINE_RULE_INPUTS,
     equations=_EQUATIONS,
     applicability_conditions=(
@@ -264,7 +277,14 @@ BOILER = Methodology(
         "when the old one is older than 2× its useful life or the new capacity is more "
         "than 1.5× the old (§2.2)",
     ),
+    applicability_conditions_ja=(
+        "化石燃料ボイラーを更新し、又はその導入を回避すること",
+        "ベースライン: 更新前のボイラー。新設の場合、更新前の設備が法定耐用年数の2倍を超えて"
+        "使用されていた場合、又は新設備の能力が旧設備の1.5倍を超える場合は標準的な設備 (§2.2)",
+    ),
     monitoring_parameters=("F_PJ fuel used", "Q_PJ heat output (or η_PJ)", "EL_aux"),
+    monitoring_parameters_ja=("F_PJ 燃料使用量", "Q_PJ 熱量 (又は η_PJ)",
+                              "EL_aux 付随的な電力消費量"),
     sources=("jcredit-rules.md §2.4 (symbols UNVERIFIED)",
              "https://expydoc.com/doc/7420739/ (ID list, 2014)"),
     applicability=_boiler_applicability,
@@ -300,6 +320,8 @@ BIOMASS = Methodology(
     category=Category.RENEWABLE_HEAT,
     summary="Pellets, chips or firewood replace a fossil fuel in a boiler or stove; "
             "biomass CO2 counts as zero.",
+    summary_ja="ペレット、チップ又は薪がボイラーやストーブの化石燃料を代替する。"
+               "バイオマス由来の CO2 は排出量ゼロとみなす。",
     inputs=(*_inputs(("WOODY_BIOMASS",), "WOODY_BIOMASS"),
             InputSpec("unused_woody_biomass", "-", "bool",
                       "the feedstock is unused woody biomass, legally harvested"),
@@ -315,8 +337,16 @@ BIOMASS = Methodology(
         "feedstock is unused woody biomass, legally harvested",
         "household heating may not use construction waste wood",
     ),
+    applicability_conditions_ja=(
+        "木質固形バイオ燃料 (ペレット、チップ、薪) が化石燃料又は系統電力を代替すること",
+        "熱又は電力の少なくとも一部を自家消費すること",
+        "原料は合法に伐採された未利用の木質バイオマスであること",
+        "家庭の暖房用では建設廃材を使用しないこと",
+    ),
     monitoring_parameters=("F_PJ biomass used (t)", "HV_PJ (GJ/t)", "Q_PJ or η_PJ",
                            "EL_aux"),
+    monitoring_parameters_ja=("F_PJ バイオマス使用量 (t)", "HV_PJ 発熱量 (GJ/t)",
+                              "Q_PJ 熱量 又は η_PJ ボイラー効率", "EL_aux 付随的な電力消費量"),
     sources=("https://expydoc.com/doc/7420692/", "jcredit-rules.md §2.4"),
     applicability=_biomass_applicability,
     compute=_biomass_compute,

@@ -35,7 +35,8 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-HtmlRenderer = Callable[[Request, int, str], Response]
+# The web UI's error page: the status and the error (a DomainError, or a message).
+HtmlRenderer = Callable[[Request, int, DomainError | str], Response]
 
 
 def _retry_after(response: Response, error: DomainError) -> None:
@@ -60,7 +61,7 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
     async def domain_error(request: Request, error: DomainError) -> Response:
         status, _, title = classify(error)
         if html is not None and not request.url.path.startswith("/api/"):
-            page = html(request, status, error.message)
+            page = html(request, status, error)
             _retry_after(page, error)
             return page
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
@@ -90,8 +91,11 @@ def install_error_handlers(app: FastAPI, html: HtmlRenderer | None = None) -> No
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         """Starlette's own errors (no such route, method not allowed, a body FastAPI could
-        not parse) as problem+json under /api; the web UI keeps Starlette's answer."""
+        not parse) as problem+json under /api; the web UI shows its error page for a page
+        that does not exist, and keeps Starlette's answer otherwise."""
         if not request.url.path.startswith("/api/"):
+            if html is not None and error.status_code in (404, 405):
+                return html(request, error.status_code, str(error.detail))
             return await http_exception_handler(request, error)
         title = HTTPStatus(error.status_code).phrase
         detail = error.detail if isinstance(error.detail, str) else title

@@ -20,6 +20,7 @@ codes and UTC.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from decimal import InvalidOperation
@@ -34,6 +35,8 @@ from babel.support import Translations
 from jinja2 import Environment
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup
+from markupsafe import escape
 
 from jcredit.domain.numbers import for_people
 
@@ -176,6 +179,15 @@ ERROR_SUMMARIES = (
 )
 
 
+SYMBOL = re.compile(r"(?<![\w-])[A-Za-zΔη][A-Za-z]*_[A-Za-z0-9_,]*[A-Za-z0-9](?![\w-])")
+
+
+def mark_symbols(text: object) -> Markup:
+    """A text with formula symbols (``EM_BL``, ``F_C,p``) marked ``<var>``: escaped, then
+    each symbol wrapped, so that a reader (and the crawl test) tells them from words."""
+    return Markup(SYMBOL.sub(lambda m: f"<var>{m.group(0)}</var>", str(escape(text))))
+
+
 def install_filters(env: Environment) -> None:
     """Jinja2 filters that read the page's ``lang``: ``{{ x.at|jst }}``, ``{{ d|jdate }}``,
     ``{{ q|qty }}`` (``qty(0)`` for whole numbers), ``{{ y|fy }}``."""
@@ -193,6 +205,7 @@ def install_filters(env: Environment) -> None:
         return fiscal_year_label(value, str(context.get("lang", DEFAULT_LANGUAGE)))
 
     env.filters["jst"] = jst
+    env.filters["symbols"] = mark_symbols
     env.filters["jdate"] = jdate
     env.filters["fy"] = fy
     env.filters["qty"] = format_quantity

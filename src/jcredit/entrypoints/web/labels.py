@@ -35,6 +35,8 @@ from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import ProjectType
+from jcredit.entrypoints.web.figures import FACTOR_HEADS
+from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
 
 # Timeline events that are not state transitions (service_layer.handlers.projects).
@@ -49,14 +51,21 @@ ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "
                       "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
 
+def _inputs() -> list[str]:
+    """The name of every methodology input (and of each field of a list input)."""
+    return sorted({spec.name for method in CATALOGUE for top in method.inputs
+                   for spec in (top, *top.items)})
+
+
 def _choices() -> list[str]:
     """The choice values of every methodology's inputs that are not named by another kind."""
     named = set(FUELS) | set(species_names()) | {t.value for t in GridFactorType} | {
         t.value for t in ProjectType}
     found: set[str] = set()
     for method in CATALOGUE:
-        for spec in method.inputs:
-            found.update(c for c in spec.choices if c not in named)
+        for top in method.inputs:
+            for spec in (top, *top.items):
+                found.update(c for c in spec.choices if c not in named)
     return sorted(found)
 
 
@@ -81,6 +90,7 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "fuel": lambda: FUELS,
     "species": species_names,
     "choice": _choices,
+    "input": _inputs,
     "block_state": lambda: STATES,
     "finding": lambda: ELIGIBILITY_CHECKS,
     "action": lambda: sorted({t.action for t in (*PROJECT_TRANSITIONS, *PERIOD_TRANSITIONS)}
@@ -90,7 +100,9 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "estimate_kind": lambda: ESTIMATE_KINDS,
     "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
                                       for s in specs} | {"crediting_years"}),
-    "audit_fee": lambda: ("validation", "verification"),
+    "audit_fee": lambda: ("validation", "verification", "total"),
+    "factor": lambda: FACTOR_HEADS,
+    "fee_category": lambda: FEE_CATEGORIES,
 }
 
 

@@ -7,7 +7,6 @@ the page it came from, with nothing written.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +19,10 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.fiscal_year import fiscal_year_of
+from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology as find_methodology
-from jcredit.domain.methodologies.factors import grid_factor_table
 from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
@@ -37,16 +37,23 @@ from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
 from jcredit.entrypoints.uploads import receive_file
+from jcredit.entrypoints.web.figures import estimate_context
+from jcredit.entrypoints.web.figures import grid_years
+from jcredit.entrypoints.web.figures import unit_for_people
+from jcredit.entrypoints.web.figures import yen
+from jcredit.entrypoints.web.i18n import labeller
+from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
-from jcredit.entrypoints.web.views import _error_text
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
+from jcredit.entrypoints.web.views import error_page
 from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
 from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
+from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
 
@@ -67,6 +74,18 @@ def projects(request: Request) -> Response:
         rows = project_queries.projects_for(uow, actor)
         queue = project_queries.work_queue(uow, actor)
     return render(request, "projects.html", projects=rows, queue=queue)
+
+
+@router.get("/queue")
+def work(request: Request) -> Response:
+    """What waits on the reader: the project tasks of its role and, for the secretariat,
+    the invalidation applications to execute. The verifier's and the secretariat's home."""
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        tasks = project_queries.work_queue(uow, actor)
+        pending = (queries.applications(uow, actor, status=ApplicationStatus.PENDING)
+                   if actor.role is Role.ADMIN else [])
+    return render(request, "queue.html", queue=tasks, pending=pending)
 
 
 @router.get("/agenda")
@@ -301,8 +320,9 @@ async def upload_evidence(request: Request, number: str) -> Response:
 @router.get("/methodologies")
 def methodologies(request: Request) -> Response:
     """The methodology catalogue (public, no login)."""
+    today = _registry(request).clock().astimezone(JST).date()
     return render(request, "methodologies.html", methodologies=[m.describe() for m in CATALOGUE],
-                  grid=grid_factor_table())
+                  grid=grid_years(fiscal_year_of(today)))
 
 
 @router.get("/methodologies/{methodology_id}")
@@ -310,8 +330,7 @@ def methodology_page(request: Request, methodology_id: str) -> Response:
     try:
         described = find_methodology(methodology_id).describe()
     except DomainError as error:
-        return render(request, "error.html", status_code=classify(error)[0],
-                      status=classify(error)[0], message=_error_text(error, request))
+        return error_page(request, classify(error)[0], error)
     return render(request, "methodology.html", m=described)
 
 
@@ -319,7 +338,15 @@ def methodology_page(request: Request, methodology_id: str) -> Response:
 def estimate_form(request: Request, kind: str = "PV") -> Response:
     kind = kind.upper() if kind.upper() in ESTIMATE_INPUTS else "PV"
     return render(request, "estimate.html", kind=kind, specs=ESTIMATE_INPUTS[kind] + COMMON,
-                  kinds=list(ESTIMATE_INPUTS), values={}, result=None)
+                  kinds=list(ESTIMATE_INPUTS), values={}, result=None,
+                  **_estimate_helpers(request_language(request)))
+
+
+COMMON_DEFAULTS = {spec.name: spec.default for spec in COMMON}
+
+
+def _estimate_helpers(lang: str) -> dict[str, Any]:
+    return {"unit": lambda u: unit_for_people(u, lang), "yen": lambda v: yen(v, lang)}
 
 
 @router.post("/estimate")
@@ -335,9 +362,10 @@ async def estimate_result(request: Request) -> Response:
         return render(request, "estimate.html", status_code=classify(error)[0], kind=kind,
                       specs=specs, kinds=list(ESTIMATE_INPUTS), values=values, result=None,
                       form_state=state_of(request, "estimate", values, error,
-                                          fields=[spec.name for spec in specs]))
-    annual, years = Decimal(str(result["annual_tco2"])), int(str(result["crediting_years"]))
-    chart = [{"year": year, "credits": int(annual * year)} for year in range(1, years + 1)]
+                                          fields=[spec.name for spec in specs]),
+                      **_estimate_helpers(request_language(request)))
+    lang = request_language(request)
+    fiscal_year = int(Decimal(values.get("fiscal_year") or str(COMMON_DEFAULTS["fiscal_year"])))
+    extra = estimate_context(result, fiscal_year, labeller(lang), translator(lang), lang)
     return render(request, "estimate.html", kind=kind, specs=specs, kinds=list(ESTIMATE_INPUTS),
-                  values=values, result=result, chart=chart, yen=lambda v: f"¥{Decimal(v):,}",
-                  result_json=json.dumps(result, ensure_ascii=False, indent=1))
+                  values=values, result=result, **_estimate_helpers(lang), **extra)

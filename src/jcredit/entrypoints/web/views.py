@@ -40,6 +40,7 @@ from jcredit.entrypoints.web.forms import explain
 from jcredit.entrypoints.web.forms import form_state
 from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.i18n import error_summary
 from jcredit.entrypoints.web.i18n import install_filters
 from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.i18n import language_of
@@ -128,8 +129,24 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     return templates.TemplateResponse(request, name, base | context, status_code=status_code)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "error.html", status_code=status, status=status, message=message)
+# What a reader can do about an error page, by status (error.html).
+ERROR_HELP = {401: N_("error_help_401"), 403: N_("error_help_403"), 404: N_("error_help_404"),
+              405: N_("error_help_404"), 409: N_("error_help_409"), 422: N_("error_help_422"),
+              429: N_("error_help_429")}
+STATUS_CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found",
+                405: "not_found", 409: "conflict", 422: "invalid_input",
+                429: "too_many_attempts"}
+
+
+def error_page(request: Request, status: int, error: DomainError | str) -> Response:
+    """An error as a page: a summary and what to do in the reader's language, then the
+    system's own detail (English, marked as such) for whoever needs the precise reason."""
+    lang = request_language(request)
+    code = error.code if isinstance(error, DomainError) else STATUS_CODES.get(status, "")
+    detail = error.message if isinstance(error, DomainError) else error
+    return render(request, "error.html", status_code=status, status=status,
+                  summary=error_summary(code, lang), help=ERROR_HELP.get(status),
+                  message=detail)
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -157,9 +174,36 @@ def flash(request: Request, key: str, href: str | None = None, **args: object) -
                                 "href": href}
 
 
+# Each role's home is its work (issue 12 item 10): where "/" and the login lead.
+ROLE_HOMES = {
+    Role.HOLDER: "/accounts",  # its accounts
+    Role.IMPLEMENTER: "/projects",  # its projects and what they wait for
+    Role.OPERATOR: "/projects",
+    Role.VERIFIER: "/queue",  # projects awaiting validation or verification
+    Role.COMMITTEE: "/agenda",  # registrations and certifications to decide
+    Role.ADMIN: "/queue",  # invalidations to execute, registrations, issuance
+    Role.AUDITOR: "/journal",  # the journal and the ledger check
+}
+
+
+# The line under "my work", by role (queue.html picks it by the reader's role).
+WORK_INTROS = (N_("my_work_intro_ADMIN"), N_("my_work_intro_VERIFIER"),
+               N_("my_work_intro_COMMITTEE"), N_("my_work_intro_HOLDER"),
+               N_("my_work_intro_IMPLEMENTER"), N_("my_work_intro_OPERATOR"),
+               N_("my_work_intro_AUDITOR"))
+
+
+def home_of(user: User) -> str:
+    return ROLE_HOMES.get(Role(user.role), "/accounts")
+
+
 @router.get("/")
 def home(request: Request) -> Response:
-    return _redirect("/accounts" if current_user(request) else "/login")
+    """A logged-in user goes to the work of its role; anyone else sees what this is."""
+    user = current_user(request)
+    if user is not None:
+        return _redirect(home_of(user))
+    return render(request, "landing.html")
 
 
 def same_origin_path(request: Request, url: str | None) -> str:
@@ -206,7 +250,7 @@ def login(request: Request, username: str = Form(""), password: str = Form(""),
                       form_state=state_of(request, "login", {"username": username}))
     request.session.clear()  # a new session id and CSRF token: no session fixation
     request.session["sid"] = _registry(request).open_session(user)
-    return _redirect("/accounts")
+    return _redirect(home_of(user))
 
 
 @router.post("/logout")

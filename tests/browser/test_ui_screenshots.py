@@ -1,0 +1,101 @@
+"""Screenshots of the main pages for each role, taken by every run of this test and shown
+in docs/ui.md ("Screens by role"). Chromium (Debian's) at 1280×900, the visible part of
+the page only, saved as PNG with a 32-colour palette (text stays sharp, files stay small).
+
+Each page must open (status < 400, an <h1>), every request must stay on this server (no page
+needs the internet), and the estimate's chart must be drawn by the vendored Chart.js.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jcredit.entrypoints.demo import DEMO_PASSWORD
+from tests.browser.test_web_flow import CHROMIUM
+from tests.browser.test_web_flow import FLAGS
+from tests.browser.test_web_flow import pytestmark  # noqa: F401  (browser mark, skip)
+from tests.browser.test_web_flow import server  # noqa: F401  (the fixture)
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "docs" / "ui"
+VIEWPORT = {"width": 1280, "height": 900}
+# (file, role or None for a visitor, path; "estimate-*" posts the estimator first)
+SCREENS = (
+    ("landing.png", None, "/"),
+    ("estimate-pv.png", None, "estimate:PV"),
+    ("methodologies.png", None, "/methodologies"),
+    ("methodology-en-r-002.png", None, "/methodologies/EN-R-002"),
+    ("holder-accounts.png", "midori", "/"),
+    ("holder-account.png", "midori", "account"),
+    ("operator-projects.png", "taiyo", "/"),
+    ("operator-project.png", "taiyo", "/projects/JCP-000001"),
+    ("verifier-queue.png", "shinsa", "/"),
+    ("committee-agenda.png", "iinkai", "/"),
+    ("secretariat-queue.png", "admin", "/"),
+    ("secretariat-invalidations.png", "admin", "/invalidations"),
+    ("auditor-journal.png", "auditor", "/"),
+    ("error-403.png", "midori", "/journal"),
+)
+MAX_BYTES = 120_000
+
+
+def save_small(png: bytes, path: Path) -> None:
+    """A screenshot as a palette PNG: 32 colours are enough for a page of text and tables."""
+    from PIL import Image
+
+    image = Image.open(BytesIO(png)).convert("RGB")
+    image.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+
+
+def test_screenshots_of_the_main_pages_for_each_role(server: str) -> None:  # noqa: F811
+    from playwright.sync_api import expect
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    local = urlsplit(server).netloc
+    foreign: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        for role in dict.fromkeys(role for _, role, _ in SCREENS):
+            context = browser.new_context(viewport=VIEWPORT, locale="ja-JP")
+            context.add_cookies([{"name": "lang", "value": "ja", "url": server}])
+            page = context.new_page()
+            page.on("request", lambda request: foreign.append(request.url)
+                    if urlsplit(request.url).netloc not in (local, "") else None)
+            if role:
+                page.goto(f"{server}/login")
+                page.fill("#username", role)
+                page.fill("#password", DEMO_PASSWORD)
+                with page.expect_navigation():
+                    page.click("#login")
+            for name, _, target in (s for s in SCREENS if s[1] == role):
+                if target.startswith("estimate:"):
+                    page.goto(f"{server}/estimate?kind={target.split(':')[1]}")
+                    page.fill("#in-capacity_kw", "50")
+                    page.fill("#in-self_consumption_share", "0.8")
+                    page.fill("#in-price_yen_per_tco2", "3000")
+                    page.click("#calculate")
+                    expect(page.locator("#estimate-chart")).to_have_attribute("data-drawn",
+                                                                              "yes")
+                    page.locator("#result").scroll_into_view_if_needed()
+                elif target == "account":
+                    page.locator("a.mono").first.click()
+                    expect(page.locator("#balance")).to_be_visible()
+                else:
+                    response = page.goto(f"{server}{target}")
+                    assert response is not None
+                    assert response.status < 400 or name.startswith("error-"), (name,
+                                                                                 response.status)
+                expect(page.locator("h1").first).to_be_visible()
+                path = SHOTS / name
+                save_small(page.screenshot(type="png"), path)
+                assert 0 < path.stat().st_size <= MAX_BYTES, (name, path.stat().st_size)
+            context.close()
+        browser.close()
+    assert not foreign, f"pages asked other hosts: {sorted(set(foreign))}"
+    documented = set(re.findall(r"\(ui/([\w.-]+\.png)\)",
+                                (ROOT / "docs" / "ui.md").read_text(encoding="utf-8")))
+    assert documented == {name for name, _, _ in SCREENS}, "docs/ui.md shows these screens"
