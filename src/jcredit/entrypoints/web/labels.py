@@ -44,6 +44,12 @@ TASKS = ("validation", "registration", "double_registration", "correction", "ver
          "certification", "issuance", "monitoring")
 DOCUMENT_KINDS = ("PLAN", "VALIDATION_REPORT", "MONITORING_REPORT", "VERIFICATION_REPORT",
                   "CERTIFICATION_DECISION")
+# The plain fields of a stored document shown on its page, in this order (``document.html``).
+DOCUMENT_FIELDS = ("number", "name", "project_type", "methodology", "state", "prefecture",
+                   "address", "start_date", "monitoring_start", "crediting_years",
+                   "crediting_start", "crediting_end", "holder_account", "keidanren",
+                   "application_date", "registered_on", "certification_number", "opinion",
+                   "comment")
 ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "IN_JAPAN",
                       "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
@@ -85,6 +91,7 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
                              | set(EVENT_ACTIONS)),
     "task": lambda: TASKS,
     "document": lambda: DOCUMENT_KINDS,
+    "doc_field": lambda: DOCUMENT_FIELDS,
     "estimate_kind": lambda: ESTIMATE_KINDS,
     "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
                                       for s in specs} | {"crediting_years"}),
