@@ -8,6 +8,8 @@ the page it came from, with nothing written.
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -38,12 +40,15 @@ from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
 from jcredit.entrypoints.uploads import receive_file
+from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _error_text
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import request_language
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.actors import Role
@@ -149,8 +154,33 @@ async def _csv_form(request: Request) -> tuple[FormData, str]:
     return form, str(form.get("csv_text") or "")
 
 
-def _problems(error: DomainError) -> list[str]:
-    return [describe_problem(item) for item in error.errors or ()]
+def _problems(error: DomainError, request: Request | None = None) -> list[str]:
+    """Each problem of a refused file in one line; those the reader names (``problem``)
+    in the page's language, with their line and column."""
+    t = translator(request_language(request)) if request is not None else None
+    return [problem_text(item, t) if t is not None and item.get("problem")
+            else describe_problem(item) for item in error.errors or ()]
+
+
+# The kinds of problem ``tables_in`` names, each a sentence in messages.po.
+CSV_PROBLEMS = (
+    N_("csv_problem_thousands_separator_split"), N_("csv_problem_too_many_cells"),
+    N_("csv_problem_too_few_cells"), N_("csv_problem_full_width"),
+    N_("csv_problem_thousands_separator"), N_("csv_problem_separator_in_number"),
+    N_("csv_problem_blank"), N_("csv_problem_negative"), N_("csv_problem_duplicate_code"),
+    N_("csv_problem_code_required"), N_("csv_problem_unknown_code"),
+)
+
+
+def problem_text(item: dict[str, object], t: Callable[[str], str]) -> str:
+    """e.g. 3行目 3列目 = 'TJ-001,1,400': 1,400 を … (``csv_problem_<kind>`` in messages.po)."""
+    values = defaultdict(str, {k: str(v) for k, v in item.items()})
+    column = str(item.get("column", ""))
+    values["where"] = t("csv_where").format_map(defaultdict(str, {
+        "line": str(item.get("line", "")),
+        "column": t("csv_column_number").format(column.removeprefix("column "))
+        if column.startswith("column ") else column}))
+    return t(f"csv_problem_{item['problem']}").format_map(values)
 
 
 @router.post("/projects/{number}/activities")
@@ -168,7 +198,7 @@ async def add_activities(request: Request, number: str) -> Response:
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
                              error=_error_text(error, request), csv_text=csv_text,
-                             activity_problems=_problems(error))
+                             activity_problems=_problems(error, request))
     request.session["flash"] = f"+{len(command.activities)}"
     return _redirect(f"/projects/{number}")
 
@@ -227,11 +257,13 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
 async def period_data(request: Request, number: str, period: PeriodNumber) -> Response:
     """Monitored values as CSV (pasted or a file): a ``code`` column and one column per
     methodology input. All lines are checked and every problem listed, with its line."""
-    _actor(request)
+    actor = _actor(request)
     csv_text = ""
     try:
+        with _registry(request).uow(write=False) as uow:
+            known = project_queries.activity_codes(uow, actor, number)
         form, csv_text = await _csv_form(request)
-        data, lines = monitoring_table(csv_text)
+        data, lines = monitoring_table(csv_text, known)
         try:
             _send(request, c.SubmitMonitoringData(project=number, period=period,
                                                   activities=data),
@@ -241,20 +273,22 @@ async def period_data(request: Request, number: str, period: PeriodNumber) -> Re
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
                              error=_error_text(error, request), csv_text=csv_text,
-                             data_problems=_problems(error), data_period=period)
+                             data_problems=_problems(error, request), data_period=period)
     return _redirect(f"/projects/{number}#period-{period}")
 
 
 @router.post("/projects/{number}/periods/{period}/action")
 def period_action(request: Request, number: str, period: PeriodNumber, action: str = Form(""),
-                  comment: str = Form(""), csrf: str = Form(""), idem: str = Form("")
-                  ) -> Response:
+                  comment: str = Form(""), acknowledge_missing: str = Form(""),
+                  csrf: str = Form(""), idem: str = Form("")) -> Response:
     try:
-        data = _send(request, c.PeriodTransition(project=number, period=period, action=action,
-                                                 comment=comment), csrf, idem)
+        data = _send(request, c.PeriodTransition(
+            project=number, period=period, action=action, comment=comment,
+            acknowledge_missing=acknowledge_missing == "yes"), csrf, idem)
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
-                             error=_error_text(error, request))
+                             error=_error_text(error, request), action_error=error.field,
+                             action_period=period, action_comment=comment)
     request.session["flash"] = f"#{period}: {data['from_state']} → {data['to_state']}"
     return _redirect(f"/projects/{number}#period-{period}")
 

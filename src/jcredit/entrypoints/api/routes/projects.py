@@ -126,6 +126,10 @@ class Action(Strict):
     report: dict[str, Any] | None = None
 
 
+class PeriodAction(Action):
+    acknowledge_missing: bool = False
+
+
 class PeriodOpen(Strict):
     period_start: str
     period_end: str
@@ -392,10 +396,10 @@ async def period_data(number: ProjectNumber, period: PeriodNumber, request: Requ
 
 
 @router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
-             openapi_extra=_schema(Action))
+             openapi_extra=_schema(PeriodAction))
 async def period_action(number: ProjectNumber, period: PeriodNumber, request: Request,
                         registry: RegistryDep,
                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
-    body = parse_body(Action, await exact_json(request))
+    body = parse_body(PeriodAction, await exact_json(request))
     return await send(request, registry, c.PeriodTransition(project=number, period=period,
                                                        **body.model_dump()), actor, key)
