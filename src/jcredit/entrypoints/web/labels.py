@@ -35,6 +35,8 @@ from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import ProjectType
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.history import KINDS as MOVEMENT_KINDS
+from jcredit.service_layer.history import journal_command_names
 
 # Timeline events that are not state transitions (service_layer.handlers.projects).
 EVENT_ACTIONS = ("create", "add_activity", "remove_activity", "assign_verifier",
@@ -92,6 +94,8 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "task": lambda: TASKS,
     "document": lambda: DOCUMENT_KINDS,
     "doc_field": lambda: DOCUMENT_FIELDS,
+    "movement": lambda: MOVEMENT_KINDS,
+    "command": journal_command_names,
     "estimate_kind": lambda: ESTIMATE_KINDS,
     "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
                                       for s in specs} | {"crediting_years"}),

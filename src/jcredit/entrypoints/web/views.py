@@ -31,7 +31,6 @@ from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
-from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.web.i18n import LANGUAGES
 from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import error_summary
@@ -383,12 +382,3 @@ def issuance(request: Request, issuance_id: int) -> Response:
     with _registry(request).uow(write=False) as uow:
         data = issuance_queries.issuance_detail(uow, _actor(request), issuance_id)
     return render(request, "issuances.html", issuances=data, states=STATES, single=True)
-
-
-@router.get("/journal", response_class=HTMLResponse)
-def journal(request: Request, before: BeforeSeq = None) -> Response:
-    actor = _actor(request)
-    with _registry(request).uow(write=False) as uow:
-        entries = queries.journal_page(uow, actor, limit=50, before_seq=before)
-        check = queries.check_ledger(uow)
-    return render(request, "journal.html", entries=entries, check=check)
