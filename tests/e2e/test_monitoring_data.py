@@ -30,6 +30,7 @@ AMBIGUOUS = "\n".join([
     "HH-999,100",          # 9: not an activity of the project
     "HH-007,1610,3",       # 10: too many cells
     "HH-008",              # 11: too few
+    "HH-009,たくさん",      # 12: not a number (the methodology says so, in the same list)
 ]) + "\n"
 EXPECTED = [
     ("2行目 3列目", "1400 と書いてください"),
@@ -41,6 +42,7 @@ EXPECTED = [
     ("9行目 code 「HH-999」", "このプロジェクトの削減活動ではありません"),
     ("10行目 3列目", "見出しは 2 列"),
     ("11行目 el_self_kwh", "値が 1 個"),
+    ("12行目 el_self_kwh 「たくさん」", "number"),
 ]
 
 

@@ -17,14 +17,17 @@ import csv
 import io
 import re
 import unicodedata
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from typing import TypeVar
 
 from jcredit.domain.errors import ValidationError
 from jcredit.service_layer import commands as c
 
+T = TypeVar("T")
 ACTIVITY_COLUMNS = ("code", "address", "operation_start", "expected_tco2_per_year", "household")
 ENCODINGS = ("auto", "utf-8", "cp932")
 _ALIASES = {"": "auto", "auto": "auto", "utf-8": "utf-8", "utf8": "utf-8",
@@ -156,7 +159,47 @@ _NUMBERISH = re.compile(r"^[+-]?[\d., ]*\d[\d., ]*$")
 
 def monitoring_table(text: str, known: Iterable[str] | None = None
                      ) -> tuple[dict[str, dict[str, object]], dict[str, int]]:
-    """Monitored values by activity code, and the line each code is on.
+    """Monitored values by activity code, and the line each code is on; refused (every
+    problem listed, see :func:`read_monitoring`) when any line is ambiguous."""
+    values, lines, problems = read_monitoring(text, known)
+    if problems:
+        raise ValidationError(f"{len(problems)} problem(s) in the CSV: nothing was submitted",
+                              field="csv", errors=problems)
+    return values, lines
+
+
+Values = dict[str, dict[str, object]]
+
+
+def submit_monitoring_csv(text: str, known: Iterable[str] | None,
+                          run: Callable[[Values], T], check: Callable[[Values], object]) -> T:
+    r"""Read the text and ``run`` the submission of its values. When some lines are
+    ambiguous, the lines that were read still go through ``check`` (a dry run of the same
+    command, nothing written) so that the methodology's problems with them are listed with
+    the reader's: every problem of the file at once, each with its line."""
+    values, lines, problems = read_monitoring(text, known)
+    try:
+        if not problems:
+            return run(values)
+        if values:
+            check(values)
+    except ValidationError as error:
+        found = with_lines(error, lines).errors or [
+            {"line": "", "column": error.field or "", "value": "", "message": error.message}]
+        if not problems:
+            raise
+        problems = sorted([*problems, *found], key=lambda item: _line_order(item.get("line")))
+    raise ValidationError(f"{len(problems)} problem(s) in the CSV: nothing was submitted",
+                          field="csv", errors=problems)
+
+
+def _line_order(line: object) -> int:
+    return line if isinstance(line, int) else 0
+
+
+def read_monitoring(text: str, known: Iterable[str] | None = None
+                    ) -> tuple[Values, dict[str, int], list[dict[str, object]]]:
+    """Monitored values by activity code, the line each code is on, and the problems.
 
     Nothing ambiguous is read: every line is checked and every problem listed with its line
     and column (``problem`` names the kind, for the page's language), and nothing is
@@ -207,10 +250,7 @@ def monitoring_table(text: str, known: Iterable[str] | None = None
     if not lines_cells and not problems:
         raise ValidationError("the CSV needs a header row with a code column and at least one "
                               "line", field="csv")
-    if problems:
-        raise ValidationError(f"{len(problems)} problem(s) in the CSV: nothing was submitted",
-                              field="csv", errors=problems)
-    return values, lines
+    return values, lines, problems
 
 
 def _cell_problem(line: int, column: str, value: str, problem: str, message: str,

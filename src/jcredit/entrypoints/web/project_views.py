@@ -34,8 +34,7 @@ from jcredit.entrypoints.errors import describe_problem
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
-from jcredit.entrypoints.tables_in import monitoring_table
-from jcredit.entrypoints.tables_in import with_lines
+from jcredit.entrypoints.tables_in import submit_monitoring_csv
 from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
@@ -158,7 +157,7 @@ def _problems(error: DomainError, request: Request | None = None) -> list[str]:
     """Each problem of a refused file in one line; those the reader names (``problem``)
     in the page's language, with their line and column."""
     t = translator(request_language(request)) if request is not None else None
-    return [problem_text(item, t) if t is not None and item.get("problem")
+    return [problem_text(item, t) if t is not None and item.get("line")
             else describe_problem(item) for item in error.errors or ()]
 
 
@@ -168,7 +167,7 @@ CSV_PROBLEMS = (
     N_("csv_problem_too_few_cells"), N_("csv_problem_full_width"),
     N_("csv_problem_thousands_separator"), N_("csv_problem_separator_in_number"),
     N_("csv_problem_blank"), N_("csv_problem_negative"), N_("csv_problem_duplicate_code"),
-    N_("csv_problem_code_required"), N_("csv_problem_unknown_code"),
+    N_("csv_problem_code_required"), N_("csv_problem_unknown_code"), N_("csv_problem_other"),
 )
 
 
@@ -180,7 +179,8 @@ def problem_text(item: dict[str, object], t: Callable[[str], str]) -> str:
         "line": str(item.get("line", "")),
         "column": t("csv_column_number").format(column.removeprefix("column "))
         if column.startswith("column ") else column}))
-    return t(f"csv_problem_{item['problem']}").format_map(values)
+    kind = item.get("problem") or "other"
+    return t(f"csv_problem_{kind}").format_map(values)
 
 
 @router.post("/projects/{number}/activities")
@@ -263,13 +263,16 @@ async def period_data(request: Request, number: str, period: PeriodNumber) -> Re
         with _registry(request).uow(write=False) as uow:
             known = project_queries.activity_codes(uow, actor, number)
         form, csv_text = await _csv_form(request)
-        data, lines = monitoring_table(csv_text, known)
-        try:
-            _send(request, c.SubmitMonitoringData(project=number, period=period,
-                                                  activities=data),
-                  str(form.get("csrf") or ""), str(form.get("idem") or ""))
-        except ValidationError as error:
-            raise with_lines(error, lines) from None
+        _check_csrf(request, str(form.get("csrf") or ""))
+
+        def command(data: dict[str, dict[str, object]]) -> c.SubmitMonitoringData:
+            return c.SubmitMonitoringData(project=number, period=period, activities=data)
+
+        submit_monitoring_csv(
+            csv_text, known,
+            run=lambda data: _send(request, command(data), str(form.get("csrf") or ""),
+                                   str(form.get("idem") or "")),
+            check=lambda data: _registry(request).bus.preview(command(data), actor=actor))
     except DomainError as error:
         return _project_page(request, number, status_code=classify(error)[0],
                              error=_error_text(error, request), csv_text=csv_text,

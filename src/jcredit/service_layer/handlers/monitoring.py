@@ -117,8 +117,8 @@ def calculate_period(project: Project, period: MonitoringPeriod, activities: lis
                                       field=f"activities.{code}.{error.field or ''}".rstrip("."),
                                       valid=error.valid)
             wrapped.code = error.code  # keep not_applicable, invalid_input …
-            problems.append(_problem(wrapped, code, error.field or "",
-                                     raw.get(error.field or "", "")))
+            column = (error.field or "").removeprefix("inputs.")  # the CSV's column name
+            problems.append(_problem(wrapped, code, column, raw.get(column, "")))
             continue
         results.append(result)
         summary[code] = {
