@@ -73,8 +73,8 @@ def test_web_csv_with_a_bad_line_adds_nothing_and_lists_every_bad_line(
     problems = re.findall(r"<li>(.*?)</li>", response.text.split('id="activities-problems"')[1]
                           .split("</ul>")[0])
     assert len(problems) == 2
-    assert "line 202, operation_start = &#39;not-a-date&#39;" in problems[0]
-    assert "line 351" in problems[1]
+    assert "202行目 operation_start 「not-a-date」" in problems[0]  # in the page's language
+    assert "351行目" in problems[1]
     # the corrected file, sent again from the same form, is added whole
     fixed = client.post(f"/projects/{PROJECT}/activities", follow_redirects=False,
                         data={"csv_text": rows(400), "csrf": csrf, "idem": "f1"})

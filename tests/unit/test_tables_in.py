@@ -27,9 +27,66 @@ def test_activity_rows_become_commands_and_extra_columns_inputs() -> None:
     assert command.lines == (2, 3)
 
 
-def test_monitoring_values_skip_empty_cells() -> None:
-    assert monitoring_values("code,el_self_kwh,el_aux_kwh\nHH-1,100,\nHH-2,200,3\n") == {
-        "HH-1": {"el_self_kwh": "100"}, "HH-2": {"el_self_kwh": "200", "el_aux_kwh": "3"}}
+def test_monitoring_values_by_code() -> None:
+    assert monitoring_values("code,el_self_kwh,el_aux_kwh\nHH-1,100,0\nhh-2,200,3\n") == {
+        "HH-1": {"el_self_kwh": "100", "el_aux_kwh": "0"},
+        "HH-2": {"el_self_kwh": "200", "el_aux_kwh": "3"}}
+
+
+def problems_of(text: str, known: tuple[str, ...] | None = None
+                ) -> list[tuple[object, object, object]]:
+    """(line, column, kind) of every problem, in order; the read must be refused."""
+    with pytest.raises(ValidationError) as raised:
+        monitoring_values(text, known)
+    assert raised.value.field == "csv"
+    return [(e["line"], e["column"], e["problem"]) for e in raised.value.errors or ()]
+
+
+def test_a_thousands_separator_splitting_a_number_is_refused_by_line_and_column() -> None:
+    """The Excel line ``TJ-001,1,400`` was once read as el_self_kwh = 1."""
+    text = "code,el_self_kwh\nTJ-000,1400\nTJ-001,1,400\n"
+    with pytest.raises(ValidationError) as raised:
+        monitoring_values(text)
+    (problem,) = raised.value.errors or ()
+    assert (problem["line"], problem["column"], problem["problem"]) == (
+        3, "column 3", "thousands_separator_split")
+    assert problem["number"] == "1400" and "write 1400" in str(problem["message"])
+
+
+@pytest.mark.parametrize(("line", "column", "kind"), [
+    ("HH-2,1,400,5", "column 4", "too_many_cells"),
+    ("HH-2,100", "el_aux_kwh", "too_few_cells"),
+    ("HH-2,１４００,0", "el_self_kwh", "full_width"),
+    ("HH-2,1400,０", "el_aux_kwh", "full_width"),
+    ('HH-2,"1,400",0', "el_self_kwh", "thousands_separator"),
+    ('HH-2,"1,40",0', "el_self_kwh", "separator_in_number"),
+    ("HH-2,1 400,0", "el_self_kwh", "thousands_separator"),
+    ("HH-2,,0", "el_self_kwh", "blank"),
+    ("HH-2,1400,", "el_aux_kwh", "blank"),
+    ("HH-2,-5,0", "el_self_kwh", "negative"),
+    ("HH-2,1400,−3", "el_aux_kwh", "full_width"),
+    ("HH-1,1400,0", "code", "duplicate_code"),
+    (",1400,0", "code", "code_required"),
+])
+def test_each_ambiguous_line_is_refused_with_its_line_and_column(line: str, column: str,
+                                                                  kind: str) -> None:
+    text = f"code,el_self_kwh,el_aux_kwh\nHH-1,100,0\n{line}\n"
+    assert problems_of(text) == [(3, column, kind)]
+
+
+def test_every_problem_of_a_file_is_listed_and_nothing_is_read() -> None:
+    text = ("code,el_self_kwh\nHH-1,1,400\nHH-2,\nHH-3,-1\nHH-9,100\nHH-4,２\n"
+            "HH-5,100\n")
+    assert problems_of(text, known=("HH-1", "HH-2", "HH-3", "HH-4", "HH-5")) == [
+        (2, "column 3", "thousands_separator_split"), (3, "el_self_kwh", "blank"),
+        (4, "el_self_kwh", "negative"), (5, "code", "unknown_code"),
+        (6, "el_self_kwh", "full_width")]
+
+
+def test_zero_decimals_and_text_values_are_read_as_written() -> None:
+    assert monitoring_values("code,kwh,fuel\nA,0,FUEL_OIL_A\nB,-0,LPG\nC,1.5e3,LPG\n") == {
+        "A": {"kwh": "0", "fuel": "FUEL_OIL_A"}, "B": {"kwh": "-0", "fuel": "LPG"},
+        "C": {"kwh": "1.5e3", "fuel": "LPG"}}
 
 
 @pytest.mark.parametrize("text", ["", "address,household\nx,1\n", "code\n"])

@@ -31,6 +31,13 @@ CONTENT_SECURITY_POLICY = (
     "form-action 'self'"
 )
 HSTS = "max-age=63072000; includeSubDomains"
+# A PDF shown inline: Chromium's viewer is an <embed> in a synthetic page with inline
+# styles, so ``object-src 'none'`` would block it (crbug.com/271452). The PDF itself runs
+# no script of ours; nothing else is allowed.
+PDF_CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'"
+)
 
 
 def _pairs(csp: str, hsts: bool) -> list[tuple[bytes, bytes]]:
@@ -51,9 +58,13 @@ def _is_htmx(scope: Scope) -> bool:
     return any(name == b"hx-request" for name, _ in scope.get("headers", ()))
 
 
-def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name.lower() == b"content-type" and value.lower().startswith(b"text/html")
+def _is_type(headers: list[tuple[bytes, bytes]], media_type: bytes) -> bool:
+    return any(name.lower() == b"content-type" and value.lower().startswith(media_type)
                for name, value in headers)
+
+
+def _is_html(headers: list[tuple[bytes, bytes]]) -> bool:
+    return _is_type(headers, b"text/html")
 
 
 class SecurityHeadersMiddleware:
@@ -73,6 +84,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
         self.headers = _pairs(CONTENT_SECURITY_POLICY, hsts)
+        self.pdf_headers = _pairs(PDF_CONTENT_SECURITY_POLICY, hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -85,7 +97,9 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
+                headers = list(message.get("headers", ()))
+                pdf = _is_type(headers, b"application/pdf")
+                message["headers"] = [*headers, *(self.pdf_headers if pdf else extra)]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -289,6 +289,9 @@ class PeriodTransition(Command):
     action: str
     comment: str = ""
     report: dict[str, object] | None = None
+    # submit_for_verification with activities that have no data: the owner says so (and
+    # why, in the comment); the list goes into the journal for the verifier
+    acknowledge_missing: bool = False
     NAME: ClassVar[str] = "monitoring.transition"
 
 

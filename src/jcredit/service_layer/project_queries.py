@@ -19,6 +19,7 @@ from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.lifecycle import Transition
 from jcredit.domain.projects.model import Project
+from jcredit.domain.projects.model import activities_without_data
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.projects import OWNER_ROLES
@@ -94,6 +95,8 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
     for period in periods:
         view = period_view(period)
         view["allowed_actions"] = actions_for(PERIOD_TRANSITIONS, period.state, party)
+        view["missing"] = activities_without_data(activities, period)
+        view["with_data"] = len(period.data)
         view["issued"] = uow.projects.period_issuances(period.id)
         period_views.append(view)
     flags = uow.projects.external_matches([a.site_key for a in activities])
@@ -140,6 +143,14 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
              "sha256": d.sha256, "created_by": d.created_by, "created_at": d.created_at}
             for d in documents],
     }
+
+
+def activity_codes(uow: AbstractUnitOfWork, actor: Actor, number: str) -> list[str]:
+    """The codes of a project's activities (to check a file of monitored values against)."""
+    project = project_by_number(uow, number)
+    if not can_view_project(actor, project):
+        raise PermissionDeniedError(f"project {project.number} is not yours to see")
+    return [a.code for a in uow.projects.activities(project.id)]
 
 
 def document(uow: AbstractUnitOfWork, actor: Actor, number: str, kind: str, version: int | None,

@@ -41,6 +41,7 @@ from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.domain.organisations import Organisation
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.unit_of_work import CredentialUse
+from jcredit.service_layer.unit_of_work import JournalFilter
 from jcredit.service_layer.unit_of_work import RegistryState
 from jcredit.service_layer.unit_of_work import StoredResponse
 from jcredit.service_layer.unit_of_work import User
@@ -437,6 +438,25 @@ class SqlBlockRepository:
         )
         return {r.account_id: int(r.total) for r in rows}
 
+    def seqs_touching(self, account_id: int) -> list[int]:
+        """The journal seqs that created or closed a block of the account, oldest first."""
+        blocks = t.blocks.c
+        created = select(blocks.created_seq.label("seq")).where(blocks.account_id == account_id)
+        closed = select(blocks.closed_seq.label("seq")).where(
+            blocks.account_id == account_id, blocks.closed_seq.isnot(None))
+        return sorted({int(r.seq) for r in self.c.execute(created.union(closed))})
+
+    def placements(self, block_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+        """Account and reservation of each block (closed or live), by block id."""
+        found: dict[int, tuple[int, int | None]] = {}
+        ids = sorted(set(block_ids))
+        for start in range(0, len(ids), 500):
+            rows = self.c.execute(select(t.blocks.c.id, t.blocks.c.account_id,
+                                         t.blocks.c.reservation_id)
+                                  .where(t.blocks.c.id.in_(ids[start:start + 500])))
+            found |= {int(r.id): (int(r.account_id), r.reservation_id) for r in rows}
+        return found
+
 
 def _entry(row: Any) -> JournalEntry:
     return JournalEntry(
@@ -489,11 +509,36 @@ class SqlJournalRepository:
                 yield _entry(row)
             last = rows[-1].seq
 
-    def page(self, *, limit: int, before_seq: int | None = None) -> list[JournalEntry]:
+    def page(self, *, limit: int, before_seq: int | None = None,
+             filters: JournalFilter | None = None) -> list[JournalEntry]:
         query = select(t.journal).order_by(t.journal.c.seq.desc()).limit(limit)
         if before_seq is not None:
             query = query.where(t.journal.c.seq < before_seq)
+        if filters is not None:
+            j = t.journal.c
+            if filters.commands:
+                query = query.where(j.command.in_(filters.commands))
+            if filters.actor:
+                query = query.where(j.actor == filters.actor)
+            if filters.since:
+                query = query.where(j.recorded_at >= filters.since)
+            if filters.until:
+                query = query.where(j.recorded_at < filters.until)
+            if filters.mentions:  # a quoted JSON string in the payload: an account number
+                text = "".join(ch for ch in filters.mentions if ch not in '\\%"')
+                pattern = '%"' + text.replace("_", "\\_") + '"%'
+                query = query.where(j.payload.like(pattern, escape="\\"))
         return [_entry(r) for r in self.c.execute(query)]
+
+    def entries(self, seqs: Sequence[int]) -> list[JournalEntry]:
+        """The entries with these seqs, oldest first."""
+        found: list[JournalEntry] = []
+        ordered = sorted(set(seqs))
+        for start in range(0, len(ordered), 500):
+            query = select(t.journal).where(t.journal.c.seq.in_(ordered[start:start + 500])) \
+                .order_by(t.journal.c.seq)
+            found.extend(_entry(r) for r in self.c.execute(query))
+        return found
 
     def get(self, seq: int) -> JournalEntry | None:
         row = self.c.execute(select(t.journal).where(t.journal.c.seq == seq)).one_or_none()

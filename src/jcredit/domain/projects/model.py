@@ -97,3 +97,25 @@ class MonitoringPeriod:
     certified: list[dict[str, Any]] = field(default_factory=list)  # per vintage
     certification_number: str | None = None
     returned_from: str | None = None
+
+
+def activities_without_data(activities: list[Activity], period: MonitoringPeriod) -> list[str]:
+    """The codes of the activities expected to report in ``period`` that have no data in it:
+    operating by the period's end and, once known, credited during some of it. A verifier
+    must see them before the period is submitted (docs/ui.md, "Data entry").
+
+    >>> from datetime import date
+    >>> a = Activity(1, 1, "HH-1", "", "", date(2025, 4, 1), Decimal(1), True, {},
+    ...              date(2025, 4, 1))
+    >>> b = Activity(2, 1, "HH-2", "", "", date(2027, 4, 1), Decimal(1), True, {},
+    ...              date(2025, 4, 1))
+    >>> p = MonitoringPeriod(1, 1, 1, date(2026, 4, 1), date(2027, 3, 31),
+    ...                      PeriodState.MONITORING, data={})
+    >>> activities_without_data([a, b], p)
+    ['HH-1']
+    """
+    return sorted(
+        a.code for a in activities
+        if a.code not in period.data and a.operation_start <= period.end
+        and (a.crediting_start is None or a.crediting_start <= period.end)
+        and (a.crediting_end is None or a.crediting_end >= period.start))

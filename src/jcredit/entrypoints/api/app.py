@@ -73,11 +73,15 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(projects.router)
     app.include_router(api)
 
+    from jcredit.entrypoints.web.document_views import router as document_router
+    from jcredit.entrypoints.web.history_views import router as history_router
     from jcredit.entrypoints.web.project_views import router as project_router
     from jcredit.entrypoints.web.views import router as web_router
 
     app.include_router(web_router)
     app.include_router(project_router)
+    app.include_router(document_router)
+    app.include_router(history_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -34,8 +34,7 @@ from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
-from jcredit.entrypoints.tables_in import monitoring_table
-from jcredit.entrypoints.tables_in import with_lines
+from jcredit.entrypoints.tables_in import submit_monitoring_csv
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries as queries
 from jcredit.service_layer.actors import Actor
@@ -488,12 +487,24 @@ def period_data(project: str = typer.Argument(...), period: int = typer.Argument
         raise ValidationError("give either --input FILE.json or --csv FILE.csv", field="input")
     data: Any
     if csv_file is not None:
-        data, lines = monitoring_table(read_csv(csv_file, encoding))
+        text = read_csv(csv_file, encoding)
+        actor = actor_as(user)
+        registry = _registry()
         try:
-            return emit(run_as(c.SubmitMonitoringData(project=project, period=period,
-                                                      activities=data), user), as_json)
-        except ValidationError as error:
-            raise with_lines(error, lines) from None
+            with registry.uow(write=False) as uow:
+                known = queries.activity_codes(uow, actor, project)
+
+            def command(values: dict[str, dict[str, object]]) -> c.SubmitMonitoringData:
+                return c.SubmitMonitoringData(project=project, period=period,
+                                              activities=values)
+
+            result = submit_monitoring_csv(
+                text, known, run=lambda values: registry.bus.handle(command(values),
+                                                                    actor=actor).data,
+                check=lambda values: registry.bus.preview(command(values), actor=actor))
+        finally:
+            registry.dispose()
+        return emit(result, as_json)
     else:
         assert data_file is not None
         data = read_json(data_file, field="input")

@@ -16,6 +16,8 @@ domain's precise detail after it; anything else gets the error class's summary.
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,6 +46,8 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "offset_purpose", r"needs", N_("fe_offset_purpose")),
     ("invalid_input", "fiscal_year", r"not open", N_("fe_fiscal_year_closed")),
     ("confirmation_required", "confirm_account", None, N_("fe_confirm_account")),
+    ("confirmation_required", "acknowledge_missing", None, N_("fe_acknowledge_missing")),
+    ("invalid_input", "comment", r"activities have no data", N_("missing_reason_required")),
     ("invalid_input", "file", r"no file chosen|is empty", N_("fe_choose_file")),
     ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),
@@ -110,5 +114,29 @@ def form_state(form: str, values: Mapping[str, object], error: DomainError | Non
         if target is not None:
             state.errors[target] = message
         state.summary.append((target, message))
-        state.problems = [describe_problem(item) for item in error.errors or ()]
+        t = translator(lang)
+        state.problems = [problem_text(item, t) if item.get("line") else describe_problem(item)
+                          for item in error.errors or ()]
     return state
+
+
+# The kinds of problem ``tables_in`` names, each a sentence in messages.po.
+CSV_PROBLEMS = (
+    N_("csv_problem_thousands_separator_split"), N_("csv_problem_too_many_cells"),
+    N_("csv_problem_too_few_cells"), N_("csv_problem_full_width"),
+    N_("csv_problem_thousands_separator"), N_("csv_problem_separator_in_number"),
+    N_("csv_problem_blank"), N_("csv_problem_negative"), N_("csv_problem_duplicate_code"),
+    N_("csv_problem_code_required"), N_("csv_problem_unknown_code"), N_("csv_problem_other"),
+)
+
+
+def problem_text(item: dict[str, object], t: Callable[[str], str]) -> str:
+    """e.g. 3行目 3列目 = 'TJ-001,1,400': 1,400 を … (``csv_problem_<kind>`` in messages.po)."""
+    values = defaultdict(str, {k: str(v) for k, v in item.items()})
+    column = str(item.get("column", ""))
+    values["where"] = t("csv_where").format_map(defaultdict(str, {
+        "line": str(item.get("line", "")),
+        "column": t("csv_column_number").format(column.removeprefix("column "))
+        if column.startswith("column ") else column}))
+    kind = item.get("problem") or "other"
+    return t(f"csv_problem_{kind}").format_map(values)

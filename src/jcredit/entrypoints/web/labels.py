@@ -38,6 +38,8 @@ from jcredit.domain.projects.model import ProjectType
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
 from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.history import KINDS as MOVEMENT_KINDS
+from jcredit.service_layer.history import journal_command_names
 
 # Timeline events that are not state transitions (service_layer.handlers.projects).
 EVENT_ACTIONS = ("create", "add_activity", "remove_activity", "assign_verifier",
@@ -47,6 +49,12 @@ TASKS = ("validation", "registration", "double_registration", "correction", "ver
          "certification", "issuance", "monitoring")
 DOCUMENT_KINDS = ("PLAN", "VALIDATION_REPORT", "MONITORING_REPORT", "VERIFICATION_REPORT",
                   "CERTIFICATION_DECISION")
+# The plain fields of a stored document shown on its page, in this order (``document.html``).
+DOCUMENT_FIELDS = ("number", "name", "project_type", "methodology", "state", "prefecture",
+                   "address", "start_date", "monitoring_start", "crediting_years",
+                   "crediting_start", "crediting_end", "holder_account", "keidanren",
+                   "application_date", "registered_on", "certification_number", "opinion",
+                   "comment")
 ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "IN_JAPAN",
                       "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
@@ -97,6 +105,9 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
                              | set(EVENT_ACTIONS)),
     "task": lambda: TASKS,
     "document": lambda: DOCUMENT_KINDS,
+    "doc_field": lambda: DOCUMENT_FIELDS,
+    "movement": lambda: MOVEMENT_KINDS,
+    "command": journal_command_names,
     "estimate_kind": lambda: ESTIMATE_KINDS,
     "estimate_input": lambda: sorted({s.name for specs in ESTIMATE_INPUTS.values()
                                       for s in specs} | {"crediting_years"}),

@@ -31,8 +31,7 @@ from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
-from jcredit.entrypoints.tables_in import monitoring_table
-from jcredit.entrypoints.tables_in import with_lines
+from jcredit.entrypoints.tables_in import submit_monitoring_csv
 from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
@@ -41,6 +40,7 @@ from jcredit.entrypoints.web.figures import estimate_context
 from jcredit.entrypoints.web.figures import grid_years
 from jcredit.entrypoints.web.figures import unit_for_people
 from jcredit.entrypoints.web.figures import yen
+from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.views import _actor
@@ -48,6 +48,7 @@ from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import error_page
+from jcredit.entrypoints.web.views import flash
 from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
 from jcredit.entrypoints.web.views import state_of
@@ -165,7 +166,7 @@ async def create_project(request: Request) -> Response:
     except DomainError as error:
         return _new_project_page(request, classify(error)[0], form_state=state_of(
             request, "project", form, error, fields=PROJECT_FIELDS))
-    request.session["flash"] = f"{data['number']}: {data['name']}"
+    flash(request, N_("project_created"), number=data["number"], name=data["name"])
     return _redirect(f"/projects/{data['number']}")
 
 
@@ -204,7 +205,7 @@ async def add_activities(request: Request, number: str) -> Response:
     except DomainError as error:
         return _refused(request, number, "activities", {"csv_text": csv_text}, error,
                         CSV_FIELDS)
-    request.session["flash"] = f"+{len(command.activities)}"
+    flash(request, N_("activities_added"), count=len(command.activities))
     return _redirect(f"/projects/{number}")
 
 
@@ -215,7 +216,7 @@ def remove_activity(request: Request, number: str, code: str, csrf: str = Form("
         _send(request, c.RemoveActivity(project=number, code=code, reason="web"), csrf, idem)
     except DomainError as error:
         return _refused(request, number, "activity-list", {}, error)
-    request.session["flash"] = f"-{code}"
+    flash(request, N_("activity_removed"), code=code)
     return _redirect(f"/projects/{number}")
 
 
@@ -240,7 +241,8 @@ def project_action(request: Request, number: str, action: str = Form(""),
     except DomainError as error:
         return _refused(request, number, "project-action",
                         {"action": action, "comment": comment}, error, ("action", "comment"))
-    request.session["flash"] = f"{data['from_state']} → {data['to_state']}"
+    flash(request, N_("project_moved"), labels={"from_state": ("project_state", data["from_state"]),
+                                                "to_state": ("project_state", data["to_state"])})
     return _redirect(f"/projects/{number}")
 
 
@@ -262,17 +264,22 @@ def open_period(request: Request, number: str, period_start: str = Form(""),
 async def period_data(request: Request, number: str, period: PeriodNumber) -> Response:
     """Monitored values as CSV (pasted or a file): a ``code`` column and one column per
     methodology input. All lines are checked and every problem listed, with its line."""
-    _actor(request)
+    actor = _actor(request)
     csv_text = ""
     try:
+        with _registry(request).uow(write=False) as uow:
+            known = project_queries.activity_codes(uow, actor, number)
         form, csv_text = await _csv_form(request)
-        data, lines = monitoring_table(csv_text)
-        try:
-            _send(request, c.SubmitMonitoringData(project=number, period=period,
-                                                  activities=data),
-                  str(form.get("csrf") or ""), str(form.get("idem") or ""))
-        except ValidationError as error:
-            raise with_lines(error, lines) from None
+        _check_csrf(request, str(form.get("csrf") or ""))
+
+        def command(data: dict[str, dict[str, object]]) -> c.SubmitMonitoringData:
+            return c.SubmitMonitoringData(project=number, period=period, activities=data)
+
+        submit_monitoring_csv(
+            csv_text, known,
+            run=lambda data: _send(request, command(data), str(form.get("csrf") or ""),
+                                   str(form.get("idem") or "")),
+            check=lambda data: _registry(request).bus.preview(command(data), actor=actor))
     except DomainError as error:
         return _refused(request, number, f"period-{period}-data", {"csv_text": csv_text},
                         error, CSV_FIELDS)
@@ -281,15 +288,20 @@ async def period_data(request: Request, number: str, period: PeriodNumber) -> Re
 
 @router.post("/projects/{number}/periods/{period}/action")
 def period_action(request: Request, number: str, period: PeriodNumber, action: str = Form(""),
-                  comment: str = Form(""), csrf: str = Form(""), idem: str = Form("")
-                  ) -> Response:
+                  comment: str = Form(""), acknowledge_missing: str = Form(""),
+                  csrf: str = Form(""), idem: str = Form("")) -> Response:
     try:
-        data = _send(request, c.PeriodTransition(project=number, period=period, action=action,
-                                                 comment=comment), csrf, idem)
+        data = _send(request, c.PeriodTransition(
+            project=number, period=period, action=action, comment=comment,
+            acknowledge_missing=acknowledge_missing == "yes"), csrf, idem)
     except DomainError as error:
         return _refused(request, number, f"period-{period}-action",
-                        {"action": action, "comment": comment}, error, ("action", "comment"))
-    request.session["flash"] = f"#{period}: {data['from_state']} → {data['to_state']}"
+                        {"action": action, "comment": comment,
+                         "acknowledge_missing": acknowledge_missing},
+                        error, ("action", "comment", "acknowledge_missing"))
+    flash(request, N_("period_moved"), period=period,
+          labels={"from_state": ("period_state", data["from_state"]),
+                  "to_state": ("period_state", data["to_state"])})
     return _redirect(f"/projects/{number}#period-{period}")
 
 
@@ -313,7 +325,8 @@ async def upload_evidence(request: Request, number: str) -> Response:
     finally:
         if incoming is not None:
             incoming.discard()
-    request.session["flash"] = f"{result['filename']} (SHA-256 {incoming.sha256[:12]}…)"
+    flash(request, N_("evidence_attached"), filename=result["filename"],
+          sha256=incoming.sha256[:12])
     return _redirect(f"/projects/{number}#evidence")
 
 

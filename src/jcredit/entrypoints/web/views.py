@@ -34,7 +34,6 @@ from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
-from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.web.forms import FormState
 from jcredit.entrypoints.web.forms import explain
 from jcredit.entrypoints.web.forms import form_state
@@ -167,10 +166,13 @@ def state_of(request: Request, form: str, values: Mapping[str, object],
                       rename=rename)
 
 
-def flash(request: Request, key: str, href: str | None = None, **args: object) -> None:
-    """The message the next page shows: a catalog key formatted with ``args`` (shown in the
-    reader's language), and a link."""
+def flash(request: Request, key: str, href: str | None = None, *,
+          labels: dict[str, tuple[str, str]] | None = None, **args: object) -> None:
+    """The message the next page shows: a catalog key formatted with ``args`` and with the
+    names of the codes in ``labels`` (argument → (label kind, code)), in the reader's
+    language when shown, and a link."""
     request.session["flash"] = {"text": key, "args": {k: str(v) for k, v in args.items()},
+                                "labels": {k: list(v) for k, v in (labels or {}).items()},
                                 "href": href}
 
 
@@ -556,12 +558,3 @@ def issuance(request: Request, issuance_id: int) -> Response:
     with _registry(request).uow(write=False) as uow:
         data = issuance_queries.issuance_detail(uow, _actor(request), issuance_id)
     return render(request, "issuances.html", issuances=data, states=STATES, single=True)
-
-
-@router.get("/journal", response_class=HTMLResponse)
-def journal(request: Request, before: BeforeSeq = None) -> Response:
-    actor = _actor(request)
-    with _registry(request).uow(write=False) as uow:
-        entries = queries.journal_page(uow, actor, limit=50, before_seq=before)
-        check = queries.check_ledger(uow)
-    return render(request, "journal.html", entries=entries, check=check)

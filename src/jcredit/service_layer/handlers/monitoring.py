@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jcredit.domain.errors import ConfirmationRequiredError
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.credits import CreditAttributes
@@ -22,6 +23,7 @@ from jcredit.domain.projects.lifecycle import transition
 from jcredit.domain.projects.model import Activity
 from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
+from jcredit.domain.projects.model import activities_without_data
 from jcredit.domain.text import check_nested_text
 from jcredit.domain.text import clean_text
 from jcredit.domain.text import shown
@@ -115,8 +117,8 @@ def calculate_period(project: Project, period: MonitoringPeriod, activities: lis
                                       field=f"activities.{code}.{error.field or ''}".rstrip("."),
                                       valid=error.valid)
             wrapped.code = error.code  # keep not_applicable, invalid_input …
-            problems.append(_problem(wrapped, code, error.field or "",
-                                     raw.get(error.field or "", "")))
+            column = (error.field or "").removeprefix("inputs.")  # the CSV's column name
+            problems.append(_problem(wrapped, code, column, raw.get(column, "")))
             continue
         results.append(result)
         summary[code] = {
@@ -168,14 +170,17 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
         "preview": [a.as_dict() for a in amounts],
     }
     ctx.uow.projects.update_period(period)
+    missing = activities_without_data(ctx.uow.projects.activities(project.id), period)
     document = save_document(ctx, project, "MONITORING_REPORT",
                              {"period": period_view(period), "data": data,
-                              "result": period.result}, period_number=period.number)
+                              "result": period.result, "missing_activities": missing},
+                             period_number=period.number)
     view = period_view(period) | {"document_version": document.version,
                                   "document_sha256": document.sha256}
     record(ctx, cmd, project, "submit_data", {"period": period.number,
                                               "total_tco2": period.result["total_tco2"],
-                                              "document_sha256": document.sha256},
+                                              "document_sha256": document.sha256,
+                                              "missing_activities": missing},
            period_number=period.number)
     return view
 
@@ -221,11 +226,17 @@ def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str,
                               field="comment")
     if action == "submit_for_verification" and not period.data:
         raise ConflictError("submit the monitoring data first", field="period")
+    missing = activities_without_data(ctx.uow.projects.activities(project.id), period) \
+        if action in SUBMISSIONS else []
+    if missing:
+        _require_acknowledgement(missing, cmd.acknowledge_missing, comment)
     before = period.state
     new_state = transition(PERIOD_TRANSITIONS, before, action, party,
                            returned_from=period.returned_from,
                            subject=f"period {period.number} of {project.number}")
     payload: dict[str, Any] = {"period": period.number}
+    if missing:
+        payload["missing_activities"] = missing
     postings: list[dict[str, Any]] = []
     if action == "complete_verification":
         save_document(ctx, project, "VERIFICATION_REPORT",
@@ -253,6 +264,23 @@ def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str,
            to_state=period.state.value, period_number=period.number, comment=comment,
            postings=postings)
     return payload | {"project": project.number}
+
+
+SUBMISSIONS = ("submit_for_verification", "resubmit")  # the data goes on to be checked
+
+
+def _require_acknowledgement(missing: list[str], acknowledged: bool, comment: str) -> None:
+    """A period goes to its verifier with activities lacking data only when the owner says
+    so and why: a verifier expects every activity of the plan to report, or a reason."""
+    listed = ", ".join(missing[:20]) + (" …" if len(missing) > 20 else "")
+    if not acknowledged:
+        raise ConfirmationRequiredError(
+            f"{len(missing)} activities have no data in this period ({listed}): submit their "
+            "data, or acknowledge that they have none and say why in the comment",
+            field="acknowledge_missing")
+    if not comment:
+        raise ValidationError(f"say why {len(missing)} activities have no data ({listed}): "
+                              "the comment goes to the verifier", field="comment")
 
 
 def credit_attributes(project: Project, m: Methodology, *, vintage: int,

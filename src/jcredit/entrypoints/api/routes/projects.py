@@ -9,12 +9,9 @@ the thread pool, like the other write routes.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi import Path
@@ -36,6 +33,9 @@ from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import IdempotencyKeyDep
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.api.routes.commands import send_command
+from jcredit.entrypoints.downloads import file_response
+from jcredit.entrypoints.downloads import pdf_response
+from jcredit.entrypoints.downloads import results_csv
 from jcredit.entrypoints.params import ActivityCode
 from jcredit.entrypoints.params import OptionalPeriod
 from jcredit.entrypoints.params import OptionalVersion
@@ -124,6 +124,10 @@ class Action(Strict):
     action: str
     comment: str = ""
     report: dict[str, Any] | None = None
+
+
+class PeriodAction(Action):
+    acknowledge_missing: bool = False
 
 
 class PeriodOpen(Strict):
@@ -227,13 +231,7 @@ def period_results_csv(number: ProjectNumber, period: PeriodNumber, registry: Re
     """The period's results per activity and vintage, as CSV (UTF-8 with BOM for Excel)."""
     with registry.uow(write=False) as uow:
         rows = project_queries.period_results_rows(uow, actor, number, period)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else ["activity"])
-    writer.writeheader()
-    writer.writerows(rows)
-    return Response("\ufeff" + buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="{number}-{period:02d}-results.csv"'})
+    return results_csv(rows, number, period)
 
 
 @router.get("/projects/{number}/documents/{kind}.pdf", tags=["projects"],
@@ -246,8 +244,7 @@ def project_document_pdf(number: ProjectNumber, kind: DocumentKind, registry: Re
     with registry.uow(write=False) as uow:
         data = project_queries.document(uow, actor, number, kind, version, period)
     name = f"{data['project']}-{data['kind']}-v{data['version']}.pdf"
-    return Response(render_project_document(data), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return pdf_response(render_project_document(data), name, inline=False)
 
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])
@@ -290,9 +287,8 @@ def download_evidence(number: ProjectNumber, sha256: Sha256, registry: RegistryD
     """The file, re-hashed on the way out (a changed file is refused)."""
     with registry.uow(write=False) as uow:
         meta = project_queries.evidence_file(uow, actor, number, sha256)
-    return Response(registry.evidence.get(sha256), media_type=meta["media_type"],
-                    headers={"Content-Disposition": "attachment; filename*=UTF-8''"
-                             + quote(meta["filename"]), "X-Content-SHA256": sha256})
+    return file_response(registry.evidence.get(sha256), meta["media_type"], meta["filename"],
+                         headers={"X-Content-SHA256": sha256})
 
 
 @router.post("/verifiers", status_code=201, tags=["projects"],
@@ -400,10 +396,10 @@ async def period_data(number: ProjectNumber, period: PeriodNumber, request: Requ
 
 
 @router.post("/projects/{number}/periods/{period}/actions", tags=["projects"],
-             openapi_extra=_schema(Action))
+             openapi_extra=_schema(PeriodAction))
 async def period_action(number: ProjectNumber, period: PeriodNumber, request: Request,
                         registry: RegistryDep,
                         actor: ActorDep, key: IdempotencyKeyDep) -> Response:
-    body = parse_body(Action, await exact_json(request))
+    body = parse_body(PeriodAction, await exact_json(request))
     return await send(request, registry, c.PeriodTransition(project=number, period=period,
                                                        **body.model_dump()), actor, key)

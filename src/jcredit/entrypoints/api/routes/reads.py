@@ -24,6 +24,7 @@ from jcredit.entrypoints.params import AccountNumber
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.params import JournalSeq
+from jcredit.service_layer import history
 from jcredit.service_layer import issuance_queries
 from jcredit.service_layer import queries
 
@@ -69,6 +70,22 @@ def account_notifications(number: AccountNumber, registry: RegistryDep, actor: A
     each with what moved, the reason and its journal entry."""
     with registry.uow(write=False) as uow:
         return {"data": queries.account_notifications(uow, actor, number)}
+@router.get("/accounts/{number}/history", tags=["accounts"])
+def account_history(number: AccountNumber, registry: RegistryDep, actor: ActorDep,
+                    since: str | None = Query(None, description="JST date, YYYY-MM-DD"),
+                    until: str | None = Query(None, description="JST date, inclusive"),
+                    kind: str | None = Query(None, description="movement kinds, comma "
+                                             "separated: " + ", ".join(history.KINDS)),
+                    counterparty: str | None = Query(None, description="account number or "
+                                                     "part of an organisation name")
+                    ) -> dict[str, Any]:
+    """Every movement in and out of the account, from the journal, oldest first: quantity,
+    counterparty, serials, journal seq and notice (holder's organisation, administrator,
+    auditors). Times are UTC ISO."""
+    wanted = history.parse_filter(since, until, kind, counterparty)
+    with registry.uow(write=False) as uow:
+        data = history.account_history(uow, actor, number, wanted)
+    return data | {"count": len(data["movements"])}
 
 
 @router.get("/issuances", tags=["ledger"])
@@ -127,15 +144,27 @@ def removal_notice_pdf(seq: JournalSeq, registry: RegistryDep, actor: ActorDep) 
 
 @router.get("/journal", tags=["ledger"])
 def journal(registry: RegistryDep, actor: AuditDep, limit: int = Query(100, ge=1, le=1000),
-            before_seq: BeforeSeq = None) -> dict[str, Any]:
-    """Journal entries, newest first (administrator and auditors)."""
+            before_seq: BeforeSeq = None, command: str | None = None,
+            actor_name: str | None = Query(None, alias="actor"), since: str | None = None,
+            until: str | None = None, account: str | None = None) -> dict[str, Any]:
+    """Journal entries, newest first (administrator and auditors); filters: a command (or
+    its first part, e.g. ``credits``), the actor, JST dates ``since``/``until`` (inclusive)
+    and an account number the entry names."""
+    filters = history.journal_filter(command, actor_name, since, until, account)
     with registry.uow(write=False) as uow:
-        entries = queries.journal_page(uow, actor, limit=limit, before_seq=before_seq)
-    data = [{"seq": e.seq, "recorded_at": e.recorded_at, "actor": e.actor,
-             "request_id": e.request_id, "idempotency_key": e.idempotency_key,
-             "command": e.command, "payload": e.payload, "postings": e.postings,
-             "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
+        entries = history.journal_entries(uow, actor, limit=limit, before_seq=before_seq,
+                                          filters=filters)
+    data = [history.entry_view(e) for e in entries]
     return {"data": data, "count": len(data)}
+
+
+@router.get("/journal/{seq}", tags=["ledger"])
+def journal_entry(seq: JournalSeq, registry: RegistryDep, actor: AuditDep) -> dict[str, Any]:
+    """One journal entry with the accounts and projects it names."""
+    with registry.uow(write=False) as uow:
+        data = history.journal_entry(uow, actor, seq)
+    return history.entry_view(data["entry"]) | {"accounts": data["accounts"],
+                                                 "projects": data["projects"]}
 
 
 @router.get("/ledger/check", tags=["ledger"])
