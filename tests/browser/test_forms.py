@@ -228,12 +228,12 @@ def test_every_form_of_the_project_page(page: Any, tmp_path: Path) -> None:
     page.click("#add-activities")
     problems = page.locator("#activity-problems")
     expect(problems).to_be_visible()
-    expect(problems).to_contain_text("line")
+    expect(problems).to_contain_text("2行目")
     expect(page.locator("#activities-csv")).to_have_value(
         header + "TJ-900,愛知県名古屋市,2026-13-01,1.2,true")
     page.fill("#activities-csv", header + "TJ-900,愛知県名古屋市中区1-1,2026-01-01,1.2,true")
     page.click("#add-activities")
-    expect(page.locator("#flash")).to_contain_text("+1")
+    expect(page.locator("#flash")).to_contain_text("1 件の削減活動を追加しました")
 
     # a new monitoring period: a bad date, then a good one
     page.goto(url)

@@ -98,7 +98,10 @@ def test_the_auditor_filters_opens_and_exports_the_journal(client: TestClient) -
     entries = list(csv.DictReader(io.StringIO(table.content.decode("utf-8-sig"))))
     assert entries and all(HINOKI in e["payload"] for e in entries)
     assert client.get("/journal?since=2026-13-01").status_code == 422
-    # holders may not read the journal
-    web_login(client, "shoji")  # a new login replaces the session
+    # a holder opens only the entries that moved its own credits, and not the journal
+    web_login(client, "shoji")  # a new login replaces the session: shoji received the credits
+    assert client.get(f"/journal/{seq}").status_code == 200
+    assert client.get("/journal.jsonl").status_code == 403
+    web_login(client, "midori")  # not a party to the transfer
     assert client.get(f"/journal/{seq}").status_code == 403
     assert client.get("/journal.jsonl").status_code == 403

@@ -81,7 +81,7 @@ def test_every_ambiguous_line_is_refused_with_line_and_column_and_nothing_saved(
     response = client.post(f"/projects/{PROJECT}/periods/1/data",
                            data={"csv_text": AMBIGUOUS, "csrf": csrf, "idem": "d1"})
     assert response.status_code == 422
-    problems = listed(response.text, "data-problems-1")
+    problems = listed(response.text, "period-1-data-problems")
     assert len(problems) == len(EXPECTED), problems
     for problem, (where, what) in zip(problems, EXPECTED, strict=True):
         assert problem.startswith(where) and what in problem, (problem, where, what)

@@ -57,6 +57,7 @@ class Finding:
         subject: what it is about (an activity, a site).
         values: the numbers compared, at full precision (the message rounds them for
             people).
+        message_ja: the same in Japanese, for the pages and documents people read.
     """
 
     check: str
@@ -65,11 +66,17 @@ class Finding:
     manual_review: bool = False
     subject: str = ""
     values: tuple[tuple[str, str], ...] = ()
+    message_ja: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {"check": self.check, "passed": self.passed, "message": self.message,
-                "manual_review": self.manual_review, "subject": self.subject,
-                "values": dict(self.values)}
+                "message_ja": self.message_ja, "manual_review": self.manual_review,
+                "subject": self.subject, "values": dict(self.values)}
+
+
+def ja_date(day: date) -> str:
+    """2026年4月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def years_before(day: date, years: int) -> date:
@@ -90,7 +97,9 @@ def check_in_japan(prefecture: str) -> Finding:
     """Carried out in Japan: the site is in one of the 47 prefectures."""
     ok = prefecture in PREFECTURES
     return Finding("IN_JAPAN", ok, f"site prefecture {prefecture!r}"
-                   + (" is in Japan" if ok else " is not a Japanese prefecture"))
+                   + (" is in Japan" if ok else " is not a Japanese prefecture"),
+                   message_ja=f"実施場所の都道府県「{prefecture}」は"
+                   + ("国内です" if ok else "日本の都道府県ではありません"))
 
 
 def check_two_year_rule(start_date: date, application_date: date, *, forest: bool = False
@@ -101,10 +110,13 @@ def check_two_year_rule(start_date: date, application_date: date, *, forest: boo
     """
     earliest = years_before(application_date, LOOKBACK_YEARS)
     if forest:
-        return Finding("TWO_YEAR_RULE", True, "forest projects are exempt from the 2-year rule")
+        return Finding("TWO_YEAR_RULE", True, "forest projects are exempt from the 2-year rule",
+                       message_ja="森林管理プロジェクトは2年ルールの対象外です")
     ok = start_date >= earliest
     return Finding("TWO_YEAR_RULE", ok, f"started {start_date}; must be on or after {earliest} "
-                   f"(2 years before the application on {application_date})")
+                   f"(2 years before the application on {application_date})",
+                   message_ja=f"開始日 {ja_date(start_date)}。申請日 {ja_date(application_date)} "
+                   f"の2年前 ({ja_date(earliest)}) 以降である必要があります")
 
 
 def check_equipment_age(operation_start: date, application_date: date, *, subject: str = ""
@@ -113,7 +125,9 @@ def check_equipment_age(operation_start: date, application_date: date, *, subjec
     earliest = years_before(application_date, LOOKBACK_YEARS)
     ok = operation_start >= earliest
     return Finding("EQUIPMENT_AGE", ok, f"equipment operating since {operation_start}; must be "
-                   f"on or after {earliest}", subject=subject)
+                   f"on or after {earliest}", subject=subject,
+                   message_ja=f"設備の稼働開始日 {ja_date(operation_start)}。"
+                   f"{ja_date(earliest)} 以降である必要があります")
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,9 +280,12 @@ def check_additionality(
     """
     if exemption is AdditionalityExemption.HOUSEHOLD:
         return Finding("ADDITIONALITY", True, "household activity: 経済的障壁を有する蓋然性が"
-                       "高いため追加性の評価は不要")
+                       "高いため追加性の評価は不要",
+                       message_ja="家庭部門の削減活動: 経済的障壁を有する蓋然性が高いため"
+                       "追加性の評価は不要")
     if exemption is AdditionalityExemption.METHODOLOGY:
-        return Finding("ADDITIONALITY", True, "the methodology waives the additionality test")
+        return Finding("ADDITIONALITY", True, "the methodology waives the additionality test",
+                       message_ja="方法論により追加性の評価は不要です")
     if exemption is AdditionalityExemption.POST_FIT_PV:
         chosen = set(post_fit_investments)
         unknown = chosen - set(POST_FIT_INVESTMENTS)
@@ -277,18 +294,26 @@ def check_additionality(
                                   field="post_fit_investments", valid=POST_FIT_INVESTMENTS)
         if not chosen:
             return Finding("ADDITIONALITY", False, "卒FIT PV needs an additional investment: "
-                           "PCS with curtailment, battery, EV/PHEV or EcoCute")
+                           "PCS with curtailment, battery, EV/PHEV or EcoCute",
+                           message_ja="卒FIT太陽光には追加投資 (出力制御機能付きPCS、蓄電池、"
+                           "EV・PHEV、エコキュートのいずれか) が必要です")
         if chosen == {"ECOCUTE"}:
             return Finding("ADDITIONALITY", True, "卒FIT PV with EcoCute: the payback may still "
-                           "be needed; the validator decides", manual_review=True)
+                           "be needed; the validator decides", manual_review=True,
+                           message_ja="卒FIT太陽光とエコキュート: 投資回収年数の評価が必要な場合が"
+                           "あります (審査機関が判断します)")
         return Finding("ADDITIONALITY", True, "卒FIT PV with an additional investment ("
-                       + ", ".join(sorted(chosen)) + "): payback test omitted")
+                       + ", ".join(sorted(chosen)) + "): payback test omitted",
+                       message_ja="卒FIT太陽光と追加投資: 投資回収年数の評価は不要です")
     if payback is None:
         return Finding("ADDITIONALITY", True, "the investment never pays back from savings "
-                       "(income ≤ running cost): additional")
+                       "(income ≤ running cost): additional",
+                       message_ja="収入が運転費以下のため投資を回収できません: 追加性あり")
     ok = payback >= PAYBACK_THRESHOLD_YEARS
     return Finding("ADDITIONALITY", ok, f"payback {for_people(payback)} years "
                    + ("≥ 3: additional" if ok else "< 3: not additional"),
+                   message_ja=f"投資回収年数 {for_people(payback)} 年 "
+                   + ("≥ 3年: 追加性あり" if ok else "< 3年: 追加性なし"),
                    values=(("payback_years", str(payback)),
                            ("threshold_years", str(PAYBACK_THRESHOLD_YEARS))))
 
@@ -300,6 +325,8 @@ def check_programme_activity_size(expected_tco2_per_year: Decimal, *, subject: s
     return Finding("PROGRAMME_ACTIVITY_SIZE", ok,
                    f"expected {for_people(expected_tco2_per_year)} t-CO2/yr; the limit is 500",
                    subject=subject,
+                   message_ja=f"想定削減量 {for_people(expected_tco2_per_year)} t-CO2/年 "
+                   "(上限 500 t-CO2/年)",
                    values=(("expected_tco2_per_year", str(expected_tco2_per_year)),
                            ("limit_tco2_per_year", str(PROGRAMME_ACTIVITY_LIMIT_TCO2))))
 
@@ -325,6 +352,6 @@ def check_double_registration(key: str, registered_elsewhere: dict[str, str], *,
     where = registered_elsewhere.get(site_key(key))
     if where is None:
         return Finding("DOUBLE_REGISTRATION", True, "not registered in another project",
-                       subject=subject)
+                       subject=subject, message_ja="他のプロジェクトに登録されていません")
     return Finding("DOUBLE_REGISTRATION", False, f"already registered in {where}",
-                   subject=subject)
+                   subject=subject, message_ja=f"{where} に登録済みです")

@@ -14,6 +14,7 @@ downloads").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
@@ -29,7 +30,9 @@ from jcredit.entrypoints.params import OptionalPeriod
 from jcredit.entrypoints.params import OptionalVersion
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.params import Sha256
+from jcredit.entrypoints.web.figures import factor_name
 from jcredit.entrypoints.web.i18n import labeller
+from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.labels import DOCUMENT_FIELDS
 from jcredit.entrypoints.web.labels import DOCUMENT_KINDS
 from jcredit.entrypoints.web.views import _actor
@@ -83,7 +86,14 @@ def document_page(request: Request, number: str, kind: str, version: OptionalVer
                   data_rows=data_rows, columns=columns,
                   findings=content.get("findings") or [],
                   report=content.get("report") or {},
-                  missing=content.get("missing_activities") or [])
+                  missing=content.get("missing_activities") or [],
+                  factor=_factor_namer(request))
+
+
+def _factor_namer(request: Request) -> Callable[[str], str]:
+    lang = request_language(request)
+    label, t = labeller(lang), translator(lang)
+    return lambda name: factor_name(name, label, t, lang)
 
 
 @router.get("/projects/{number}/periods/{period}/results.csv")

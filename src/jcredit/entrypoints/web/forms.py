@@ -56,6 +56,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (None, None, r"must be a date", N_("fe_date")),
     (None, None, r"must be a (decimal )?number", N_("fe_number")),
     (None, None, r"13 digits", N_("fe_corporate_number")),
+    ("invalid_input", None, r"problem\(s\) in the CSV", N_("fe_csv_problems")),
     ("confirmation_required", None, None, N_("fe_confirm")),
 )
 

@@ -55,8 +55,8 @@ DOCUMENT_FIELDS = ("number", "name", "project_type", "methodology", "state", "pr
                    "crediting_start", "crediting_end", "holder_account", "keidanren",
                    "application_date", "registered_on", "certification_number", "opinion",
                    "comment")
-ELIGIBILITY_CHECKS = ("ADDITIONALITY", "DOUBLE_REGISTRATION", "EQUIPMENT_AGE", "IN_JAPAN",
-                      "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
+ELIGIBILITY_CHECKS = ("ACTIVITIES", "ADDITIONALITY", "CREDITING_PERIOD", "DOUBLE_REGISTRATION",
+                      "EQUIPMENT_AGE", "IN_JAPAN", "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
 
 def _inputs() -> list[str]:

@@ -39,7 +39,8 @@ def registration_findings(project: Project, activities: list[Activity], m: Metho
         el.check_two_year_rule(project.start_date, application_date, forest=forest),
     ]
     if not activities:
-        findings.append(el.Finding("ACTIVITIES", False, "the project has no activity yet"))
+        findings.append(el.Finding("ACTIVITIES", False, "the project has no activity yet",
+                                   message_ja="削減活動がまだ登録されていません"))
     for activity in activities:
         if not forest:
             findings.append(el.check_equipment_age(activity.operation_start, application_date,
@@ -62,7 +63,9 @@ def registration_findings(project: Project, activities: list[Activity], m: Metho
                                    D(add.get("annual_running_cost_yen", "0")))
     elif exemption is el.AdditionalityExemption.NONE:
         findings.append(el.Finding("ADDITIONALITY", False, "give the payback inputs "
-                                   "(investment, subsidy, annual income, running cost)"))
+                                   "(investment, subsidy, annual income, running cost)",
+                                   message_ja="投資回収年数の入力 (投資額、補助金、年間収入、"
+                                   "年間運転費) が必要です"))
         return findings
     findings.append(el.check_additionality(payback=payback, exemption=exemption,
                                            post_fit_investments=add.get("post_fit_investments",
@@ -70,7 +73,9 @@ def registration_findings(project: Project, activities: list[Activity], m: Metho
     period = el.crediting_period(application_date, project.monitoring_start, forest=forest,
                                  years=project.crediting_years)
     findings.append(el.Finding("CREDITING_PERIOD", True,
-                               f"{period.start} to {period.end} ({period.years} years)"))
+                               f"{period.start} to {period.end} ({period.years} years)",
+                               message_ja=f"{el.ja_date(period.start)} から "
+                               f"{el.ja_date(period.end)} まで ({period.years} 年間)"))
     return findings
 
 
