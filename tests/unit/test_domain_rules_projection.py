@@ -274,13 +274,15 @@ def test_a_withdrawn_application_was_never_executed() -> None:
     assert row[10] == "WITHDRAWN" and row[-1] is None
 
 
-def test_an_application_recorded_before_its_serials_were_journaled_leaves_them_uncompared(
-        ) -> None:
+def test_fields_an_older_application_view_lacks_are_not_compared() -> None:
     view = application()
-    del view["serials"]
+    for name in ("account", "quantity", "serials"):
+        del view[name]
     projection = rebuilt(entry(5, "invalidation.apply", view))
     row = projection.tables["invalidation_applications"][4]
-    assert row[2] is UNKNOWN and row[3] is UNKNOWN and row[:2] == ("H-0000006-7", 50)
+    assert row[:4] == (UNKNOWN,) * 4 and row[4] == "OFFSET"
+    stored = ("H-0000009-9", 7, 1, 7, *row[4:])
+    assert differences("invalidation_applications", projection, [(4, stored)]) == []
 
 
 # --- entries the projection cannot read -----------------------------------------------------
@@ -320,11 +322,15 @@ def test_rows_missing_on_either_side_are_named_and_matching_rows_are_not() -> No
         entry(1, "registry.initialise", {"accounts": [account_view("I-1", 3, "INVALIDATION"),
                                                       account_view("H-2", 4, "HOLDING")]}))
     expected = dict(projection.tables["accounts"])
-    stored = [("I-1", (3, "INVALIDATION", 2, "本社", AT)), ("X-9", (9, "HOLDING", 2, "x", AT))]
+    stored = [("X-9", (9, "HOLDING", 2, "x", AT)), ("I-1", (3, "INVALIDATION", 2, "本社", AT))]
     assert [(i.code, i.subject, i.message) for i in compare_table("accounts", expected,
                                                                    stored)] == [
         ("PROJECTION_EXTRA_ROW", "accounts X-9", "in the table, not in the journal"),
         ("PROJECTION_MISSING_ROW", "accounts H-2", "in the journal, not in the table")]
+    stored[1] = ("I-1", (3, "INVALIDATION", 2, "支社", AT))
+    assert [i.code for i in compare_table("accounts", dict(projection.tables["accounts"]),
+                                          stored)] == [
+        "PROJECTION_EXTRA_ROW", "PROJECTION_MISMATCH", "PROJECTION_MISSING_ROW"]
 
 
 def test_a_stored_row_of_the_wrong_width_is_an_error_not_a_silent_match() -> None:

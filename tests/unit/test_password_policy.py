@@ -118,6 +118,7 @@ def test_context_words_are_found_whatever_separators_the_password_uses(
 def test_short_or_absent_context_words_do_not_refuse(password: str,
                                                      context: dict[str, str]) -> None:
     assert problem(password, **context) is None
+    check_password(password, **context)
 
 
 @pytest.mark.parametrize(("text", "length"), [
@@ -130,6 +131,14 @@ def test_short_or_absent_context_words_do_not_refuse(password: str,
 def test_effective_length_counts_each_run_of_three_or_more_once(text: str,
                                                                 length: int) -> None:
     assert effective_length(text) == length
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("!!i love you 2024", "is one of the most common passwords"),  # spaced, symbols around
+    ("abc def ghi jkl mno", "is mostly repeated or consecutive characters"),  # spaced run
+])
+def test_separators_do_not_hide_a_weak_password(password: str, reason: str) -> None:
+    assert problem(password) == reason
 
 
 def test_the_effective_length_limit_is_eight() -> None:
