@@ -101,6 +101,7 @@ def test_a_full_serial_number_must_match_the_credits_it_designates(text: str, pa
         select_by_serials([block(1, 1, 10)], wanted, prefix)
     assert raised.value.field == "serials"
     assert part in raised.value.message and named in raised.value.message
+    assert raised.value.message.startswith(f"serials {prefix}-1-5: ")  # what was written
 
 
 def test_a_matching_full_serial_number_or_a_bare_range_designates_the_serials() -> None:

@@ -150,6 +150,16 @@ def test_a_split_that_stops_short_names_where_it_stops() -> None:
                              ("LINEAGE_NOT_CONSERVED", "lineage of block 1")]
 
 
+def test_the_children_of_an_inexact_split_are_still_followed_by_later_moves() -> None:
+    """One report for the bad split: its children stay live, so moving them again is not
+    reported as a move of a dead block."""
+    result = replay(chain([issue(1, 1, 10)], [move(1, (2, HOLD, 2, 10, None))],
+                          [move(2, (3, HOLD2, 2, 10, None))]), KINDS)
+    assert found(result) == [("SPLIT_NOT_EXACT", "journal seq 2"),
+                             ("LINEAGE_NOT_CONSERVED", "lineage of block 1")]
+    assert result.live == {3: ReplayedBlock(3, 1, HOLD2, 2, 10, None)}
+
+
 def test_a_child_reusing_a_live_or_moved_block_id_is_reported_and_not_made_live() -> None:
     result = replay(chain([issue(1, 1, 10), issue(5, 11, 20)],
                           [move(1, (2, HOLD, 1, 10, None))],
@@ -165,6 +175,14 @@ def test_a_child_in_an_unknown_account_is_reported_at_the_move_and_at_the_end() 
     assert found(result) == [("UNKNOWN_ACCOUNT", "journal seq 2"), ("UNKNOWN_ACCOUNT", ""),
                              ("LINEAGE_NOT_CONSERVED", "lineage of block 1")]
     assert result.issues[1].message == "block 2 is in account 99"
+
+
+def test_a_block_in_an_unknown_account_does_not_hide_the_other_blocks() -> None:
+    result = replay(chain([issue(1, 1, 10)], [move(1, (2, 99, 1, 10, None))],
+                          [issue(3, 11, 20)]), KINDS)
+    assert found(result) == [("UNKNOWN_ACCOUNT", "journal seq 2"), ("UNKNOWN_ACCOUNT", ""),
+                             ("LINEAGE_NOT_CONSERVED", "lineage of block 1")]
+    assert (result.totals.issued, result.totals.held) == (20, 10)
 
 
 def test_an_unknown_posting_is_reported() -> None:

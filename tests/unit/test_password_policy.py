@@ -12,6 +12,8 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.passwords import MAX_LENGTH
 from jcredit.domain.passwords import check_password
 from jcredit.domain.passwords import common_passwords
+from jcredit.domain.passwords import effective_length
+from jcredit.domain.passwords import password_problem
 from jcredit.entrypoints.demo import DEMO_PASSWORD
 from jcredit.service_layer import commands as c
 
@@ -73,3 +75,72 @@ def test_creating_a_user_applies_the_policy(sqlite_registry: Registry) -> None:
     with sqlite_registry.uow(write=False) as uow:
         assert uow.users.by_username("satoichiro") is None  # nothing was created
     assert create("satoichiro", "river stones under moonlight")
+
+
+def problem(password: str, **context: str) -> str | None:
+    return password_problem(password, **context)
+
+
+def test_the_length_limits_are_inclusive() -> None:
+    assert problem("glyph vortex") is None  # 12 characters
+    assert problem("glyph vorte") == "must be at least 12 characters long"
+    phrase = "glyph vortex " * 20  # 260 characters
+    assert problem(phrase[:MAX_LENGTH]) is None
+    assert problem(phrase[:MAX_LENGTH + 1]) == "must be at most 256 characters long"
+
+
+def test_a_password_built_on_the_login_alone_is_refused() -> None:
+    """The login is context even when the user has no display name."""
+    with pytest.raises(ValidationError) as refused:
+        check_password("satoichiro river stones", username="SatoIchiro", field="new_password")
+    assert refused.value.field == "new_password"
+    assert "your login" in refused.value.message
+
+
+@pytest.mark.parametrize(("password", "context"), [
+    ("sato river stones", {"username": "sato"}),  # a login of four characters counts
+    ("moonlit kato harbour", {"display_name": "Kato Ichiro"}),
+    ("hanako.yamada.river", {"username": "hanako-yamada"}),  # other separators
+    ("hanakoyamada river", {"username": "hanako_yamada"}),
+    ("the j-credit registry 7", {}),
+])
+def test_context_words_are_found_whatever_separators_the_password_uses(
+        password: str, context: dict[str, str]) -> None:
+    assert problem(password, **context) == \
+        "must not contain your login, your name or the service's name"
+
+
+@pytest.mark.parametrize(("password", "context"), [
+    ("ito river stones", {"username": "ito"}),  # shorter words match too much by chance
+    ("xxxx river stones", {}),  # no login or name given: only the service's name counts
+    ("quiet harbour lights", {"username": "sato", "display_name": "Sato Ichiro"}),
+])
+def test_short_or_absent_context_words_do_not_refuse(password: str,
+                                                     context: dict[str, str]) -> None:
+    assert problem(password, **context) is None
+    check_password(password, **context)
+
+
+@pytest.mark.parametrize(("text", "length"), [
+    ("zqabcd", 3),  # two letters, then a run of four
+    ("glyphvortex1234", 12),  # the run at the end counts once, after the 11 letters
+    ("acegikmoqsuw", 12),  # letters two apart are not a run
+    ("aabbccdd", 8),  # pairs are not runs
+    ("zyxw9876mnop", 3),
+])
+def test_effective_length_counts_each_run_of_three_or_more_once(text: str,
+                                                                length: int) -> None:
+    assert effective_length(text) == length
+
+
+@pytest.mark.parametrize(("password", "reason"), [
+    ("!!i love you 2024", "is one of the most common passwords"),  # spaced, symbols around
+    ("abc def ghi jkl mno", "is mostly repeated or consecutive characters"),  # spaced run
+])
+def test_separators_do_not_hide_a_weak_password(password: str, reason: str) -> None:
+    assert problem(password) == reason
+
+
+def test_the_effective_length_limit_is_eight() -> None:
+    assert problem("abcdekzqwhfv") is None  # the run abcde and 7 letters: 8
+    assert problem("abcdefkzqwhf") == "is mostly repeated or consecutive characters"  # 7

@@ -3,6 +3,7 @@ the field. Used by the methodologies' declared inputs and by the project command
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from datetime import date
@@ -56,9 +57,9 @@ MAX_JSON_DEPTH = 32
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-def _refuse_constant(name: str) -> Any:
-    raise MalformedInputError(f"{name} is not a number in JSON: write a decimal",
-                              field="body")
+def _refuse_constant(name: str, *, field: str) -> Any:
+    raise MalformedInputError(f"{field}: {name} is not a number in JSON: write a decimal",
+                              field=field)
 
 
 def parse_json(raw: bytes | str, *, field: str = "body", max_bytes: int = MAX_JSON_BYTES,
@@ -84,7 +85,8 @@ def parse_json(raw: bytes | str, *, field: str = "body", max_bytes: int = MAX_JS
         raise MalformedInputError(f"{field} is not UTF-8 (byte {error.start})",
                                   field=field) from None
     try:
-        document = json.loads(text or "{}", parse_float=Decimal, parse_constant=_refuse_constant)
+        document = json.loads(text or "{}", parse_float=Decimal,
+                              parse_constant=functools.partial(_refuse_constant, field=field))
     except RecursionError:
         raise MalformedInputError(f"{field} is nested deeper than {max_depth} levels",
                                   field=field) from None
