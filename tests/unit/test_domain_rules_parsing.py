@@ -128,3 +128,17 @@ def test_a_date_that_is_not_iso_is_refused_naming_the_field() -> None:
         parse_date("2026/04/01", field="start")
     assert (refused.value.field, refused.value.message) == (
         "start", "start must be a date YYYY-MM-DD, got '2026/04/01'")
+
+
+@pytest.mark.parametrize("text, value", [("1,400", "1400"), ("1,400.5", "1400.5"),
+                                         ("-1,234,567.25", "-1234567.25"), ("400", "400")])
+def test_a_comma_between_thousands_is_read_as_a_separator(text: str, value: str) -> None:
+    assert parse_decimal(text, field="el_self_kwh", minimum=None) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["12,5", "1,40", "1,4000", ",5", "1,,400", "1,400,5"])
+def test_a_comma_that_is_not_a_thousands_separator_is_refused_not_dropped(text: str) -> None:
+    # "12,5" written with a decimal comma must not become 125
+    with pytest.raises(ValidationError) as refused:
+        parse_decimal(text, field="el_self_kwh")
+    assert refused.value.field == "el_self_kwh"

@@ -8,6 +8,7 @@ Floats never enter: :func:`D` refuses them, because ``0.1`` is not one tenth in 
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_FLOOR
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
@@ -17,13 +18,19 @@ from jcredit.domain.errors import ValidationError
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+_GROUPED = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?")
 
 
 def D(value: Decimal | int | str) -> Decimal:
     """Build a ``Decimal`` from an int, a string or a Decimal; never from a float.
 
+    A comma is read only as a thousands separator in its right place ("1,400.5"); any other
+    comma ("12,5", a decimal comma, or "1,40") is refused, never silently dropped.
+
     >>> D("1.25") + D(2)
     Decimal('3.25')
+    >>> D("1,400.5")
+    Decimal('1400.5')
     """
     if isinstance(value, bool) or isinstance(value, float):
         raise TypeError(f"quantities are never built from {type(value).__name__}: {value!r}")
@@ -32,8 +39,11 @@ def D(value: Decimal | int | str) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, str):
+        text = value.strip()
+        if "," in text and not _GROUPED.fullmatch(text):
+            raise ValueError(f"not a number: {value!r} (a comma only separates thousands)")
         try:
-            result = Decimal(value.strip().replace(",", ""))
+            result = Decimal(text.replace(",", ""))
         except InvalidOperation:
             raise ValueError(f"not a number: {value!r}") from None
         if not result.is_finite():
