@@ -90,7 +90,7 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
         for i in range(HOUSEHOLDS)]
     page.fill("#activities-csv", "\n".join(rows))
     page.click("#add-activities")
-    expect(page.locator(".flash")).to_contain_text(f"+{HOUSEHOLDS}")
+    expect(page.locator(".flash")).to_contain_text(f"{HOUSEHOLDS} 件の削減活動を追加しました")
     page.set_input_files("#evidence-file", files=[{
         "name": "設置写真一覧.csv", "mimeType": "text/csv",
         "buffer": b"code,photo\nHH-001,IMG_0001.jpg\n"}])

@@ -3,7 +3,7 @@
 One run works on one registry database (SQLite file or PostgreSQL database):
 
 1. set up, in-process: one organisation, per client a source account (credits issued) and a
-   destination account, and an administrator with an API token;
+   destination account, and their holder with an API token;
 2. start the real service (``jcredit serve --no-demo``, uvicorn) on a free port;
 3. per trial: a few client threads send transfers, invalidation applications and their
    executions over HTTP, each with its own ``Idempotency-Key``; after a random short delay
@@ -210,6 +210,7 @@ class Op:
     quantity: int
     response: dict[str, Any] | None = None
     replayed_on_retry: bool | None = None
+    auth: dict[str, str] = field(default_factory=dict)  # another user's token than the client's
 
 
 @dataclass
@@ -291,7 +292,7 @@ class Client(threading.Thread):
             return None
         return Op(key, "/api/v1/invalidations/execute", {
             "application_ids": [applied.response["id"]], "confirm": True},
-            "execute", self.index, applied.quantity)
+            "execute", self.index, applied.quantity, auth=self.run_.admin_auth)
 
     def run(self) -> None:
         with httpx.Client(base_url=self.run_.server.url, timeout=30.0,
@@ -311,7 +312,7 @@ class Client(threading.Thread):
 
 
 def send(http: httpx.Client, op: Op) -> httpx.Response:
-    return http.post(op.path, json=op.body, headers={"Idempotency-Key": op.key})
+    return http.post(op.path, json=op.body, headers={"Idempotency-Key": op.key} | op.auth)
 
 
 def fiscal_year_now() -> int:
@@ -342,7 +343,8 @@ class CrashRun:
         self.report = Report(backend)
         self.succeeded: list[Op] = []
         self.lost_keys: set[str] = set()
-        self.auth: dict[str, str] = {}
+        self.auth: dict[str, str] = {}  # the holder's: transfers and applications
+        self.admin_auth: dict[str, str] = {}  # the secretariat's: executions
         self.ledger = Ledger([], [])
         self.registry: Registry | None = None
         self._lock = threading.Lock()
@@ -365,9 +367,15 @@ class CrashRun:
             self.ledger.sources.append(source)
             self.ledger.sinks.append(sink)
         password = f"crash-{self.tag}-{os.urandom(8).hex()}"
-        run(c.CreateUser(username="crashadmin", password=password, role="ADMIN"))
-        token = registry.issue_token(registry.authenticate("crashadmin", password))
+        # the holder of the accounts moves its own credits (no role transfers out of
+        # another organisation's account)
+        run(c.CreateUser(username="crashholder", password=password, role="HOLDER",
+                         organisation=ORG))
+        token = registry.issue_token(registry.authenticate("crashholder", password))
         self.auth = {"Authorization": f"Bearer {token}"}
+        run(c.CreateUser(username="crashadmin", password=password, role="ADMIN"))
+        admin = registry.issue_token(registry.authenticate("crashadmin", password))
+        self.admin_auth = {"Authorization": f"Bearer {admin}"}
 
     # -- traffic ---------------------------------------------------------------------------
 
