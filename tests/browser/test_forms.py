@@ -250,6 +250,7 @@ def test_every_form_of_the_project_page(page: Any, tmp_path: Path) -> None:
     page.fill("#data-2", "code,el_self_kwh\nTJ-900,abc")
     page.click("#submit-data-2")
     expect(page.locator("#data-problems-2")).to_contain_text("2行目")
+    expect(page.locator("#data-problems-2")).to_be_in_viewport()  # far down the page: shown
     expect(page.locator("#data-2")).to_have_value("code,el_self_kwh\nTJ-900,abc")
 
     # the verifier choice: none chosen, then the accredited body

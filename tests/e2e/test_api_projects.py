@@ -85,6 +85,11 @@ def test_project_routes_check_roles_keys_and_replay(client: TestClient) -> None:
     assert again.content == first.content and again.headers["Idempotent-Replayed"] == "true"
     number = first.json()["number"]
     assert first.json()["additionality"]["investment_yen"] == "5000000"
+    elsewhere = client.post("/api/v1/projects", json=body | {"prefecture": "北海道"},
+                            headers=taiyo | {"Idempotency-Key": "p3"})
+    # an address in 岐阜県 with 北海道 chosen is refused, not saved as written
+    assert elsewhere.status_code == 422 and elsewhere.json()["field"] == "prefecture"
+    assert elsewhere.json()["valid"] == ["岐阜県"]
     unknown = client.post("/api/v1/projects", json=body | {"colour": "green"},
                           headers=taiyo | {"Idempotency-Key": "p2"})
     assert unknown.status_code == 422 and unknown.json()["field"] == "colour"
@@ -184,7 +189,7 @@ def test_web_errors_lead_with_a_summary_in_the_readers_language(client: TestClie
     assert japanese.status_code == 422
     # the explanation in the reader's language under the field, then the precise detail
     assert ('<p class="field-error" id="in-capacity_kw-error">数値を入力してください。 '
-            "(inputs.capacity_kw must be a number") in japanese.text
+            '<span class="detail" lang="en">(inputs.capacity_kw must be a number') in japanese.text
     assert "入力内容を確認してください" in japanese.text  # the form's summary
     client.cookies.set("lang", "en")
     english = client.post("/estimate", data=bad)

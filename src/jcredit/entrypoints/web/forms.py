@@ -23,10 +23,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
+from markupsafe import Markup
+
 from jcredit.domain.errors import DomainError
 from jcredit.entrypoints.errors import describe_problem
 from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import error_summary
+from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.i18n import translator
 
 # (error code or None for any, field or None for any, regex on the message or None, key):
@@ -45,10 +48,20 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("ineligible_use", None, None, N_("fe_ineligible_use")),
     ("invalid_input", "offset_purpose", r"needs", N_("fe_offset_purpose")),
     ("invalid_input", "fiscal_year", r"not open", N_("fe_fiscal_year_closed")),
+    ("invalid_input", "fiscal_year", r"such as", N_("fe_fiscal_year_format")),
+    ("invalid_input", "period_end", r"before", N_("fe_period_order")),
+    (None, None, r"ends \(.*\) before it starts", N_("fe_period_order")),
+    ("invalid_input", "crediting_years", r"must be 1 to", N_("fe_crediting_years")),
+    ("invalid_input", "reason_code", None, N_("fe_reason_code")),
+    ("invalid_input", "prefecture", r"the address is in", N_("fe_prefecture_mismatch")),
+    ("invalid_input", "prefecture", None, N_("fe_prefecture")),
+    ("invalid_input", "confirm_account", r"check digit|not an account number",
+     N_("fe_account_number")),
     ("confirmation_required", "confirm_account", None, N_("fe_confirm_account")),
     ("confirmation_required", "acknowledge_missing", None, N_("fe_acknowledge_missing")),
     ("invalid_input", "comment", r"activities have no data", N_("missing_reason_required")),
     ("invalid_input", "file", r"no file chosen|is empty", N_("fe_choose_file")),
+    (None, None, r"no file chosen", N_("fe_choose_file")),
     ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),
     (None, None, r"is required|must be 1-\d+ characters|is empty", N_("fe_required")),
@@ -56,7 +69,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (None, None, r"must be a date", N_("fe_date")),
     (None, None, r"must be a (decimal )?number", N_("fe_number")),
     (None, None, r"13 digits", N_("fe_corporate_number")),
-    ("invalid_input", None, r"problem\(s\) in the CSV", N_("fe_csv_problems")),
+    ("invalid_input", None, r"problem\(s\) in the CSV|line\(s\) have", N_("fe_csv_problems")),
     ("confirmation_required", None, None, N_("fe_confirm")),
 )
 
@@ -64,16 +77,40 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
 NOTICE_KINDS = (N_("notice_correction_in"), N_("notice_correction_out"))
 
 
-def explain(error: DomainError, lang: str) -> str:
-    """The error for a person: a translated explanation, then the precise detail."""
+# The label kind of the values a field takes, to name what is valid in the reader's words.
+VALID_KINDS = {"use": "use", "offset_purpose": "offset_purpose",
+               "reason_code": "correction_reason", "category": "category",
+               "project_type": "project_type", "methodology": "methodology"}
+
+
+def _explained(error: DomainError, lang: str) -> tuple[str, str]:
+    """(a translated explanation with what is valid, the domain's precise detail)."""
     t = translator(lang)
     valid = f" (valid: {', '.join(error.valid)})" if error.valid else ""
     detail = f"{error.message}{valid}"
     for code, name, pattern, key in EXPLANATIONS:
         if ((code is None or code == error.code) and (name is None or name == error.field)
                 and (pattern is None or re.search(pattern, error.message))):
-            return f"{t(key)} ({detail})"
-    return f"{error_summary(error.code, lang)}: {detail}"
+            text = t(key)
+            if error.valid and "{valid}" in text:
+                kind = VALID_KINDS.get(str(error.field))
+                name_of = labeller(lang)
+                names = [name_of(kind, v) if kind else v for v in error.valid]
+                text = text.replace("{valid}", t("list_separator").join(names))
+            return text, detail
+    return error_summary(error.code, lang), detail
+
+
+def explain(error: DomainError, lang: str) -> str:
+    """The error for a person, as text: a translated explanation, then the precise detail."""
+    text, detail = _explained(error, lang)
+    return f"{text} ({detail})"
+
+
+def explain_markup(error: DomainError, lang: str) -> Markup:
+    """The same for a page: the detail set apart (smaller, marked as the system's English)."""
+    text, detail = _explained(error, lang)
+    return Markup('{} <span class="detail" lang="en">({})</span>').format(text, detail)
 
 
 @dataclass
@@ -110,7 +147,7 @@ def form_state(form: str, values: Mapping[str, object], error: DomainError | Non
              and isinstance(v, str | int)}
     state = FormState(form=form, values=typed)
     if error is not None:
-        message = explain(error, lang)
+        message = explain_markup(error, lang)
         target = form_field(error.field, fields, rename)
         if target is not None:
             state.errors[target] = message

@@ -123,12 +123,13 @@ def _new_project_page(request: Request, status_code: int = 200, **extra: Any) ->
     with _registry(request).uow(write=False) as uow:
         accounts = uow.accounts.list(organisation_id=actor.organisation_id or -1)
     lang = request_language(request)
+    t = translator(lang)
     return render(request, "project_new.html", status_code=status_code,
                   methodology_options=[(m.id, f"{m.id} v{m.version} "
                                         f"{m.name_en if lang == 'en' else m.name_ja}")
                                        for m in CATALOGUE],
                   account_options=[(a.number, f"{a.number} {a.name}") for a in accounts],
-                  prefecture_options=list(PREFECTURES), **extra)
+                  prefecture_options=[("", t("choose_prefecture")), *PREFECTURES], **extra)
 
 
 @router.get("/projects/new")

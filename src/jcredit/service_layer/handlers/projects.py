@@ -236,6 +236,10 @@ def create_project(cmd: c.CreateProject, ctx: CommandContext) -> dict[str, Any]:
     address = " ".join(str(cmd.address).split())
     if not address:
         raise ValidationError("address is required", field="address")
+    written = next((p for p in el.PREFECTURES if address.startswith(p)), None)
+    if written is not None and written != cmd.prefecture:
+        raise ValidationError(f"the address is in {written} but the prefecture chosen is "
+                              f"{cmd.prefecture}", field="prefecture", valid=[written])
     start = parse_date(cmd.start_date, field="start_date")
     monitoring_start = parse_date(cmd.monitoring_start, field="monitoring_start")
     years = int(parse_decimal(cmd.crediting_years if cmd.crediting_years not in (None, "")

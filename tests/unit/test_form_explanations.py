@@ -1,0 +1,31 @@
+"""Refusals explained in the reader's language, naming what is valid in its words."""
+
+from __future__ import annotations
+
+from jcredit.domain.errors import ValidationError
+from jcredit.entrypoints.web.forms import explain
+from jcredit.entrypoints.web.forms import explain_markup
+
+
+def test_a_closed_reporting_year_names_the_years_open() -> None:
+    error = ValidationError("reporting fiscal year 2025 is not open for ONTAIHO_EMISSIONS on "
+                            "2026-12-01: ...", field="fiscal_year", valid=["2026"])
+    assert explain(error, "ja").startswith("この報告対象年度は選べません。選べる年度: 2026。")
+    assert explain(error, "en").startswith("This reporting fiscal year cannot be chosen. "
+                                           "Open years: 2026.")
+
+
+def test_valid_codes_are_named_not_shown_raw() -> None:
+    error = ValidationError("prefecture '北海道' ...: the address is in 岐阜県 but the prefecture "
+                            "chosen is 北海道", field="prefecture", valid=["岐阜県"])
+    assert "住所の都道府県: 岐阜県" in explain(error, "ja")
+    purpose = ValidationError("reason_code '' is not valid", field="reason_code",
+                              valid=["COURT_ORDER", "ERROR_CORRECTION"])
+    assert explain(purpose, "ja").startswith("訂正の理由を選んでください。")
+
+
+def test_the_page_sets_the_system_detail_apart_and_escapes_it() -> None:
+    error = ValidationError("name <script> is not allowed", field="name")
+    shown = str(explain_markup(error, "ja"))
+    assert '<span class="detail" lang="en">(name &lt;script&gt; is not allowed)</span>' in shown
+    assert "<script>" not in shown
