@@ -140,7 +140,7 @@ def test_invalidation_errors_then_confirm_keeps_values_on_edit(page: Any) -> Non
     page.check("input[name=designation][value=quantity] >> nth=1")
     page.fill("#fiscal_year", "2019")
     page.click("#review-invalidation")
-    expect_field_error(page, "fiscal_year", "報告年度は受け付けていません")
+    expect_field_error(page, "fiscal_year", "この報告対象年度は選べません。選べる年度: ")
     page.fill("#fiscal_year", "2026")
     page.fill("#purpose_details", "")
     page.click("#review-invalidation")

@@ -119,7 +119,7 @@ def test_programme_project_through_the_web(server: str, browser_page: object,  #
     expect(page.locator("#queue")).to_contain_text(number)
     page.goto(project_url)
     project_action("register", "登録済")
-    expect(page.locator("#crediting-period")).to_contain_text("2026-12-01 – 2034-11-30")
+    expect(page.locator("#crediting-period")).to_contain_text("2026年12月1日 – 2034年11月30日")
     log_out()
 
     for period, (start, end) in enumerate([("2026-12-01", "2027-03-31"),
