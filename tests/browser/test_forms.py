@@ -166,7 +166,10 @@ def test_new_project_form(page: Any) -> None:
     page.goto(f"{page.server}/projects/new")
     page.fill("#address", "愛知県名古屋市中区三の丸3-1-2")
     page.click("#create-project")
+    # every problem of the form at once, each under its field
     expect_field_error(page, "name", "入力してください")
+    expect_field_error(page, "prefecture", "都道府県を選んでください")
+    expect_field_error(page, "start_date", "2026-04-01 の形式")
     expect(page.locator("#address")).to_have_value("愛知県名古屋市中区三の丸3-1-2")
     page.fill("#name", "フォームテスト 太陽光")
     page.select_option("#methodology", "EN-R-002")

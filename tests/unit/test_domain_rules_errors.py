@@ -63,3 +63,40 @@ def test_a_missing_abbreviated_or_overlong_legal_name_is_refused(value: object) 
         parse_legal_name(value, field="organisation_name")
     assert refused.value.field == "organisation_name"
     assert "full legal name (2-200 characters)" in str(refused.value)
+
+
+def test_field_checks_refuse_every_problem_at_once() -> None:
+    from jcredit.domain.errors import FieldChecks
+    from jcredit.domain.errors import NotFoundError
+    from jcredit.domain.errors import PermissionDeniedError
+    from jcredit.domain.errors import ValidationError
+
+    checks = FieldChecks()
+    assert checks(lambda: "ok") == "ok"
+
+    def bad_name() -> str:
+        raise ValidationError("name is required", field="name")
+
+    def unknown_account() -> str:
+        raise NotFoundError("no account H-1", field="holder_account", valid=["H-2"])
+
+    assert checks(bad_name) is None and checks(unknown_account) is None
+    with pytest.raises(ValidationError) as refused:
+        checks.done()
+    assert refused.value.field == "name"  # the first problem's field
+    assert refused.value.message.startswith("2 fields to correct: name is required; ")
+    assert refused.value.errors == [
+        {"field": "name", "code": "invalid_input", "message": "name is required"},
+        {"field": "holder_account", "code": "not_found", "message": "no account H-1",
+         "valid": ["H-2"]}]
+
+    one = FieldChecks()
+    one(unknown_account)
+    with pytest.raises(NotFoundError):  # a single problem is raised as it is
+        one.done()
+
+    def forbidden() -> str:
+        raise PermissionDeniedError("not yours")
+
+    with pytest.raises(PermissionDeniedError):  # not a field's problem: stops at once
+        FieldChecks()(forbidden)

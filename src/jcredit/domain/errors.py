@@ -9,9 +9,11 @@ class to an HTTP status and a CLI exit code in one place each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 
 class DomainError(Exception):
@@ -157,3 +159,45 @@ class Issue:
     def __str__(self) -> str:
         where = f" [{self.subject}]" if self.subject else ""
         return f"{self.code}{where}: {self.message}"
+
+
+T = TypeVar("T")
+
+
+class FieldChecks:
+    """Check every field of a form, then refuse them all at once: a person fixes every
+    problem in one go instead of one per submission.
+
+    Each check is a callable that returns the parsed value or raises a
+    :class:`ValidationError` or :class:`NotFoundError` naming its field; other errors
+    (permission, state) stop at once. :meth:`done` raises the one problem found as it is,
+    or several as one ``ValidationError`` (the first one's field, every one in ``errors``).
+
+    >>> checks = FieldChecks()
+    >>> checks(lambda: int("12"))
+    12
+    >>> checks.done()
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[DomainError] = []
+
+    def __call__(self, check: Callable[[], T]) -> T | None:
+        try:
+            return check()
+        except (ValidationError, NotFoundError) as problem:
+            self.problems.append(problem)
+            return None
+
+    def done(self) -> None:
+        if len(self.problems) == 1:
+            raise self.problems[0]
+        if self.problems:
+            first = self.problems[0]
+            raise ValidationError(
+                f"{len(self.problems)} fields to correct: "
+                + "; ".join(p.message for p in self.problems),
+                field=first.field, valid=first.valid,
+                errors=[{"field": p.field, "code": p.code, "message": p.message}
+                        | ({"valid": list(p.valid)} if p.valid is not None else {})
+                        for p in self.problems])

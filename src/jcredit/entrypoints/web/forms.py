@@ -26,6 +26,8 @@ from dataclasses import field as dc_field
 from markupsafe import Markup
 
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
 from jcredit.entrypoints.errors import describe_problem
 from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import error_summary
@@ -146,16 +148,29 @@ def form_state(form: str, values: Mapping[str, object], error: DomainError | Non
     typed = {k: str(v) for k, v in values.items() if k not in ("csrf", "idem")
              and isinstance(v, str | int)}
     state = FormState(form=form, values=typed)
-    if error is not None:
-        message = explain_markup(error, lang)
-        target = form_field(error.field, fields, rename)
+    if error is None:
+        return state
+    items = error.errors or ()
+    # several fields refused at once (FieldChecks): each under its own field
+    each = [_field_error(item) for item in items if item.get("field") and not item.get("line")]
+    for problem in each or [error]:
+        message = explain_markup(problem, lang)
+        target = form_field(problem.field, fields, rename)
         if target is not None:
-            state.errors[target] = message
+            state.errors.setdefault(target, message)
         state.summary.append((target, message))
-        t = translator(lang)
-        state.problems = [problem_text(item, t) if item.get("line") else describe_problem(item)
-                          for item in error.errors or ()]
+    t = translator(lang)
+    state.problems = [problem_text(item, t) if item.get("line") else describe_problem(item)
+                      for item in items if item.get("line") or not item.get("field")]
     return state
+
+
+def _field_error(item: Mapping[str, object]) -> DomainError:
+    """One of several refused fields, as the error it was (for its explanation)."""
+    kind = NotFoundError if item.get("code") == "not_found" else ValidationError
+    valid = item.get("valid")
+    return kind(str(item.get("message", "")), field=str(item.get("field")),
+                valid=[str(v) for v in valid] if isinstance(valid, list) else None)
 
 
 # The kinds of problem ``tables_in`` names, each a sentence in messages.po.

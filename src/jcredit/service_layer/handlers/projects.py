@@ -19,9 +19,11 @@ from typing import TypeVar
 
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import FieldChecks
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.credits import Category
 from jcredit.domain.ledger.credits import parse_enum
@@ -29,6 +31,7 @@ from jcredit.domain.ledger.credits import parse_text_id
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.domain.methodologies import methodology as find_methodology
 from jcredit.domain.methodologies.base import Methodology
+from jcredit.domain.organisations import Organisation
 from jcredit.domain.parsing import parse_date
 from jcredit.domain.parsing import parse_decimal
 from jcredit.domain.projects import eligibility as el
@@ -202,6 +205,48 @@ def _additionality(raw: dict[str, object] | None) -> dict[str, Any]:
     return result
 
 
+
+def _project_name(value: str) -> str:
+    name = " ".join(str(value).split())
+    if not 1 <= len(name) <= 200:
+        raise ValidationError("name must be 1-200 characters", field="name")
+    return name
+
+
+def _methodology(methodology: str, version: str | None) -> Methodology:
+    try:
+        return find_methodology(methodology, version)
+    except NotFoundError as error:
+        raise ValidationError(error.message, field="methodology", valid=error.valid) from None
+
+
+def _holder_account(ctx: CommandContext, number: str, implementer: Organisation) -> Account:
+    holder = account_by_number(ctx.uow, number, field="holder_account")
+    if holder.kind is not AccountKind.HOLDING or holder.organisation_id != implementer.id:
+        raise ValidationError(f"holder_account {holder.number} must be a holding account of "
+                              f"{implementer.name}", field="holder_account")
+    return holder
+
+
+def _prefecture(value: str) -> str:
+    if value not in el.PREFECTURES:
+        raise ValidationError(f"prefecture {value!r} is not one of the 47 prefectures "
+                              "(projects are carried out in Japan)", field="prefecture",
+                              valid=el.PREFECTURES)
+    return value
+
+
+def _address(value: str, prefecture: str | None) -> str:
+    """The site's address; when it starts with a prefecture, the one chosen."""
+    address = " ".join(str(value).split())
+    if not address:
+        raise ValidationError("address is required", field="address")
+    written = next((p for p in el.PREFECTURES if address.startswith(p)), None)
+    if prefecture is not None and written is not None and written != prefecture:
+        raise ValidationError(f"the address is in {written} but the prefecture chosen is "
+                              f"{prefecture}", field="prefecture", valid=[written])
+    return address
+
 def create_project(cmd: c.CreateProject, ctx: CommandContext) -> dict[str, Any]:
     require_role(ctx.actor, Role.ADMIN, *OWNER_ROLES, action="creating a project")
     if ctx.actor.role is Role.ADMIN:
@@ -217,33 +262,21 @@ def create_project(cmd: c.CreateProject, ctx: CommandContext) -> dict[str, Any]:
         if cmd.implementer and organisation_by_corporate_number(
                 ctx.uow, cmd.implementer, field="implementer").id != implementer.id:
             raise PermissionDeniedError("you can create projects only for your organisation")
-    name = " ".join(str(cmd.name).split())
-    if not 1 <= len(name) <= 200:
-        raise ValidationError("name must be 1-200 characters", field="name")
-    project_type = parse_enum(ProjectType, cmd.project_type, field="project_type")
-    try:
-        m = find_methodology(cmd.methodology, cmd.methodology_version)
-    except NotFoundError as error:
-        raise ValidationError(error.message, field="methodology", valid=error.valid) from None
-    holder = account_by_number(ctx.uow, cmd.holder_account, field="holder_account")
-    if holder.kind is not AccountKind.HOLDING or holder.organisation_id != implementer.id:
-        raise ValidationError(f"holder_account {holder.number} must be a holding account of "
-                              f"{implementer.name}", field="holder_account")
-    if cmd.prefecture not in el.PREFECTURES:
-        raise ValidationError(f"prefecture {cmd.prefecture!r} is not one of the 47 prefectures "
-                              "(projects are carried out in Japan)", field="prefecture",
-                              valid=el.PREFECTURES)
-    address = " ".join(str(cmd.address).split())
-    if not address:
-        raise ValidationError("address is required", field="address")
-    written = next((p for p in el.PREFECTURES if address.startswith(p)), None)
-    if written is not None and written != cmd.prefecture:
-        raise ValidationError(f"the address is in {written} but the prefecture chosen is "
-                              f"{cmd.prefecture}", field="prefecture", valid=[written])
-    start = parse_date(cmd.start_date, field="start_date")
-    monitoring_start = parse_date(cmd.monitoring_start, field="monitoring_start")
-    years = int(parse_decimal(cmd.crediting_years if cmd.crediting_years not in (None, "")
-                              else el.CREDITING_YEARS, field="crediting_years"))
+    check = FieldChecks()  # every field checked, all problems refused at once
+    name = check(lambda: _project_name(cmd.name))
+    project_type = check(lambda: parse_enum(ProjectType, cmd.project_type, field="project_type"))
+    m = check(lambda: _methodology(cmd.methodology, cmd.methodology_version))
+    holder = check(lambda: _holder_account(ctx, cmd.holder_account, implementer))
+    prefecture = check(lambda: _prefecture(cmd.prefecture))
+    address = check(lambda: _address(cmd.address, cmd.prefecture if prefecture else None))
+    start = check(lambda: parse_date(cmd.start_date, field="start_date"))
+    monitoring_start = check(lambda: parse_date(cmd.monitoring_start, field="monitoring_start"))
+    years = check(lambda: int(parse_decimal(
+        cmd.crediting_years if cmd.crediting_years not in (None, "") else el.CREDITING_YEARS,
+        field="crediting_years")))
+    check.done()
+    assert name and project_type and m and holder and address and start and monitoring_start
+    assert years is not None
     el.crediting_period(monitoring_start, monitoring_start, forest=is_forest(m), years=years)
     project_id = ctx.uow.projects.next_id()
     project = Project(
