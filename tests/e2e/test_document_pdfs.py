@@ -84,7 +84,8 @@ def test_every_document_pdf_reads_as_japanese_like_its_page(client: TestClient) 
     assert all(f"HH-{n:03d}" in plan for n in range(1, 13)), plan
     assert "岐阜県岐阜市長良福光12-14" in plan
     page = client.get(f"/projects/{PROJECT}/documents/PLAN").text  # and so does its page
-    assert 'id="document-activities"' in page and page.count("<td>2025年4月1日</td>") == 12
+    table = page.split('id="document-activities"', 1)[1].split("</table>", 1)[0]
+    assert table.count("<td>2025年4月1日</td>") == 12 and "HH-012" in table
 
     validation = texts["VALIDATION_REPORT"]
     assert "実施場所の都道府県「岐阜県」は国内です" in validation
