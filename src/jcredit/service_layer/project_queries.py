@@ -147,10 +147,15 @@ def project_detail(uow: AbstractUnitOfWork, actor: Actor, number: str,
 
 def activity_codes(uow: AbstractUnitOfWork, actor: Actor, number: str) -> list[str]:
     """The codes of a project's activities (to check a file of monitored values against)."""
+    return [a["code"] for a in activities(uow, actor, number)]
+
+
+def activities(uow: AbstractUnitOfWork, actor: Actor, number: str) -> list[dict[str, Any]]:
+    """A project's activities as the registry records them now (the plan lists them)."""
     project = project_by_number(uow, number)
     if not can_view_project(actor, project):
         raise PermissionDeniedError(f"project {project.number} is not yours to see")
-    return [a.code for a in uow.projects.activities(project.id)]
+    return [activity_view(a) for a in uow.projects.activities(project.id)]
 
 
 def document(uow: AbstractUnitOfWork, actor: Actor, number: str, kind: str, version: int | None,

@@ -2,10 +2,13 @@
 
 The content comes from the execution's journal entry (``queries.notice``), so the notice
 shows exactly what the tamper-evident journal recorded, with the entry's hash at the foot.
+Dates are written as people read them (2026年12月1日, the JST date of the execution),
+vintages as fiscal years, codes by their Japanese names.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 
@@ -26,6 +29,25 @@ from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
 from jcredit.domain.ledger.uses import USE_LABELS_JA
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import OffsetPurpose
+from jcredit.domain.projects.eligibility import ja_date
+
+
+def _date(iso: str) -> str:
+    """``2026-12-01`` → 2026年12月1日 (the notice's dates are JST calendar dates)."""
+    try:
+        return ja_date(dt.date.fromisoformat(iso))
+    except (TypeError, ValueError):
+        return str(iso)
+
+
+def _journal_line(notice: dict[str, Any]) -> str:
+    return f"取引記録 番号 {notice['journal_seq']} / SHA-256 {_escape(notice['journal_hash'])}"
+
+
+def _serial_rows(blocks: list[dict[str, Any]]) -> list[list[str]]:
+    return [["シリアル番号", "数量", "区分", "年度", "プロジェクト"]] + [
+        [b["serials"], f"{b['quantity']:,}", CATEGORY_LABELS_JA[Category(b["category"])],
+         f"{b['vintage']}年度", b["project_id"]] for b in blocks]
 
 
 def _escape(text: object) -> str:
@@ -53,7 +75,7 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
     use = USE_LABELS_JA[InvalidationUse(app["use"])]
     if app.get("offset_purpose"):
         use += f"({OFFSET_PURPOSE_LABELS_JA[OffsetPurpose(app['offset_purpose'])]})"
-    executed_date = notice["executed_date"]
+    executed_date = _date(notice["executed_date"])
 
     buffer = io.BytesIO()
     doc = _document(buffer, f"J-クレジット無効化通知書 {notice['notice_number']}")
@@ -91,13 +113,9 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
     story += [info, Spacer(1, 6 * mm), Paragraph("無効化したクレジット(シリアル番号)", body)]
-    serial_rows = [["シリアル番号", "数量", "区分", "年度", "プロジェクト"]]
-    for block in app["blocks"]:
-        serial_rows.append([block["serials"], f"{block['quantity']:,}",
-                            CATEGORY_LABELS_JA[Category(block["category"])],
-                            str(block["vintage"]), block["project_id"]])
+    serial_rows = _serial_rows(app["blocks"])
     serial_table = Table([[Paragraph(_escape(c), small) for c in row] for row in serial_rows],
-                         colWidths=[78 * mm, 18 * mm, 32 * mm, 14 * mm, 28 * mm], repeatRows=1)
+                         colWidths=[72 * mm, 16 * mm, 30 * mm, 22 * mm, 30 * mm], repeatRows=1)
     serial_table.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef5ee")),
@@ -108,8 +126,7 @@ def render_notice_pdf(notice: dict[str, Any]) -> bytes:
               Spacer(1, 4 * mm),
               Paragraph("J-クレジット制度事務局", body),
               Spacer(1, 8 * mm),
-              Paragraph(f"journal seq {notice['journal_seq']} / SHA-256 "
-                        f"{_escape(notice['journal_hash'])}", small)]
+              Paragraph(_journal_line(notice), small)]
     doc.build(story)
     return buffer.getvalue()
 
@@ -123,24 +140,22 @@ def render_removal_notice_pdf(notice: dict[str, Any]) -> bytes:
     doc = _document(buffer, f"{label}通知書 {notice['notice_number']}")
     rows = [["保有口座番号", removal["from_account"]],
             ["口座名義", f"{notice['holder']} / {notice['account_name']}"],
-            [f"{label}日", notice["removed_date"]],
+            [f"{label}日", _date(notice["removed_date"])],
             [f"{label}数量", f"{removal['quantity']:,} t-CO2"],
             ["理由", removal["reason"]]]
     info = Table([[Paragraph(_escape(k), body), Paragraph(_escape(v), body)] for k, v in rows],
                  colWidths=[40 * mm, 130 * mm])
     info.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                               ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef5ee"))]))
-    serial_rows = [["シリアル番号", "数量", "区分", "年度", "プロジェクト"]] + [
-        [b["serials"], f"{b['quantity']:,}", CATEGORY_LABELS_JA[Category(b["category"])],
-         str(b["vintage"]), b["project_id"]] for b in removal["blocks"]]
+    serial_rows = _serial_rows(removal["blocks"])
     serial_table = Table([[Paragraph(_escape(c), small) for c in row] for row in serial_rows],
-                         colWidths=[78 * mm, 18 * mm, 32 * mm, 14 * mm, 28 * mm], repeatRows=1)
+                         colWidths=[72 * mm, 16 * mm, 30 * mm, 22 * mm, 30 * mm], repeatRows=1)
     serial_table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                                       ("BACKGROUND", (0, 0), (-1, 0),
                                        colors.HexColor("#eef5ee"))]))
     story: list[Any] = [
         Paragraph(f"通知番号: {_escape(notice['notice_number'])}", body),
-        Paragraph(f"通知日: {notice['removed_date']}", body), Spacer(1, 6 * mm),
+        Paragraph(f"通知日: {_date(notice['removed_date'])}", body), Spacer(1, 6 * mm),
         Paragraph(f"{_escape(notice['holder'])} 御中", body), Spacer(1, 6 * mm),
         Paragraph(f"クレジット{label}通知書", title), Spacer(1, 6 * mm),
         Paragraph(f"下記のとおり、貴社の保有口座に記録されたクレジットを{label}したことを"
@@ -148,7 +163,6 @@ def render_removal_notice_pdf(notice: dict[str, Any]) -> bytes:
         Spacer(1, 5 * mm), info, Spacer(1, 6 * mm),
         Paragraph(f"{label}したクレジット(シリアル番号)", body), serial_table,
         Spacer(1, 8 * mm), Paragraph("J-クレジット制度事務局", body), Spacer(1, 8 * mm),
-        Paragraph(f"journal seq {notice['journal_seq']} / SHA-256 "
-                  f"{_escape(notice['journal_hash'])}", small)]
+        Paragraph(_journal_line(notice), small)]
     doc.build(story)
     return buffer.getvalue()

@@ -3,11 +3,20 @@
 
 Each PDF is rendered from one stored version of the structured document and prints that
 version's number and SHA-256 at the foot, so a paper copy can be matched to the registry.
+
+The PDF says what the document's page says (``templates/document.html``): codes named, times
+in JST, dates and fiscal years written out, figures rounded for people (the API and the CSV
+keep every digit). The words come from the entrypoint as a :class:`Wording` (its catalogs,
+``label(kind, code)`` and formatters), since this layer may not import the entrypoints.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from reportlab.lib import colors
@@ -22,23 +31,36 @@ from reportlab.platypus import TableStyle
 
 from jcredit.adapters.pdf.fonts import japanese_font
 
-TITLES = {
-    "PLAN": "プロジェクト計画書",
-    "VALIDATION_REPORT": "妥当性確認報告書",
-    "MONITORING_REPORT": "モニタリング報告書",
-    "VERIFICATION_REPORT": "検証報告書",
-    "CERTIFICATION_DECISION": "認証の決定",
-}
+DATE_FIELDS = frozenset({"start_date", "monitoring_start", "crediting_start", "crediting_end",
+                         "application_date", "registered_on"})
+CODE_FIELDS = {"state": "project_state", "project_type": "project_type"}
 
-LABELS = {
-    "number": "プロジェクト番号", "name": "名称", "project_type": "種別",
-    "methodology": "方法論", "state": "状態", "prefecture": "都道府県", "address": "所在地",
-    "start_date": "開始日", "monitoring_start": "モニタリング開始日",
-    "crediting_years": "認証対象期間(年)", "holder_account": "発行先口座",
-    "keidanren": "経団連行動計画", "opinion": "意見", "certification_number": "認証番号",
-    "comment": "コメント", "period_start": "期間開始", "period_end": "期間終了",
-    "total_tco2": "排出削減量合計 (t-CO2)",
-}
+
+@dataclass(frozen=True)
+class Wording:
+    """How a document is put into words, given by the entrypoint: ``t(key)`` (its message
+    catalog), ``label(kind, code)``, a moment in JST, a date, a figure rounded to ``places``,
+    a fiscal year, a factor's name, and the plain fields shown in order."""
+
+    lang: str
+    t: Callable[[str], str]
+    label: Callable[[str, object], str]
+    time: Callable[[object], str]
+    date: Callable[[object], str]
+    qty: Callable[[object, int], str]
+    fiscal_year: Callable[[object], str]
+    factor: Callable[[str], str]
+    fields: Sequence[str]
+
+    def value(self, key: str, value: object) -> str:
+        """A plain field's value as the page shows it."""
+        if key in CODE_FIELDS:
+            return self.label(CODE_FIELDS[key], value)
+        if key in DATE_FIELDS:
+            return self.date(value)
+        if isinstance(value, bool):
+            return self.t("yes") if value else self.t("no")
+        return str(value)
 
 
 def _escape(text: object) -> str:
@@ -57,60 +79,156 @@ def _table(rows: list[list[Any]], font: str, widths: list[float] | None = None,
     return table
 
 
-def render_project_document(document: dict[str, Any]) -> bytes:
+@dataclass(frozen=True)
+class _Styles:
+    font: str
+    body: ParagraphStyle
+    heading: ParagraphStyle
+    small: ParagraphStyle
+
+    cell: ParagraphStyle
+
+    def p(self, text: object, small: bool = False) -> Paragraph:
+        """A table cell's text (wrapped), or a small note."""
+        return Paragraph(_escape(text), self.small if small else self.cell)
+
+
+def _fields(content: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]:
+    rows = [[w.label("doc_field", key), s.p(w.value(key, content[key]))] for key in w.fields
+            if key in content and content[key] not in (None, "", [], {})]
+    plan = content.get("plan")
+    if isinstance(plan, dict) and plan.get("summary"):
+        rows.append([w.t("plan_summary"), s.p(plan["summary"])])
+    additionality = content.get("additionality")
+    if isinstance(additionality, dict) and additionality.get("exemption"):
+        rows.append([w.t("additionality"), s.p(w.label("exemption", additionality["exemption"]))])
+    return [_table(rows, s.font, [50 * mm, 124 * mm], header=False)] if rows else []
+
+
+def _activities(activities: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -> list[Any]:
+    if not activities:
+        return []
+    rows = [[w.t("activity_code"), w.t("address"), w.t("operation_start"),
+             f"t-CO2/{w.t('year')}", w.t("household")]] + [
+        [a["code"], s.p(a["address"]), w.date(a["operation_start"]),
+         w.qty(a["expected_tco2_per_year"], 2), w.t("yes") if a.get("household") else w.t("no")]
+        for a in activities]
+    return [Paragraph(_escape(f"{w.t('plan_activities')} ({len(activities)})"), s.heading),
+            s.p(w.t("plan_activities_note"), small=True),
+            _table(rows, s.font, [24 * mm, 70 * mm, 32 * mm, 24 * mm, 24 * mm])]
+
+
+def _findings(findings: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -> list[Any]:
+    if not findings:
+        return []
+    rows = [[w.t("check_item"), w.t("activity"), w.t("result"), w.t("details")]]
+    for f in findings:
+        result = w.t("passed") if f["passed"] else w.t("failed")
+        if f.get("manual_review"):
+            result += f" · {w.t('manual_review')}"
+        message = f.get("message_ja") if w.lang == "ja" and f.get("message_ja") else f["message"]
+        rows.append([s.p(w.label("finding", f["check"])), f.get("subject") or "", s.p(result),
+                     s.p(message)])
+    return [Paragraph(_escape(w.t("eligibility")), s.heading),
+            _table(rows, s.font, [36 * mm, 20 * mm, 22 * mm, 96 * mm])]
+
+
+def _data(data: Mapping[str, Mapping[str, Any]], missing: Sequence[str], w: Wording,
+          s: _Styles) -> list[Any]:
+    story: list[Any] = []
+    if missing:
+        story.append(s.p(f"{w.t('missing_data_acknowledged')}: {', '.join(missing)}"))
+    if data:
+        columns = sorted({name for values in data.values() for name in values})
+        rows = [[w.t("activity"), *[s.p(w.label("input", c), small=True) for c in columns]]] + [
+            [code, *[w.qty(values.get(c, ""), 2) for c in columns]]
+            for code, values in data.items()]
+        story += [Paragraph(_escape(w.t("monitoring_data")), s.heading), _table(rows, s.font)]
+    return story
+
+
+def _results(result: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]:
+    activities = result.get("activities")
+    if not activities:
+        return []
+    rows = [[w.t("activity"), f"{w.t('reduction')} (t-CO2)", w.t("by_vintage"),
+             w.t("unverified_factors")]] + [
+        [code, w.qty(a["reduction_tco2"], 2),
+         s.p(", ".join(f"{w.fiscal_year(v)}: {w.qty(r, 2)}" for v, r in a["vintages"].items())),
+         s.p(w.t("list_separator").join(w.factor(n) for n in a["unverified_factors"]),
+             small=True)]
+        for code, a in activities.items()]
+    return [Paragraph(_escape(f"{w.t('total_reduction')}: {w.qty(result.get('total_tco2'), 2)}"
+                              " t-CO2"), s.heading),
+            _table(rows, s.font, [24 * mm, 32 * mm, 46 * mm, 72 * mm]),
+            s.p(w.t("full_precision_in_csv"), small=True)]
+
+
+def _amounts(amounts: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -> list[Any]:
+    if not amounts:
+        return []
+    rows = [[w.t("vintage"), w.t("total_tco2"), w.t("credits"), w.t("remainder")]] + [
+        [w.fiscal_year(a["vintage"]), w.qty(a["total_tco2"], 2), w.qty(a["credits"], 0),
+         w.qty(a["remainder_tco2"], 2)] for a in amounts]
+    return [Paragraph(_escape(w.t("certified_amounts")), s.heading), _table(rows, s.font)]
+
+
+def _report(report: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]:
+    if not report:
+        return []
+    rows = [[s.p(k), s.p(v)] for k, v in report.items()]
+    return [Paragraph(_escape(w.t("verification_details")), s.heading),
+            _table(rows, s.font, [50 * mm, 124 * mm], header=False)]
+
+
+def _as_dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def render_project_document(document: dict[str, Any], wording: Wording,
+                            activities: Sequence[Mapping[str, Any]] = ()) -> bytes:
+    """The document as PDF, in ``wording``'s language; ``activities`` (the project's, as
+    recorded now) are listed on a plan."""
+    w = wording
     font = japanese_font()
     body = ParagraphStyle("body", fontName=font, fontSize=10, leading=15, wordWrap="CJK")
+    s = _Styles(font, body,
+                ParagraphStyle("heading", parent=body, fontSize=12, leading=18, spaceBefore=8,
+                               spaceAfter=3),
+                ParagraphStyle("small", parent=body, fontSize=7.5, leading=10),
+                ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11))
     title = ParagraphStyle("title", parent=body, fontSize=17, leading=24, alignment=1)
-    heading = ParagraphStyle("heading", parent=body, fontSize=12, leading=18, spaceBefore=8)
-    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=10)
     content = document["content"]
-    name = TITLES.get(document["kind"], document["kind"])
+    name = w.label("document", document["kind"])
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=18 * mm, bottomMargin=18 * mm,
                             title=f"{name} {document['project']}",
                             author="J-クレジット制度 (jcredit)")
+    period = _as_dict(content.get("period"))
+    head = [[w.t("project"), document["project"]]]
+    if document.get("period"):
+        span = (f" {w.date(period['period_start'])} – {w.date(period['period_end'])}"
+                if period.get("period_start") else "")
+        head.append([w.t("period"), f"#{document['period']}{span}"])
+    head.append([w.t("document_version"), str(document["version"])])
+    head.append([w.t("document_created"),
+                 f"{w.time(document['created_at'])} · {document['created_by']}"])
+    result = _as_dict(content.get("result"))
     story: list[Any] = [Paragraph(_escape(name), title), Spacer(1, 4 * mm),
-                        Paragraph(f"プロジェクト番号: {_escape(document['project'])}"
-                                  + (f" / モニタリング期間 #{document['period']}"
-                                     if document.get("period") else ""), body),
+                        _table(head, font, [50 * mm, 124 * mm], header=False),
                         Spacer(1, 4 * mm)]
-    scalars = [[LABELS.get(k, k), Paragraph(_escape(v), body)] for k, v in content.items()
-               if not isinstance(v, dict | list) and v not in (None, "")]
-    period = content.get("period")
-    if isinstance(period, dict):
-        scalars += [[LABELS.get(k, k), str(period[k])] for k in ("period_start", "period_end")]
-    if scalars:
-        story.append(_table(scalars, font, [50 * mm, 120 * mm], header=False))
-    findings = content.get("findings")
-    if findings:
-        story.append(Paragraph("登録要件の確認結果", heading))
-        rows = [["確認項目", "結果", "内容"]] + [
-            [f["check"] + (f" {f['subject']}" if f.get("subject") else ""),
-             "適合" if f["passed"] else "不適合", Paragraph(_escape(f["message"]), body)]
-            for f in findings]
-        story.append(_table(rows, font, [45 * mm, 18 * mm, 107 * mm]))
-    result = content.get("result") or {}
-    activities = result.get("activities") if isinstance(result, dict) else None
-    if activities:
-        total = result.get("total_tco2")
-        story.append(Paragraph(f"排出削減量の算定 (排出削減量合計 {total} t-CO2)", heading))
-        rows = [["削減活動", "排出削減量 (t-CO2)", "年度別", "未確認の係数"]] + [
-            [code, a["reduction_tco2"],
-             ", ".join(f"FY{k}: {v}" for k, v in a["vintages"].items()),
-             Paragraph(_escape(", ".join(a["unverified_factors"])), small)]
-            for code, a in activities.items()]
-        story.append(_table(rows, font, [25 * mm, 45 * mm, 55 * mm, 45 * mm]))
-    amounts = content.get("amounts") or (result.get("preview") if isinstance(result, dict)
-                                         else None)
-    if amounts:
-        story.append(Paragraph("認証量 (年度ごとに集計後、t-CO2 未満切り捨て)", heading))
-        rows = [["年度", "合計 (t-CO2)", "クレジット (t-CO2)", "切り捨て"]] + [
-            [f"FY{a['vintage']}", a["total_tco2"], str(a["credits"]), a["remainder_tco2"]]
-            for a in amounts]
-        story.append(_table(rows, font))
+    story += _fields(content, w, s)
+    if document["kind"] == "PLAN":
+        story += _activities(activities, w, s)
+    story += _findings(content.get("findings") or [], w, s)
+    story += _data(_as_dict(content.get("data")), content.get("missing_activities") or [], w, s)
+    story += _results(result, w, s)
+    story += _amounts(content.get("amounts") or result.get("preview") or [], w, s)
+    story += _report(_as_dict(content.get("report")), w, s)
     story += [Spacer(1, 8 * mm),
-              Paragraph(f"版 {document['version']} · 作成 {_escape(document['created_by'])} "
-                        f"{document['created_at'][:19]} · SHA-256 {document['sha256']}", small)]
+              s.p(f"{w.t('document_version')} {document['version']} · {w.t('document_created')} "
+                  f"{w.time(document['created_at'])} · SHA-256 {document['sha256']}",
+                  small=True)]
     doc.build(story)
     return buffer.getvalue()

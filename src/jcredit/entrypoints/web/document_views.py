@@ -14,13 +14,13 @@ downloads").
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi import Request
 from fastapi.responses import Response
 
+from jcredit.adapters.pdf.project_documents import Wording
 from jcredit.adapters.pdf.project_documents import render_project_document
 from jcredit.domain.errors import NotFoundError
 from jcredit.entrypoints.downloads import file_response
@@ -31,6 +31,10 @@ from jcredit.entrypoints.params import OptionalVersion
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.params import Sha256
 from jcredit.entrypoints.web.figures import factor_name
+from jcredit.entrypoints.web.i18n import fiscal_year_label
+from jcredit.entrypoints.web.i18n import format_date
+from jcredit.entrypoints.web.i18n import format_quantity
+from jcredit.entrypoints.web.i18n import format_time
 from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.labels import DOCUMENT_FIELDS
@@ -40,17 +44,45 @@ from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
 from jcredit.service_layer import project_queries
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
 router = APIRouter(include_in_schema=False)
 
 
 def _document(request: Request, number: str, kind: str, version: int | None,
-              period: int | None) -> dict[str, Any]:
+              period: int | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The document and, for a plan, the project's activities as recorded now."""
     if kind.upper() not in DOCUMENT_KINDS:
         raise NotFoundError(f"no document kind {kind!r}", field="kind", valid=DOCUMENT_KINDS)
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
-        return project_queries.document(uow, actor, number, kind.upper(), version, period)
+        return document_with_activities(uow, actor, number, kind.upper(), version, period)
+
+
+def document_with_activities(uow: AbstractUnitOfWork, actor: Actor, number: str, kind: str,
+                             version: int | None, period: int | None
+                             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    data = project_queries.document(uow, actor, number, kind, version, period)
+    activities = project_queries.activities(uow, actor, number) if kind == "PLAN" else []
+    return data, activities
+
+
+def wording(lang: str) -> Wording:
+    """The words of a document in ``lang``, for its PDF: the page's catalog, labels and
+    formatters (``document.html`` says the same with the template filters)."""
+    label, t = labeller(lang), translator(lang)
+    return Wording(lang=lang, t=t, label=label, time=lambda v: format_time(v, lang),
+                   date=lambda v: format_date(v, lang), qty=format_quantity,
+                   fiscal_year=lambda y: fiscal_year_label(y, lang),
+                   factor=lambda name: factor_name(name, label, t, lang),
+                   fields=DOCUMENT_FIELDS)
+
+
+def document_pdf_bytes(data: dict[str, Any], activities: list[dict[str, Any]],
+                       lang: str) -> bytes:
+    """The document's PDF in ``lang``, saying what its page says."""
+    return render_project_document(data, wording(lang), activities)
 
 
 def document_filename(request: Request, document: dict[str, Any], extension: str) -> str:
@@ -65,14 +97,15 @@ def document_filename(request: Request, document: dict[str, Any], extension: str
 @router.get("/projects/{number}/documents/{kind}.pdf")
 def document_pdf(request: Request, number: str, kind: str, version: OptionalVersion = None,
                  period: OptionalPeriod = None) -> Response:
-    data = _document(request, number, kind, version, period)
-    return pdf_response(render_project_document(data), document_filename(request, data, "pdf"))
+    data, activities = _document(request, number, kind, version, period)
+    return pdf_response(document_pdf_bytes(data, activities, request_language(request)),
+                        document_filename(request, data, "pdf"))
 
 
 @router.get("/projects/{number}/documents/{kind}")
 def document_page(request: Request, number: str, kind: str, version: OptionalVersion = None,
                   period: OptionalPeriod = None) -> Response:
-    data = _document(request, number, kind, version, period)
+    data, activities = _document(request, number, kind, version, period)
     content = data["content"]
     scalars = [(key, content[key]) for key in DOCUMENT_FIELDS
                if key in content and content[key] not in (None, "", [], {})]
@@ -87,13 +120,7 @@ def document_page(request: Request, number: str, kind: str, version: OptionalVer
                   findings=content.get("findings") or [],
                   report=content.get("report") or {},
                   missing=content.get("missing_activities") or [],
-                  factor=_factor_namer(request))
-
-
-def _factor_namer(request: Request) -> Callable[[str], str]:
-    lang = request_language(request)
-    label, t = labeller(lang), translator(lang)
-    return lambda name: factor_name(name, label, t, lang)
+                  activities=activities, factor=wording(request_language(request)).factor)
 
 
 @router.get("/projects/{number}/periods/{period}/results.csv")

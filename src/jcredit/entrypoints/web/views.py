@@ -32,6 +32,7 @@ from jcredit.domain.ledger.uses import USE_RULES
 from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.entrypoints.api.routes.auth import client_address
 from jcredit.entrypoints.api.routes.auth import login as check_login
+from jcredit.entrypoints.downloads import pdf_response
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.web.forms import FormState
@@ -541,8 +542,7 @@ def notice_pdf(request: Request, application_id: ApplicationId) -> Response:
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
-    return Response(render_notice_pdf(data), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+    return pdf_response(render_notice_pdf(data), f"{data['notice_number']}_無効化通知書.pdf")
 
 
 @router.get("/issuances", response_class=HTMLResponse)

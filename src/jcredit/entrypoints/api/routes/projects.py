@@ -21,7 +21,6 @@ from pydantic import BaseModel
 from pydantic import ConfigDict
 from pydantic import ValidationError as PydanticValidationError
 
-from jcredit.adapters.pdf.project_documents import render_project_document
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.methodologies import CATALOGUE
 from jcredit.domain.methodologies import methodology
@@ -48,6 +47,8 @@ from jcredit.entrypoints.uploads import attach_command
 from jcredit.entrypoints.uploads import authorise_evidence
 from jcredit.entrypoints.uploads import read_form
 from jcredit.entrypoints.uploads import receive_file
+from jcredit.entrypoints.web.document_views import document_pdf_bytes
+from jcredit.entrypoints.web.document_views import document_with_activities
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries
 from jcredit.service_layer.handlers.invalidations import JST
@@ -240,11 +241,12 @@ def project_document_pdf(number: ProjectNumber, kind: DocumentKind, registry: Re
                          actor: ActorDep,
                          version: OptionalVersion = None, period: OptionalPeriod = None
                          ) -> Response:
-    """The document rendered to PDF in Japanese, with its version and SHA-256."""
+    """The document rendered to PDF in Japanese (the same PDF as the web page's), with its
+    version and SHA-256."""
     with registry.uow(write=False) as uow:
-        data = project_queries.document(uow, actor, number, kind, version, period)
+        data, activities = document_with_activities(uow, actor, number, kind, version, period)
     name = f"{data['project']}-{data['kind']}-v{data['version']}.pdf"
-    return pdf_response(render_project_document(data), name, inline=False)
+    return pdf_response(document_pdf_bytes(data, activities, "ja"), name, inline=False)
 
 
 @router.get("/projects/{number}/documents/{kind}", tags=["projects"])

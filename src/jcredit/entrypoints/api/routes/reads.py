@@ -20,6 +20,7 @@ from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AuditDep
 from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.downloads import pdf_response
 from jcredit.entrypoints.params import AccountNumber
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.entrypoints.params import BeforeSeq
@@ -129,8 +130,8 @@ def notice_pdf(application_id: ApplicationId, registry: RegistryDep, actor: Acto
     """The 無効化通知書 as PDF (Japanese)."""
     with registry.uow(write=False) as uow:
         data = queries.notice(uow, actor, application_id)
-    return Response(render_notice_pdf(data), media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{data["notice_number"]}.pdf"'})
+    return pdf_response(render_notice_pdf(data), f"{data['notice_number']}_無効化通知書.pdf",
+                        inline=False)
 
 
 @router.get("/journal/{seq}/notice.pdf", tags=["ledger"], response_class=Response)
