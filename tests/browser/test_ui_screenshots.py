@@ -21,6 +21,7 @@ from tests.browser.test_web_flow import server  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "ui"
+OTHER_HOLDER = "H-0000008-3"  # 山林組合ひのき森林's account in the demo data
 VIEWPORT = {"width": 1280, "height": 900}
 # (file, role or None for a visitor, path; "estimate-*" posts the estimator first)
 SCREENS = (
@@ -30,13 +31,18 @@ SCREENS = (
     ("methodology-en-r-002.png", None, "/methodologies/EN-R-002"),
     ("holder-accounts.png", "midori", "/"),
     ("holder-account.png", "midori", "account"),
+    ("holder-transfer-error.png", "midori", "transfer:0"),
+    ("holder-transfer-review.png", "midori", "transfer:25"),
+    ("holder-history.png", "midori", "history"),
     ("operator-projects.png", "taiyo", "/"),
     ("operator-project.png", "taiyo", "/projects/JCP-000001"),
     ("verifier-queue.png", "shinsa", "/"),
+    ("verifier-document.png", "shinsa", "/projects/JCP-000001/documents/PLAN"),
     ("committee-agenda.png", "iinkai", "/"),
     ("secretariat-queue.png", "admin", "/"),
     ("secretariat-invalidations.png", "admin", "/invalidations"),
     ("auditor-journal.png", "auditor", "/"),
+    ("auditor-journal-entry.png", "auditor", "/journal/1"),
     ("error-403.png", "midori", "/journal"),
 )
 MAX_BYTES = 120_000
@@ -81,9 +87,20 @@ def test_screenshots_of_the_main_pages_for_each_role(server: str) -> None:  # no
                     expect(page.locator("#estimate-chart")).to_have_attribute("data-drawn",
                                                                               "yes")
                     page.locator("#result").scroll_into_view_if_needed()
-                elif target == "account":
+                elif target in ("account", "history") or target.startswith("transfer:"):
+                    page.goto(f"{server}/accounts")
                     page.locator("a.mono").first.click()
                     expect(page.locator("#balance")).to_be_visible()
+                    if target == "history":
+                        page.goto(f"{page.url}/history")
+                    elif target.startswith("transfer:"):  # an error, then the review
+                        page.fill("#to_account", OTHER_HOLDER)
+                        page.fill("#transfer_quantity", target.split(":")[1])
+                        page.click("#submit-transfer")
+                        if target.endswith(":0"):  # refused: the errors scrolled to, focused
+                            expect(page.locator("#transfer-error")).to_be_focused()
+                        else:
+                            expect(page.locator("#recipient-number")).to_be_visible()
                 else:
                     response = page.goto(f"{server}{target}")
                     assert response is not None

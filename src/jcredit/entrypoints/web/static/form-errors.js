@@ -9,5 +9,6 @@
     if (field && typeof field.focus === "function") { field.focus({ preventScroll: true }); }
   }
   document.addEventListener("DOMContentLoaded", showFirstError);
-  document.addEventListener("htmx:afterSettle", showFirstError);
+  // after htmx has settled and done its own scrolling (show:top on boosted requests)
+  document.addEventListener("htmx:afterSettle", function () { setTimeout(showFirstError, 30); });
 })();
