@@ -83,12 +83,20 @@ def test_field_checks_refuse_every_problem_at_once() -> None:
     assert checks(bad_name) is None and checks(unknown_account) is None
     with pytest.raises(ValidationError) as refused:
         checks.done()
-    assert refused.value.field == "name"  # the first problem's field
+    assert refused.value.field == "name"  # the first problem's field, and what is valid there
+    assert refused.value.valid is None
     assert refused.value.message.startswith("2 fields to correct: name is required; ")
     assert refused.value.errors == [
         {"field": "name", "code": "invalid_input", "message": "name is required"},
         {"field": "holder_account", "code": "not_found", "message": "no account H-1",
          "valid": ["H-2"]}]
+
+    first_valid = FieldChecks()
+    first_valid(unknown_account)
+    first_valid(bad_name)
+    with pytest.raises(ValidationError) as both:
+        first_valid.done()
+    assert both.value.field == "holder_account" and both.value.valid == ("H-2",)
 
     one = FieldChecks()
     one(unknown_account)
