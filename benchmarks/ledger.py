@@ -153,8 +153,10 @@ def http_rate(seconds: float) -> tuple[float, int, float]:
 
     directory = tempfile.mkdtemp()
     registry, (a, b) = _registry(directory)
+    # the accounts' holder moves its own credits (no role transfers out of another
+    # organisation's account)
     registry.bus.handle(c.CreateUser(username="bench", password="throughput lantern 2026",
-                                     role="ADMIN"), actor=SYSTEM_ACTOR)
+                                     role="HOLDER", organisation=ORG), actor=SYSTEM_ACTOR)
     registry.dispose()
     port = _free_port()
     env = os.environ | {"JCREDIT_DATA_DIR": directory, "JCREDIT_ENVIRONMENT": "test",
