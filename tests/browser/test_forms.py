@@ -326,3 +326,23 @@ def test_secretariat_correction_with_reason_and_second_confirmation(page: Any) -
     notices = page.locator("#notices")
     expect(notices).to_contain_text("事務局による登録簿の訂正")
     expect(notices).to_contain_text("東京地裁 令和8年(ワ)第123号")
+
+
+@pytest.mark.parametrize("username, path, form", [
+    ("shoji", "/accounts/H-0000009-1/history", "history"), ("auditor", "/journal", "journal")])
+def test_history_and_journal_filters(page: Any, username: str, path: str, form: str) -> None:
+    from playwright.sync_api import expect
+
+    log_in(page, username)
+    page.goto(f"{page.server}{path}")
+    page.fill("#since", "2026-12-01")
+    page.fill("#until", "2026-01-01")  # before the start
+    page.click(f"#filter-{form}")
+    expect_field_error(page, "until", "終了日は開始日より後")
+    expect(page.locator("#since")).to_have_value("2026-12-01")
+    page.fill("#since", "2020-01-01")
+    page.fill("#until", "2030-12-31")
+    page.click(f"#filter-{form}")
+    expect(page.locator(f"#{form}-errors")).to_have_count(0)
+    expect(page.locator("#until")).to_have_value("2030-12-31")
+    assert "until=2030-12-31" in page.url

@@ -52,6 +52,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "fiscal_year", r"not open", N_("fe_fiscal_year_closed")),
     ("invalid_input", "fiscal_year", r"such as", N_("fe_fiscal_year_format")),
     ("invalid_input", "period_end", r"before", N_("fe_period_order")),
+    ("invalid_input", "until", r"before since", N_("fe_period_order")),
     (None, None, r"ends \(.*\) before it starts", N_("fe_period_order")),
     ("invalid_input", "crediting_years", r"must be 1 to", N_("fe_crediting_years")),
     ("invalid_input", "reason_code", None, N_("fe_reason_code")),

@@ -12,21 +12,25 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from jcredit.adapters.pdf.notices import render_removal_notice_pdf
+from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.journal import canonical_json
 from jcredit.entrypoints.downloads import csv_response
 from jcredit.entrypoints.downloads import jsonl_response
 from jcredit.entrypoints.downloads import pdf_response
+from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import BeforeSeq
 from jcredit.entrypoints.params import JournalSeq
 from jcredit.entrypoints.web.i18n import format_time
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import history
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Role
 
 router = APIRouter(include_in_schema=False)
+JOURNAL_FILTERS = ("command", "actor", "since", "until", "account")
 _UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?\+00:00$")
 PAGE = 50
 EXPORT_LIMIT = 100_000
@@ -48,11 +52,18 @@ def _history(request: Request, number: str, since: str | None, until: str | None
 def account_history(request: Request, number: str, since: str | None = None,
                     until: str | None = None, kind: str | None = None,
                     counterparty: str | None = None) -> Response:
-    data = _history(request, number, since, until, kind, counterparty)
+    form = {"since": since or "", "until": until or "", "kind": kind or "",
+            "counterparty": counterparty or ""}
+    status, state = 200, None
+    try:
+        data = _history(request, number, since, until, kind, counterparty)
+    except ValidationError as error:  # a filter refused: at its field, the history unfiltered
+        data = _history(request, number, None, None, None, None)
+        status = classify(error)[0]
+        state = state_of(request, "history", form, error, fields=list(form))
     query = str(request.url.query)
-    return render(request, "history.html", history=data,
-                  form={"since": since or "", "until": until or "", "kind": kind or "",
-                        "counterparty": counterparty or ""},
+    return render(request, "history.html", status_code=status, form_state=state, history=data,
+                  form=form,
                   csv_url=f"/accounts/{number}/history.csv" + (f"?{query}" if query else ""),
                   journal_links=_actor(request).role in (Role.ADMIN, Role.AUDITOR))
 
@@ -80,21 +91,27 @@ def account_history_csv(request: Request, number: str, since: str | None = None,
 
 
 def _journal_filter(request: Request) -> tuple[Any, dict[str, str]]:
-    form = {k: request.query_params.get(k, "") for k in
-            ("command", "actor", "since", "until", "account")}
+    form = {k: request.query_params.get(k, "") for k in JOURNAL_FILTERS}
     return history.journal_filter(**form), form
 
 
 @router.get("/journal")
 def journal(request: Request, before: BeforeSeq = None) -> Response:
     actor = _actor(request)
-    filters, form = _journal_filter(request)
+    status, state = 200, None
+    try:
+        filters, form = _journal_filter(request)
+    except ValidationError as error:  # a filter refused: at its field, the journal unfiltered
+        form = {k: request.query_params.get(k, "") for k in JOURNAL_FILTERS}
+        filters, status = history.journal_filter(), classify(error)[0]
+        state = state_of(request, "journal", form, error, fields=list(JOURNAL_FILTERS))
     with _registry(request).uow(write=False) as uow:
         entries = history.journal_entries(uow, actor, limit=PAGE, before_seq=before,
                                           filters=filters)
         check = queries.check_ledger(uow)
     query = "&".join(f"{k}={v}" for k, v in form.items() if v)
-    return render(request, "journal.html", entries=entries, check=check, form=form,
+    return render(request, "journal.html", status_code=status, form_state=state,
+                  entries=entries, check=check, form=form,
                   query=query, commands=history.journal_command_names(), page_size=PAGE)
 
 
