@@ -210,3 +210,20 @@ def test_a_write_waits_in_a_worker_thread_while_the_event_loop_serves_others(
     me_status, transfer_status, balance = asyncio.run(scenario())
     assert (me_status, transfer_status) == (200, 200)
     assert balance == 100 + 3
+
+
+def test_an_invalidation_application_is_refused_with_every_problem_at_once(
+        client: TestClient) -> None:
+    midori = login(client, "midori")
+    before = accounts(client, midori)
+    src = before[0]["number"]
+    refused = client.post("/api/v1/invalidations", headers=midori | {"Idempotency-Key": "m-1"},
+                          json={"from_account": src, "quantity": 0, "use": "OFFSET",
+                                "purpose_details": "", "credit_user_name": "株式会社みどり電力",
+                                "fiscal_year": "abc"})
+    assert refused.status_code == 422, refused.text
+    problem = refused.json()
+    fields = [e["field"] for e in problem["errors"]]
+    assert fields == ["offset_purpose", "purpose_details", "fiscal_year", "quantity"]
+    assert problem["field"] == "offset_purpose"
+    assert accounts(client, midori) == before  # nothing reserved

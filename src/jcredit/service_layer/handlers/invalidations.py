@@ -10,6 +10,7 @@ from typing import Any
 
 from jcredit.domain.errors import ConfirmationRequiredError
 from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import FieldChecks
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
@@ -62,26 +63,28 @@ def parse_fiscal_year(value: object) -> int:
 def apply_invalidation(cmd: ApplyInvalidation, ctx: CommandContext) -> dict[str, Any]:
     source = account_by_number(ctx.uow, cmd.from_account, field="from_account")
     require_account_control(ctx.actor, source, action="invalidation")
-    use = parse_enum(InvalidationUse, cmd.use, field="use")
-    purpose = (
-        parse_enum(OffsetPurpose, cmd.offset_purpose, field="offset_purpose")
-        if cmd.offset_purpose
-        else None
-    )
-    check_offset_purpose(use, purpose)
-    details = parse_free_text(cmd.purpose_details, field="purpose_details", max_length=500,
-                              required=True)
-    user_name = parse_free_text(cmd.credit_user_name, field="credit_user_name", max_length=200,
-                                required=True)
-    user_number = (
-        parse_corporate_number(cmd.credit_user_corporate_number,
-                               field="credit_user_corporate_number")
-        if cmd.credit_user_corporate_number
-        else None
-    )
-    fiscal_year = parse_fiscal_year(cmd.fiscal_year)
-    check_reporting_year(use, fiscal_year, registry_date(ctx))
-    quantity, serials, prefix = parse_designation(cmd.quantity, cmd.serials)
+    check = FieldChecks()  # every field of the application checked, refused at once
+    use = check(lambda: parse_enum(InvalidationUse, cmd.use, field="use"))
+    before = len(check.problems)
+    purpose = check(lambda: parse_enum(OffsetPurpose, cmd.offset_purpose, field="offset_purpose")
+                    if cmd.offset_purpose else None)
+    if use is not None and len(check.problems) == before:
+        check(lambda: check_offset_purpose(use, purpose))
+    details = check(lambda: parse_free_text(cmd.purpose_details, field="purpose_details",
+                                            max_length=500, required=True))
+    user_name = check(lambda: parse_free_text(cmd.credit_user_name, field="credit_user_name",
+                                              max_length=200, required=True))
+    user_number = check(lambda: parse_corporate_number(
+        cmd.credit_user_corporate_number, field="credit_user_corporate_number")
+        if cmd.credit_user_corporate_number else None)
+    fiscal_year = check(lambda: parse_fiscal_year(cmd.fiscal_year))
+    if use is not None and fiscal_year is not None:
+        check(lambda: check_reporting_year(use, fiscal_year, registry_date(ctx)))
+    designation = check(lambda: parse_designation(cmd.quantity, cmd.serials))
+    check.done()
+    assert use is not None and details is not None and user_name is not None
+    assert fiscal_year is not None and designation is not None
+    quantity, serials, prefix = designation
 
     available = ctx.uow.blocks.available(source.id, serials=serials)
     if serials is None:
