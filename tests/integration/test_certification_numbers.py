@@ -16,8 +16,7 @@ from jcredit.service_layer import queries
 from tests.conftest import setup_two_orgs
 from tests.integration.test_projects import World
 from tests.integration.test_projects import certify_and_issue
-from tests.integration.test_projects import create_programme
-from tests.integration.test_projects import register
+from tests.integration.test_projects import registered_with_monitored_period
 
 
 def issue_with(registry: Registry, account: str, certification_number: str, vintage: int
@@ -68,12 +67,7 @@ def test_the_database_refuses_a_repeated_certification_number_and_vintage(
 def test_a_period_issuance_refuses_a_certification_number_issued_by_hand(
         registry: Registry) -> None:
     w = World(registry)
-    project = create_programme(w)
-    register(w, project)
-    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
-                                             period_end="2027-03-31"))
-    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
-        f"HH-{i + 1:03d}": {"el_self_kwh": "3000"} for i in range(50)}))
+    project = registered_with_monitored_period(w)
     issue_with(registry, w.account, f"{project}-01", 2026)  # the number the period will get
     with pytest.raises(ConflictError) as raised:
         certify_and_issue(w, project, 1)

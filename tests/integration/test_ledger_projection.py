@@ -263,19 +263,13 @@ def test_a_changed_deleted_or_added_period_issuance_is_reported(database_url: st
     """A project's issued amounts (period_issuances) come from the period's issue entry."""
     from tests.integration.test_projects import World
     from tests.integration.test_projects import certify_and_issue
-    from tests.integration.test_projects import create_programme
-    from tests.integration.test_projects import register
+    from tests.integration.test_projects import registered_with_monitored_period
 
     registry = make_registry(database_url, tmp_path,
                              Clock(datetime(2026, 11, 23, 3, 0, tzinfo=UTC)))
     try:
         w = World(registry)
-        project = create_programme(w)
-        register(w, project)
-        w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
-                                                 period_end="2027-03-31"))
-        w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
-            f"HH-{i + 1:03d}": {"el_self_kwh": "3000"} for i in range(50)}))
+        project = registered_with_monitored_period(w)
         (issued,) = certify_and_issue(w, project, 1)["blocks"]
         assert check(registry) == []
         key = f"period_issuances {(project, 1, issued['vintage'])}"

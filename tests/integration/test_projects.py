@@ -336,6 +336,18 @@ def register(w: World, project: str) -> None:
         w.run(actor, c.ProjectTransition(project=project, action=action))
 
 
+def registered_with_monitored_period(w: World) -> str:
+    """A registered programme whose 50 households reported 3,000 kWh each in period 1
+    (2026-12-01 to 2027-03-31), ready for verification."""
+    project = create_programme(w)
+    register(w, project)
+    w.run(w.operator, c.OpenMonitoringPeriod(project=project, period_start="2026-12-01",
+                                             period_end="2027-03-31"))
+    w.run(w.operator, c.SubmitMonitoringData(project=project, period=1, activities={
+        f"HH-{i + 1:03d}": {"el_self_kwh": "3000"} for i in range(50)}))
+    return project
+
+
 def certify_and_issue(w: World, project: str, period: int) -> dict[str, Any]:
     for actor, action in ((w.operator, "submit_for_verification"),
                           (w.verifier, "complete_verification"),
