@@ -184,6 +184,7 @@ def test_new_project_form(page: Any) -> None:
     page.fill("#investment_yen", "-5")
     page.click("#create-project")
     expect_field_error(page, "investment_yen", "0 以上")
+    page.wait_for_timeout(300)  # let form-errors.js finish its scroll before the next click
     page.fill("#investment_yen", "")
     page.click("#create-project")
     page.wait_for_url(re.compile(r"/projects/JCP-\d+$"), timeout=20_000)
