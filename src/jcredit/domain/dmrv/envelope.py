@@ -116,7 +116,8 @@ def _refuse(rule: str, fld: str, en: str, ja: str) -> BatchRefused:
 
 def _no_float(text: str) -> Any:
     raise _refuse("R01", "batch", f"JSON number {text} is a float: write energies as integers "
-                  "or decimal strings", f"小数の数値 {text} は使えません。整数か文字列で書いてください")
+                  "or decimal strings",
+                  f"小数の数値 {text} は使えません。整数か文字列で書いてください")
 
 
 def _no_constant(text: str) -> Any:
@@ -168,7 +169,8 @@ def parse_envelope(raw: bytes) -> tuple[Batch, str]:
         if not isinstance(row, dict) or not {"start", "channel"} <= set(row) \
                 or set(row) - _READING_FIELDS:
             raise _refuse("R01", where, "a reading is {start, channel, register and/or energy, "
-                          "quality?}", "計測値の項目は start, channel, register, energy, quality です")
+                          "quality?}",
+                          "計測値の項目は start, channel, register, energy, quality です")
         builder.add(where, row["start"], row["channel"], row.get("register"), row.get("energy"),
                     row.get("quality"))
     signed = canonical_bytes(body)
@@ -264,7 +266,8 @@ def _head(device_id: object, seq: object, prev: object, key_id: object, created_
         raise _refuse("R01", "seq", "seq is an integer from 1", "seq は 1 以上の整数です")
     if not isinstance(prev, str) or not HEX64.fullmatch(prev):
         raise _refuse("R02", "prev", "prev is the previous batch's SHA-256 (64 lower-case hex "
-                      "digits; 64 zeros for seq 1)", "prev は前のバッチの SHA-256（16 進 64 桁）です")
+                      "digits; 64 zeros for seq 1)",
+                      "prev は前のバッチの SHA-256（16 進 64 桁）です")
     if not isinstance(key_id, str) or not KEY_ID.fullmatch(key_id):
         raise _refuse("R02", "key_id", "key_id is 16 lower-case hex digits",
                       "key_id は 16 進 16 桁です")
