@@ -762,7 +762,7 @@ def _physics(seed: int, grid: Grid, chunk: list[SimSite], weather: np.ndarray) -
     index = {c: k for k, c in enumerate(cities())}
     rngs = [np.random.default_rng([seed, 3, s.index]) for s in chunk]
     w_day = np.array([np.clip(weather[index[s.city]] + r.normal(0, SITE_WEATHER_SD, grid.days),
-                              0.06, 0.99) for s, r in zip(chunk, rngs, strict=True)])
+                              0.1, 0.99) for s, r in zip(chunk, rngs, strict=True)])
     k = _clearness(rngs, w_day, grid)
     sun = phys.sun_position(grid.mids, lat, lon)
     cs = phys.clear_sky(sun, grid.mids, phys.linke_turbidity(grid.mids, lat, lon))
