@@ -503,6 +503,10 @@ class Fleet:
                            "labels": len(self.labels), "faults": per_fault,
                            "readings": sum(int(s.present.sum()) * len(SIM_CHANNELS)
                                            for s in self.sites)} | (counts or {}),
+                "site_list": [{"site": s.site, "device_id": s.device_id, "city": s.city.name,
+                               "prefecture": s.city.prefecture, "region": s.city.region,
+                               "climate": s.city.climate, "faults": s.faults}
+                              for s in self.sites],
                 "labels": [lb.as_dict() for lb in self.labels]}
 
     def write(self, out: Path, progress: Callable[[int, int], None] | None = None

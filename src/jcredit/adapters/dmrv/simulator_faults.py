@@ -67,10 +67,11 @@ def inject(site: SimSite, work: Work, grid: Grid, rng: np.random.Generator) -> l
         spans["clipping_above_rating"] = _runs(plateau)
         details["clipping_above_rating"] = info
     if "fleet_outlier" in faults:
-        factor = float(rng.uniform(1.5, 1.7))
-        gen_wh = np.minimum(gen_wh * factor, work.ac_w * hours)
+        target = float(rng.uniform(1.5, 1.7))
+        gen_wh, factor = _outlier(gen_wh, work, grid, target)
         times["fleet_outlier"] = whole
-        details["fleet_outlier"] = {"factor": round(factor, 3)}
+        details["fleet_outlier"] = {"yield_factor": round(target, 3),
+                                    "scale": round(factor, 3)}
     gen = break_ties(to_int_wh(np.where(night, 0.0, gen_wh)), daylight)
     load = to_int_wh(work.load_wh)
     own = np.minimum(site.clean_generation, load)
@@ -263,6 +264,29 @@ def _bigger_pcs(work: Work, grid: Grid) -> tuple[np.ndarray, np.ndarray, dict[st
     gen = np.where(work.elevation <= 0, 0.0, gen) * grid.interval_s / 3600
     return gen, plateau, {"real_ac_kw": round(real_ac / 1000, 3),
                           "real_dc_kw": round(scale * work.dc_w / 1000, 3)}
+
+
+def _outlier(gen: np.ndarray, work: Work, grid: Grid, target: float
+             ) -> tuple[np.ndarray, float]:
+    """Generation whose period total is ``target`` × the site's physics while staying under
+    the AC rating (R11's cap): scaled by the factor that reaches the target once clipped at
+    the rating (bisection), as an inverter at its limit clips (with its few-per-mille
+    ripple). Where no factor up to 4 reaches it, the plain scaling (over the cap)."""
+    cap = work.ac_w * grid.interval_s / 3600 * np.minimum(1 + 0.25 * work.eps, CLIP_MARGIN)
+    total = gen.sum()
+    if total <= 0:
+        return gen * target, target
+
+    def realised(f: float) -> float:
+        return float(np.minimum(gen * f, cap).sum() / total)
+
+    if realised(4.0) < target:
+        return gen * target, target
+    lo, hi = target, 4.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if realised(mid) < target else (lo, mid)
+    return np.minimum(gen * hi, cap), hi
 
 
 def _straight_line(energy: dict[str, np.ndarray], load: np.ndarray, span: Span) -> None:

@@ -71,8 +71,8 @@ FAULTS: dict[str, FaultSpec] = {f.name: f for f in (
               "3–8 intervals marked quality estimated"),
     FaultSpec("gap", "R09", _F, DATA, "2–10 consecutive intervals missing on every channel"),
     FaultSpec("fleet_outlier", "R16", _H, DATA,
-              "generation ×1.5–1.7 of the site's physics for the whole period, clipped at the "
-              "AC rating (under the physical cap)", also=(("R12", _H),)),
+              "the period's generation 1.5–1.7 × the site's physics, scaled so that it stays "
+              "under the AC rating once clipped (R11's cap)", also=(("R12", _H),)),
     FaultSpec("expired_certification", "R21", _H, SITE,
               "the meter certification (検定) expired before the data starts"),
     FaultSpec("duplicate_batch", "R03", _F, BATCH,
