@@ -15,10 +15,13 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 from typing import Protocol
 
+from jcredit.domain.dmrv.devices import Device
+from jcredit.domain.dmrv.devices import DeviceKey
 from jcredit.domain.ledger.accounts import Account
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.blocks import Block
@@ -292,6 +295,30 @@ class NotificationRepository(Protocol):
                          ) -> builtins.list[dict[str, Any]]: ...
 
 
+class DeviceRepository(Protocol):
+    """The dMRV device registry (docs/dmrv.md §1). ``get`` answers batch ingestion: the
+    device with its site, channels and every key (raw bytes, status and times)."""
+
+    def add(self, device: Device) -> None: ...
+    def add_many(self, devices: Sequence[Device]) -> None: ...
+    def get(self, device_id: str) -> Device | None: ...
+    def of_project(self, project_id: int) -> builtins.list[Device]: ...
+    def of_activity(self, activity_id: int) -> builtins.list[Device]: ...
+    def registered(self, device_ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``device_ids`` exist already: device id → its site."""
+        ...
+    def key_owners(self, public_keys: Sequence[bytes]) -> dict[bytes, str]:
+        """Which of ``public_keys`` are already a device's key: key → device id."""
+        ...
+    def add_key(self, device_id: str, key: DeviceKey) -> None: ...
+    def retire_key(self, device_id: str, key_id: str, at: datetime) -> None: ...
+    def revoke_key(self, device_id: str, key_id: str, at: datetime) -> None: ...
+    def remove_of_activity(self, activity_id: int) -> builtins.list[str]:
+        """Delete the devices of an activity taken out of a draft, and their keys; their
+        ids."""
+        ...
+
+
 class AbstractUnitOfWork(abc.ABC):
     """A transaction with the repositories bound to it; rolls back unless committed."""
 
@@ -306,6 +333,7 @@ class AbstractUnitOfWork(abc.ABC):
     projects: ProjectRepository
     projections: ProjectionRepository
     notifications: NotificationRepository
+    devices: DeviceRepository
 
     def __enter__(self) -> AbstractUnitOfWork:
         return self
