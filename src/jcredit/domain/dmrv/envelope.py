@@ -317,21 +317,21 @@ class _Builder:
         if q not in QUALITIES:
             raise _refuse("R01", f"{where}.quality", f"quality is one of {', '.join(QUALITIES)}",
                           f"quality は {'、'.join(QUALITIES)} のいずれかです")
-        key = (channel, epoch)  # type: ignore[assignment]
+        key = (channel, epoch)
         r = self.readings
-        earlier = self.seen.get(key)  # type: ignore[arg-type]
+        earlier = self.seen.get(key)
         if earlier is not None:
             if (r.register_wh[earlier], r.energy_wh[earlier], r.quality[earlier]) == (reg, en, q):
                 self.duplicates += 1
                 return
             raise _refuse("R03", where, f"{channel} at {start} appears twice with different "
                           "values", f"{channel} の {start} が異なる値で 2 回あります")
-        self.seen[key] = len(r.start)  # type: ignore[index]
+        self.seen[key] = len(r.start)
         r.start.append(epoch)
-        r.channel.append(channel)  # type: ignore[arg-type]
+        r.channel.append(channel)
         r.register_wh.append(reg)
         r.energy_wh.append(en)
-        r.quality.append(q)  # type: ignore[arg-type]
+        r.quality.append(q)
 
     def _wh(self, value: object, where: str) -> int | None:
         if value is None:
