@@ -319,7 +319,7 @@ def parse_serial(value: object, *, field: str = "serial") -> str:
         raise ValidationError(f"{field} is required: the meter's or PCS's serial number",
                               field=field)
     if len(text) > MAX_SERIAL_LENGTH:
-        raise ValidationError(f"{field} must be 1-{MAX_SERIAL_LENGTH} characters, got "
+        raise ValidationError(f"{field} must be at most {MAX_SERIAL_LENGTH} characters, got "
                               f"{len(text)}", field=field)
     return text
 

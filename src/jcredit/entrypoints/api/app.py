@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(dmrv.router)
     app.include_router(api)
 
+    from jcredit.entrypoints.web.dmrv_views import router as dmrv_router
     from jcredit.entrypoints.web.document_views import router as document_router
     from jcredit.entrypoints.web.history_views import router as history_router
     from jcredit.entrypoints.web.project_views import router as project_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(project_router)
     app.include_router(document_router)
     app.include_router(history_router)
+    app.include_router(dmrv_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -158,6 +158,14 @@ class _Draft:
     fields: DeviceFields
 
 
+def journal_view(device: Device) -> dict[str, Any]:
+    """What the journal keeps of a registration: the device's fields and its first key."""
+    view = device_view(device)
+    del view["keys"], view["active_key_id"]
+    first = device.keys[0]
+    return view | {"key_id": first.key_id, "public_key": first.public_key_b64}
+
+
 def _conflicts(uow: AbstractUnitOfWork, drafts: list[_Draft]
                ) -> list[tuple[int, str, str, ConflictError]]:
     """The drafts whose device id or public key the registry already has:
@@ -206,10 +214,9 @@ def register_device(cmd: c.RegisterDevice, ctx: CommandContext) -> dict[str, Any
     for _, _, _, conflict in _conflicts(ctx.uow, [draft])[:1]:
         raise conflict
     device = _register(ctx, [draft])[0]
-    view = device_view(device)
-    seq = record(ctx, cmd, project, "register_device", view,
+    seq = record(ctx, cmd, project, "register_device", journal_view(device),
                  comment=f"{device.device_id} {device.site}")
-    return view | {"journal_seq": seq}
+    return device_view(device) | {"journal_seq": seq}
 
 
 def register_devices(cmd: c.RegisterDevices, ctx: CommandContext) -> dict[str, Any]:
@@ -247,7 +254,7 @@ def register_devices(cmd: c.RegisterDevices, ctx: CommandContext) -> dict[str, A
     devices = _register(ctx, drafts)
     last: dict[int, tuple[Project, list[str], int]] = {}
     for draft, device in zip(drafts, devices, strict=True):
-        entry = ctx.record(c.RegisterDevice.NAME, device_view(device) | {
+        entry = ctx.record(c.RegisterDevice.NAME, journal_view(device) | {
             "project": device.project_number, "action": "register_device"})
         _, ids, _ = last.get(draft.project.id, (draft.project, [], 0))
         last[draft.project.id] = (draft.project, [*ids, device.device_id], entry.seq)
@@ -364,7 +371,7 @@ def revoke_device_key(cmd: c.RevokeDeviceKey, ctx: CommandContext) -> dict[str, 
     remaining = [k.key_id for k in device.keys if k.key_id != wanted
                  and k.status is KeyStatus.ACTIVE]
     view = {"device_id": device.device_id, "site": device.site, "key_id": wanted,
-            "was": key.status.value, "revoked_at": _iso(ctx.now), "reason": reason,
+            "key_status": key.status.value, "revoked_at": _iso(ctx.now), "reason": reason,
             "active_key_id": remaining[0] if remaining else None}
     seq = record(ctx, cmd, project, "revoke_device_key", view,
                  comment=f"{device.device_id} {wanted} {reason}".strip())
