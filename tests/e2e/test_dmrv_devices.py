@@ -338,3 +338,30 @@ def test_the_web_device_pages_rotate_and_revoke_after_a_confirmation(
     assert client.get("/devices/PV-0001").status_code == 403
     assert client.get(f"/devices/PV-0001/keys/{new.key_id}/revoke").status_code == 403
     assert client.get(f"/projects/{PROJECT}/sites/HH-001").status_code == 403
+
+
+@pytest.mark.parametrize("username", ["taiyo", "shinsa", "admin"])
+def test_the_device_pages_read_as_japanese_with_no_raw_code_or_utc(
+        client: TestClient, username: str) -> None:
+    """The crawl test's standard (docs/ui.md) on the device, site and revocation pages,
+    which the demo data alone does not reach."""
+    from tests.e2e.test_ui_crawl import crawl
+    from tests.e2e.test_ui_crawl import problems_in
+
+    taiyo = login(client, "taiyo")
+    assert client.post("/api/v1/dmrv/devices", json=body(1, tilt="30", azimuth="180"),
+                       headers=write(taiyo, "j1")).status_code == 201
+    assert client.post("/api/v1/dmrv/devices/PV-0001/keys", headers=write(taiyo, "j2"),
+                       json={"public_key": signer("j2").public_b64}).status_code == 201
+    client.cookies.set("lang", "ja")
+    web_log_in(client, username)
+    pages: dict[str, int] = {}
+    found = []
+    for path, status, text in crawl(client):
+        pages[path] = status
+        found += [f"{path}: {problem}" for problem in problems_in(text)]
+    assert pages["/devices/PV-0001"] == pages[f"/projects/{PROJECT}/sites/HH-001"] == 200
+    revoke = f"/devices/PV-0001/keys/{signer('j2').key_id}/revoke"
+    # the verifier reads; only those who manage the devices are offered the revocation
+    assert pages.get(revoke) == (None if username == "shinsa" else 200)
+    assert not found, "\n".join(sorted(set(found)))
