@@ -333,6 +333,17 @@ def test_the_web_device_pages_rotate_and_revoke_after_a_confirmation(
     keys = {k["key_id"]: k["status"] for k in client.get(
         "/api/v1/dmrv/devices/PV-0001", headers=taiyo).json()["keys"]}
     assert keys == {old: "REVOKED", new.key_id: "ACTIVE"}
+    # the site page's form: an error is shown there, a success goes back there
+    form = {k: str(v) for k, v in body(2, latitude="19").items() if k not in ("project",
+                                                                              "channels")}
+    form |= {"back": "site", "channel_generation": "yes", "csrf": token, "idem": "k4"}
+    refused = client.post(f"/projects/{PROJECT}/devices", data=form)
+    assert refused.status_code == 422 and 'id="site-facts"' in refused.text
+    assert 'id="device-latitude-error"' in refused.text
+    done = client.post(f"/projects/{PROJECT}/devices", follow_redirects=False,
+                       data=form | {"latitude": "35.1", "idem": "k5"})
+    assert done.headers["location"] == f"/projects/{PROJECT}/sites/HH-002#devices"
+    assert "PV-0002" in client.get(done.headers["location"]).text
     # another organisation's holder: the pages are refused
     web_log_in(client, "midori")
     assert client.get("/devices/PV-0001").status_code == 403
