@@ -277,6 +277,7 @@ def test_a_new_device_has_its_first_key_active_and_gives_the_rules_its_site() ->
     assert device.key(d.key_id(raw_key())) is device.active_key
     assert device.key("0" * 16) is None
     assert device.keys_accepting(T0 + timedelta(days=1)) == device.keys
+    assert device.accepts(device.keys[0], T0 + timedelta(days=1))
     facts = device.site_facts()
     assert facts.site == "JCP-000007/HH-0001" and facts.device_id == "PV-000123"
     assert facts.capacity_ac_kw == Decimal("4.5") and facts.capacity_dc_kw == Decimal("5.2")

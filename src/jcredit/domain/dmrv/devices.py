@@ -473,6 +473,10 @@ class Device:
     def key(self, key_id_: str) -> DeviceKey | None:
         return next((k for k in self.keys if k.key_id == key_id_), None)
 
+    def accepts(self, key: DeviceKey, received_at: datetime) -> bool:
+        """:func:`key_accepts`, as batch ingestion asks it of the device it looked up."""
+        return key_accepts(key, received_at)
+
     def keys_accepting(self, received_at: datetime) -> tuple[DeviceKey, ...]:
         return tuple(k for k in self.keys if key_accepts(k, received_at))
 
