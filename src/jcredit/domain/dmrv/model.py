@@ -114,3 +114,21 @@ class Finding:
                 "severity": self.severity.value, "site": self.site,
                 "intervals": [list(i) for i in self.intervals], "energy_wh": self.energy_wh,
                 "evidence": self.evidence}
+
+
+@dataclass
+class ReadingRows:
+    """Readings on their way to the store: parallel columns (docs/dmrv.md §3)."""
+
+    site: list[str] = field(default_factory=list)
+    device_id: list[str] = field(default_factory=list)
+    channel: list[str] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)  # epoch seconds UTC
+    seconds: list[int] = field(default_factory=list)
+    register_wh: list[int | None] = field(default_factory=list)
+    energy_wh: list[int | None] = field(default_factory=list)
+    quality: list[str] = field(default_factory=list)
+    batch: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)

@@ -22,6 +22,7 @@ from jcredit.entrypoints.api.limits import BodySizeLimit
 from jcredit.entrypoints.api.openapi import install_openapi
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
+from jcredit.entrypoints.api.routes import dmrv_ingest
 from jcredit.entrypoints.api.routes import projects
 from jcredit.entrypoints.api.routes import reads
 from jcredit.entrypoints.security_headers import SecurityHeadersMiddleware
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(commands.router)
     api.include_router(reads.router)
     api.include_router(projects.router)
+    api.include_router(dmrv_ingest.router)
     app.include_router(api)
 
     from jcredit.entrypoints.web.document_views import router as document_router
