@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_topic_prefix: str = "jcredit/v1"  # devices publish to PREFIX/devices/ID/batches
     # Meter readings (docs/dmrv.md §3): Parquet files partitioned by month. A directory
     # (default <data_dir>/readings) or an object-store URL such as s3://bucket/readings.
     readings_url: str = ""
