@@ -84,7 +84,7 @@ def connect(url: str, client_id: str, *, receive_maximum: int | None = None,
         client.username_pw_set(address.username, address.password)
     if address.tls:
         client.tls_set()
-    properties = Properties(PacketTypes.CONNECT)
+    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if receive_maximum is not None:
         properties.ReceiveMaximum = receive_maximum
     if persistent:
@@ -163,7 +163,7 @@ class MqttIngestWorker:
 
     def _handle(self, client: mqtt.Client, group: list[mqtt.MQTTMessage],
                 stop: threading.Event) -> None:
-        items = [Incoming(m.payload, "json", None, "mqtt", m.topic) for m in group]
+        items = [Incoming(bytes(m.payload), "json", None, "mqtt", m.topic) for m in group]
         while True:
             try:
                 outcomes = self.ingest(items)

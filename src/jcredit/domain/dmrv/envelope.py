@@ -304,7 +304,7 @@ class _Builder:
             if moment.microsecond or epoch % self.interval:
                 raise _refuse("R04", f"{where}.start", f"{start} is not on the {self.interval}-"
                               "second grid", f"{start} が {self.interval} 秒の区切りにありません")
-            self.times[start] = epoch  # type: ignore[index]
+            self.times[str(start)] = epoch
         if channel not in CHANNELS:
             raise _refuse("R01", f"{where}.channel", f"channel {channel!r} is not one of "
                           f"{', '.join(CHANNELS)}", f"チャネル {channel} は使えません")
@@ -317,21 +317,22 @@ class _Builder:
         if q not in QUALITIES:
             raise _refuse("R01", f"{where}.quality", f"quality is one of {', '.join(QUALITIES)}",
                           f"quality は {'、'.join(QUALITIES)} のいずれかです")
-        key = (channel, epoch)  # type: ignore[assignment]
+        name, q = str(channel), str(q)
+        key = (name, epoch)
         r = self.readings
-        earlier = self.seen.get(key)  # type: ignore[arg-type]
+        earlier = self.seen.get(key)
         if earlier is not None:
             if (r.register_wh[earlier], r.energy_wh[earlier], r.quality[earlier]) == (reg, en, q):
                 self.duplicates += 1
                 return
             raise _refuse("R03", where, f"{channel} at {start} appears twice with different "
                           "values", f"{channel} の {start} が異なる値で 2 回あります")
-        self.seen[key] = len(r.start)  # type: ignore[index]
+        self.seen[key] = len(r.start)
         r.start.append(epoch)
-        r.channel.append(channel)  # type: ignore[arg-type]
+        r.channel.append(name)
         r.register_wh.append(reg)
         r.energy_wh.append(en)
-        r.quality.append(q)  # type: ignore[arg-type]
+        r.quality.append(q)
 
     def _wh(self, value: object, where: str) -> int | None:
         if value is None:
