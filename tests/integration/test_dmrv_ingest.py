@@ -59,9 +59,17 @@ class Meter:
 
     def batch(self, readings: list[dict[str, Any]], *, advance: bool = True,
               **overrides: Any) -> bytes:
+        return self.seal({"readings": readings}, advance=advance, **overrides)
+
+    def batch_series(self, series: list[dict[str, Any]], *, advance: bool = True,
+                     **overrides: Any) -> bytes:
+        return self.seal({"series": series}, advance=advance, **overrides)
+
+    def seal(self, content: dict[str, Any], *, advance: bool = True, **overrides: Any
+             ) -> bytes:
         body = {"v": 1, "device_id": self.device_id, "seq": self.seq + 1, "prev": self.prev,
                 "key_id": self.signer.key_id, "created_at": "2026-11-23T09:00:00+09:00",
-                "unit": "Wh", "interval_s": 1800, "readings": readings} | overrides
+                "unit": "Wh", "interval_s": 1800} | content | overrides
         raw = self.signer.envelope(body)
         if advance:
             from jcredit.domain.dmrv.envelope import parse_envelope

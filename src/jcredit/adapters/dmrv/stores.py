@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.fs as pafs
@@ -49,28 +50,34 @@ TEMP_SUFFIX = ".tmp"  # part-X.parquet.tmp: no reader globs it
 
 
 class RawBatchStore:
+    """``<root>/<hash[:2]>/<hash>``: a first line ``ed25519:<signature>`` and then the signed
+    bytes exactly, whose SHA-256 is the name. Self-contained: the batch can be verified and
+    re-read from its file alone."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._made: set[str] = set()
 
-    def _path(self, digest: str) -> Path:
+    def _path(self, digest: str) -> str:
         if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
             raise NotFoundError(f"not a SHA-256: {digest!r}", field="batch")
-        return self.root / digest[:2] / digest
+        return f"{self.root}/{digest[:2]}/{digest}"
 
     def put(self, digest: str, signed: bytes, signature: str) -> bool:
         """Store a batch under its hash (once); False if it was there already. Not yet
         durable: call :meth:`sync` before acknowledging."""
         path = self._path(digest)
-        if path.exists():
+        if os.path.exists(path):
             return False
         if hashlib.sha256(signed).hexdigest() != digest:
             raise ConflictError("the batch bytes do not match their hash", field="batch")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for target, data in ((path.with_name(digest + ".sig"), signature.encode("ascii")),
-                             (path, signed)):
-            temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
+        if digest[:2] not in self._made:
+            os.makedirs(f"{self.root}/{digest[:2]}", exist_ok=True)
+            self._made.add(digest[:2])
+        temporary = f"{path}.{uuid.uuid4().hex[:8]}.tmp"
+        with open(temporary, "wb") as out:
+            out.write(b"ed25519:" + signature.encode("ascii") + b"\n" + signed)
+        os.replace(temporary, path)
         return True
 
     @staticmethod
@@ -80,33 +87,43 @@ class RawBatchStore:
 
     def get(self, digest: str) -> tuple[bytes, str]:
         """The signed bytes and the signature; a changed file is refused, not served."""
-        path = self._path(digest)
         try:
-            data = path.read_bytes()
-            signature = path.with_name(digest + ".sig").read_text(encoding="ascii")
+            with open(self._path(digest), "rb") as handle:
+                data = handle.read()
         except FileNotFoundError as exc:
             raise NotFoundError(f"no batch {digest}", field="batch") from exc
-        if hashlib.sha256(data).hexdigest() != digest:
+        head, _, signed = data.partition(b"\n")
+        if not head.startswith(b"ed25519:") or hashlib.sha256(signed).hexdigest() != digest:
             raise ConflictError(f"batch {digest} was changed on disk", field="batch")
-        return data, signature
+        return signed, head.removeprefix(b"ed25519:").decode("ascii")
 
     def exists(self, digest: str) -> bool:
-        return self._path(digest).exists()
+        return os.path.exists(self._path(digest))
 
 
 def table_of(rows: ReadingRows) -> pa.Table:
-    """The Arrow table of some readings, in the store's schema."""
+    """The Arrow table of some readings, in the store's schema; the per-batch columns are
+    expanded from their runs by Arrow (a dictionary decoded), not built row by row."""
+    counts = np.fromiter((run[0] for run in rows.runs), dtype=np.int64, count=len(rows.runs))
+    index = pa.array(np.repeat(np.arange(len(rows.runs), dtype=np.int32), counts))
+
+    def expand(position: int, kind: pa.DataType) -> pa.Array:
+        values = pa.array([run[position] for run in rows.runs], kind)
+        if kind == pa.string():
+            return pa.DictionaryArray.from_arrays(index, values).cast(kind)
+        return values.take(index)
+
     starts = pa.array(rows.start, pa.int64())
     return pa.Table.from_arrays([
-        pa.array(rows.site, pa.string()),
-        pa.array(rows.device_id, pa.string()),
+        expand(1, pa.string()),
+        expand(2, pa.string()),
         pa.array(rows.channel, pa.string()),
         pc.multiply(starts, 1_000_000).cast(pa.timestamp("us", tz="UTC")),
-        pa.array(rows.seconds, pa.int32()),
+        expand(3, pa.int32()),
         pa.array(rows.register_wh, pa.int64()),
         pa.array(rows.energy_wh, pa.int64()),
         pa.array(rows.quality, pa.string()),
-        pa.array(rows.batch, pa.string()),
+        expand(4, pa.string()),
     ], schema=SCHEMA)
 
 
@@ -132,10 +149,12 @@ class ReadingsStore:
         if not len(rows):
             return []
         table = table_of(rows)
-        months = pc.strftime(table.column("start"), format="%Y-%m")
+        stamps = table.column("start")
+        months = pc.add(pc.multiply(pc.year(stamps), 100), pc.month(stamps))
         names = []
-        for month in pc.unique(months).to_pylist():
-            part = table.filter(pc.equal(months, month))
+        for key in pc.unique(months).to_pylist():
+            month = f"{key // 100:04d}-{key % 100:02d}"
+            part = table.filter(pc.equal(months, key))
             part = part.sort_by([("device_id", "ascending"), ("channel", "ascending"),
                                  ("start", "ascending")])
             name = f"month={month}/part-{group}.parquet"

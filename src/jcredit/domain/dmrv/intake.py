@@ -104,6 +104,9 @@ def compare(stored: dict[Key, Value], batch: Batch) -> Comparison:
     """
     result = Comparison()
     r = batch.readings
+    if not stored:
+        result.new = list(range(len(r)))
+        return result
     for i, key in enumerate(zip(r.channel, r.start, strict=True)):
         old = stored.get(key)
         if old is None:

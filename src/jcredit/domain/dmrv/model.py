@@ -118,17 +118,16 @@ class Finding:
 
 @dataclass
 class ReadingRows:
-    """Readings on their way to the store: parallel columns (docs/dmrv.md §3)."""
+    """Readings on their way to the store (docs/dmrv.md §3): per-reading columns, and the
+    columns that are constant for a batch's rows as runs ``(count, site, device_id,
+    seconds, batch)`` (they are expanded in Arrow, not in Python)."""
 
-    site: list[str] = field(default_factory=list)
-    device_id: list[str] = field(default_factory=list)
     channel: list[str] = field(default_factory=list)
     start: list[int] = field(default_factory=list)  # epoch seconds UTC
-    seconds: list[int] = field(default_factory=list)
     register_wh: list[int | None] = field(default_factory=list)
     energy_wh: list[int | None] = field(default_factory=list)
     quality: list[str] = field(default_factory=list)
-    batch: list[str] = field(default_factory=list)
+    runs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.start)

@@ -108,6 +108,7 @@ class Ingestor:
         with self.uow(write=True) as uow:
             known = uow.dmrv.receipts(p[0].hash for p in parsed if not isinstance(p, Exception))
             session = _Session(uow, self.raw, self.devices, self.verify)
+            session.prefetch([p[0] for p in parsed if not isinstance(p, Exception)])
             for i, entry in enumerate(parsed):
                 where = items[i].where
                 if isinstance(entry, BatchRefused):
@@ -173,6 +174,20 @@ class _Session:
         self.heads: dict[str, tuple[int, str] | None] = {}
         self.values: dict[str, dict[intake.Key, intake.Value]] = {}  # batch hash → readings
         self.group_batches: dict[str, list[Batch]] = {}
+        self.spans: dict[str, list[tuple[str, int, int]]] | None = None  # after prefetch
+
+    def prefetch(self, batches: list[Batch]) -> None:
+        """Chain heads and stored spans of the group's devices in two queries, not two per
+        batch."""
+        if not batches:
+            return
+        ids = list(dict.fromkeys(b.device_id for b in batches))
+        heads = self.uow.dmrv.heads(ids)
+        self.heads.update({device: heads.get(device) for device in ids})
+        self.spans = {}
+        for device, digest, first, last in self.uow.dmrv.accepted_spans(
+                ids, min(b.first_start for b in batches)):
+            self.spans.setdefault(device, []).append((digest, first, last))
 
     def device(self, device_id: str) -> Any:
         if device_id not in self._devices:
@@ -222,8 +237,13 @@ class _Session:
 
     def _stored(self, batch: Batch) -> dict[intake.Key, intake.Value]:
         stored: dict[intake.Key, intake.Value] = {}
-        for digest in self.uow.dmrv.overlapping(batch.device_id, batch.first_start,
-                                                batch.last_end):
+        if self.spans is not None:
+            digests = [d for d, first, last in self.spans.get(batch.device_id, ())
+                       if last > batch.first_start and first < batch.last_end]
+        else:
+            digests = self.uow.dmrv.overlapping(batch.device_id, batch.first_start,
+                                                batch.last_end)
+        for digest in digests:
             if digest not in self.values:
                 self.values[digest] = intake.values_of(_reparse(self.raw, digest))
             stored.update(self.values[digest])
@@ -256,10 +276,8 @@ def _reparse(raw: RawStore, digest: str) -> Batch:
 def _append(rows: ReadingRows, batch: Batch, site: str, indices: list[int]) -> None:
     r = batch.readings
     n = len(indices)
-    rows.site.extend([site] * n)
-    rows.device_id.extend([batch.device_id] * n)
-    rows.seconds.extend([batch.interval_s] * n)
-    rows.batch.extend([batch.hash] * n)
+    if n:
+        rows.runs.append((n, site, batch.device_id, batch.interval_s, batch.hash))
     if n == len(r):
         rows.channel.extend(r.channel)
         rows.start.extend(r.start)
