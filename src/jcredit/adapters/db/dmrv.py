@@ -52,7 +52,8 @@ class SqlBatchRepository:
                        ) -> builtins.list[tuple[str, str, int, int]]:
         """Accepted batches of these devices ending after ``since``: (device, hash, first
         start, last end), for the overlap check of a group."""
-        b, wanted, found = t.dmrv_batches, list(dict.fromkeys(device_ids)), []
+        b, wanted = t.dmrv_batches, list(dict.fromkeys(device_ids))
+        found: builtins.list[tuple[str, str, int, int]] = []
         for i in range(0, len(wanted), _IN_CHUNK):
             rows = self.c.execute(select(b.c.device_id, b.c.hash, b.c.first_start,
                                          b.c.last_end).where(
