@@ -230,3 +230,21 @@ def test_receipts_are_json_with_a_seal(setup: Any) -> None:
     assert seal == hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     assert body["received_at"] == (datetime(2026, 11, 23, 3, tzinfo=UTC)
                                    + timedelta(0)).isoformat()
+
+
+def test_a_sites_readings_come_back_per_channel_in_order(setup: Any) -> None:
+    from jcredit.adapters.dmrv.stores import channel_series
+
+    ingestor, meter, _, readings, _ = setup
+    ingestor.ingest([Incoming(meter.batch(day("2026-11-21"))),
+                     Incoming(meter.batch_series([{"channel": "export",
+                                                   "start": "2026-11-22T10:00:00+09:00",
+                                                   "energy": [100, None, 300]}]))])
+    since = int(datetime(2026, 11, 21, tzinfo=UTC).timestamp()) - 9 * 3600
+    series = channel_series(readings, "JCP-000001/HH-0001", since, since + 2 * 86400)
+    assert sorted(series) == ["export", "generation"]
+    assert len(series["generation"]) == 16
+    assert series["generation"].start == sorted(series["generation"].start)
+    assert series["export"].energy_wh == [100, 300]  # the null pair is a gap, not a zero
+    assert series["export"].start[1] - series["export"].start[0] == 3600
+    assert channel_series(readings, "JCP-000001/HH-0001", since - 86400, since) == {}

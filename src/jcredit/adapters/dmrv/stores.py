@@ -21,6 +21,8 @@ import threading
 import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from jcredit.domain.dmrv.model import ChannelSeries
 from jcredit.domain.dmrv.model import ReadingRows
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import NotFoundError
@@ -225,6 +228,45 @@ class ReadingsStore:
             con.register("readings", dataset)
         return con
 
-    def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
+    def query(self, sql: str, params: list[Any] | dict[str, Any] | None = None) -> pa.Table:
         with self.connect() as con:
             return con.sql(sql, params=params or None).to_arrow_table()
+
+
+def channel_series(store: ReadingsStore, site: str, since: int, until: int
+                   ) -> dict[str, ChannelSeries]:
+    """One site's readings in ``[since, until)`` (epoch seconds), per channel, sorted by
+    start: what the rules read (docs/dmrv.md §4). The month partitions outside the range
+    are not read."""
+    months = _months(since, until)
+    table = store.query(
+        "SELECT channel, epoch(start)::BIGINT AS s, seconds, register_wh, energy_wh, quality "
+        "FROM readings WHERE site = $site AND month IN (SELECT unnest($months)) "
+        "AND start >= to_timestamp($since) AND start < to_timestamp($until) "
+        "ORDER BY channel, s", {"site": site, "months": months, "since": since,
+                                "until": until})
+    result: dict[str, ChannelSeries] = {}
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    for i, channel in enumerate(columns["channel"]):
+        series = result.setdefault(channel, ChannelSeries())
+        series.start.append(columns["s"][i])
+        series.seconds.append(columns["seconds"][i])
+        series.register_wh.append(columns["register_wh"][i])
+        series.energy_wh.append(columns["energy_wh"][i])
+        series.quality.append(columns["quality"][i])
+    return result
+
+
+def _months(since: int, until: int) -> list[str]:
+    """The ``month=`` partitions that ``[since, until)`` touches.
+
+    >>> _months(1772323200, 1775001600)  # 2026-03-01 to 2026-04-01 UTC
+    ['2026-03']
+    """
+    first = datetime.fromtimestamp(since, UTC)
+    last = datetime.fromtimestamp(max(until - 1, since), UTC)
+    months, year, month = [], first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
