@@ -287,3 +287,39 @@ def test_the_database_holds_one_key_to_one_device(registry: Registry) -> None:
     with pytest.raises(IntegrityError), w.registry.uow(write=True) as uow:
         uow.devices.add_key("PV-0001", found.keys[0])
         uow.commit()
+
+
+def test_ingestion_places_batches_with_the_registry_and_honours_rotation_and_revocation(
+        sqlite_registry: Registry, clock: Clock) -> None:
+    """The device registry behind the real ingestion pipeline (``uow.devices.get``): a
+    registered device's batch is accepted for its site; after a rotation the retired key is
+    accepted for 7 days, not after; a revoked key is refused from the revocation on."""
+    from jcredit.service_layer.dmrv.ingest import Incoming
+    from tests.integration.test_dmrv_ingest import Meter
+    from tests.integration.test_dmrv_ingest import day
+
+    w = World(sqlite_registry)
+    project = create_programme(w)
+    meter = Meter("PV-0001")
+    w.run(w.operator, c.RegisterDevice(**device(project, 1, meter.signer,
+                                                channels="generation")))
+    ingest = sqlite_registry.ingestor.ingest
+    [first] = ingest([Incoming(meter.batch(day("2026-11-20")))])
+    assert first.status == "ACCEPTED", first.body
+    with sqlite_registry.uow(write=False) as uow:
+        row = uow.dmrv.get(first.body["batch"])
+        assert row is not None and row["site"] == f"{project}/HH-001"
+    new = DeviceSigner.from_seed(b"rotated")
+    w.run(w.operator, c.RotateDeviceKey(device_id="PV-0001", public_key=new.public_b64))
+    clock.now += timedelta(days=6)
+    [late] = ingest([Incoming(meter.batch(day("2026-11-21")))])  # still the old key
+    assert late.status == "ACCEPTED", late.body
+    clock.now += timedelta(days=2)  # 8 days after the rotation
+    [expired] = ingest([Incoming(meter.batch(day("2026-11-22"), advance=False))])
+    assert (expired.body["rule_id"], expired.body["field"]) == ("R02", "key_id")
+    meter.signer = new
+    [signed_new] = ingest([Incoming(meter.batch(day("2026-11-22")))])
+    assert signed_new.status == "ACCEPTED", signed_new.body
+    w.run(w.operator, c.RevokeDeviceKey(device_id="PV-0001", key_id=new.key_id, confirm=True))
+    [revoked] = ingest([Incoming(meter.batch(day("2026-11-23", range(0, 1)), advance=False))])
+    assert (revoked.body["rule_id"], revoked.body["field"]) == ("R02", "key_id")

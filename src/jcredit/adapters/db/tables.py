@@ -348,7 +348,7 @@ external_registrations = Table(
     Column("imported_at", String(40), nullable=False),
 )
 
-# --- dMRV devices (migration 0010; docs/dmrv.md §1) --------------------------------------
+# --- dMRV devices (migration 0011; docs/dmrv.md §1) --------------------------------------
 # A device reports for one reduction activity (the site). Capacities and coordinates are
 # decimal text, as the other quantities here; dates ISO text; times UTC ISO text.
 
@@ -391,3 +391,47 @@ dmrv_device_keys = Table(
     Column("revoked_at", String(40), nullable=True),
     UniqueConstraint("device_id", "key_id"),
 )
+
+# The digital creation system (docs/dmrv.md §3): one row per batch a device sent that was
+# accepted or held (a replay finds its receipt here), and the refusals of registered devices'
+# batches (what an operator sees when a meter sends something wrong).
+dmrv_batches = Table(
+    "dmrv_batches",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("site", String(100), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("prev", String(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("form", String(8), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("first_start", BigInteger, nullable=False),  # epoch seconds, UTC
+    Column("last_end", BigInteger, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # ACCEPTED, HELD
+    Column("received_at", String(40), nullable=False),
+    Column("receipt", Text, nullable=False),
+    Column("parquet_group", String(32), nullable=True),
+    Column("conflicts", Text, nullable=True),
+)
+Index("ux_dmrv_batches_device_seq", dmrv_batches.c.device_id, dmrv_batches.c.seq, unique=True)
+Index("ix_dmrv_batches_device_end", dmrv_batches.c.device_id, dmrv_batches.c.last_end)
+Index("ix_dmrv_batches_site", dmrv_batches.c.site, dmrv_batches.c.first_start)
+
+dmrv_refusals = Table(
+    "dmrv_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("batch_hash", String(64), nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("rule_id", String(8), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("reason_ja", String(500), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+Index("ix_dmrv_refusals_device", dmrv_refusals.c.device_id, dmrv_refusals.c.id)

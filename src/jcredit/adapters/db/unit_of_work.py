@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 
 from jcredit.adapters.db import repositories as r
+from jcredit.adapters.db.dmrv import SqlBatchRepository
 from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
@@ -121,6 +122,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     projects = _Repository(SqlProjectRepository)
     projections = _Repository(SqlProjectionRepository)
     devices = _Repository(SqlDeviceRepository)
+    dmrv = _Repository(SqlBatchRepository)
 
     def __exit__(
         self,

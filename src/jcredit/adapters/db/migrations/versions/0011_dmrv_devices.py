@@ -4,15 +4,15 @@ A device (meter, PCS or gateway) reports for one reduction activity, the site; i
 Ed25519 public keys are rotated (the old one retired, accepted 7 more days) and revoked.
 A public key belongs to one device, ever.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
