@@ -47,8 +47,10 @@ async def post_batch(request: Request, registry: RegistryDep) -> Response:
     [outcome] = await run_in_threadpool(registry.ingestor.ingest, [item])
     if outcome.status == intake.REFUSED:
         detail = outcome.body["reason"]
-        content = {"type": "about:blank", "title": "Batch refused", "status": 422,
-                   "detail": detail, "code": "batch_refused"} | outcome.body
+        # problem+json (its "status" is the HTTP status); the refusal's own fields beside it
+        content = {k: v for k, v in outcome.body.items() if k != "status"} | {
+            "type": "about:blank", "title": "Batch refused", "status": 422, "detail": detail,
+            "code": "batch_refused", "outcome": intake.REFUSED}
         return Response(json.dumps(content, ensure_ascii=False), status_code=422,
                         media_type="application/problem+json")
     status = 200 if outcome.replayed else _STATUS[outcome.status]
