@@ -23,6 +23,8 @@ from jcredit.adapters.dmrv.signing import verify
 from jcredit.adapters.dmrv.stores import RawBatchStore
 from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.bootstrap import Registry
+from jcredit.domain.dmrv.envelope import batch_hash
+from jcredit.domain.dmrv.envelope import canonical_bytes
 from jcredit.domain.dmrv.model import GENESIS
 from jcredit.service_layer.dmrv.ingest import Incoming
 from jcredit.service_layer.dmrv.ingest import Ingestor
@@ -72,9 +74,7 @@ class Meter:
                 "unit": "Wh", "interval_s": 1800} | content | overrides
         raw = self.signer.envelope(body)
         if advance:
-            from jcredit.domain.dmrv.envelope import parse_envelope
-
-            self.seq, self.prev = body["seq"], parse_envelope(raw)[0].hash
+            self.seq, self.prev = body["seq"], batch_hash(canonical_bytes(body))
         return raw
 
 
