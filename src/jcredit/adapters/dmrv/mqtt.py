@@ -38,6 +38,7 @@ PREFIX = "jcredit/v1"  # JCREDIT_MQTT_TOPIC_PREFIX
 BATCHES = "{prefix}/devices/+/batches"
 RECEIPTS = "{prefix}/devices/{device}/receipts"
 SESSION_EXPIRY_S = 7 * 24 * 3600
+RECEIPT_TIMEOUT_S = 30.0
 
 
 def device_of(topic: str) -> str:
@@ -172,11 +173,27 @@ class MqttIngestWorker:
                 log.exception("ingesting %d MQTT messages failed; retrying", len(items))
                 if stop.wait(1.0):
                     return
-        for message, outcome in zip(group, outcomes, strict=True):
-            if self.receipts:
+        published = []
+        if self.receipts:
+            for message, outcome in zip(group, outcomes, strict=True):
                 device = device_of(message.topic) or str(outcome.body.get("device_id", ""))
-                client.publish(RECEIPTS.format(prefix=self.prefix, device=device),
-                               json.dumps(outcome.body, ensure_ascii=False), qos=1)
+                published.append(client.publish(
+                    RECEIPTS.format(prefix=self.prefix, device=device),
+                    json.dumps(outcome.body, ensure_ascii=False), qos=1))
+            # The receipts reach the broker before the batches are acknowledged: a worker
+            # killed in between leaves the batches unacknowledged, so they come again and
+            # their (replayed) receipts are sent then. paho holds QoS 1 publishes beyond its
+            # in-flight window, so waiting is what orders them before the PUBACKs.
+            deadline = time.monotonic() + RECEIPT_TIMEOUT_S
+            for info in published:
+                info.wait_for_publish(max(deadline - time.monotonic(), 0.001))
+            if not all(info.is_published() for info in published):
+                # the batches are stored: acknowledge them anyway; a device that misses its
+                # receipt sends the batch again and gets the same receipt (a replay)
+                log.warning("the broker did not confirm %d receipts within %.0f s",
+                            sum(not info.is_published() for info in published),
+                            RECEIPT_TIMEOUT_S)
+        for message, outcome in zip(group, outcomes, strict=True):
             client.ack(message.mid, message.qos)
             self._count(outcome)
         self.stats.groups += 1
