@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from jcredit.adapters.dmrv.signing import public_key_bytes
@@ -114,3 +117,31 @@ def test_help_lists_the_faults() -> None:
     result = runner.invoke(app, ["simulate", "fleet", "--help"])
     assert result.exit_code == 0
     assert "clock_shift_9h" in result.stdout and "--fault-rate" in result.stdout
+
+
+def test_a_simulated_fleet_goes_through_the_registry_and_ingestion(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files fit the other parts: the activities join the demo programme, the devices
+    register from devices.csv, and the batches import with only the batch faults caught
+    (the duplicate replayed, the conflict held, the tampered copy refused by R02)."""
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "test")
+    assert runner.invoke(app, ["demo"]).exit_code == 0
+    out = tmp_path / "fleet"
+    start = (date.today() - timedelta(days=40)).isoformat()
+    code, data = simulate("--sites", "6", "--days", "4", "--start", start, "--faults",
+                          "duplicate_batch,conflicting_batch,tampered_batch,gap,"
+                          "clock_shift_9h", "--fault-sites", "1", "--out", str(out))
+    assert code == 0, data
+    for args in (["project", "add-activities", "JCP-000001", "--csv",
+                  str(out / "activities.csv")],
+                 ["dmrv", "device", "import", str(out / "devices.csv")]):
+        result = runner.invoke(app, [*args, "--as", "taiyo", "--json"])
+        assert result.exit_code == 0, result.stdout + result.stderr
+    result = runner.invoke(app, ["dmrv", "import", str(out / "batches"), "--json"])
+    assert result.exit_code == 1  # one refusal
+    summary = json.loads(result.stdout)
+    assert {k: summary[k] for k in ("batches", "accepted", "held", "replayed", "refused")} == {
+        "batches": 27, "accepted": 24, "held": 1, "replayed": 1, "refused": 1}
+    (refusal,) = summary["refusals"]
+    assert refusal["rule_id"] == "R02" and refusal["where"].endswith(".tampered.json")
