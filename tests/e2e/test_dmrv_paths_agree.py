@@ -39,7 +39,7 @@ def stored(registry: Registry) -> tuple[object, dict[str, bytes]]:
     table = registry.readings.query("SELECT * EXCLUDE (month) FROM readings "
                                     "ORDER BY device_id, channel, start")
     hashes = table.column("batch").unique().to_pylist()
-    raw = {h: registry.raw_batches.get(h)[0] for h in hashes}
+    raw = {h: registry.raw_batch(h)[0] for h in hashes}
     return table, raw
 
 
