@@ -958,6 +958,11 @@ def _seal(signer: DeviceSigner, batch: dict[str, Any]) -> tuple[bytes, str]:
 def _tamper(data: bytes) -> bytes:
     """The envelope with one generation energy raised by 1 kWh after signing."""
     doc = json.loads(data)
+    if "series" in doc["batch"]:
+        energy = next(s for s in doc["batch"]["series"] if s["channel"] == "generation")["energy"]
+        at = next((i for i, e in enumerate(energy) if e), 0)
+        energy[at] += 1000
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     for reading in doc["batch"]["readings"]:
         if reading["channel"] == "generation" and reading["energy"] > 0:
             reading["energy"] += 1000
