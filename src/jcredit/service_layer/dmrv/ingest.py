@@ -136,14 +136,15 @@ class Ingestor:
                 site = session.site_of(batch.device_id)
                 _append(rows, batch, site, new)
                 session.accepted(batch, status)
-                known[batch.hash] = json.dumps(body)
+                sealed = json.dumps(body)
+                known[batch.hash] = sealed
                 batch_rows.append({
                     "hash": batch.hash, "device_id": batch.device_id, "site": site,
                     "seq": batch.seq, "prev": batch.prev, "key_id": batch.key_id,
                     "form": batch.form, "source": items[i].source,
                     "first_start": batch.first_start, "last_end": batch.last_end,
                     "rows": len(new), "duplicates": body["duplicates"], "status": status,
-                    "received_at": stamp, "receipt": json.dumps(body),
+                    "received_at": stamp, "receipt": sealed,
                     "parquet_group": group if new else None,
                     "conflicts": json.dumps(comparison.conflicts, ensure_ascii=False)
                     if status == intake.HELD else None})
