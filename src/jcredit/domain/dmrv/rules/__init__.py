@@ -3,7 +3,8 @@
 
 Each per-site rule is a function ``(series, thresholds) -> list[Finding]``;
 :func:`evaluate` runs them all on one shared :class:`Context`. Programme-wide rules take other
-inputs: R16 (:func:`fleet_outliers`, daily specific yields of the fleet), R20
+inputs: R16 (:func:`fleet_check` over annotated series, or :func:`fleet_outliers` over daily
+specific yields), R20
 (:func:`double_claims`, the registry's claims), R05 (:func:`transport_clock`, a device's
 batches). R02 (signatures and the hash chain) is ingestion's, which refuses such a batch.
 
@@ -32,6 +33,7 @@ from jcredit.domain.dmrv.rules.context import Context
 from jcredit.domain.dmrv.rules.context import merge
 from jcredit.domain.dmrv.rules.export import export_above_generation
 from jcredit.domain.dmrv.rules.fleet import daily_yields
+from jcredit.domain.dmrv.rules.fleet import fleet_check
 from jcredit.domain.dmrv.rules.fleet import fleet_outliers
 from jcredit.domain.dmrv.rules.gaps import gaps
 from jcredit.domain.dmrv.rules.night import night_generation
@@ -46,7 +48,7 @@ from jcredit.domain.dmrv.thresholds import load
 from jcredit.domain.dmrv.thresholds import overrides_finding
 
 __all__ = ["RULES", "Claim", "Context", "RuleInfo", "blocked", "daily_yields",
-           "double_claims", "evaluate", "fleet_outliers", "transport_clock"]
+           "double_claims", "evaluate", "fleet_check", "fleet_outliers", "transport_clock"]
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ Only **productive daylight** counts: intervals whose clear-sky expectation is at
 - **Linear back-fill**: at least ``R10.interpolation_intervals`` consecutive intervals lie on
   the straight line between their neighbours (second differences within, and each value's
   distance from the chord below, ``R10.interpolation_tolerance`` Wh: the rounding of an
-  interpolation), with a slope, above
-  ``R10.interpolation_min_energy`` × AC × Δt. Real generation under a moving sky is never
-  that straight. HOLD.
+  interpolation), with a slope, above ``R10.interpolation_min_energy`` × AC × Δt, where the
+  clear-sky curve of the registered roof, scaled to the measured level, bends away from its
+  chord by at least ``R10.interpolation_bend`` Wh: a clear afternoon can be nearly straight by
+  itself for two hours, a run the sky should have bent cannot. Without a registered
+  orientation only constant runs are tested. HOLD.
 """
 
 from __future__ import annotations
@@ -136,6 +138,11 @@ def _linear_runs(ctx: Context, energy: list[int | None], productive: list[bool],
     need = int(t["R10.interpolation_intervals"])
     low = t.f("R10.interpolation_min_energy") * ctx.ac_w / 3600.0
     secs = ctx.seconds
+    cs = ctx.clear_sky or []
+    bend = t.f("R10.interpolation_bend")
+    facts = ctx.facts
+    if facts.tilt is None or facts.azimuth is None:
+        return []  # the clear-sky envelope of an unknown roof does not have the roof's shape
     runs = []
     run_start = -1
     for i in range(1, ctx.n):
@@ -148,7 +155,9 @@ def _linear_runs(ctx: Context, energy: list[int | None], productive: list[bool],
             if run_start < 0:
                 run_start = i
             continue
-        if run_start >= 0 and i - run_start >= need and _on_chord(energy, run_start - 1, i, tol):
+        if (run_start >= 0 and i - run_start >= need
+                and _on_chord(energy, run_start - 1, i, tol)
+                and _bends(energy, cs, run_start - 1, i, bend)):
             runs.append((run_start, i))
         run_start = -1
     return runs
@@ -165,3 +174,19 @@ def _on_chord(energy: list[int | None], a: int, b: int, tol: float) -> bool:
     steps = b - a
     return all(abs((energy[k] or 0) - (ea + (eb - ea) * (k - a) / steps)) < tol
                for k in range(a + 1, b))
+
+
+def _bends(energy: list[int | None], cs: list[float], a: int, b: int, least: float) -> bool:
+    """Whether the modelled clear-sky curve, scaled to the measured level, departs from its
+    own chord over ``[a, b]`` by at least ``least`` Wh: only then is a straight run
+    unnatural (a clear afternoon can be nearly straight for two hours by itself)."""
+    ca, cb = cs[a], cs[b]
+    steps = b - a
+    worst = 0.0
+    for k in range(a + 1, b):
+        c = cs[k]
+        if c <= 0.0:
+            return False
+        chord = ca + (cb - ca) * (k - a) / steps
+        worst = max(worst, abs(c - chord) * (energy[k] or 0) / c)
+    return worst >= least
