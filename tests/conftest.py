@@ -19,6 +19,7 @@ from jcredit.bootstrap import Registry
 from jcredit.bootstrap import bootstrap
 from jcredit.config import Settings
 from jcredit.service_layer import commands as c
+from tests.mqtt_broker import MqttBroker
 from tests.pg_server import PostgresServer
 
 
@@ -43,6 +44,15 @@ def pg_server() -> Iterator[PostgresServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> Iterator[MqttBroker]:
+    """A real Mosquitto broker: the machine's, or one started for the session."""
+    broker = MqttBroker()
+    broker.start()
+    yield broker
+    broker.stop()
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,9 @@ from sqlalchemy import Engine
 from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.migrate import upgrade
 from jcredit.adapters.db.unit_of_work import SqlAlchemyUnitOfWorkFactory
+from jcredit.adapters.dmrv.signing import verify as verify_signature
+from jcredit.adapters.dmrv.stores import RawBatchStore
+from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.adapters.evidence_store import LocalEvidenceStore
 from jcredit.adapters.passwords import Argon2PasswordHasher
 from jcredit.config import Settings
@@ -24,6 +27,7 @@ from jcredit.domain.errors import AuthenticationError
 from jcredit.service_layer import commands
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.dmrv.ingest import Ingestor
 from jcredit.service_layer.handlers import HANDLERS
 from jcredit.service_layer.login_throttle import LoginThrottle
 from jcredit.service_layer.messagebus import MessageBus
@@ -47,6 +51,29 @@ class Registry:
     clock: Callable[[], datetime]
     evidence: LocalEvidenceStore
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    _readings: ReadingsStore | None = None
+    _ingestor: Ingestor | None = None
+
+    @property
+    def readings(self) -> ReadingsStore:
+        """The Parquet readings store (docs/dmrv.md §3), opened on first use."""
+        if self._readings is None:
+            self._readings = ReadingsStore(self.settings.readings_url)
+        return self._readings
+
+    @property
+    def raw_batches(self) -> RawBatchStore:
+        return RawBatchStore(self.settings.data_dir / "batches")
+
+    @property
+    def ingestor(self) -> Ingestor:
+        """The one ingestion pipeline for HTTP, MQTT and file import; on first use it
+        finishes what a crash between commit and publication left."""
+        if self._ingestor is None:
+            self._ingestor = Ingestor(self.uow, self.raw_batches, self.readings,
+                                      verify_signature, self.clock)
+            self._ingestor.recover()
+        return self._ingestor
 
     def read(self) -> object:
         return self.uow(write=False)

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     mqtt_url: str = "mqtt://127.0.0.1:1883"
+    mqtt_topic_prefix: str = "jcredit/v1"  # devices publish to PREFIX/devices/ID/batches
+    # Meter readings (docs/dmrv.md §3): Parquet files partitioned by month. A directory
+    # (default <data_dir>/readings) or an object-store URL such as s3://bucket/readings.
+    readings_url: str = ""
     token_lifetime_hours: int = Field(default=24, ge=1, le=24 * 30)  # API bearer tokens
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # web: since last request
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)  # web: since login
@@ -51,6 +55,8 @@ class Settings(BaseSettings):
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'jcredit.sqlite3').as_posix()}"
+        if not self.readings_url:
+            self.readings_url = (self.data_dir / "readings").as_posix()
         if not self.secret_key and self.environment == "development":
             self.secret_key = development_secret(self.data_dir)
         elif not self.secret_key and self.environment == "test":

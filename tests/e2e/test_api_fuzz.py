@@ -47,7 +47,10 @@ JSON = st.recursive(SCALARS, lambda children: st.one_of(
 FIELDS = ["name", "project_type", "methodology", "holder_account", "prefecture", "address",
           "start_date", "monitoring_start", "code", "operation_start",
           "expected_tco2_per_year", "household", "inputs", "verifier", "action", "comment",
-          "period_start", "period_end", "activities", "additionality", "plan", "report"]
+          "period_start", "period_end", "activities", "additionality", "plan", "report",
+          # the dMRV device registry
+          "project", "activity", "device_id", "capacity_ac_kw", "latitude", "channels",
+          "public_key", "devices", "confirm"]
 BODIES = st.one_of(JSON, st.dictionaries(st.sampled_from(FIELDS), JSON, max_size=8))
 ROUTES = ["/api/v1/projects", "/api/v1/projects/JCP-000001/activities",
           "/api/v1/projects/JCP-000001/verifier", "/api/v1/projects/JCP-000001/actions",
@@ -55,7 +58,9 @@ ROUTES = ["/api/v1/projects", "/api/v1/projects/JCP-000001/activities",
           "/api/v1/projects/JCP-000001/periods/1/actions",
           "/api/v1/methodologies/EN-R-002/calculate", "/api/v1/methodologies/AG-004/calculate",
           "/api/v1/methodologies/FO-001/calculate", "/api/v1/estimate/PV",
-          "/api/v1/estimate/FOREST", "/api/v1/credits/transfer", "/api/v1/invalidations"]
+          "/api/v1/estimate/FOREST", "/api/v1/credits/transfer", "/api/v1/invalidations",
+          "/api/v1/dmrv/devices", "/api/v1/dmrv/devices/import",
+          "/api/v1/dmrv/devices/PV-1/keys", "/api/v1/dmrv/devices/PV-1/keys/0123456789abcdef/revoke"]
 
 
 @pytest.fixture(scope="module")

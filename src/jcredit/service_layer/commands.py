@@ -318,3 +318,59 @@ class ImportExternalRegistrations(Command):
     scheme: str
     entries: tuple[dict[str, str], ...] = ()
     NAME: ClassVar[str] = "registry.import_external_registrations"
+
+
+# --- dMRV: the device registry (docs/dmrv.md §1) -------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterDevice(Command):
+    """Register a device (meter, PCS or gateway) for a reduction activity, the site, with
+    its first Ed25519 public key. Values as typed; the handler checks every field."""
+
+    project: str
+    activity: str
+    device_id: str
+    capacity_ac_kw: object
+    capacity_dc_kw: object
+    commissioned_on: str
+    latitude: object
+    longitude: object
+    serial: str
+    public_key: str
+    channels: object = "generation"  # a list, or text separated by ';'
+    tilt: object = None
+    azimuth: object = None
+    certification_expires: str | None = None
+    NAME: ClassVar[str] = "dmrv.register_device"
+
+
+@dataclass(frozen=True)
+class RegisterDevices(Command):
+    """Register many devices at once (the bulk CSV): all of them or none. Each item has the
+    fields of :class:`RegisterDevice`; ``lines`` gives each item's line in the file."""
+
+    devices: tuple[dict[str, object], ...]
+    lines: tuple[int, ...] = ()
+    NAME: ClassVar[str] = "dmrv.register_devices"
+
+
+@dataclass(frozen=True)
+class RotateDeviceKey(Command):
+    """Give a device a new active key; its active key is retired (accepted 7 more days)."""
+
+    device_id: str
+    public_key: str
+    NAME: ClassVar[str] = "dmrv.rotate_device_key"
+
+
+@dataclass(frozen=True)
+class RevokeDeviceKey(Command):
+    """Revoke a device's key: nothing received after now is accepted with it. Irreversible,
+    so ``confirm`` must be true."""
+
+    device_id: str
+    key_id: str
+    confirm: bool = False
+    reason: str = ""
+    NAME: ClassVar[str] = "dmrv.revoke_device_key"

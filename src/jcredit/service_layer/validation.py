@@ -43,6 +43,7 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "reason": (1000, True),  # journal payload
     "comment": (4000, True),  # project_events.comment (Text)
     "scheme": (64, False),
+    "public_key": (400, True),  # a PEM block has lines; parsed to 32 bytes (dmrv_device_keys)
 }
 DEFAULT_TEXT = (200, False)
 # Passwords are checked by the password policy and hashed as typed: never normalised here.
@@ -52,7 +53,8 @@ VERBATIM_FIELDS = frozenset({"password"})
 # problems (handlers/projects.py ``_clean_row``, handlers/monitoring.py ``_clean_data``),
 # instead of the first one here.
 ROW_FIELDS = frozenset({("AddActivities", "activities"),
-                        ("SubmitMonitoringData", "activities")})
+                        ("SubmitMonitoringData", "activities"),
+                        ("RegisterDevices", "devices")})
 
 
 MIN_INT = -(2**63)

@@ -347,3 +347,91 @@ external_registrations = Table(
     Column("address", String(300), nullable=False),
     Column("imported_at", String(40), nullable=False),
 )
+
+# --- dMRV devices (migration 0011; docs/dmrv.md §1) --------------------------------------
+# A device reports for one reduction activity (the site). Capacities and coordinates are
+# decimal text, as the other quantities here; dates ISO text; times UTC ISO text.
+
+dmrv_devices = Table(
+    "dmrv_devices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", String(64), nullable=False, unique=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("activity_id", Integer, ForeignKey("activities.id"), nullable=False),
+    Column("capacity_ac_kw", String(40), nullable=False),
+    Column("capacity_dc_kw", String(40), nullable=False),
+    Column("commissioned_on", String(10), nullable=False),
+    Column("latitude", String(40), nullable=False),
+    Column("longitude", String(40), nullable=False),
+    Column("tilt", String(40), nullable=True),
+    Column("azimuth", String(40), nullable=True),
+    Column("serial", String(64), nullable=False),
+    Column("certification_expires", String(10), nullable=True),
+    Column("channels", String(200), nullable=False),  # ';'-separated, canonical order
+    Column("registered_at", String(40), nullable=False),
+    Column("registered_by", String(200), nullable=False),
+)
+Index("ix_dmrv_devices_project", dmrv_devices.c.project_id)
+Index("ix_dmrv_devices_activity", dmrv_devices.c.activity_id)
+
+# A public key is one device's, ever (unique): a key moved to another device would make
+# that device's batches indistinguishable from the first's.
+dmrv_device_keys = Table(
+    "dmrv_device_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", String(64), ForeignKey("dmrv_devices.device_id"), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("public_key", String(64), nullable=False, unique=True),  # hex of the 32 bytes
+    Column("status", String(16), nullable=False),
+    Column("added_at", String(40), nullable=False),
+    Column("added_by", String(200), nullable=False),
+    Column("retired_at", String(40), nullable=True),
+    Column("revoked_at", String(40), nullable=True),
+    UniqueConstraint("device_id", "key_id"),
+)
+
+# The digital creation system (docs/dmrv.md §3): one row per batch a device sent that was
+# accepted or held (a replay finds its receipt here), and the refusals of registered devices'
+# batches (what an operator sees when a meter sends something wrong).
+dmrv_batches = Table(
+    "dmrv_batches",
+    metadata,
+    Column("hash", String(64), primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("site", String(100), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("prev", String(64), nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("form", String(8), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("first_start", BigInteger, nullable=False),  # epoch seconds, UTC
+    Column("last_end", BigInteger, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("duplicates", Integer, nullable=False),
+    Column("status", String(16), nullable=False),  # ACCEPTED, HELD
+    Column("received_at", String(40), nullable=False),
+    Column("receipt", Text, nullable=False),
+    Column("parquet_group", String(32), nullable=True),
+    Column("conflicts", Text, nullable=True),
+)
+Index("ux_dmrv_batches_device_seq", dmrv_batches.c.device_id, dmrv_batches.c.seq, unique=True)
+Index("ix_dmrv_batches_device_end", dmrv_batches.c.device_id, dmrv_batches.c.last_end)
+Index("ix_dmrv_batches_site", dmrv_batches.c.site, dmrv_batches.c.first_start)
+
+dmrv_refusals = Table(
+    "dmrv_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("device_id", String(64), nullable=False),
+    Column("batch_hash", String(64), nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("rule_id", String(8), nullable=False),
+    Column("field", String(200), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("reason_ja", String(500), nullable=False),
+    Column("source", String(8), nullable=False),
+    Column("received_at", String(40), nullable=False),
+)
+Index("ix_dmrv_refusals_device", dmrv_refusals.c.device_id, dmrv_refusals.c.id)

@@ -16,11 +16,13 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 
 from jcredit.adapters.db import repositories as r
+from jcredit.adapters.db.dmrv import SqlBatchRepository
 from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
 from jcredit.adapters.db.projection_rows import SqlProjectionRepository
 from jcredit.adapters.db.projects import SqlProjectRepository
+from jcredit.adapters.dmrv.device_repository import SqlDeviceRepository
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.unit_of_work import WriterBusyError
 
@@ -119,6 +121,8 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     users = _Repository(r.SqlUserRepository)
     projects = _Repository(SqlProjectRepository)
     projections = _Repository(SqlProjectionRepository)
+    devices = _Repository(SqlDeviceRepository)
+    dmrv = _Repository(SqlBatchRepository)
 
     def __exit__(
         self,

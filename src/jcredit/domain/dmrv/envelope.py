@@ -36,6 +36,7 @@ HEX64 = re.compile(r"[0-9a-f]{64}")
 KEY_ID = re.compile(r"[0-9a-f]{16}")
 _FIELDS = {"v", "device_id", "seq", "prev", "key_id", "created_at", "unit", "interval_s",
            "readings"}
+_SERIES_FIELDS = {"channel", "start", "register", "energy", "quality"}
 _READING_FIELDS = {"start", "channel", "register", "energy", "quality"}
 CSV_MAGIC = "# jcredit-batch v1"
 CSV_HEADER = ["start", "channel", "register", "energy", "quality"]
@@ -144,18 +145,27 @@ def parse_envelope(raw: bytes) -> tuple[Batch, str]:
     if not isinstance(signature, str):
         raise _refuse("R02", "signature", "signature must be base64 text",
                       "signature は base64 の文字列です")
-    missing = _FIELDS - set(body)
-    extra = set(body) - _FIELDS
+    # the readings come as rows ("readings") or as a regular series per channel ("series")
+    form = "series" if "series" in body and "readings" not in body else "readings"
+    fields = _FIELDS - {"readings"} | {form}
+    missing = fields - set(body)
+    extra = set(body) - fields
     if missing or extra:
         name = sorted(missing or extra)[0]
         what = "is missing" if missing else "is not a batch field"
         raise _refuse("R01", f"batch.{name}", f"{name} {what}; the fields are "
-                      f"{', '.join(sorted(_FIELDS))}",
+                      f"{', '.join(sorted(fields))}",
                       f"{name} が{'ありません' if missing else '余分です'}")
     if body["v"] != VERSION:
         raise _refuse("R01", "batch.v", f"v must be {VERSION}", f"v は {VERSION} です")
     head = _head(body["device_id"], body["seq"], body["prev"], body["key_id"],
                  body["created_at"], body["unit"], body["interval_s"])
+    builder = _Builder(head["unit"], head["interval_s"])
+    if form == "series":
+        _series(builder, body["series"])
+        signed = canonical_bytes(body)
+        return Batch(**head, readings=builder.readings, signed=signed, hash=batch_hash(signed),
+                     form="json", duplicates_in_batch=builder.duplicates), signature
     rows = body["readings"]
     if not isinstance(rows, list) or not rows:
         raise _refuse("R01", "batch.readings", "readings must be a non-empty list",
@@ -163,7 +173,6 @@ def parse_envelope(raw: bytes) -> tuple[Batch, str]:
     if len(rows) > MAX_READINGS:
         raise _refuse("R01", "batch.readings", f"at most {MAX_READINGS} readings per batch",
                       f"1 バッチの計測値は {MAX_READINGS} 件までです")
-    builder = _Builder(head["unit"], head["interval_s"])
     for index, row in enumerate(rows):
         where = f"batch.readings[{index}]"
         if not isinstance(row, dict) or not {"start", "channel"} <= set(row) \
@@ -176,6 +185,26 @@ def parse_envelope(raw: bytes) -> tuple[Batch, str]:
     signed = canonical_bytes(body)
     return Batch(**head, readings=builder.readings, signed=signed, hash=batch_hash(signed),
                  form="json", duplicates_in_batch=builder.duplicates), signature
+
+
+def _series(builder: _Builder, items: object) -> None:
+    """``series``: per channel, a start and lists of values on the batch's grid (a ``null``
+    pair is a gap). The compact form for gateways and back-fills: one time per channel."""
+    if not isinstance(items, list) or not items:
+        raise _refuse("R01", "batch.series", "series must be a non-empty list",
+                      "series は空でない配列です")
+    for index, item in enumerate(items):
+        where = f"batch.series[{index}]"
+        if not isinstance(item, dict) or not {"channel", "start"} <= set(item) \
+                or set(item) - _SERIES_FIELDS or not ({"register", "energy"} & set(item)):
+            raise _refuse("R01", where, "a series is {channel, start, register and/or energy "
+                          "(lists), quality?}",
+                          "series の項目は channel, start, register, energy, quality です")
+        builder.add_series(where, item["start"], item["channel"], item.get("register"),
+                           item.get("energy"), item.get("quality"))
+        if len(builder.readings) > MAX_READINGS:
+            raise _refuse("R01", "batch.series", f"at most {MAX_READINGS} readings per batch",
+                          f"1 バッチの計測値は {MAX_READINGS} 件までです")
 
 
 def parse_csv_batch(raw: bytes) -> Batch:
@@ -293,6 +322,7 @@ class _Builder:
         self.readings = Readings()
         self.times: dict[str, int] = {}
         self.seen: dict[tuple[str, int], int] = {}
+        self.ranges: dict[str, list[tuple[int, int]]] = {}
         self.duplicates = 0
 
     def add(self, where: str, start: object, channel: object, register: object,
@@ -304,7 +334,7 @@ class _Builder:
             if moment.microsecond or epoch % self.interval:
                 raise _refuse("R04", f"{where}.start", f"{start} is not on the {self.interval}-"
                               "second grid", f"{start} が {self.interval} 秒の区切りにありません")
-            self.times[start] = epoch  # type: ignore[index]
+            self.times[str(start)] = epoch
         if channel not in CHANNELS:
             raise _refuse("R01", f"{where}.channel", f"channel {channel!r} is not one of "
                           f"{', '.join(CHANNELS)}", f"チャネル {channel} は使えません")
@@ -317,21 +347,92 @@ class _Builder:
         if q not in QUALITIES:
             raise _refuse("R01", f"{where}.quality", f"quality is one of {', '.join(QUALITIES)}",
                           f"quality は {'、'.join(QUALITIES)} のいずれかです")
-        key = (channel, epoch)  # type: ignore[assignment]
+        name, q = str(channel), str(q)
+        key = (name, epoch)
         r = self.readings
-        earlier = self.seen.get(key)  # type: ignore[arg-type]
+        earlier = self.seen.get(key)
         if earlier is not None:
             if (r.register_wh[earlier], r.energy_wh[earlier], r.quality[earlier]) == (reg, en, q):
                 self.duplicates += 1
                 return
             raise _refuse("R03", where, f"{channel} at {start} appears twice with different "
                           "values", f"{channel} の {start} が異なる値で 2 回あります")
-        self.seen[key] = len(r.start)  # type: ignore[index]
+        self.seen[key] = len(r.start)
         r.start.append(epoch)
-        r.channel.append(channel)  # type: ignore[arg-type]
+        r.channel.append(name)
         r.register_wh.append(reg)
         r.energy_wh.append(en)
-        r.quality.append(q)  # type: ignore[arg-type]
+        r.quality.append(q)
+
+    def add_series(self, where: str, start: object, channel: object, register: object,
+                   energy: object, quality: object) -> None:
+        first = self._start(where, start)
+        if channel not in CHANNELS:
+            raise _refuse("R01", f"{where}.channel", f"channel {channel!r} is not one of "
+                          f"{', '.join(CHANNELS)}", f"チャネル {channel} は使えません")
+        name = str(channel)
+        lists = [v for v in (register, energy) if isinstance(v, list)]
+        given = [v for v in (register, energy) if v is not None]
+        if len(lists) != len(given) or len({len(v) for v in lists}) != 1 or not lists[0]:
+            raise _refuse("R01", where, "register and energy are non-empty lists of the same "
+                          "length", "register と energy は同じ長さの配列です")
+        n = len(lists[0])
+        regs = self._column(register, n, f"{where}.register")
+        ens = self._column(energy, n, f"{where}.energy")
+        if quality is None or isinstance(quality, str):
+            qualities = [quality or Quality.MEASURED.value] * n
+        elif isinstance(quality, list) and len(quality) == n:
+            qualities = [q or Quality.MEASURED.value for q in quality]
+        else:
+            raise _refuse("R01", f"{where}.quality", "quality is one text or a list as long as "
+                          "the values", "quality は一つの文字列か値と同じ長さの配列です")
+        for q in set(qualities):
+            if q not in QUALITIES:
+                raise _refuse("R01", f"{where}.quality", f"quality is one of "
+                              f"{', '.join(QUALITIES)}",
+                              f"quality は {'、'.join(QUALITIES)} のいずれかです")
+        end = first + n * self.interval
+        for other_start, other_end in self.ranges.get(name, ()):
+            if first < other_end and other_start < end:
+                raise _refuse("R03", where, f"two series of {name} overlap in one batch",
+                              f"{name} の series が重なっています")
+        self.ranges.setdefault(name, []).append((first, end))
+        r = self.readings
+        starts = range(first, end, self.interval)
+        if None in regs and None in ens:  # some interval may have neither: a gap
+            keep = [i for i in range(n) if regs[i] is not None or ens[i] is not None]
+            r.start.extend(starts[i] for i in keep)
+            r.register_wh.extend(regs[i] for i in keep)
+            r.energy_wh.extend(ens[i] for i in keep)
+            r.quality.extend(qualities[i] for i in keep)
+            r.channel.extend([name] * len(keep))
+            return
+        r.start.extend(starts)
+        r.register_wh.extend(regs)
+        r.energy_wh.extend(ens)
+        r.quality.extend(qualities)
+        r.channel.extend([name] * n)
+
+    def _start(self, where: str, start: object) -> int:
+        moment = parse_time(start, f"{where}.start")
+        epoch = int(moment.timestamp())
+        if moment.microsecond or epoch % self.interval:
+            raise _refuse("R04", f"{where}.start", f"{start} is not on the {self.interval}-"
+                          "second grid", f"{start} が {self.interval} 秒の区切りにありません")
+        return epoch
+
+    def _column(self, values: object, n: int, where: str) -> list[int | None]:
+        """A list of values as integer Wh (``None`` kept): a fast path for integer Wh."""
+        if values is None:
+            return [None] * n
+        assert isinstance(values, list)
+        if self.factor == 1 and set(map(type, values)) <= {int}:
+            if values and min(values) < 0:
+                bad = next(v for v in values if v < 0)
+                raise _refuse("R01", where, f"{bad} is negative; meters count up from 0",
+                              f"{bad} は負の値です")
+            return values
+        return [self._wh(v, f"{where}[{i}]") for i, v in enumerate(values)]
 
     def _wh(self, value: object, where: str) -> int | None:
         if value is None:

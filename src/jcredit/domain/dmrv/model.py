@@ -114,3 +114,20 @@ class Finding:
                 "severity": self.severity.value, "site": self.site,
                 "intervals": [list(i) for i in self.intervals], "energy_wh": self.energy_wh,
                 "evidence": self.evidence}
+
+
+@dataclass
+class ReadingRows:
+    """Readings on their way to the store (docs/dmrv.md §3): per-reading columns, and the
+    columns that are constant for a batch's rows as runs ``(count, site, device_id,
+    seconds, batch)`` (they are expanded in Arrow, not in Python)."""
+
+    channel: list[str] = field(default_factory=list)
+    start: list[int] = field(default_factory=list)  # epoch seconds UTC
+    register_wh: list[int | None] = field(default_factory=list)
+    energy_wh: list[int | None] = field(default_factory=list)
+    quality: list[str] = field(default_factory=list)
+    runs: list[tuple[int, str, str, int, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)

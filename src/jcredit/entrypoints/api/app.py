@@ -22,6 +22,8 @@ from jcredit.entrypoints.api.limits import BodySizeLimit
 from jcredit.entrypoints.api.openapi import install_openapi
 from jcredit.entrypoints.api.routes import auth
 from jcredit.entrypoints.api.routes import commands
+from jcredit.entrypoints.api.routes import dmrv
+from jcredit.entrypoints.api.routes import dmrv_ingest
 from jcredit.entrypoints.api.routes import projects
 from jcredit.entrypoints.api.routes import reads
 from jcredit.entrypoints.security_headers import SecurityHeadersMiddleware
@@ -71,8 +73,11 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(commands.router)
     api.include_router(reads.router)
     api.include_router(projects.router)
+    api.include_router(dmrv.router)
+    api.include_router(dmrv_ingest.router)
     app.include_router(api)
 
+    from jcredit.entrypoints.web.dmrv_views import router as dmrv_router
     from jcredit.entrypoints.web.document_views import router as document_router
     from jcredit.entrypoints.web.history_views import router as history_router
     from jcredit.entrypoints.web.project_views import router as project_router
@@ -82,6 +87,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(project_router)
     app.include_router(document_router)
     app.include_router(history_router)
+    app.include_router(dmrv_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

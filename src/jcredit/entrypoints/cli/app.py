@@ -594,8 +594,11 @@ def _one_line_errors(action: Callable[[], object]) -> None:
 # backup/restore and the project, methodology, estimate and issuance commands live in their own
 # modules.
 from jcredit.entrypoints.cli import backup as _backup  # noqa: E402,F401
+from jcredit.entrypoints.cli import dmrv as _dmrv  # noqa: E402,F401
 from jcredit.entrypoints.cli import issuances as _issuances  # noqa: E402,F401
 from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
+from jcredit.entrypoints.cli import simulate as _simulate  # noqa: E402,F401
+from jcredit.entrypoints.cli import workers as _workers  # noqa: E402,F401
 
 
 def main() -> None:

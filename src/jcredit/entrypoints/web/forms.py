@@ -67,6 +67,21 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     (None, None, r"no file chosen", N_("fe_choose_file")),
     ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),
+    # the dMRV device registry (docs/dmrv.md §1)
+    ("invalid_input", "device_id", r"must be 1–64", N_("fe_device_id")),
+    ("conflict", "device_id", None, N_("fe_device_id_taken")),
+    ("conflict", "public_key", None, N_("fe_key_taken")),
+    ("invalid_input", "public_key", r"32 bytes|PEM|usable", N_("fe_public_key")),
+    ("not_found", "activity", None, N_("fe_unknown_activity")),
+    ("invalid_input", "capacity_ac_kw", r"more than 0|below|decimals", N_("fe_capacity")),
+    ("invalid_input", "capacity_dc_kw", r"more than 0|below|decimals", N_("fe_capacity")),
+    ("invalid_input", "latitude", r"must be 20|decimals", N_("fe_latitude")),
+    ("invalid_input", "longitude", r"must be 122|decimals", N_("fe_longitude")),
+    ("invalid_input", "tilt", r"must be 0|decimals", N_("fe_tilt")),
+    ("invalid_input", "azimuth", r"must be 0|decimals", N_("fe_azimuth")),
+    ("invalid_input", "channels", None, N_("fe_channels")),
+    ("conflict", "project", r"no longer report", N_("fe_project_closed")),
+    ("conflict", "key_id", r"already revoked", N_("fe_key_already_revoked")),
     (None, None, r"is required|must be 1-\d+ characters|is empty", N_("fe_required")),
     (None, None, r"must be at least 0\b", N_("fe_negative")),
     (None, None, r"must be a date", N_("fe_date")),
@@ -83,7 +98,8 @@ NOTICE_KINDS = (N_("notice_correction_in"), N_("notice_correction_out"))
 # The label kind of the values a field takes, to name what is valid in the reader's words.
 VALID_KINDS = {"use": "use", "offset_purpose": "offset_purpose",
                "reason_code": "correction_reason", "category": "category",
-               "project_type": "project_type", "methodology": "methodology"}
+               "project_type": "project_type", "methodology": "methodology",
+               "channels": "channel"}
 
 
 def _explained(error: DomainError, lang: str) -> tuple[str, str]:

@@ -169,7 +169,8 @@ def journal_entry(request: Request, seq: JournalSeq) -> Response:
 CODED_FIELDS = {"category": "category", "scheme": "scheme", "credit_type": "credit_type",
                 "use": "use", "offset_purpose": "offset_purpose", "role": "role",
                 "status": "application_status", "kind": "account_kind",
-                "project_type": "project_type", "action": "action", "check": "finding"}
+                "project_type": "project_type", "action": "action", "check": "finding",
+                "key_status": "key_status", "channels": "channel"}
 
 
 def _flatten(value: Any, prefix: str = "") -> list[tuple[str, str, bool, str]]:

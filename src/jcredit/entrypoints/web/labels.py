@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 
+from jcredit.domain.dmrv.devices import KeyStatus
+from jcredit.domain.dmrv.model import Channel
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.breakdown import STATES
 from jcredit.domain.ledger.corrections import CorrectionReason
@@ -43,7 +45,10 @@ from jcredit.service_layer.history import journal_command_names
 
 # Timeline events that are not state transitions (service_layer.handlers.projects).
 EVENT_ACTIONS = ("create", "add_activity", "remove_activity", "assign_verifier",
-                 "open_period", "submit_data", "attach_evidence")
+                 "open_period", "submit_data", "attach_evidence",
+                 # the dMRV device registry (service_layer.handlers.dmrv)
+                 "register_device", "register_devices", "rotate_device_key",
+                 "revoke_device_key")
 # The project queue's tasks (service_layer.project_queries.work_queue).
 TASKS = ("validation", "registration", "double_registration", "correction", "verification",
          "certification", "issuance", "monitoring")
@@ -114,6 +119,8 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "audit_fee": lambda: ("validation", "verification", "total"),
     "factor": lambda: FACTOR_HEADS,
     "fee_category": lambda: FEE_CATEGORIES,
+    "key_status": lambda: KeyStatus,
+    "channel": lambda: Channel,
 }
 
 

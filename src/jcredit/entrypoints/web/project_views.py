@@ -27,6 +27,7 @@ from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.domain.projects.estimate import COMMON
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import estimate
+from jcredit.entrypoints.dmrv_tables import HEADER as DEVICE_CSV_HEADER
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import PeriodNumber
 from jcredit.entrypoints.tables_in import add_activities_command
@@ -53,6 +54,7 @@ from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
 from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import commands as c
+from jcredit.service_layer import dmrv_queries
 from jcredit.service_layer import project_queries
 from jcredit.service_layer import queries
 from jcredit.service_layer.actors import Role
@@ -112,10 +114,12 @@ def _project_page(request: Request, number: str, status_code: int = 200, **extra
         project = project_queries.project_detail(uow, actor, number, today=today)
         organisations = uow.organisations.list()
         verifiers = [o for o in organisations if uow.projects.scopes(o.id)]
+        devices = dmrv_queries.devices_if_readable(uow, actor, number)  # the 機器 section
     is_owner = actor.role in (Role.IMPLEMENTER, Role.OPERATOR, Role.HOLDER, Role.ADMIN)
     return render(request, "project.html", status_code=status_code, project=project,
                   verifier_options=[(o.corporate_number, o.name) for o in verifiers],
-                  is_owner=is_owner, role=actor.role.value, **extra)
+                  is_owner=is_owner, role=actor.role.value, devices=devices,
+                  device_csv_header=DEVICE_CSV_HEADER, **extra)
 
 
 def _new_project_page(request: Request, status_code: int = 200, **extra: Any) -> Response:

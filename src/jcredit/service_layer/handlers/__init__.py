@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jcredit.service_layer import commands
 from jcredit.service_layer.handlers import accounts
+from jcredit.service_layer.handlers import dmrv
 from jcredit.service_layer.handlers import invalidations
 from jcredit.service_layer.handlers import issuance
 from jcredit.service_layer.handlers import monitoring
@@ -43,4 +44,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.PeriodTransition: monitoring.period_transition,
     commands.AttachEvidence: projects.attach_evidence,
     commands.ImportExternalRegistrations: projects.import_external_registrations,
+    commands.RegisterDevice: dmrv.register_device,
+    commands.RegisterDevices: dmrv.register_devices,
+    commands.RotateDeviceKey: dmrv.rotate_device_key,
+    commands.RevokeDeviceKey: dmrv.revoke_device_key,
 }

@@ -356,14 +356,15 @@ class RowsConflict(_RowsRefused, ConflictError):
 class _Problems:
     """The problems found in a list of items, each tied to its item (and file line)."""
 
-    def __init__(self, lines: tuple[int, ...]) -> None:
+    def __init__(self, lines: tuple[int, ...], noun: str = "activities") -> None:
         self.lines = lines
+        self.noun = noun  # what the items are: each problem's field is noun[index].column
         self.items: list[dict[str, object]] = []
         self.kinds: list[type[DomainError]] = []
         self.indexes: list[int] = []
 
     def add(self, index: int, column: str, value: object, error: DomainError) -> None:
-        item: dict[str, object] = {"field": f"activities[{index}].{column}", "column": column,
+        item: dict[str, object] = {"field": f"{self.noun}[{index}].{column}", "column": column,
                                    "value": "" if value is None else str(value),
                                    "message": error.message}
         if index < len(self.lines):
@@ -389,8 +390,8 @@ class _Problems:
             if lines else ""
         conflict = all(issubclass(k, ConflictError) for k in self.kinds)
         raise (RowsConflict if conflict else RowsInvalid)(
-            f"{len(self.items)} problem(s) in {total} activities{where}: nothing was added; "
-            "correct them and send the whole file again", field="activities",
+            f"{len(self.items)} problem(s) in {total} {self.noun}{where}: nothing was added; "
+            "correct them and send the whole file again", field=self.noun,
             errors=self.items, kinds=self.kinds)
 
 
@@ -587,9 +588,14 @@ def remove_activity(cmd: c.RemoveActivity, ctx: CommandContext) -> dict[str, Any
                     None)
     if activity is None:
         raise NotFoundError(f"project {project.number} has no activity {code}", field="code")
+    # Its devices (dMRV) go with it, named in the journal entry: a corrected activity added
+    # again registers them again.
+    devices = ctx.uow.devices.remove_of_activity(activity.id)
     ctx.uow.projects.remove_activity(activity.id)
     reason = " ".join(str(cmd.reason).split())
     view = activity_view(activity) | {"removed": True, "reason": reason}
+    if devices:
+        view["devices_removed"] = devices
     record(ctx, cmd, project, "remove_activity", view, comment=f"{code} {reason}".strip())
     return view
 

@@ -1,0 +1,181 @@
+"""Web pages of the dMRV device registry (docs/dmrv.md §1).
+
+The project page has a 機器 (devices) section (``_devices.html``): the list, the registration
+form and the bulk CSV upload; a site (an activity) has its own page with its devices; a
+device has a page with its keys, where a new key is pasted (rotation) and a key is revoked
+after a confirmation page. Each form posts a command to the same bus as the API and the
+CLI; an error is shown next to its field, or line by line for a file, with nothing written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Form
+from fastapi import Request
+from fastapi.responses import Response
+
+from jcredit.domain.dmrv.devices import DEVICE_FIELDS
+from jcredit.domain.dmrv.model import CHANNELS
+from jcredit.domain.errors import DomainError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.entrypoints.dmrv_tables import register_devices_command
+from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.project_views import CSV_FIELDS
+from jcredit.entrypoints.web.project_views import _csv_form
+from jcredit.entrypoints.web.project_views import _project_page
+from jcredit.entrypoints.web.project_views import _send
+from jcredit.entrypoints.web.views import _actor
+from jcredit.entrypoints.web.views import _redirect
+from jcredit.entrypoints.web.views import _registry
+from jcredit.entrypoints.web.views import flash
+from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import state_of
+from jcredit.service_layer import commands as c
+from jcredit.service_layer import dmrv_queries
+from jcredit.service_layer.handlers.dmrv import activity_of
+from jcredit.service_layer.handlers.projects import activity_view
+from jcredit.service_layer.handlers.projects import project_by_number
+
+router = APIRouter(include_in_schema=False)
+DEVICE_FORM_FIELDS = ("activity", *DEVICE_FIELDS)
+
+
+def _channels(form: dict[str, str]) -> tuple[str, ...]:
+    """The ticked channel boxes (``channel_generation`` …), in their order."""
+    return tuple(name for name in CHANNELS if form.get(f"channel_{name}"))
+
+
+def _site_page(request: Request, number: str, code: str, status_code: int = 200,
+               **extra: Any) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        devices = dmrv_queries.project_devices(uow, actor, number, code)
+        project = project_by_number(uow, number)
+        activity = activity_view(activity_of(uow, project, code))
+    return render(request, "site.html", status_code=status_code, devices=devices,
+                  project={"number": project.number, "name": project.name},
+                  activity=activity, site=f"{project.number}/{activity['code']}", **extra)
+
+
+@router.get("/projects/{number}/sites/{code}")
+def site_page(request: Request, number: str, code: str) -> Response:
+    """A site (a reduction activity): what it is and the devices that report for it."""
+    return _site_page(request, number, code)
+
+
+@router.post("/projects/{number}/devices")
+async def register_device(request: Request, number: str) -> Response:
+    """One device from the registration form (of the project page, or of a site's page
+    when ``back`` is ``site``)."""
+    _actor(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    channels = _channels(form)
+    values = form | {f"channel_{name}": "yes" for name in channels}
+    command = c.RegisterDevice(
+        project=number, activity=form.get("activity", ""), device_id=form.get("device_id", ""),
+        capacity_ac_kw=form.get("capacity_ac_kw", ""),
+        capacity_dc_kw=form.get("capacity_dc_kw", ""),
+        commissioned_on=form.get("commissioned_on", ""), latitude=form.get("latitude", ""),
+        longitude=form.get("longitude", ""), serial=form.get("serial", ""),
+        public_key=form.get("public_key", ""), channels=channels,
+        tilt=form.get("tilt") or None, azimuth=form.get("azimuth") or None,
+        certification_expires=form.get("certification_expires") or None)
+    try:
+        data = _send(request, command, form.get("csrf", ""), form.get("idem", ""))
+    except DomainError as error:
+        state = state_of(request, "device", values, error, fields=DEVICE_FORM_FIELDS)
+        if form.get("back") == "site":
+            return _site_page(request, number, form.get("activity", ""),
+                              classify(error)[0], form_state=state)
+        return _project_page(request, number, status_code=classify(error)[0],
+                             form_state=state)
+    flash(request, N_("device_registered"), device_id=data["device_id"], site=data["site"])
+    if form.get("back") == "site":
+        return _redirect(f"/projects/{number}/sites/{data['activity']}#devices")
+    return _redirect(f"/projects/{number}#devices")
+
+
+@router.post("/projects/{number}/devices/import")
+async def import_devices(request: Request, number: str) -> Response:
+    """The bulk device CSV (pasted or a file): every line is registered, or none and every
+    problem is listed with its line next to the form."""
+    _actor(request)
+    csv_text = ""
+    try:
+        form, csv_text = await _csv_form(request)
+        command = register_devices_command(csv_text)
+        data = _send(request, command, str(form.get("csrf") or ""),
+                     str(form.get("idem") or ""))
+    except DomainError as error:
+        return _project_page(request, number, status_code=classify(error)[0],
+                             form_state=state_of(request, "devices-csv",
+                                                 {"csv_text": csv_text}, error,
+                                                 fields=CSV_FIELDS))
+    flash(request, N_("devices_registered"), count=data["registered"])
+    return _redirect(f"/projects/{number}#devices")
+
+
+def _device_page(request: Request, device_id: str, status_code: int = 200, **extra: Any
+                 ) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        device = dmrv_queries.device_detail(uow, actor, device_id)
+    return render(request, "device.html", status_code=status_code, device=device,
+                  channels=CHANNELS, **extra)
+
+
+@router.get("/devices/{device_id}")
+def device_page(request: Request, device_id: str) -> Response:
+    """A device: its site and fields, every key with its status, rotation and revocation."""
+    return _device_page(request, device_id)
+
+
+@router.post("/devices/{device_id}/keys")
+def rotate_key(request: Request, device_id: str, public_key: str = Form(""),
+               csrf: str = Form(""), idem: str = Form("")) -> Response:
+    try:
+        data = _send(request, c.RotateDeviceKey(device_id=device_id, public_key=public_key),
+                     csrf, idem)
+    except DomainError as error:
+        return _device_page(request, device_id, classify(error)[0], form_state=state_of(
+            request, "rotate", {"public_key": public_key}, error, fields=("public_key",)))
+    flash(request, N_("device_key_rotated"), key_id=data["key_id"],
+          retired=data["retired_key_id"] or "—")
+    return _redirect(f"/devices/{device_id}#keys")
+
+
+def _revoke_page(request: Request, device_id: str, key_id: str, status_code: int = 200,
+                 **extra: Any) -> Response:
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        device = dmrv_queries.device_detail(uow, actor, device_id)
+    if not device["can_manage"]:
+        raise PermissionDeniedError(f"only the implementer of {device['project']} (or the "
+                                    "secretariat) revokes its devices' keys")
+    key = next((k for k in device["keys"] if k["key_id"] == key_id), None)
+    return render(request, "device_revoke.html", status_code=status_code, device=device,
+                  key=key, key_id=key_id, **extra)
+
+
+@router.get("/devices/{device_id}/keys/{key_id}/revoke")
+def revoke_confirmation(request: Request, device_id: str, key_id: str) -> Response:
+    """What revoking the key will do, before it is done (irreversible)."""
+    return _revoke_page(request, device_id, key_id)
+
+
+@router.post("/devices/{device_id}/keys/{key_id}/revoke")
+def revoke_key(request: Request, device_id: str, key_id: str, confirm: str = Form(""),
+               reason: str = Form(""), csrf: str = Form(""), idem: str = Form("")) -> Response:
+    try:
+        _send(request, c.RevokeDeviceKey(device_id=device_id, key_id=key_id,
+                                         confirm=confirm == "yes", reason=reason), csrf, idem)
+    except DomainError as error:
+        return _revoke_page(request, device_id, key_id, classify(error)[0],
+                            form_state=state_of(request, "revoke", {"reason": reason}, error,
+                                                fields=("reason",)))
+    flash(request, N_("device_key_revoked"), key_id=key_id)
+    return _redirect(f"/devices/{device_id}#keys")
+

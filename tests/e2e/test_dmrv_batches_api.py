@@ -1,0 +1,105 @@
+"""Devices send batches over HTTP (POST /api/v1/dmrv/batches): JSON and CSV, receipts,
+replays, held conflicts, and a clear refusal for every bad input, with nothing valid lost."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jcredit.bootstrap import Registry
+from jcredit.domain.dmrv.model import GENESIS
+from tests.e2e.support import demo_client
+from tests.e2e.support import login
+from tests.e2e.test_dmrv_devices import body
+from tests.e2e.test_dmrv_devices import signer
+from tests.integration.test_dmrv_ingest import Meter
+from tests.integration.test_dmrv_ingest import day
+
+URL = "/api/v1/dmrv/batches"
+
+
+@pytest.fixture
+def client(sqlite_registry: Registry) -> Iterator[TestClient]:
+    with demo_client(sqlite_registry) as test_client:
+        headers = login(test_client, "taiyo") | {"Idempotency-Key": "register-1"}
+        response = test_client.post("/api/v1/dmrv/devices", json=body(1), headers=headers)
+        assert response.status_code == 201, response.text
+        yield test_client
+
+
+def meter() -> Meter:
+    return Meter("PV-0001", signer("PV-0001"))
+
+
+def post(client: TestClient, envelope: bytes, **headers: str) -> Any:
+    return client.post(URL, content=envelope, headers={"Content-Type": "application/json"}
+                       | headers)
+
+
+def readings(client: TestClient) -> int:
+    registry = client.app.state.registry  # type: ignore[attr-defined]
+    table = registry.readings.query("SELECT count(*) AS n FROM readings")
+    return int(table.column("n")[0].as_py())
+
+
+def test_a_batch_is_received_replayed_and_a_conflict_held(client: TestClient) -> None:
+    m = meter()
+    first = m.batch(day("2026-11-20"))
+    response = post(client, first)
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert receipt["status"] == "ACCEPTED" and receipt["rows"] == 16
+    again = post(client, first)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == receipt
+    conflict = m.batch(day("2026-11-20", step=700))
+    held = post(client, conflict)
+    assert held.status_code == 202 and held.json()["status"] == "HELD"
+    assert readings(client) == 16
+
+
+def test_a_csv_batch_with_its_signature_header(client: TestClient) -> None:
+    m = meter()
+    text = ("# jcredit-batch v1\n# device_id=PV-0001\n# seq=1\n# prev=" + GENESIS
+            + f"\n# key_id={m.signer.key_id}\n# created_at=2026-11-23T09:00:00+09:00\n"
+            "# unit=kWh\n# interval_s=1800\nstart,channel,register,energy,quality\n"
+            "2026-11-22T10:00:00+09:00,generation,1000.5,0.5,measured\n").encode()
+    missing = client.post(URL, content=text, headers={"Content-Type": "text/csv"})
+    assert missing.status_code == 422 and missing.json()["field"] == "signature"
+    ok = client.post(URL, content=text, headers={"Content-Type": "text/csv",
+                                                 "X-Jcredit-Signature": m.signer.sign(text)})
+    assert ok.status_code == 201, ok.text
+    assert readings(client) == 1
+
+
+@pytest.mark.parametrize(("make", "rule", "field"), [
+    (lambda m: Meter("PV-9999").batch(day()), "R01", "device_id"),
+    (lambda m: m.batch(day()).replace(b'"energy":600', b'"energy":601', 1), "R02",
+     "signature"),
+    (lambda m: m.batch(day(), seq=2), "R02", "seq"),
+    (lambda m: m.batch(day(), unit="MWh"), "R01", "unit"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00", "channel": "generation",
+                         "energy": 5}]), "R04", "batch.readings[0].start"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "battery_charge",
+                         "energy": 5}]), "R01", "channel"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "energy": "1.5"}], unit="Wh"), "R01", "batch.readings[0].energy"),
+    (lambda m: m.batch(day("2026-12-25")), "R04", "start"),
+    (lambda m: b'{"batch": {"v": 1}, "signature": "AA=="', "R01", "batch"),
+])
+def test_bad_batches_are_refused_with_the_rule_field_and_reason(
+        client: TestClient, make: Any, rule: str, field: str) -> None:
+    m = meter()
+    response = post(client, make(m))
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert (problem["rule_id"], problem["field"]) == (rule, field)
+    assert problem["status"] == 422 and problem["outcome"] == "REFUSED"
+    assert problem["reason"] and problem["reason_ja"]
+    # nothing of it stored, and the chain did not move: the device's real first batch fits
+    assert readings(client) == 0
+    fresh = meter()
+    assert post(client, fresh.batch(day())).status_code == 201
