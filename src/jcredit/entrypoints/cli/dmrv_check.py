@@ -1,11 +1,9 @@
-"""``jcredit dmrv …``: the digital creation system (創出システム) from the command line.
+"""``jcredit dmrv check``: the automatic checks from the command line.
 
-``jcredit dmrv check`` runs the automatic checks (docs/dmrv.md §5) on one standalone series,
+It runs the automatic checks (docs/dmrv.md §5) on one standalone series,
 with no registry: an implementer checks their data before submitting it, a verifier checks a
 file they were given. How the file is read (units, time zones, whole watt-hours) is
 ``jcredit.domain.dmrv.series_csv``'s docstring.
-
-``dmrv_app`` is a plain Typer group: other modules add their commands to it.
 """
 
 from __future__ import annotations
@@ -34,9 +32,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.entrypoints.cli.app import JsonOpt
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import reports_errors
-
-dmrv_app = typer.Typer(help="Digital creation system (創出システム): meter data and its checks",
-                       no_args_is_help=True)
+from jcredit.entrypoints.cli.dmrv import dmrv_app
 
 
 def _number(text: str, option: str, low: Decimal, high: Decimal, *, strict_low: bool = False

@@ -223,7 +223,8 @@ def _drift(t: Thresholds, days: list[int], raw: list[float]
     """Criterion 4 over the days with production: a robust (Theil–Sen) line through the
     offsets that moves ≥ ``R06.drift_change`` over the period, with the last
     ``R06.smoothing_days`` days ≥ ``R06.large_shift`` from the reference the same way. The
-    days where the line is ≥ ``R06.min_shift`` from the reference are flagged. Rainy weeks
+    days where the line and the days' rolling median are both ≥ ``R06.min_shift`` from the
+    reference the same way are flagged (a step is not spread over the days before it). Rainy weeks
     hide a drift from the sunny-day tests; a line through every day still sees it."""
     window = int(t["R06.smoothing_days"])
     if len(days) < 2 * window:
@@ -241,10 +242,12 @@ def _drift(t: Thresholds, days: list[int], raw: list[float]
             or (tail > 0) != (change > 0)):
         return {}
     least = t.f("R06.min_shift")
+    brief = rolling_median(raw, int(t["R06.sustained_smoothing_days"]))
     out = {}
-    for j, day in enumerate(days):
+    for j, day in enumerate(days):  # where the line and the days themselves are off
         line = intercept + slope * day
-        if abs(line - ref) >= least and (line - ref > 0) == (change > 0):
+        if all(abs(v - ref) >= least and (v - ref > 0) == (change > 0)
+               for v in (line, brief[j])):
             out[day] = ("drift", raw[j], line, ref)
     return out
 
