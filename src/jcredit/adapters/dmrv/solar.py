@@ -6,9 +6,9 @@ Model (dmrv.md §5.2, "expected values"), vectorised with numpy and pvlib:
 1. Solar position: pvlib's NREL SPA (``solarposition.get_solarposition``).
 2. Clear-sky irradiance: Ineichen–Perez with pvlib's Linke turbidity climatology
    (``clearsky.lookup_linke_turbidity``) and the site's altitude (``location.lookup_altitude``).
-3. Plane of array: with the registered tilt and azimuth, the larger of the isotropic and the
-   Perez transposition; without them, the **envelope** (per instant, the largest) over
-   plausible household orientations (tilt 0–40°, azimuth east to west). Both are generous on
+3. Plane of array: the larger of the isotropic and the Perez transposition, for the
+   registered tilt and azimuth or, without them, the **envelope** (per instant, the largest)
+   over plausible household orientations (tilt 0–40°, azimuth east to west). Both are generous on
    purpose: the expectation is a *cap* for R12, so an unknown orientation must never make a
    clean site look like over-reporting; it only makes the cap looser.
 4. DC power at the DC nameplate: ``P = P_DC × POA/1000 × (1 + γ (T_cell − 25 °C)) × loss``
@@ -29,6 +29,7 @@ annotating a site's daily batches one by one does not recompute the days already
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ _PER_DAY = 86400 // SAMPLE_S
 # Plausible household orientations when none is registered (tilt °, azimuth ° with 180 = south)
 ENVELOPE = ((0.0, 180.0),
             *((tilt, az) for tilt in (15.0, 30.0, 40.0)
-              for az in (90.0, 120.0, 150.0, 180.0, 210.0, 240.0, 270.0)))
+              for az in (90.0, 135.0, 180.0, 225.0, 270.0)))
 _CACHE_DAYS = 8192
 
 
@@ -100,22 +101,23 @@ def clear_sky_power_w(facts: SiteFacts, epoch_s: np.ndarray,
     position = pvlib.solarposition.get_solarposition(times, lat, lon)
     zenith = position["apparent_zenith"]
     altitude = float(pvlib.location.lookup_altitude(lat, lon))
-    turbidity = pvlib.clearsky.lookup_linke_turbidity(times, lat, lon)
+    with warnings.catch_warnings():  # pvlib's lookup uses a pandas API pandas deprecates
+        warnings.simplefilter("ignore")
+        turbidity = pvlib.clearsky.lookup_linke_turbidity(times, lat, lon)
     airmass = pvlib.atmosphere.get_absolute_airmass(
         pvlib.atmosphere.get_relative_airmass(zenith), pvlib.atmosphere.alt2pres(altitude))
-    dni_extra = pvlib.irradiance.get_extra_radiation(times)
+    dni_extra = pd.Series(np.asarray(pvlib.irradiance.get_extra_radiation(
+        times.day_of_year.to_numpy()), dtype=float), index=times)
     sky = pvlib.clearsky.ineichen(zenith, airmass, turbidity, altitude=altitude,
                                   dni_extra=dni_extra)
     if facts.tilt is not None and facts.azimuth is not None:
         orientations = [(float(facts.tilt), float(facts.azimuth))]
-        models: tuple[str, ...] = ("isotropic", "perez")
     else:
         orientations = list(ENVELOPE)
-        models = ("isotropic",)
     relative_airmass = pvlib.atmosphere.get_relative_airmass(zenith)
     poa = np.zeros(len(times))
     for tilt, azimuth in orientations:
-        for transposition in models:
+        for transposition in ("isotropic", "perez"):
             total = pvlib.irradiance.get_total_irradiance(
                 tilt, azimuth, zenith, position["azimuth"], sky["dni"], sky["ghi"],
                 sky["dhi"], dni_extra=dni_extra, airmass=relative_airmass,
