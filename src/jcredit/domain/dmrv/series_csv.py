@@ -60,11 +60,11 @@ class CsvSeries:
 
 
 def parse_interval(text: str) -> int:
-    """``30min``, ``15min``, ``1h``, ``300s`` or ``1800`` → seconds; one of the permitted
-    cadences (docs/dmrv.md §2).
+    """``30min``, ``15min``, ``300s`` or ``1800`` → seconds; one of the permitted cadences
+    (docs/dmrv.md §2: 30 minutes or finer).
 
-    >>> parse_interval("30min"), parse_interval("1h"), parse_interval("900")
-    (1800, 3600, 900)
+    >>> parse_interval("30min"), parse_interval("5min"), parse_interval("900")
+    (1800, 300, 900)
     """
     raw = text.strip().lower()
     number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
@@ -75,10 +75,6 @@ def parse_interval(text: str) -> int:
         raise ValidationError(f"interval {text!r} is not a duration such as 30min, 15min or 1h",
                               field="--interval", valid=[f"{c // 60}min" for c in CADENCES]
                               ) from None
-    if seconds == 3600:
-        raise ValidationError("interval 1h is coarser than the 30-minute cadence (docs/dmrv.md "
-                              "§2)", field="--interval",
-                              valid=[f"{c // 60}min" for c in CADENCES])
     if seconds not in CADENCES:
         raise ValidationError(f"interval {text!r} is not a permitted cadence", field="--interval",
                               valid=[f"{c // 60}min" for c in CADENCES])

@@ -20,8 +20,9 @@ Robust on real household PV (tuned on the fleet simulator: 0 HOLD on clean fleet
 - A roof facing east or west moves the centre by a constant (up to about 2 h when the
   orientation is not registered); morning shade on an east roof by up to an hour even when
   it is. So shifts are measured against the site's own **reference**: the median offset of
-  its first ``R06.baseline_days`` sunny (or clear) days. It does not follow later days, or a
-  slow drift would carry its own reference along.
+  its first ``R06.sunny_baseline_days`` sunny days (``R06.baseline_days`` clear days for the
+  clear-day test). It does not follow later days, or a slow drift would carry its own
+  reference along.
 - Offsets are smoothed by a **rolling median** over ``R06.smoothing_days`` days for the
   45-minute test and over ``R06.sustained_smoothing_days`` for the 1-hour test (an hour off
   on two sunny days of three is no cloud) and the 15-day test (its duration rules out a few
@@ -40,8 +41,8 @@ HOLD (auto-correction only with the verifier's sign-off) on the days where
    (45 min);
 3. the smoothed offset of clear days differs from their reference by ≥ ``R06.min_shift``
    (15 min) on consecutive clear days spanning ≥ ``R06.min_shift_days`` (15 days), at least
-   ``R06.smoothing_days`` of them (dmrv.md's "shift ≥ 15 min lasting ≥ 15 days").
-
+   ``R06.sustained_smoothing_days`` of them (dmrv.md's "shift ≥ 15 min lasting ≥ 15 days";
+   clear days are timed to ±5 min, so three of them over two weeks are evidence enough);
 4. the offsets of every day with at least ``R06.any_day_ratio`` of a clear day's energy
    follow a drift: a robust (Theil–Sen) line through them moves by ≥ ``R06.drift_change``
    (60 min) over the period and the last ``R06.smoothing_days`` of them are ≥
@@ -180,27 +181,25 @@ def rolling_median(values: list[float], window: int) -> list[float]:
     return out
 
 
-def _reference(t: Thresholds, days: list[int], raw: list[float], day: int) -> float:
-    """The site's reference offset: the median of its first ``R06.baseline_days`` days
-    (``day`` is unused: the reference does not follow the clock, or a drift would hide
-    itself)."""
-    if not raw:
-        return 0.0
-    return median(raw[: int(t["R06.baseline_days"])])
+def _reference(raw: list[float], first: int) -> float:
+    """The site's reference offset: the median of its first ``first`` days. It does not
+    follow later days, or a slow drift would carry its own reference along."""
+    return median(raw[:first]) if raw else 0.0
 
 
 def _sustained(t: Thresholds, days: list[int], raw: list[float]
                ) -> dict[int, tuple[str, float, float, float]]:
     """Criterion 3 over clear days: the days of runs of ≥ ``R06.min_shift`` from the
-    reference spanning ≥ ``R06.min_shift_days``, with at least ``R06.smoothing_days`` days."""
-    window = int(t["R06.smoothing_days"])
+    reference spanning ≥ ``R06.min_shift_days``, with at least
+    ``R06.sustained_smoothing_days`` clear days."""
     min_shift, min_days = t.f("R06.min_shift"), int(t["R06.min_shift_days"])
-    brief = rolling_median(raw, int(t["R06.sustained_smoothing_days"]))
-    ref = [_reference(t, days, raw, d) for d in days]
+    few = int(t["R06.sustained_smoothing_days"])
+    brief = rolling_median(raw, few)
+    ref = [_reference(raw, int(t["R06.baseline_days"]))] * len(days)
     out: dict[int, tuple[str, float, float, float]] = {}
 
     def close(run: list[int]) -> None:
-        if len(run) >= window and days[run[-1]] - days[run[0]] + 1 >= min_days:
+        if len(run) >= few and days[run[-1]] - days[run[0]] + 1 >= min_days:
             for j in run:
                 out[days[j]] = ("sustained_shift", raw[j], brief[j], ref[j])
 
@@ -236,7 +235,7 @@ def _drift(t: Thresholds, days: list[int], raw: list[float]
     slope = median(slopes)
     intercept = median(raw[j] - slope * days[j] for j in range(len(days)))
     change = slope * (days[-1] - days[0])
-    ref = _reference(t, days, raw, days[0])
+    ref = _reference(raw, int(t["R06.sunny_baseline_days"]))
     tail = median(raw[-window:]) - ref
     if (abs(change) < t.f("R06.drift_change") or abs(tail) < t.f("R06.large_shift")
             or (tail > 0) != (change > 0)):
@@ -270,7 +269,7 @@ def clock_shift(series: SiteSeries, thresholds: Thresholds | None = None, *,
     if len(usable) >= window:
         smooth = rolling_median(raw, window)
         brief = rolling_median(raw, int(t["R06.sustained_smoothing_days"]))
-        ref = [_reference(t, days, raw, d) for d in days]
+        ref = [_reference(raw, int(t["R06.sunny_baseline_days"]))] * len(days)
         for j, day in enumerate(days):
             expected = max(-allowance, min(allowance, ref[j]))
             if abs(brief[j] - expected) >= any_shift:
@@ -282,7 +281,7 @@ def clock_shift(series: SiteSeries, thresholds: Thresholds | None = None, *,
     weak = t.f("R06.any_day_ratio")
     for index, day, offset, *_ in timed:
         if index >= weak and day not in flagged:
-            r = _reference(t, days, raw, day)
+            r = _reference(raw, int(t["R06.sunny_baseline_days"]))
             if abs(offset - max(-allowance, min(allowance, r))) >= impossible:
                 flagged[day] = ("impossible_offset", offset, offset, r)
     # 4: a drift seen through every day with production, sunny or not
