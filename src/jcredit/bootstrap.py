@@ -24,6 +24,7 @@ from jcredit.adapters.evidence_store import LocalEvidenceStore
 from jcredit.adapters.passwords import Argon2PasswordHasher
 from jcredit.config import Settings
 from jcredit.domain.errors import AuthenticationError
+from jcredit.domain.errors import NotFoundError
 from jcredit.service_layer import commands
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
@@ -64,6 +65,14 @@ class Registry:
     @property
     def raw_batches(self) -> RawBatchStore:
         return RawBatchStore(self.settings.data_dir / "batches")
+
+    def raw_batch(self, digest: str) -> tuple[bytes, str]:
+        """A received batch's signed bytes and signature, re-hashed (docs/dmrv.md §3)."""
+        with self.uow(write=False) as uow:
+            location = uow.dmrv.raw_locations([digest]).get(digest)
+        if location is None:
+            raise NotFoundError(f"no batch {digest}", field="batch")
+        return self.raw_batches.get(digest, location)
 
     @property
     def ingestor(self) -> Ingestor:

@@ -103,3 +103,20 @@ def test_bad_batches_are_refused_with_the_rule_field_and_reason(
     assert readings(client) == 0
     fresh = meter()
     assert post(client, fresh.batch(day())).status_code == 201
+
+
+def test_the_demo_programme_has_metered_households_with_data(sqlite_registry: Registry
+                                                            ) -> None:
+    from jcredit.entrypoints.demo import DEMO_FLEET_DAYS
+    from jcredit.entrypoints.demo import DEMO_FLEET_SITES
+    from jcredit.entrypoints.demo import seed_demo
+
+    seed_demo(sqlite_registry, fleet=True)
+    with sqlite_registry.uow(write=False) as uow:
+        sites = [f"JCP-000001/HH-{i:04d}" for i in range(1, DEMO_FLEET_SITES + 1)]
+        counts = uow.dmrv.counts(sites)
+    # every household's days, one conflicting batch held; the tampered one refused
+    assert counts == {"ACCEPTED": DEMO_FLEET_SITES * DEMO_FLEET_DAYS, "HELD": 1}
+    table = sqlite_registry.readings.query(
+        "SELECT count(DISTINCT site) AS sites, count(*) AS n FROM readings")
+    assert table.to_pylist()[0]["sites"] == DEMO_FLEET_SITES

@@ -118,7 +118,11 @@ def test_an_accepted_batch_is_stored_in_parquet_and_replays_return_the_same_rece
     rows = stored(readings)
     assert len(rows) == 16 and rows[0][2] == 1_000_600 and rows[0][3] == 600
     assert rows[0][1] == int(datetime(2026, 11, 22, 8, tzinfo=UTC).timestamp()) - 9 * 3600
-    assert raw.exists(first.body["batch"])
+    with ingestor.uow(write=False) as uow:
+        location = uow.dmrv.raw_locations([first.body["batch"]])[first.body["batch"]]
+    signed, signature = raw.get(first.body["batch"], location)
+    sent = json.loads(envelope)
+    assert signed == canonical_bytes(sent["batch"]) and signature == sent["signature"]
     [again] = ingestor.ingest([Incoming(envelope)])
     assert again.replayed and again.body == first.body
     assert len(stored(readings)) == 16
@@ -162,7 +166,7 @@ def test_unknown_devices_revoked_keys_future_times_and_zoneless_times_are_refuse
 
 def test_a_conflicting_batch_is_held_whole_and_identical_overlap_is_dropped(setup: Any
                                                                             ) -> None:
-    ingestor, meter, _, readings, raw = setup
+    ingestor, meter, _, readings, _ = setup
     ingestor.ingest([Incoming(meter.batch(day(hours=range(8, 12))))])
     overlap = day(hours=range(8, 16))  # the same first eight, then eight new
     [more] = ingestor.ingest([Incoming(meter.batch(overlap))])
@@ -170,7 +174,9 @@ def test_a_conflicting_batch_is_held_whole_and_identical_overlap_is_dropped(setu
     conflict = day(hours=range(14, 18), base=1_000_000 + 12 * 600, step=700)
     [held] = ingestor.ingest([Incoming(meter.batch(conflict))])
     assert held.status == "HELD" and held.body["rows"] == 0
-    assert raw.exists(held.body["batch"])  # kept for review, not merged
+    with ingestor.uow(write=False) as uow:  # kept for review, not merged
+        assert uow.dmrv.get(held.body["batch"])["status"] == "HELD"
+        assert uow.dmrv.raw_locations([held.body["batch"]])
     assert len(stored(readings)) == 16
     # the chain moved on: the next batch follows the held one
     [nxt] = ingestor.ingest([Incoming(meter.batch(day("2026-11-21")))])
@@ -248,3 +254,33 @@ def test_a_sites_readings_come_back_per_channel_in_order(setup: Any) -> None:
     assert series["export"].energy_wh == [100, 300]  # the null pair is a gap, not a zero
     assert series["export"].start[1] - series["export"].start[0] == 3600
     assert channel_series(readings, "JCP-000001/HH-0001", since - 86400, since) == {}
+
+
+def test_a_pack_is_self_describing_and_a_changed_record_is_refused(tmp_path: Path) -> None:
+    from jcredit.domain.errors import ConflictError
+
+    store = RawBatchStore(tmp_path)
+    items = [(batch_hash(b), b, f"sig{i}") for i, b in enumerate([b"{}", b'{"a":1}'])]
+    where = store.put_many("g1", items, day="2026-11-23")
+    assert store.get(items[1][0], where[items[1][0]]) == (b'{"a":1}', "sig1")
+    [pack] = store.packs()
+    data = (tmp_path / pack).read_bytes()
+    assert [(d, s, b) for d, s, b in RawBatchStore.records(data)] == [
+        (d, s, b) for d, b, s in items]
+    (tmp_path / pack).write_bytes(data.replace(b'{"a":1}', b'{"a":2}'))
+    with pytest.raises(ConflictError):
+        store.get(items[1][0], where[items[1][0]])
+    with pytest.raises(ConflictError):
+        store.put_many("g2", [(items[0][0], b"other", "s")], day="2026-11-23")
+
+
+def test_a_batch_across_a_month_end_is_split_into_both_months(setup: Any) -> None:
+    ingestor, meter, _, readings, _ = setup
+    # 2026-11-01 08:00 JST is 2026-10-31 23:00 UTC: the partitions are UTC months
+    [outcome] = ingestor.ingest([Incoming(meter.batch(day("2026-11-01", hours=range(8, 10))))])
+    assert outcome.status == "ACCEPTED"
+    assert sorted(f.split("/")[0] for f in readings.files()) == ["month=2026-10",
+                                                                 "month=2026-11"]
+    table = readings.query("SELECT month, count(*) AS n FROM readings GROUP BY month "
+                           "ORDER BY month")
+    assert table.to_pylist() == [{"month": "2026-10", "n": 2}, {"month": "2026-11", "n": 2}]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from datetime import timedelta
 from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
@@ -68,8 +69,11 @@ def refuse_demo_outside_development(environment: str) -> None:
             field="JCREDIT_ENVIRONMENT", valid=DEMO_ENVIRONMENTS)
 
 
-def seed_demo(registry: Registry) -> list[DemoLogin]:
-    """Seed the demo registry (idempotent: a registry with organisations is left as it is)."""
+def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
+    """Seed the demo registry (idempotent: a registry with organisations is left as it is).
+    ``fleet``: also the programme's metered households and a month of their data
+    (:func:`seed_demo_fleet`; ``jcredit serve`` and ``jcredit demo`` ask for it, most tests
+    do not need it)."""
     refuse_demo_outside_development(registry.settings.environment)
     logins = [
         DemoLogin("admin", DEMO_PASSWORD, "ADMIN", "J-クレジット制度事務局"),
@@ -130,7 +134,42 @@ def seed_demo(registry: Registry) -> list[DemoLogin]:
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
         credit_user_corporate_number=ORGS[0][1], fiscal_year=fiscal_year_of(today)))
     seed_demo_project(registry, run)
+    if fleet:
+        seed_demo_fleet(registry)
     return logins
+
+
+DEMO_FLEET_SITES = 24
+DEMO_FLEET_DAYS = 28
+DEMO_FLEET_FAULTS = ("stuck_meter", "night_generation", "capacity_inflated",
+                     "export_gt_generation", "clock_shift_9h", "register_reset",
+                     "duplicate_batch", "conflicting_batch", "tampered_batch")
+
+
+def seed_demo_fleet(registry: Registry) -> dict[str, Any]:
+    """The demo programme's metered households (創出システム, docs/dmrv.md): 24 simulated
+    households in 中部 with their meters registered, and the four weeks before today of their
+    signed half-hourly data sent through the ingestion pipeline, a few of them with faults
+    for the automatic checks to find (one site each; a tampered batch is refused, a
+    conflicting one held)."""
+    from jcredit.adapters.dmrv.simulator import simulate_fleet
+    from jcredit.entrypoints.dmrv_fleet import ingest_fleet
+    from jcredit.entrypoints.dmrv_fleet import register_fleet
+    from jcredit.entrypoints.dmrv_fleet import summary
+
+    with registry.uow(write=False) as uow:
+        user = uow.users.by_username("taiyo")
+    assert user is not None
+    operator = Actor(name=user.username, role=user.role, user_id=user.id,
+                     organisation_id=user.organisation_id)
+    today = registry.clock().astimezone(JST).date()
+    fleet = simulate_fleet(sites=DEMO_FLEET_SITES, days=DEMO_FLEET_DAYS, seed=2026,
+                           start=today - timedelta(days=DEMO_FLEET_DAYS + 1),
+                           project="JCP-000001", region="chubu",
+                           faults=DEMO_FLEET_FAULTS, fault_sites=1)
+    fleet.form = "series"  # the compact form where a day's grid is regular
+    register_fleet(registry, fleet, operator, "JCP-000001")
+    return summary(ingest_fleet(registry, fleet))
 
 
 def seed_demo_project(registry: Registry, run: Any) -> None:

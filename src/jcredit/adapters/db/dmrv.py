@@ -49,27 +49,27 @@ class SqlBatchRepository:
         return found
 
     def accepted_spans(self, device_ids: Iterable[str], since: int
-                       ) -> builtins.list[tuple[str, str, int, int]]:
-        """Accepted batches of these devices ending after ``since``: (device, hash, first
-        start, last end), for the overlap check of a group."""
+                       ) -> builtins.list[tuple[str, str, str, int, int]]:
+        """Accepted batches of these devices ending after ``since``: (device, hash, raw
+        location, first start, last end), for the overlap check of a group."""
         b, wanted = t.dmrv_batches, list(dict.fromkeys(device_ids))
-        found: builtins.list[tuple[str, str, int, int]] = []
+        found: builtins.list[tuple[str, str, str, int, int]] = []
         for i in range(0, len(wanted), _IN_CHUNK):
-            rows = self.c.execute(select(b.c.device_id, b.c.hash, b.c.first_start,
+            rows = self.c.execute(select(b.c.device_id, b.c.hash, b.c.raw, b.c.first_start,
                                          b.c.last_end).where(
                 b.c.device_id.in_(wanted[i:i + _IN_CHUNK]), b.c.status == "ACCEPTED",
-                b.c.last_end > since))
-            found.extend((r.device_id, r.hash, int(r.first_start), int(r.last_end))
+                b.c.last_end > since).order_by(b.c.seq))
+            found.extend((r.device_id, r.hash, r.raw, int(r.first_start), int(r.last_end))
                          for r in rows)
         return found
 
-    def overlapping(self, device_id: str, first_start: int, last_end: int) -> list[str]:
-        """Accepted batches of the device whose time range meets ``[first_start, last_end)``."""
-        b = t.dmrv_batches
-        rows = self.c.execute(select(b.c.hash).where(
-            b.c.device_id == device_id, b.c.status == "ACCEPTED",
-            b.c.last_end > first_start, b.c.first_start < last_end).order_by(b.c.seq))
-        return [row.hash for row in rows]
+    def raw_locations(self, hashes: Iterable[str]) -> dict[str, str]:
+        b, wanted, found = t.dmrv_batches, list(dict.fromkeys(hashes)), {}
+        for i in range(0, len(wanted), _IN_CHUNK):
+            rows = self.c.execute(select(b.c.hash, b.c.raw)
+                                  .where(b.c.hash.in_(wanted[i:i + _IN_CHUNK])))
+            found.update({row.hash: row.raw for row in rows})
+        return found
 
     def add(self, **row: Any) -> None:
         self.c.execute(insert(t.dmrv_batches).values(**row))
@@ -105,7 +105,8 @@ class SqlBatchRepository:
 
     def get(self, digest: str) -> dict[str, Any] | None:
         b = t.dmrv_batches
-        row = self.c.execute(select(*_COLUMNS, b.c.conflicts).where(b.c.hash == digest)).first()
+        row = self.c.execute(select(*_COLUMNS, b.c.conflicts, b.c.raw)
+                             .where(b.c.hash == digest)).first()
         return dict(row._mapping) if row is not None else None
 
     def refusals(self, device_ids: Iterable[str], *, limit: int = 50

@@ -415,6 +415,7 @@ dmrv_batches = Table(
     Column("receipt", Text, nullable=False),
     Column("parquet_group", String(32), nullable=True),
     Column("conflicts", Text, nullable=True),
+    Column("raw", String(200), nullable=False),  # pack:offset:length in the raw store
 )
 Index("ux_dmrv_batches_device_seq", dmrv_batches.c.device_id, dmrv_batches.c.seq, unique=True)
 Index("ix_dmrv_batches_device_end", dmrv_batches.c.device_id, dmrv_batches.c.last_end)

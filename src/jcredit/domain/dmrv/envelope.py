@@ -20,6 +20,7 @@ from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
+from functools import cached_property
 from typing import Any
 
 from jcredit.domain.dmrv.model import CADENCES
@@ -88,11 +89,11 @@ class Batch:
     form: str  # "json" or "csv"
     duplicates_in_batch: int = 0
 
-    @property
+    @cached_property
     def first_start(self) -> int:
         return min(self.readings.start)
 
-    @property
+    @cached_property
     def last_end(self) -> int:
         return max(self.readings.start) + self.interval_s
 

@@ -37,9 +37,9 @@ log = logging.getLogger(__name__)
 
 
 class RawStore(Protocol):
-    def put(self, digest: str, signed: bytes, signature: str) -> bool: ...
-    def sync(self) -> None: ...
-    def get(self, digest: str) -> tuple[bytes, str]: ...
+    def put_many(self, group: str, items: list[tuple[str, bytes, str]], *, day: str
+                 ) -> dict[str, str]: ...
+    def get(self, digest: str, location: str) -> tuple[bytes, str]: ...
 
 
 class ReadingsWriter(Protocol):
@@ -105,6 +105,7 @@ class Ingestor:
         refusal_rows: list[dict[str, Any]] = []
         group = uuid.uuid4().hex
         names: list[str] = []
+        packed: list[tuple[str, bytes, str]] = []
         with self.uow(write=True) as uow:
             known = uow.dmrv.receipts(p[0].hash for p in parsed if not isinstance(p, Exception))
             session = _Session(uow, self.raw, self.devices, self.verify)
@@ -131,28 +132,31 @@ class Ingestor:
                 body = intake.receipt(batch, status=status, received_at=stamp, rows=len(new),
                                       duplicates=comparison.duplicates
                                       + batch.duplicates_in_batch)
-                self.raw.put(batch.hash, batch.signed, signature)
+                packed.append((batch.hash, batch.signed, signature))
                 site = session.site_of(batch.device_id)
                 _append(rows, batch, site, new)
                 session.accepted(batch, status)
-                known[batch.hash] = json.dumps(body)
+                sealed = json.dumps(body)
+                known[batch.hash] = sealed
                 batch_rows.append({
                     "hash": batch.hash, "device_id": batch.device_id, "site": site,
                     "seq": batch.seq, "prev": batch.prev, "key_id": batch.key_id,
                     "form": batch.form, "source": items[i].source,
                     "first_start": batch.first_start, "last_end": batch.last_end,
                     "rows": len(new), "duplicates": body["duplicates"], "status": status,
-                    "received_at": stamp, "receipt": json.dumps(body),
+                    "received_at": stamp, "receipt": sealed,
                     "parquet_group": group if new else None,
                     "conflicts": json.dumps(comparison.conflicts, ensure_ascii=False)
                     if status == intake.HELD else None})
                 outcomes[i] = Outcome(status, body, where=where)
+            # the raw batches are durable before anything records them
+            locations = self.raw.put_many(group, packed, day=stamp[:10])
+            for row in batch_rows:
+                row["raw"] = locations[row["hash"]]
             uow.dmrv.add_many(batch_rows)
             uow.dmrv.add_refusals(refusal_rows)
             try:
                 names = self.readings.stage(rows, group)
-                if batch_rows:
-                    self.raw.sync()
                 uow.commit()
             except BaseException:
                 self.readings.discard(names)
@@ -174,7 +178,7 @@ class _Session:
         self.heads: dict[str, tuple[int, str] | None] = {}
         self.values: dict[str, dict[intake.Key, intake.Value]] = {}  # batch hash → readings
         self.group_batches: dict[str, list[Batch]] = {}
-        self.spans: dict[str, list[tuple[str, int, int]]] | None = None  # after prefetch
+        self.spans: dict[str, list[tuple[str, str, int, int]]] | None = None  # after prefetch
 
     def prefetch(self, batches: list[Batch]) -> None:
         """Chain heads and stored spans of the group's devices in two queries, not two per
@@ -185,9 +189,9 @@ class _Session:
         heads = self.uow.dmrv.heads(ids)
         self.heads.update({device: heads.get(device) for device in ids})
         self.spans = {}
-        for device, digest, first, last in self.uow.dmrv.accepted_spans(
+        for device, digest, location, first, last in self.uow.dmrv.accepted_spans(
                 ids, min(b.first_start for b in batches)):
-            self.spans.setdefault(device, []).append((digest, first, last))
+            self.spans.setdefault(device, []).append((digest, location, first, last))
 
     def device(self, device_id: str) -> Any:
         if device_id not in self._devices:
@@ -237,15 +241,14 @@ class _Session:
 
     def _stored(self, batch: Batch) -> dict[intake.Key, intake.Value]:
         stored: dict[intake.Key, intake.Value] = {}
-        if self.spans is not None:
-            digests = [d for d, first, last in self.spans.get(batch.device_id, ())
-                       if last > batch.first_start and first < batch.last_end]
-        else:
-            digests = self.uow.dmrv.overlapping(batch.device_id, batch.first_start,
-                                                batch.last_end)
-        for digest in digests:
+        if self.spans is None:
+            self.prefetch([batch])
+        assert self.spans is not None
+        for digest, location, first, last in self.spans.get(batch.device_id, ()):
+            if last <= batch.first_start or first >= batch.last_end:
+                continue
             if digest not in self.values:
-                self.values[digest] = intake.values_of(_reparse(self.raw, digest))
+                self.values[digest] = intake.values_of(_reparse(self.raw, digest, location))
             stored.update(self.values[digest])
         for earlier in self.group_batches.get(batch.device_id, ()):
             if earlier.last_end > batch.first_start and earlier.first_start < batch.last_end:
@@ -265,8 +268,8 @@ def _parse(item: Incoming) -> tuple[Batch, str] | BatchRefused:
         return refused
 
 
-def _reparse(raw: RawStore, digest: str) -> Batch:
-    data, signature = raw.get(digest)
+def _reparse(raw: RawStore, digest: str, location: str) -> Batch:
+    data, signature = raw.get(digest, location)
     if data.startswith(b"# jcredit-batch"):
         return parse_csv_batch(data)
     return parse_envelope(json.dumps({"batch": json.loads(data), "signature": signature},

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("receipt", sa.Text(), nullable=False),
         sa.Column("parquet_group", sa.String(length=32), nullable=True),
         sa.Column("conflicts", sa.Text(), nullable=True),
+        sa.Column("raw", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("hash", name=op.f("pk_dmrv_batches")),
     )
     op.create_index("ux_dmrv_batches_device_seq", "dmrv_batches", ["device_id", "seq"],

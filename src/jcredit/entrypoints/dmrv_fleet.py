@@ -1,0 +1,55 @@
+"""Load a simulated fleet into a registry: its households as activities of a programme,
+its devices with their keys, and (optionally) its batches through the ingestion pipeline.
+The demo data, the benchmarks and the end-to-end tests all load fleets this way; an operator
+does the same with ``jcredit project add-activities``, ``jcredit dmrv device import`` and
+``jcredit dmrv import`` (docs/dmrv.md §6)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jcredit.adapters.dmrv.simulator import Fleet
+from jcredit.bootstrap import Registry
+from jcredit.entrypoints.dmrv_tables import register_devices_command
+from jcredit.entrypoints.tables_in import add_activities_command
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.dmrv.ingest import Incoming
+from jcredit.service_layer.dmrv.ingest import Outcome
+
+
+def register_fleet(registry: Registry, fleet: Fleet, actor: Actor, project: str, *,
+                   activities: bool = True) -> None:
+    """The fleet's households as activities of ``project`` (unless they exist) and its
+    devices, each in one transaction."""
+    if activities:
+        registry.bus.handle(add_activities_command(project, fleet.activities_csv()),
+                            actor=actor)
+    registry.bus.handle(register_devices_command(fleet.devices_csv()), actor=actor)
+
+
+def ingest_fleet(registry: Registry, fleet: Fleet, *, group: int = 1000,
+                 progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Every batch file of the fleet (duplicates, conflicts and tampered ones included)
+    through the ingestion pipeline, in groups."""
+    outcomes: list[Outcome] = []
+    items: list[Incoming] = []
+    for batch in fleet.envelopes():
+        items.append(Incoming(batch.data, "json", None, "file", batch.name))
+        if len(items) >= group:
+            outcomes += registry.ingestor.ingest(items)
+            if progress:
+                progress(len(items))
+            items = []
+    if items:
+        outcomes += registry.ingestor.ingest(items)
+        if progress:
+            progress(len(items))
+    return outcomes
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Any]:
+    counts: dict[str, Any] = {"ACCEPTED": 0, "HELD": 0, "REFUSED": 0, "replayed": 0}
+    for outcome in outcomes:
+        counts["replayed" if outcome.replayed else outcome.status] += 1
+    return counts
