@@ -125,6 +125,16 @@ class SqlBatchRepository:
             b.c.site.in_(list(sites))).group_by(b.c.status))
         return {status: int(n) for status, n in rows}
 
+    def extent(self, sites: Iterable[str]) -> tuple[int, int] | None:
+        """The first start and the last end (epoch seconds) of these sites' accepted
+        batches: where their stored readings lie, without reading Parquet."""
+        b = t.dmrv_batches
+        row = self.c.execute(select(func.min(b.c.first_start), func.max(b.c.last_end)).where(
+            b.c.site.in_(list(sites)), b.c.status == "ACCEPTED")).first()
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), int(row[1])
+
 
 _b = t.dmrv_batches
 _COLUMNS = (_b.c.hash, _b.c.device_id, _b.c.site, _b.c.seq, _b.c.key_id, _b.c.form,
