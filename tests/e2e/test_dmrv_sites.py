@@ -95,7 +95,8 @@ def test_a_faulty_site_shows_its_findings_chart_and_totals(
         assert finding["name_ja"] and finding["name_en"] and finding["intervals"]
         assert finding["evidence"]
         # most severe first
-        ranks = [{"BLOCK": 3, "HOLD": 2, "FLAG": 1}[f["severity"]] for f in view["findings"]]
+        rank = {"BLOCK": 3, "HOLD": 2, "FLAG": 1}
+        ranks = [rank[f["severity"]] for f in view["findings"]]
         assert ranks == sorted(ranks, reverse=True)
         # the chart: aligned arrays, the clear sky known where generation is
         series = view["series"]
@@ -108,9 +109,16 @@ def test_a_faulty_site_shows_its_findings_chart_and_totals(
                                      strict=True) if g is not None and c is None) == 0
         assert view["totals"]["energy_wh"]["generation"] == sum(
             g for g in series["generation_wh"] if g is not None)
-        # the marked intervals are those of the findings
-        assert {b["severity"] for b in view["bands"]} == {f["severity"]
-                                                          for f in view["findings"]}
+        # every finding's intervals are marked, by the most severe finding there; the
+        # marks do not overlap
+        bands = sorted((b["start"], b["end"], rank[b["severity"]]) for b in view["bands"])
+        assert all(a[1] <= b[0] for a, b in zip(bands, bands[1:], strict=False))
+        for f in view["findings"]:
+            for start, end in f["intervals"]:
+                covering = [b for b in bands if b[0] < end and b[1] > start]
+                assert sum(min(b[1], end) - max(b[0], start) for b in covering) == end - start
+                assert all(b[2] >= rank[f["severity"]] for b in covering)
+        assert max(b[2] for b in bands) == ranks[0]
         if expected.severity.value == "BLOCK":
             assert view["totals"]["blocked_wh"] > 0
             assert view["totals"]["findings"]["BLOCK"] >= 1

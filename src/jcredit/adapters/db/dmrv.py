@@ -100,7 +100,8 @@ class SqlBatchRepository:
         query = select(*_COLUMNS).where(b.c.site.in_(list(sites)))
         if status is not None:
             query = query.where(b.c.status == status)
-        rows = self.c.execute(query.order_by(b.c.received_at.desc()).limit(limit))
+        rows = self.c.execute(query.order_by(b.c.received_at.desc(), b.c.first_start.desc(),
+                                             b.c.seq.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
 
     def get(self, digest: str) -> dict[str, Any] | None:

@@ -299,15 +299,42 @@ def _finding(f: Finding) -> dict[str, Any]:
 
 
 def _bands(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    """The intervals to mark on the chart: per severity, merged ranges, the most severe
-    drawn where they overlap (BLOCK over HOLD over FLAG)."""
+    """The intervals to mark on the chart: per severity, merged ranges; where findings of
+    several severities overlap, only the most severe is marked (BLOCK over HOLD over
+    FLAG), so a band's colour says what happens to those intervals."""
     by: dict[Severity, list[tuple[int, int]]] = {s: [] for s in Severity}
     for f in findings:
         by[f.severity].extend(f.intervals)
-    out = []
+    out: list[dict[str, Any]] = []
+    taken: tuple[tuple[int, int], ...] = ()
     for severity in (Severity.BLOCK, Severity.HOLD, Severity.FLAG):
+        ranges = merge(by[severity])
         out += [{"severity": severity.value, "start": a, "end": b}
-                for a, b in merge(by[severity])]
+                for a, b in _subtract(ranges, taken)]
+        taken = merge([*taken, *ranges])
+    return out
+
+
+def _subtract(ranges: Sequence[tuple[int, int]], minus: Sequence[tuple[int, int]]
+              ) -> list[tuple[int, int]]:
+    """The parts of the merged, sorted ``ranges`` outside the merged, sorted ``minus``.
+
+    >>> _subtract([(0, 10), (20, 30)], [(5, 22), (25, 26)])
+    [(0, 5), (22, 25), (26, 30)]
+    """
+    out: list[tuple[int, int]] = []
+    k = 0
+    for a, b in ranges:
+        while k < len(minus) and minus[k][1] <= a:
+            k += 1
+        j, start = k, a
+        while j < len(minus) and minus[j][0] < b:
+            if minus[j][0] > start:
+                out.append((start, minus[j][0]))
+            start = max(start, minus[j][1])
+            j += 1
+        if start < b:
+            out.append((start, b))
     return out
 
 
