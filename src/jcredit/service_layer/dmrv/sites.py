@@ -354,8 +354,8 @@ def _chart(series: SiteSeries | None, ctx: Context | None) -> dict[str, list[Any
         values[name] = dict(zip(ch.start, energy, strict=True))
         for s, sec in zip(ch.start, ch.seconds, strict=True):
             seconds.setdefault(s, sec)
-    clear = {s: round(v, 3) for s, v in zip(ctx.start, ctx.clear_sky, strict=False)
-             if v is not None}
+    clear = ({s: round(v, 3) for s, v in zip(ctx.start, ctx.clear_sky, strict=True)}
+             if ctx.clear_sky is not None else {})
     starts = sorted(seconds)
     return {"start": starts, "seconds": [seconds[s] for s in starts],
             "generation_wh": [values["generation"].get(s) for s in starts],
