@@ -10,7 +10,7 @@
            (``jcredit worker mqtt``: ingest, receipts, acknowledgement after commit) against a
            bare paho subscriber that only counts (performance.md R8, aim ≥ 50 %, 0 lost).
 * rules:   every per-site rule over the fleet's stored readings, in site-days per second,
-           with the pvlib solar context timed apart.
+           with the Parquet read and the pvlib solar context timed apart.
 
 Usage: python benchmarks/dmrv.py [--smoke] [--sites N] [--days D]
 Prints a JSON summary; docs/benchmarks.md records the figures and ratios.
@@ -222,6 +222,41 @@ def worker_rate(fleet: Fleet, url: str, envelopes: list[tuple[str, bytes]], dire
                                                                    / seconds)}
 
 
+# -- rules ----------------------------------------------------------------------------------
+
+def rules_rate(fleet: Fleet, directory: Path) -> dict[str, Any]:
+    """Read each site's stored readings, add the solar context (pvlib), run every per-site
+    rule; each step timed on its own, in site-days per second."""
+    from jcredit.adapters.dmrv.solar import annotate
+    from jcredit.adapters.dmrv.stores import ReadingsStore
+    from jcredit.adapters.dmrv.stores import channel_series
+    from jcredit.domain.dmrv.model import SiteSeries
+    from jcredit.domain.dmrv.rules import evaluate
+    from jcredit.domain.dmrv.thresholds import load
+
+    store = ReadingsStore(directory / "readings")
+    since, until = fleet.grid.t0, fleet.grid.end
+    thresholds = load()
+    timing = {"read": 0.0, "solar": 0.0, "rules": 0.0}
+    findings = 0
+    for site in fleet.sites:
+        t0 = time.perf_counter()
+        channels = channel_series(store, site.site, since, until)
+        t1 = time.perf_counter()
+        series = annotate(SiteSeries(site.facts(), channels))
+        t2 = time.perf_counter()
+        findings += len(evaluate(series, thresholds))
+        t3 = time.perf_counter()
+        timing["read"] += t1 - t0
+        timing["solar"] += t2 - t1
+        timing["rules"] += t3 - t2
+    site_days = len(fleet.sites) * fleet.grid.days
+    return {"site_days": site_days, "findings": findings,
+            "seconds": {k: round(v, 3) for k, v in timing.items()},
+            "site_days_per_s": {k: round(site_days / v) for k, v in timing.items() if v},
+            "site_days_per_s_all": round(site_days / sum(timing.values()))}
+
+
 # -- main -----------------------------------------------------------------------------------
 
 def main() -> None:
@@ -240,6 +275,8 @@ def main() -> None:
         for name, source in (("series", series), ("rows", fleet)):
             envelopes = batches(source)
             ours = ingest_rate(source, envelopes, work / f"ingest-{name}")
+            if name == "series":
+                result["rules"] = rules_rate(source, work / f"ingest-{name}")
             table = ours.pop("table")
             bare = bare_parquet_rate(table, work)
             result[f"ingest_{name}"] = {
@@ -259,9 +296,14 @@ def main() -> None:
                           "ours": ours, "bare_paho": bare,
                           "ratio": round(ours["messages_per_s"] / bare["messages_per_s"], 3)}
         rate = result["ingest_series"]["ours"]["rows_per_s"]
+        site_days = 100_000 * 365
+        rules = result["rules"]["site_days_per_s_all"]
         result["programme_year"] = {
             "readings": PROGRAMME_YEAR_READINGS,
-            "ingest_hours_at_measured_rate": round(PROGRAMME_YEAR_READINGS / rate / 3600, 2)}
+            "ingest_hours_at_measured_rate": round(PROGRAMME_YEAR_READINGS / rate / 3600, 2),
+            "mqtt_hours_at_measured_rate": round(
+                site_days / result["mqtt"]["ours"]["messages_per_s"] / 3600, 2),
+            "rules_hours_at_measured_rate": round(site_days / rules / 3600, 2)}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(json.dumps(result, ensure_ascii=False, indent=1))

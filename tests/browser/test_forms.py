@@ -44,6 +44,15 @@ def log_in(page: Any, username: str) -> None:
         page.click("#login")
 
 
+def settled(page: Any) -> None:
+    """Wait until htmx has finished swapping and settling the page and form-errors.js has
+    moved the focus (it runs 30 ms after htmx:afterSettle): typing into a page that is
+    still being swapped can land in the element being replaced (a loaded machine showed it)."""
+    page.wait_for_function("() => !document.querySelector("
+                           "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    page.wait_for_timeout(150)
+
+
 def expect_field_error(page: Any, field_id: str, words: str) -> None:
     """The message is right under the field, names it for assistive technology, and the
     form's summary says there is something to check."""
@@ -52,6 +61,7 @@ def expect_field_error(page: Any, field_id: str, words: str) -> None:
     error = page.locator(f"#{field_id}-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text(words)
+    settled(page)
     field = page.locator(f"#{field_id}")
     expect(field).to_have_attribute("aria-invalid", "true")
     assert f"{field_id}-error" in (field.get_attribute("aria-describedby") or "")

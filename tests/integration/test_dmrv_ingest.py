@@ -272,3 +272,15 @@ def test_a_pack_is_self_describing_and_a_changed_record_is_refused(tmp_path: Pat
         store.get(items[1][0], where[items[1][0]])
     with pytest.raises(ConflictError):
         store.put_many("g2", [(items[0][0], b"other", "s")], day="2026-11-23")
+
+
+def test_a_batch_across_a_month_end_is_split_into_both_months(setup: Any) -> None:
+    ingestor, meter, _, readings, _ = setup
+    # 2026-11-01 08:00 JST is 2026-10-31 23:00 UTC: the partitions are UTC months
+    [outcome] = ingestor.ingest([Incoming(meter.batch(day("2026-11-01", hours=range(8, 10))))])
+    assert outcome.status == "ACCEPTED"
+    assert sorted(f.split("/")[0] for f in readings.files()) == ["month=2026-10",
+                                                                 "month=2026-11"]
+    table = readings.query("SELECT month, count(*) AS n FROM readings GROUP BY month "
+                           "ORDER BY month")
+    assert table.to_pylist() == [{"month": "2026-10", "n": 2}, {"month": "2026-11", "n": 2}]

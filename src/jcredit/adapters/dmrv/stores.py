@@ -28,7 +28,6 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -147,30 +146,45 @@ class RawBatchStore:
             yield digest.decode(), signature.decode(), data[start:position]
 
 
-def table_of(rows: ReadingRows) -> pa.Table:
-    """The Arrow table of some readings, in the store's schema; the per-batch columns are
-    expanded from their runs by Arrow (a dictionary decoded), not built row by row."""
+def table_of(rows: ReadingRows, *, dictionaries: bool = False) -> pa.Table:
+    """The Arrow table of some readings, in the store's schema. The per-batch columns are
+    expanded from their runs with numpy and Arrow dictionaries, not built row by row;
+    ``dictionaries`` keeps those string columns dictionary-encoded (Parquet stores them so
+    anyway, and readers see strings)."""
     counts = np.fromiter((run[0] for run in rows.runs), dtype=np.int64, count=len(rows.runs))
     index = pa.array(np.repeat(np.arange(len(rows.runs), dtype=np.int32), counts))
 
-    def expand(position: int, kind: pa.DataType) -> pa.Array:
-        values = pa.array([run[position] for run in rows.runs], kind)
-        if kind == pa.string():
-            return pa.DictionaryArray.from_arrays(index, values).cast(kind)
-        return values.take(index)
+    def text(position: int) -> pa.Array:
+        values = pa.array([run[position] for run in rows.runs], pa.string())
+        column = pa.DictionaryArray.from_arrays(index, values)
+        return column if dictionaries else column.cast(pa.string())
 
-    starts = pa.array(rows.start, pa.int64())
-    return pa.Table.from_arrays([
-        expand(1, pa.string()),
-        expand(2, pa.string()),
-        pa.array(rows.channel, pa.string()),
-        pc.multiply(starts, 1_000_000).cast(pa.timestamp("us", tz="UTC")),
-        expand(3, pa.int32()),
-        pa.array(rows.register_wh, pa.int64()),
-        pa.array(rows.energy_wh, pa.int64()),
-        pa.array(rows.quality, pa.string()),
-        expand(4, pa.string()),
-    ], schema=SCHEMA)
+    seconds = np.repeat(np.fromiter((run[3] for run in rows.runs), dtype=np.int32,
+                                    count=len(rows.runs)), counts)
+    micros = np.asarray(rows.start, dtype=np.int64) * 1_000_000
+    columns = [
+        text(1), text(2), pa.array(rows.channel, pa.string()),
+        pa.array(micros, pa.timestamp("us", tz="UTC")), pa.array(seconds, pa.int32()),
+        pa.array(rows.register_wh, pa.int64()), pa.array(rows.energy_wh, pa.int64()),
+        pa.array(rows.quality, pa.string()), text(4)]
+    if not dictionaries:
+        return pa.Table.from_arrays(columns, schema=SCHEMA)
+    return pa.Table.from_arrays(columns, names=SCHEMA.names)
+
+
+def months_of(starts: list[int]) -> np.ndarray:
+    """Each start's month (UTC) as months since 1970-01, vectorised."""
+    return np.asarray(starts, dtype="datetime64[s]").astype("datetime64[M]").astype(np.int64)
+
+
+def month_name(months_since_1970: int) -> str:
+    """A month's partition name.
+
+    >>> month_name(676)
+    '2026-05'
+    """
+    year, month = divmod(int(months_since_1970), 12)
+    return f"{1970 + year:04d}-{month + 1:02d}"
 
 
 class ReadingsStore:
@@ -194,15 +208,19 @@ class ReadingsStore:
         (relative to the root) that :meth:`publish` gives them."""
         if not len(rows):
             return []
-        table = table_of(rows)
-        stamps = table.column("start")
-        months = pc.add(pc.multiply(pc.year(stamps), 100), pc.month(stamps))
+        table = table_of(rows, dictionaries=True)
+        months = months_of(rows.start)
         names = []
-        for key in pc.unique(months).to_pylist():
-            month = f"{key // 100:04d}-{key % 100:02d}"
-            part = table.filter(pc.equal(months, key))
-            part = part.sort_by([("device_id", "ascending"), ("channel", "ascending"),
-                                 ("start", "ascending")])
+        first, last = int(months.min()), int(months.max())
+        for key in range(first, last + 1):
+            if first == last:
+                part = table
+            else:
+                mask = months == key
+                if not mask.any():
+                    continue
+                part = table.filter(pa.array(mask))
+            month = month_name(key)
             name = f"month={month}/part-{group}.parquet"
             self.fs.create_dir(f"{self.root}/month={month}", recursive=True)
             target = f"{self.root}/{name}{TEMP_SUFFIX}"

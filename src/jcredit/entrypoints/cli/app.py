@@ -540,14 +540,17 @@ def user_revoke(username: str = typer.Argument(...), as_json: bool = JsonOpt) ->
 
 @app.command("demo")
 @reports_errors
-def demo(as_json: bool = JsonOpt) -> None:
+def demo(fleet: bool = typer.Option(False, "--fleet/--no-fleet",
+                                    help="also the programme's 24 metered households and four "
+                                         "weeks of their data (as jcredit serve seeds)"),
+         as_json: bool = JsonOpt) -> None:
     """Seed the demo data into an empty registry and print the demo logins (development)."""
     from jcredit.entrypoints.demo import refuse_demo_outside_development
     from jcredit.entrypoints.demo import seed_demo
 
     refuse_demo_outside_development(load_settings().environment)  # before touching the db
     registry = _registry()
-    logins = seed_demo(registry, fleet=True)
+    logins = seed_demo(registry, fleet=fleet)
     registry.dispose()
     emit([vars(x) for x in logins], as_json, lambda d: [console.print(
         f"{x['role']:<8} {x['username']:<8} / {x['password']}  ({x['organisation']})",

@@ -158,7 +158,7 @@ def check(
         print(json.dumps(data, ensure_ascii=False, indent=1, default=str))
         return
     table = Table(title=f"{csv_file.name}: 自動チェック / automatic checks")
-    for column in ("rule", "チェック / check", "severity", "intervals", "from – to", "Wh",
+    for column in ("rule", "チェック / check", "severity", "ranges", "from – to", "Wh",
                    "why"):
         table.add_column(column)
     for item, f in zip(items, findings, strict=True):

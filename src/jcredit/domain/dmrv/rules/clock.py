@@ -15,7 +15,7 @@ Robust on real household PV (tuned on the fleet simulator: 0 HOLD on clean fleet
   envelope does not leave a site without sunny days); sunny days still scatter by ±20 min (a
   cloudy afternoon, summer convection for weeks). A **clear** day also has the clear-sky
   shape: energy / clear sky (moved by the day's offset) varies over the day by a coefficient
-  of variation of at most ``R06.clear_day_spread``; clear days are timed to ±5 min, but only
+  of variation of at most ``R06.clear_day_spread``; clear days are timed to ±10 min, but only
   with a registered orientation (the envelope of an unknown roof has no roof's shape).
 - A roof facing east or west moves the centre by a constant (up to about 2 h when the
   orientation is not registered); morning shade on an east roof by up to an hour even when
@@ -42,7 +42,8 @@ HOLD (auto-correction only with the verifier's sign-off) on the days where
 3. the smoothed offset of clear days differs from their reference by ≥ ``R06.min_shift``
    (15 min) on consecutive clear days spanning ≥ ``R06.min_shift_days`` (15 days), at least
    ``R06.sustained_smoothing_days`` of them (dmrv.md's "shift ≥ 15 min lasting ≥ 15 days";
-   clear days are timed to ±5 min, so three of them over two weeks are evidence enough);
+   clear days are timed to ±10 min, so three of them are evidence enough), the run lasting
+   on through the sunny days after it that agree, until the next clear day;
 4. the offsets of every day with at least ``R06.any_day_ratio`` of a clear day's energy
    follow a drift: a robust (Theil–Sen) line through them moves by ≥ ``R06.drift_change``
    (60 min) over the period and the last ``R06.smoothing_days`` of them are ≥
@@ -187,33 +188,51 @@ def _reference(raw: list[float], first: int) -> float:
     return median(raw[:first]) if raw else 0.0
 
 
-def _sustained(t: Thresholds, days: list[int], raw: list[float]
-               ) -> dict[int, tuple[str, float, float, float]]:
+def _sustained(t: Thresholds, days: list[int], raw: list[float],
+               sunny: list[tuple[int, float]]) -> dict[int, tuple[str, float, float, float]]:
     """Criterion 3 over clear days: the days of runs of ≥ ``R06.min_shift`` from the
     reference spanning ≥ ``R06.min_shift_days``, with at least
-    ``R06.sustained_smoothing_days`` clear days."""
+    ``R06.sustained_smoothing_days`` clear days. A run the clear days establish lasts on
+    through the ``sunny`` days after it that agree with it (≥ the shift, the same way), up
+    to the next clear day: a rainy month after a shift does not end it."""
     min_shift, min_days = t.f("R06.min_shift"), int(t["R06.min_shift_days"])
     few = int(t["R06.sustained_smoothing_days"])
     brief = rolling_median(raw, few)
-    ref = [_reference(raw, int(t["R06.baseline_days"]))] * len(days)
+    ref = _reference(raw, int(t["R06.baseline_days"]))
     out: dict[int, tuple[str, float, float, float]] = {}
 
-    def close(run: list[int]) -> None:
-        if len(run) >= few and days[run[-1]] - days[run[0]] + 1 >= min_days:
+    def close(run: list[int], sign: int) -> None:
+        if len(run) < few:
+            return
+        end = days[run[-1]]
+        following = days[run[-1] + 1] if run[-1] + 1 < len(days) else None
+        extra = []
+        for day, offset in sunny:
+            if day <= end:
+                continue
+            if following is not None and day >= following:
+                break
+            if (offset - ref) * sign < min_shift:
+                break
+            extra.append((day, offset))
+        last = extra[-1][0] if extra else end
+        if last - days[run[0]] + 1 >= min_days:
             for j in run:
-                out[days[j]] = ("sustained_shift", raw[j], brief[j], ref[j])
+                out[days[j]] = ("sustained_shift", raw[j], brief[j], ref)
+            for day, offset in extra:
+                out[day] = ("sustained_shift", offset, offset, ref)
 
     run: list[int] = []
     run_sign = 0
     for j, value in enumerate(brief):
-        rel = value - ref[j]
+        rel = value - ref
         sign = 0 if abs(rel) < min_shift else (1 if rel > 0 else -1)
         if sign and sign == run_sign:
             run.append(j)
             continue
-        close(run)
+        close(run, run_sign)
         run, run_sign = ([j] if sign else []), sign
-    close(run)
+    close(run, run_sign)
     return out
 
 
@@ -291,7 +310,7 @@ def clock_shift(series: SiteSeries, thresholds: Thresholds | None = None, *,
     # 3: clear days only (timed to a few minutes), a smaller shift that lasts
     clear = [(day, offset) for day, offset, _, _ in daily_offsets(ctx, clear=True)]
     if len(clear) >= window:
-        flagged_clear = _sustained(t, [c[0] for c in clear], [c[1] for c in clear])
+        flagged_clear = _sustained(t, [c[0] for c in clear], [c[1] for c in clear], usable)
         for day, values in flagged_clear.items():
             flagged.setdefault(day, values)
     if not flagged:
