@@ -284,3 +284,19 @@ def test_a_batch_across_a_month_end_is_split_into_both_months(setup: Any) -> Non
     table = readings.query("SELECT month, count(*) AS n FROM readings GROUP BY month "
                            "ORDER BY month")
     assert table.to_pylist() == [{"month": "2026-10", "n": 2}, {"month": "2026-11", "n": 2}]
+
+
+def test_a_programmes_readings_in_one_scan_match_each_sites(setup: Any) -> None:
+    from jcredit.adapters.dmrv.stores import channel_series
+    from jcredit.adapters.dmrv.stores import programme_series
+
+    ingestor, meter, _, readings, _ = setup
+    ingestor.ingest([Incoming(meter.batch(day("2026-11-20"))),
+                     Incoming(meter.batch(day("2026-11-21")))])
+    since = int(datetime(2026, 11, 19, tzinfo=UTC).timestamp())
+    site = "JCP-000001/HH-0001"
+    together = programme_series(readings, [site, "JCP-000001/HH-0404"], since,
+                                since + 4 * 86400)
+    assert list(together) == [site]
+    assert together[site] == channel_series(readings, site, since, since + 4 * 86400)
+    assert len(together[site]["generation"]) == 32

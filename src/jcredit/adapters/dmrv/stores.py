@@ -325,6 +325,33 @@ def channel_series(store: ReadingsStore, site: str, since: int, until: int
     return result
 
 
+def programme_series(store: ReadingsStore, sites: list[str], since: int, until: int
+                     ) -> dict[str, dict[str, ChannelSeries]]:
+    """Many sites' readings in one scan (a programme's), per site and channel, sorted."""
+    table = store.query(
+        "SELECT site, channel, epoch(start)::BIGINT AS s, seconds, register_wh, energy_wh, "
+        "quality FROM readings WHERE month IN (SELECT unnest($months)) "
+        "AND site IN (SELECT unnest($sites)) "
+        "AND start >= to_timestamp($since) AND start < to_timestamp($until) "
+        "ORDER BY site, channel, s", {"sites": sites, "months": _months(since, until),
+                                      "since": since, "until": until})
+    columns = {name: table.column(name).to_pylist() for name in table.column_names}
+    result: dict[str, dict[str, ChannelSeries]] = {}
+    current: ChannelSeries | None = None
+    key: tuple[str, str] | None = None
+    for i, site in enumerate(columns["site"]):
+        if key != (site, columns["channel"][i]):
+            key = (site, columns["channel"][i])
+            current = result.setdefault(site, {}).setdefault(key[1], ChannelSeries())
+        assert current is not None
+        current.start.append(columns["s"][i])
+        current.seconds.append(columns["seconds"][i])
+        current.register_wh.append(columns["register_wh"][i])
+        current.energy_wh.append(columns["energy_wh"][i])
+        current.quality.append(columns["quality"][i])
+    return result
+
+
 def _months(since: int, until: int) -> list[str]:
     """The ``month=`` partitions that ``[since, until)`` touches.
 
