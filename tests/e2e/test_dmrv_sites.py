@@ -286,3 +286,53 @@ def test_the_api_documents_the_site_routes(client: TestClient) -> None:
     assert "422" in site["responses"] and "403" in site["responses"]
     assert "/api/v1/dmrv/sites/{number}/{activity}/readings.csv" in paths
     assert "/api/v1/dmrv/batches/{digest}" in paths
+
+
+@pytest.fixture(scope="module")
+def web(fleet_registry: Registry) -> Iterator[TestClient]:
+    with TestClient(create_app(fleet_registry.settings, registry=fleet_registry)) as c:
+        yield c
+
+
+def test_site_pages_read_as_japanese_and_english(web: TestClient,
+                                                 labels: dict[str, set[str]]) -> None:
+    """The crawl's checks (tests/e2e/test_ui_crawl.py) on the pages of every faulty
+    household and a clean one: no raw code, no English sentence, no UTC time, no long
+    decimal, in Japanese; the English page too."""
+    from tests.e2e.support import web_log_in
+    from tests.e2e.test_ui_crawl import VisibleText
+    from tests.e2e.test_ui_crawl import problems_in
+
+    web.cookies.set("lang", "ja")
+    web_log_in(web, "taiyo")
+    clean = next(f"HH-{i:04d}" for i in range(1, 25) if f"HH-{i:04d}" not in labels)
+    found = []
+    for code in [*sorted(labels), clean]:
+        response = web.get(f"/projects/{PROJECT}/sites/{code}", params=whole_period())
+        assert response.status_code == 200, (code, response.text[:300])
+        parser = VisibleText()
+        parser.feed(response.text)
+        found += [f"{code}: {p}" for p in problems_in(parser.text)]
+        assert 'id="site-chart-data"' in response.text
+    assert not found, "\n".join(found)
+    night = site_of(labels, "night_generation")
+    page = web.get(f"/projects/{PROJECT}/sites/{night}").text
+    assert "夜間の発電" in page and 'data-rule="R07"' in page
+    web.cookies.set("lang", "en")
+    page = web.get(f"/projects/{PROJECT}/sites/{night}").text
+    assert "Generation at night" in page and "Readings and checks" in page
+    web.cookies.set("lang", "ja")
+
+
+def test_the_site_page_refuses_an_outsider_and_shows_a_bad_date_at_its_field(
+        web: TestClient) -> None:
+    from tests.e2e.support import web_log_in
+
+    web.cookies.set("lang", "ja")
+    web_log_in(web, "midori")
+    assert web.get(f"/projects/{PROJECT}/sites/HH-0005").status_code == 403
+    web_log_in(web, "shinsa")
+    response = web.get(f"/projects/{PROJECT}/sites/HH-0005", params={"to": "2026-02-30"})
+    assert response.status_code == 422
+    assert 'id="period-to-error"' in response.text and 'value="2026-02-30"' in response.text
+    assert 'id="site-chart-data"' in response.text  # the default period is still shown
