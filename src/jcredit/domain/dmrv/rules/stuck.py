@@ -5,17 +5,17 @@ Only **productive daylight** counts: intervals whose clear-sky expectation is at
 ``R10.daylight_clear_sky`` × AC capacity × Δt. Night zeros and dawn trickles are not stale.
 
 - **Stuck**: the generation register does not move (delta 0, or ``energy_wh`` 0) for
-  ``R10.stuck_duration`` (90 min: 3 half-hours, 6 quarter-hours) of productive daylight, on a
-  day whose other intervals produced at least ``R10.sunny_day_ratio`` of their clear-sky
-  energy: a snow-covered or overcast day produces nothing anywhere, a stuck meter only
-  within the run. HOLD.
+  ``R10.stuck_duration`` (90 min: 3 half-hours, 6 quarter-hours) of productive daylight,
+  between two intervals that produced, on a day whose other daylight intervals produced at
+  least ``R10.sunny_day_ratio`` of their clear-sky energy: a snow-covered or overcast day
+  produces nothing anywhere, a stuck meter only within the run; zeros at the edge of the
+  day's production are a late clock or shade. HOLD.
 - **Constant energy** over more than ``R10.interpolation_intervals`` intervals (identical
   non-zero values to within 1 Wh, above ``R10.interpolation_min_energy`` × AC × Δt) is a
   register filled in by a straight line over that many readings (its deltas are equal) or a
   frozen value: HOLD. Three equal values happen by chance under clouds across a fleet; four
-  do not. Runs at or above
-  ``R10.clipping_level`` × AC × Δt are inverter clipping, not a meter fault (R18 looks at
-  plateaus above the rating).
+  do not. Values at or above ``R10.clipping_level`` × AC × Δt are inverter clipping, not a
+  meter fault, for this test and the next (R18 looks at plateaus above the rating).
 - **Linear back-fill**: at least ``R10.interpolation_intervals`` consecutive intervals lie on
   the straight line between their neighbours (second differences within, and each value's
   distance from the chord below, ``R10.interpolation_tolerance`` Wh: the rounding of an
@@ -82,7 +82,8 @@ def stuck_meter(series: SiteSeries, thresholds: Thresholds | None = None, *,
                 break
             j += 1
         if zero:
-            if sum(secs[i:j]) >= stuck_s and _sunny_elsewhere(ctx, energy, cs, i, j, sunny):
+            if (sum(secs[i:j]) >= stuck_s and _between_production(energy, next_to, i, j)
+                    and _sunny_elsewhere(ctx, energy, cs, i, j, sunny)):
                 stuck.append((i, j))
         elif j - i > need and first is not None and low * secs[i] <= first < clip * secs[i]:
             constant.append((i, j))
@@ -113,9 +114,20 @@ def stuck_meter(series: SiteSeries, thresholds: Thresholds | None = None, *,
     return out
 
 
+def _between_production(energy: list[int | None], next_to: list[bool], a: int, b: int
+                        ) -> bool:
+    """Whether the intervals just before and just after the run produced: a meter that stops
+    and starts again. Zeros at the start or the end of the day's production are a late
+    clock, morning shade or snow sliding off, not a stuck register."""
+    return (a > 0 and next_to[a - 1] and bool(energy[a - 1])
+            and b < len(energy) and next_to[b - 1] and bool(energy[b]))
+
+
 def _sunny_elsewhere(ctx: Context, energy: list[int | None], cs: list[float], a: int, b: int,
                      ratio: float) -> bool:
-    """Whether the rest of the run's day produced at least ``ratio`` of its clear sky."""
+    """Whether the rest of the run's day, in daylight (clear sky > 0), produced at least
+    ``ratio`` of its clear sky (energy labelled at night, a shifted clock's, does not
+    count)."""
     day = ctx.day_of[a]
     produced = 0
     expected = 0.0
@@ -123,7 +135,7 @@ def _sunny_elsewhere(ctx: Context, energy: list[int | None], cs: list[float], a:
         if d != day:
             continue
         for k in range(i0, i1):
-            if a <= k < b:
+            if a <= k < b or cs[k] <= 0.0:
                 continue
             produced += energy[k] or 0
             expected += cs[k]
@@ -137,6 +149,7 @@ def _linear_runs(ctx: Context, energy: list[int | None], productive: list[bool],
     tol = t.f("R10.interpolation_tolerance")
     need = int(t["R10.interpolation_intervals"])
     low = t.f("R10.interpolation_min_energy") * ctx.ac_w / 3600.0
+    clip = t.f("R10.clipping_level") * ctx.ac_w / 3600.0  # a plateau is clipping, not a line
     secs = ctx.seconds
     cs = ctx.clear_sky or []
     bend = t.f("R10.interpolation_bend")
@@ -149,7 +162,7 @@ def _linear_runs(ctx: Context, energy: list[int | None], productive: list[bool],
         e0, e1 = energy[i - 1], energy[i]
         e2 = energy[i + 1] if i + 1 < ctx.n else None
         ok = (e0 is not None and e1 is not None and e2 is not None and productive[i]
-              and next_to[i - 1] and next_to[i] and e1 >= low * secs[i]
+              and next_to[i - 1] and next_to[i] and low * secs[i] <= e1 < clip * secs[i]
               and abs(e2 - 2 * e1 + e0) <= tol)
         if ok:
             if run_start < 0:
