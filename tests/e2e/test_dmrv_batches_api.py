@@ -120,3 +120,22 @@ def test_the_demo_programme_has_metered_households_with_data(sqlite_registry: Re
     table = sqlite_registry.readings.query(
         "SELECT count(DISTINCT site) AS sites, count(*) AS n FROM readings")
     assert table.to_pylist()[0]["sites"] == DEMO_FLEET_SITES
+
+
+def test_a_csv_batch_with_a_malformed_line_is_refused_naming_the_line(client: TestClient
+                                                                      ) -> None:
+    m = meter()
+    head = ("# jcredit-batch v1\n# device_id=PV-0001\n# seq=1\n# prev=" + GENESIS
+            + f"\n# key_id={m.signer.key_id}\n# created_at=2026-11-23T09:00:00+09:00\n"
+            "# unit=kWh\n# interval_s=1800\nstart,channel,register,energy,quality\n"
+            "2026-11-22T10:00:00+09:00,generation,1000.5,0.5,measured\n")
+    for bad, where in (("2026-11-22T10:30:00+09:00,generation,1001\n", "line 11"),
+                       ("2026-11-22T10:30:00+09:00,generation,abc,0.5,measured\n",
+                        "line 11.register"),
+                       ("2026-11-22 10:30,generation,1001,0.5,measured\n", "line 11.start")):
+        text = (head + bad).encode()
+        response = client.post(URL, content=text, headers={
+            "Content-Type": "text/csv", "X-Jcredit-Signature": m.signer.sign(text)})
+        assert response.status_code == 422, response.text
+        assert response.json()["field"] == where, response.json()
+    assert readings(client) == 0

@@ -45,7 +45,8 @@ FAULTS: dict[str, FaultSpec] = {f.name: f for f in (
     FaultSpec("clock_shift_9h", "R06", _H, DATA,
               "from some day on, times written as if JST were UTC (every start 9 h late; the "
               "9 hours skipped are missing)",
-              also=(("R07", _B), ("R09", _F), ("R12", _H))),
+              # the shifted nights fall on daylight: long zero runs where the sun is high
+              also=(("R07", _B), ("R09", _F), ("R10", _H), ("R12", _H))),
     FaultSpec("slow_drift", "R06", _H, DATA,
               "the device clock drifts (2 min/day or more) so the production window ends "
               "40–90 min off", also=(("R07", _B), ("R07", _F), ("R12", _H))),
@@ -72,7 +73,9 @@ FAULTS: dict[str, FaultSpec] = {f.name: f for f in (
     FaultSpec("gap", "R09", _F, DATA, "2–10 consecutive intervals missing on every channel"),
     FaultSpec("fleet_outlier", "R16", _H, DATA,
               "the period's generation 1.5–1.7 × the site's physics, scaled so that it stays "
-              "under the AC rating once clipped (R11's cap)", also=(("R12", _H),)),
+              "under the AC rating once clipped (R11's cap)",
+              # clipped at the rating on clear middays: equal values in a row
+              also=(("R10", _H), ("R12", _H))),
     FaultSpec("expired_certification", "R21", _H, SITE,
               "the meter certification (検定) expired before the data starts"),
     FaultSpec("duplicate_batch", "R03", _F, BATCH,
