@@ -18,6 +18,7 @@ from jcredit.adapters.db.engine import build_engine
 from jcredit.adapters.db.migrate import upgrade
 from jcredit.adapters.db.unit_of_work import SqlAlchemyUnitOfWorkFactory
 from jcredit.adapters.dmrv.signing import verify as verify_signature
+from jcredit.adapters.dmrv.site_readings import StoredSiteReadings
 from jcredit.adapters.dmrv.stores import RawBatchStore
 from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.adapters.evidence_store import LocalEvidenceStore
@@ -83,6 +84,11 @@ class Registry:
                                       verify_signature, self.clock)
             self._ingestor.recover()
         return self._ingestor
+
+    @property
+    def site_readings(self) -> StoredSiteReadings:
+        """A site's readings and their physics context, for its page (docs/dmrv.md §8)."""
+        return StoredSiteReadings(self.readings)
 
     def read(self) -> object:
         return self.uow(write=False)

@@ -3,7 +3,8 @@ in docs/ui.md ("Screens by role"). Chromium (Debian's) at 1280×900, the visible
 the page only, saved as PNG with a 32-colour palette (text stays sharp, files stay small).
 
 Each page must open (status < 400, an <h1>), every request must stay on this server (no page
-needs the internet), and the estimate's chart must be drawn by the vendored Chart.js.
+needs the internet), and the estimate's and a site's charts must be drawn by the vendored
+Chart.js. The demo includes the programme's metered households (``seed_demo(fleet=True)``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from io import BytesIO
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from jcredit.bootstrap import Registry
 from jcredit.entrypoints.demo import DEMO_PASSWORD
+from jcredit.entrypoints.demo import demo_fleet
+from jcredit.service_layer.dmrv.sites import JST
 from tests.browser.test_web_flow import CHROMIUM
 from tests.browser.test_web_flow import FLAGS
+from tests.browser.test_web_flow import fleet_server  # noqa: F401  (the fixture)
 from tests.browser.test_web_flow import pytestmark  # noqa: F401  (browser mark, skip)
-from tests.browser.test_web_flow import server  # noqa: F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "ui"
 OTHER_HOLDER = "H-0000008-3"  # 山林組合ひのき森林's account in the demo data
 VIEWPORT = {"width": 1280, "height": 900}
-# (file, role or None for a visitor, path; "estimate-*" posts the estimator first)
+# (file, role or None for a visitor, path; "estimate-*" posts the estimator first;
+# "site:FAULT" is the page of the demo household the simulator gave that fault)
 SCREENS = (
     ("landing.png", None, "/"),
     ("estimate-pv.png", None, "estimate:PV"),
@@ -36,6 +41,7 @@ SCREENS = (
     ("holder-history.png", "midori", "history"),
     ("operator-projects.png", "taiyo", "/"),
     ("operator-project.png", "taiyo", "/projects/JCP-000001"),
+    ("operator-site-findings.png", "taiyo", "site:night_generation"),
     ("verifier-queue.png", "shinsa", "/"),
     ("verifier-document.png", "shinsa", "/projects/JCP-000001/documents/PLAN"),
     ("committee-agenda.png", "iinkai", "/"),
@@ -56,7 +62,15 @@ def save_small(png: bytes, path: Path) -> None:
     image.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def test_screenshots_of_the_main_pages_for_each_role(server: str) -> None:  # noqa: F811
+def site_with(fault: str, registry: Registry) -> str:
+    """The demo household that carries ``fault`` (the simulator's labels)."""
+    today = registry.clock().astimezone(JST).date()
+    return next(label.site for label in demo_fleet(today).labels if label.fault == fault)
+
+
+def test_screenshots_of_the_main_pages_for_each_role(fleet_server: str,  # noqa: F811
+                                                     sqlite_registry: Registry) -> None:
+    server = fleet_server
     from playwright.sync_api import expect
     from playwright.sync_api import sync_playwright
 
@@ -87,6 +101,12 @@ def test_screenshots_of_the_main_pages_for_each_role(server: str) -> None:  # no
                     expect(page.locator("#estimate-chart")).to_have_attribute("data-drawn",
                                                                               "yes")
                     page.locator("#result").scroll_into_view_if_needed()
+                elif target.startswith("site:"):  # the chart drawn, the findings below it
+                    project, code = site_with(target.split(":")[1], sqlite_registry).split("/")
+                    page.goto(f"{server}/projects/{project}/sites/{code}")
+                    expect(page.locator("#site-chart")).to_have_attribute("data-drawn", "yes")
+                    expect(page.locator("#finding-list tr.finding").first).to_be_visible()
+                    page.evaluate("document.getElementById('period-shown').scrollIntoView()")
                 elif target in ("account", "history") or target.startswith("transfer:"):
                     page.goto(f"{server}/accounts")
                     page.locator("a.mono").first.click()

@@ -34,6 +34,18 @@ pytestmark = [
 @pytest.fixture
 def server(sqlite_registry: Registry) -> Iterator[str]:
     seed_demo(sqlite_registry)
+    yield from serve(sqlite_registry)
+
+
+@pytest.fixture
+def fleet_server(sqlite_registry: Registry) -> Iterator[str]:
+    """The demo with the programme's 24 metered households and their four weeks of data
+    (a few with faults: ``demo_fleet(...).labels`` says which)."""
+    seed_demo(sqlite_registry, fleet=True)
+    yield from serve(sqlite_registry)
+
+
+def serve(sqlite_registry: Registry) -> Iterator[str]:
     app = create_app(sqlite_registry.settings, registry=sqlite_registry)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
     uv = uvicorn.Server(config)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
@@ -24,6 +25,9 @@ from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.handlers.invalidations import JST
+
+if TYPE_CHECKING:  # the simulator (pvlib) is imported only when a fleet is seeded
+    from jcredit.adapters.dmrv.simulator import Fleet
 
 
 def demo_corporate_number(base12: str) -> str:
@@ -152,7 +156,6 @@ def seed_demo_fleet(registry: Registry) -> dict[str, Any]:
     signed half-hourly data sent through the ingestion pipeline, a few of them with faults
     for the automatic checks to find (one site each; a tampered batch is refused, a
     conflicting one held)."""
-    from jcredit.adapters.dmrv.simulator import simulate_fleet
     from jcredit.entrypoints.dmrv_fleet import ingest_fleet
     from jcredit.entrypoints.dmrv_fleet import register_fleet
     from jcredit.entrypoints.dmrv_fleet import summary
@@ -162,14 +165,23 @@ def seed_demo_fleet(registry: Registry) -> dict[str, Any]:
     assert user is not None
     operator = Actor(name=user.username, role=user.role, user_id=user.id,
                      organisation_id=user.organisation_id)
-    today = registry.clock().astimezone(JST).date()
+    fleet = demo_fleet(registry.clock().astimezone(JST).date())
+    register_fleet(registry, fleet, operator, "JCP-000001")
+    return summary(ingest_fleet(registry, fleet))
+
+
+def demo_fleet(today: date) -> Fleet:
+    """The demo programme's simulated fleet as of ``today`` (Japan): the same households,
+    data and faults every time for the same day (its ``labels`` say which site has which
+    fault; the tests and screenshots pick their sites from them)."""
+    from jcredit.adapters.dmrv.simulator import simulate_fleet
+
     fleet = simulate_fleet(sites=DEMO_FLEET_SITES, days=DEMO_FLEET_DAYS, seed=2026,
                            start=today - timedelta(days=DEMO_FLEET_DAYS + 1),
                            project="JCP-000001", region="chubu",
                            faults=DEMO_FLEET_FAULTS, fault_sites=1)
     fleet.form = "series"  # the compact form where a day's grid is regular
-    register_fleet(registry, fleet, operator, "JCP-000001")
-    return summary(ingest_fleet(registry, fleet))
+    return fleet
 
 
 def seed_demo_project(registry: Registry, run: Any) -> None:

@@ -339,6 +339,9 @@ class BatchRepository(Protocol):
     def refusals(self, device_ids: Iterable[str], *, limit: int = 50
                  ) -> builtins.list[dict[str, Any]]: ...
     def counts(self, sites: Iterable[str]) -> dict[str, int]: ...
+    def extent(self, sites: Iterable[str]) -> tuple[int, int] | None:
+        """First start and last end (epoch s) of the sites' accepted batches."""
+        ...
 
 
 class AbstractUnitOfWork(abc.ABC):

@@ -100,7 +100,8 @@ class SqlBatchRepository:
         query = select(*_COLUMNS).where(b.c.site.in_(list(sites)))
         if status is not None:
             query = query.where(b.c.status == status)
-        rows = self.c.execute(query.order_by(b.c.received_at.desc()).limit(limit))
+        rows = self.c.execute(query.order_by(b.c.received_at.desc(), b.c.first_start.desc(),
+                                             b.c.seq.desc()).limit(limit))
         return [dict(row._mapping) for row in rows]
 
     def get(self, digest: str) -> dict[str, Any] | None:
@@ -124,6 +125,16 @@ class SqlBatchRepository:
         rows = self.c.execute(select(b.c.status, func.count()).where(
             b.c.site.in_(list(sites))).group_by(b.c.status))
         return {status: int(n) for status, n in rows}
+
+    def extent(self, sites: Iterable[str]) -> tuple[int, int] | None:
+        """The first start and the last end (epoch seconds) of these sites' accepted
+        batches: where their stored readings lie, without reading Parquet."""
+        b = t.dmrv_batches
+        row = self.c.execute(select(func.min(b.c.first_start), func.max(b.c.last_end)).where(
+            b.c.site.in_(list(sites)), b.c.status == "ACCEPTED")).first()
+        if row is None or row[0] is None:
+            return None
+        return int(row[0]), int(row[1])
 
 
 _b = t.dmrv_batches

@@ -9,6 +9,7 @@ CLI; an error is shown next to its field, or line by line for a file, with nothi
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter
@@ -18,11 +19,16 @@ from fastapi.responses import Response
 
 from jcredit.domain.dmrv.devices import DEVICE_FIELDS
 from jcredit.domain.dmrv.model import CHANNELS
+from jcredit.domain.dmrv.rules import RULES
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import ValidationError
 from jcredit.entrypoints.dmrv_tables import register_devices_command
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.web.dmrv_site import Presenter
 from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.i18n import labeller
+from jcredit.entrypoints.web.i18n import translator
 from jcredit.entrypoints.web.project_views import CSV_FIELDS
 from jcredit.entrypoints.web.project_views import _csv_form
 from jcredit.entrypoints.web.project_views import _project_page
@@ -32,12 +38,11 @@ from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import flash
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import request_language
 from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import dmrv_queries
-from jcredit.service_layer.handlers.dmrv import activity_of
-from jcredit.service_layer.handlers.projects import activity_view
-from jcredit.service_layer.handlers.projects import project_by_number
+from jcredit.service_layer.dmrv import sites
 
 router = APIRouter(include_in_schema=False)
 DEVICE_FORM_FIELDS = ("activity", *DEVICE_FIELDS)
@@ -49,21 +54,53 @@ def _channels(form: dict[str, str]) -> tuple[str, ...]:
 
 
 def _site_page(request: Request, number: str, code: str, status_code: int = 200,
-               **extra: Any) -> Response:
+               period: Mapping[str, str] | None = None, **extra: Any) -> Response:
+    """The site's page over the period asked for (``from``/``to``); a bad date is shown at
+    its field (422) over the default period."""
     actor = _actor(request)
-    with _registry(request).uow(write=False) as uow:
-        devices = dmrv_queries.project_devices(uow, actor, number, code)
-        project = project_by_number(uow, number)
-        activity = activity_view(activity_of(uow, project, code))
-    return render(request, "site.html", status_code=status_code, devices=devices,
-                  project={"number": project.number, "name": project.name},
-                  activity=activity, site=f"{project.number}/{activity['code']}", **extra)
+    registry = _registry(request)
+    period = dict(period or {})
+    values = {"from": period.get("from", ""), "to": period.get("to", "")}
+    with registry.uow(write=False) as uow:
+        try:
+            view = sites.site_view(uow, registry.site_readings, actor, number, code,
+                                   values["from"], values["to"], now=registry.clock())
+        except ValidationError as error:
+            if error.field not in ("from", "to"):
+                raise
+            status_code = 422
+            extra["form_state"] = state_of(request, "period", values, error,
+                                           fields=("from", "to"))
+            view = sites.site_view(uow, registry.site_readings, actor, number, code,
+                                   now=registry.clock())
+    lang = request_language(request)
+    present = Presenter(lang, translator(lang), labeller(lang))
+    devices = {"project": view["project"], "project_state": view["project_state"],
+               "can_manage": view["can_manage"], "devices": view["devices"]}
+    findings = []
+    for f in view["findings"]:
+        spans, more = present.spans(f["intervals"])
+        findings.append(f | {"spans": spans, "more_spans": more,
+                             "lines": present.evidence(f["evidence"])})
+    window = view["window"]
+    if "form_state" not in extra:
+        values = {"from": window["from"], "to": window["to"]}
+    return render(request, "site.html", status_code=status_code, view=view,
+                  devices=devices, findings=findings, chart=present.chart(view),
+                  present=present, period=values,
+                  rule_names={r: (i.name_ja if lang == "ja" else i.name_en)
+                              for r, i in RULES.items()},
+                  project={"number": view["project"], "name": view["project_name"]},
+                  activity=view["activity"], site=view["site"], **extra)
 
 
 @router.get("/projects/{number}/sites/{code}")
 def site_page(request: Request, number: str, code: str) -> Response:
-    """A site (a reduction activity): what it is and the devices that report for it."""
-    return _site_page(request, number, code)
+    """A site (a reduction activity): what it is, the devices that report for it, its
+    readings over a period with the automatic checks' findings, and what was received."""
+    query = request.query_params
+    return _site_page(request, number, code,
+                      period={"from": query.get("from", ""), "to": query.get("to", "")})
 
 
 @router.post("/projects/{number}/devices")

@@ -82,6 +82,10 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "channels", None, N_("fe_channels")),
     ("conflict", "project", r"no longer report", N_("fe_project_closed")),
     ("conflict", "key_id", r"already revoked", N_("fe_key_already_revoked")),
+    # a site's period (docs/dmrv.md §8)
+    ("invalid_input", "to", r"is before from", N_("fe_period_order")),
+    ("invalid_input", "to", r"at most \d+ days", N_("fe_period_too_long")),
+    ("invalid_input", None, r"must be a date from", N_("fe_date_range")),
     (None, None, r"is required|must be 1-\d+ characters|is empty", N_("fe_required")),
     (None, None, r"must be at least 0\b", N_("fe_negative")),
     (None, None, r"must be a date", N_("fe_date")),

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from jcredit.domain.dmrv.devices import KeyStatus
 from jcredit.domain.dmrv.model import Channel
+from jcredit.domain.dmrv.model import Quality
+from jcredit.domain.dmrv.model import Severity
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.breakdown import STATES
 from jcredit.domain.ledger.corrections import CorrectionReason
@@ -37,6 +39,8 @@ from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import ProjectType
+from jcredit.entrypoints.web.dmrv_site import EVIDENCE_KEYS
+from jcredit.entrypoints.web.dmrv_site import EVIDENCE_VALUES
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
 from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
@@ -60,6 +64,9 @@ DOCUMENT_FIELDS = ("number", "name", "project_type", "methodology", "state", "pr
                    "crediting_start", "crediting_end", "holder_account", "keidanren",
                    "application_date", "registered_on", "certification_number", "opinion",
                    "comment")
+# A received batch's status and the way it came (service_layer.dmrv.ingest).
+BATCH_STATUSES = ("ACCEPTED", "HELD", "REFUSED")
+BATCH_SOURCES = ("http", "mqtt", "file")
 ELIGIBILITY_CHECKS = ("ACTIVITIES", "ADDITIONALITY", "CREDITING_PERIOD", "DOUBLE_REGISTRATION",
                       "EQUIPMENT_AGE", "IN_JAPAN", "PROGRAMME_ACTIVITY_SIZE", "TWO_YEAR_RULE")
 
@@ -121,6 +128,13 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "fee_category": lambda: FEE_CATEGORIES,
     "key_status": lambda: KeyStatus,
     "channel": lambda: Channel,
+    # a site's page (docs/dmrv.md §8)
+    "severity": lambda: Severity,
+    "quality": lambda: Quality,
+    "batch_status": lambda: BATCH_STATUSES,
+    "batch_source": lambda: BATCH_SOURCES,
+    "evidence": lambda: EVIDENCE_KEYS,
+    "evidence_value": lambda: EVIDENCE_VALUES,
 }
 
 

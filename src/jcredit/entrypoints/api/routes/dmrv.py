@@ -10,6 +10,8 @@ secretariat manage, its 審査機関 reads). Numbers are read exactly (``5.5`` i
 
 from __future__ import annotations
 
+from datetime import UTC
+from datetime import datetime
 from typing import Annotated
 from typing import Any
 
@@ -32,10 +34,14 @@ from jcredit.entrypoints.api.routes.projects import parse_body
 from jcredit.entrypoints.api.routes.projects import send
 from jcredit.entrypoints.dmrv_tables import HEADER
 from jcredit.entrypoints.dmrv_tables import register_devices_command
+from jcredit.entrypoints.downloads import csv_response
+from jcredit.entrypoints.params import ActivityCode
 from jcredit.entrypoints.params import ProjectNumber
+from jcredit.entrypoints.params import Sha256
 from jcredit.entrypoints.tables_in import decode_csv
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import dmrv_queries
+from jcredit.service_layer.dmrv import sites
 
 router = APIRouter(prefix="/dmrv", tags=["dmrv devices"])
 
@@ -169,3 +175,77 @@ async def revoke_key(device_id: DeviceId, key_id: KeyId, request: Request,
     return await send(request, registry, c.RevokeDeviceKey(
         device_id=device_id, key_id=key_id, confirm=body.confirm, reason=body.reason),
         actor, key)
+
+
+# --- a site's readings and findings, a batch (docs/dmrv.md §8) -------------------------------
+
+FromDay = Annotated[str | None, Query(
+    alias="from", description="the first day shown (Japan), YYYY-MM-DD; without from and to: "
+    "the 14 days to the last reading", json_schema_extra={"format": "date"},
+    examples=["2026-05-01"])]
+ToDay = Annotated[str | None, Query(
+    alias="to", description="the last day shown (Japan, inclusive), YYYY-MM-DD; at most 92 "
+    "days after from", json_schema_extra={"format": "date"}, examples=["2026-05-14"])]
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not the project's implementer, 審査機関, the secretariat or the "
+                         "auditor"},
+    404: {"description": "No such project or activity"},
+    422: {"description": "A bad date (the problem's field is from or to), to before from, "
+                         "or more than 92 days"}}
+CSV_COLUMNS = ("site", "channel", "start_utc", "start_jst", "seconds", "register_wh",
+               "energy_wh", "quality")
+
+
+@router.get("/sites/{number}/{activity}", tags=["dmrv sites"], responses=_READ_ERRORS)
+def site(number: ProjectNumber, activity: ActivityCode, registry: RegistryDep,
+         actor: ActorDep, first: FromDay = None, last: ToDay = None) -> dict[str, Any]:
+    """A site (a project's activity) over a period: its facts and devices; ``series``, per
+    interval (UTC epoch s) the generation, export and import energy (Wh, a register delta
+    where no energy was sent) and the clear-sky expectation (Wh, pvlib); the ``findings`` of
+    the automatic checks (rule, Japanese and English names, severity, ``[start, end)``
+    intervals, energy, evidence), most severe first; ``bands``, the intervals to mark per
+    severity; ``totals`` (energy by channel, ``blocked_wh`` not credited, ``held_wh`` for
+    the verifier); the recent ``batches``, ``refusals`` and ``held`` batches with their
+    conflicts. Energies are integer Wh, times UTC."""
+    with registry.uow(write=False) as uow:
+        return sites.site_view(uow, registry.site_readings, actor, number, activity, first,
+                               last, now=registry.clock())
+
+
+@router.get("/sites/{number}/{activity}/readings.csv", tags=["dmrv sites"],
+            responses=_READ_ERRORS | {200: {"content": {"text/csv": {}}, "description":
+                                            "One row per channel and interval: "
+                                            + ", ".join(CSV_COLUMNS)}})
+def site_readings_csv(number: ProjectNumber, activity: ActivityCode, registry: RegistryDep,
+                      actor: ActorDep, first: FromDay = None, last: ToDay = None) -> Response:
+    """The site's stored readings over the period as they were sent, one row per channel
+    and interval, with the start in UTC and in Japan time (UTF-8 with a BOM)."""
+    with registry.uow(write=False) as uow:
+        data = sites.site_readings(uow, registry.site_readings, actor, number, activity,
+                                   first, last, now=registry.clock())
+    rows = [{"site": data["site"], "channel": r["channel"], "start_utc": _utc(r["start"]),
+             "start_jst": _jst(r["start"]), "seconds": r["seconds"],
+             "register_wh": r["register_wh"], "energy_wh": r["energy_wh"],
+             "quality": r["quality"]} for r in data["readings"]]
+    window = data["window"]
+    name = f"{data['site'].replace('/', '_')}_{window['from']}_{window['to']}_readings.csv"
+    return csv_response(rows, name, CSV_COLUMNS)
+
+
+@router.get("/batches/{digest}", tags=["dmrv sites"], responses={
+    403: {"description": "Not a reader of the batch's site"},
+    404: {"description": "No batch with this hash was received"}})
+def batch(digest: Sha256, registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """A received batch: its receipt, status (``ACCEPTED`` or ``HELD``), device, sequence
+    number, time range (UTC epoch s) and, if held, the conflicting readings (stored value
+    beside sent value, up to 50). Readable by whoever reads the batch's site."""
+    with registry.uow(write=False) as uow:
+        return sites.batch_view(uow, actor, digest)
+
+
+def _utc(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _jst(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, sites.JST).strftime("%Y-%m-%d %H:%M:%S")
