@@ -145,3 +145,14 @@ def test_a_simulated_fleet_goes_through_the_registry_and_ingestion(
         "batches": 27, "accepted": 24, "held": 1, "replayed": 1, "refused": 1}
     (refusal,) = summary["refusals"]
     assert refusal["rule_id"] == "R02" and refusal["where"].endswith(".tampered.json")
+
+
+def test_a_fleet_can_start_after_the_demo_households(tmp_path: Path) -> None:
+    """The demo programme already has HH-0001–HH-0024: --first-site numbers after them."""
+    code, _ = simulate("--sites", "2", "--days", "1", "--first-site", "25", "--out",
+                       str(tmp_path / "f"))
+    assert code == 0
+    assert [r["activity"] for r in rows(tmp_path / "f" / "devices.csv")] == ["HH-0025",
+                                                                             "HH-0026"]
+    assert [r["device_id"] for r in rows(tmp_path / "f" / "devices.csv")] == [
+        "PV-000001-0025", "PV-000001-0026"]

@@ -592,18 +592,21 @@ def simulate_fleet(sites: int = 100, days: int = 60, *, seed: int = 1,
                    fault_rate: float = 0.02, fault_sites: int | None = None,
                    project: str = DEFAULT_PROJECT, interval_s: int = 1800,
                    region: str | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> Fleet:
+                   progress: Callable[[int, int], None] | None = None,
+                   first_site: int = 1) -> Fleet:
     """Simulate ``sites`` households over ``days`` JST days from ``start``.
 
     ``faults`` (names of domain/dmrv/faults.py, or ``all``) are each injected on
     ``fault_sites`` sites, or on ``fault_rate`` of them (at least one), on random days, and
-    labelled. ``progress(done, total)`` is called as sites are simulated.
+    labelled. ``progress(done, total)`` is called as sites are simulated. ``first_site``
+    numbers the households from there (HH-0025 … beside the demo's HH-0001–HH-0024).
     """
     names = parse_faults(faults)
     _check(sites, days, seed, fault_rate, fault_sites, project, interval_s, region, names)
     grid = Grid(start, days, interval_s)
     pool = [c for c in cities() if region is None or c.region == region]
-    fleet_sites = [_site(seed, i, project, pool, grid, sites) for i in range(sites)]
+    fleet_sites = [_site(seed, i, project, pool, grid, sites, first_site)
+                   for i in range(sites)]
     assignment = _assign(seed, sites, names, fault_rate, fault_sites)
     for i, fs in assignment.items():
         fleet_sites[i].faults = fs
@@ -660,7 +663,8 @@ def _check(sites: int, days: int, seed: int, rate: float, count: int | None, pro
                                   "compares a site with its peers)", field="sites")
 
 
-def _site(seed: int, i: int, project: str, pool: list[City], grid: Grid, n: int) -> SimSite:
+def _site(seed: int, i: int, project: str, pool: list[City], grid: Grid, n: int,
+          first: int = 1) -> SimSite:
     rng = np.random.default_rng([seed, 1, i])
     city = pool[int(rng.integers(len(pool)))]
     lat = Decimal(f"{city.latitude + rng.uniform(-0.04, 0.04):.4f}")
@@ -679,10 +683,10 @@ def _site(seed: int, i: int, project: str, pool: list[City], grid: Grid, n: int)
     load_scale = float(rng.lognormal(-0.03, 0.2))
     registers = {"generation": int(gen0), "export": int(gen0 * rng.uniform(0.55, 0.75)),
                  "import": int(4600 * load_scale * rng.uniform(1, 8) * 1000)}
-    width = max(4, len(str(n)))
+    width = max(4, len(str(n + first - 1)))
     digits = project.split("-", 1)[1]
-    activity = f"HH-{i + 1:0{width}d}"
-    device_id = f"PV-{digits}-{i + 1:0{width}d}"
+    activity = f"HH-{i + first:0{width}d}"
+    device_id = f"PV-{digits}-{i + first:0{width}d}"
     address = f"{city.prefecture}{city.name}架空町{i % 9 + 1}丁目{i + 1}-{int(rng.integers(1, 30))}"
     return SimSite(
         index=i, project=project, activity=activity, device_id=device_id, city=city,

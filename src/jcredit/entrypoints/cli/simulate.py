@@ -47,6 +47,9 @@ def simulate_fleet_command(
                               "YYYY-MM-DD (JST)"),
     project: str = typer.Option(DEFAULT_PROJECT, "--project", help="The programme's "
                                 "project number (sites are PROJECT/HH-0001 …)"),
+    first_site: int = typer.Option(1, "--first-site", min=1, max=999_999,
+                                   help="Number of the first household (HH-0025 … beside "
+                                        "the demo programme's HH-0001–HH-0024)"),
     interval: str = typer.Option("30min", "--interval", help="30min, 15min, 10min, 5min or "
                                  "1min (or seconds)"),
     region: str | None = typer.Option(None, "--region", help="Place every site in one "
@@ -68,7 +71,8 @@ def simulate_fleet_command(
         fleet = simulate_fleet(
             sites, days, seed=seed, start=first, faults=faults, fault_rate=fault_rate,
             fault_sites=fault_sites, project=project, interval_s=seconds, region=region,
-            progress=lambda done, total: progress.update(simulating, completed=done))
+            progress=lambda done, total: progress.update(simulating, completed=done),
+            first_site=first_site)
         writing = progress.add_task("writing signed batches", total=fleet.envelope_count())
         manifest = fleet.write(out, progress=lambda done, total: progress.update(
             writing, completed=done, total=total))
