@@ -137,16 +137,16 @@ def test_clean_sites_have_no_block_or_hold(client: TestClient,
         assert view["totals"]["energy_wh"]["generation"] > 0
 
 
-def test_the_default_period_is_the_14_days_to_the_last_reading(client: TestClient) -> None:
+def test_the_default_period_is_the_28_days_to_the_last_reading(client: TestClient) -> None:
     view = get(client, "taiyo", f"{URL}/HH-0003").json()
     window = view["window"]
-    assert window["default"] is True and window["days"] == 14
+    assert window["default"] is True and window["days"] == 28
     last_end = max(s + d for s, d in zip(view["series"]["start"], view["series"]["seconds"],
                                          strict=True))
     assert last_end == window["until"]  # the last reading ends the period's last day
     assert view["series"]["start"][0] == window["since"]
     assert date.fromisoformat(window["to"]) - date.fromisoformat(window["from"]) == timedelta(
-        days=13)
+        days=27)
 
 
 def test_who_reads_a_site(client: TestClient, fleet_registry: Registry) -> None:
@@ -213,11 +213,11 @@ def test_bad_dates_are_refused_naming_the_field(client: TestClient, params: dict
         assert problem["detail"]
 
 
-def test_one_bound_gives_14_days_and_92_days_are_allowed(client: TestClient) -> None:
+def test_one_bound_gives_28_days_and_92_days_are_allowed(client: TestClient) -> None:
     window = get(client, "taiyo", f"{URL}/HH-0005", **{"from": "2026-11-01"}).json()["window"]
-    assert (window["from"], window["to"], window["days"]) == ("2026-11-01", "2026-11-14", 14)
-    window = get(client, "taiyo", f"{URL}/HH-0005", to="2026-11-14").json()["window"]
-    assert (window["from"], window["to"]) == ("2026-11-01", "2026-11-14")
+    assert (window["from"], window["to"], window["days"]) == ("2026-11-01", "2026-11-28", 28)
+    window = get(client, "taiyo", f"{URL}/HH-0005", to="2026-11-28").json()["window"]
+    assert (window["from"], window["to"]) == ("2026-11-01", "2026-11-28")
     response = get(client, "taiyo", f"{URL}/HH-0005", **{"from": "2026-08-24",
                                                         "to": "2026-11-23"})
     assert response.status_code == 200 and response.json()["window"]["days"] == 92

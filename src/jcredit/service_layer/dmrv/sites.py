@@ -62,7 +62,7 @@ from jcredit.service_layer.handlers.projects import project_by_number
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
 JST = timezone(timedelta(hours=9), "JST")
-DEFAULT_DAYS = 14  # the period shown when none is asked for: two weeks to the last reading
+DEFAULT_DAYS = 28  # the period shown when none is asked for: four weeks to the last reading
 MAX_DAYS = 92  # a quarter: at 30-minute cadence 4,416 intervals per channel, one page
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 SITE_READER_ROLES = (*READER_ROLES, Role.AUDITOR)
@@ -155,8 +155,8 @@ def parse_day(value: object, field: str) -> date | None:
 def window(since: object, until: object, *, extent: tuple[int, int] | None,
            now: datetime) -> Window:
     """The period asked for (``from``/``to``, JST days, both inclusive), or by default the
-    14 days to the last stored reading (to today without readings). One bound alone gives
-    14 days from or to it. Refused: a bad date (naming the field), ``to`` before ``from``,
+    28 days to the last stored reading (to today without readings). One bound alone gives
+    28 days from or to it. Refused: a bad date (naming the field), ``to`` before ``from``,
     more than 92 days."""
     first, last = parse_day(since, "from"), parse_day(until, "to")
     default = first is None and last is None

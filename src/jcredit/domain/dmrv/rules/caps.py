@@ -105,7 +105,10 @@ def clear_sky_cap(series: SiteSeries, thresholds: Thresholds | None = None, *,
             "R12", "clear_sky_interval", Severity.HOLD, ctx.ranges(idx),
             sum(e for _, _, e, _ in blocks),
             {"blocks": len(blocks), "cap": cap,
-             "max_ratio": round(max(e / c if c > 0 else 999.0 for _, _, e, c in blocks), 3),
+             # generation where the clear-sky expectation is 0 has no ratio: counted apart
+             "max_ratio": max((round(e / c, 3) for _, _, e, c in blocks if c > 0),
+                              default=None),
+             "without_clear_sky": sum(1 for _, _, _, c in blocks if c <= 0),
              "examples": examples([{"start": start[a], "energy_wh": e,
                                     "clear_sky_wh": round(c, 1)} for a, _, e, c in blocks]),
              "thresholds": t.of_rule("R12")}))
