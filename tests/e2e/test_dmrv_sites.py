@@ -336,3 +336,19 @@ def test_the_site_page_refuses_an_outsider_and_shows_a_bad_date_at_its_field(
     assert response.status_code == 422
     assert 'id="period-to-error"' in response.text and 'value="2026-02-30"' in response.text
     assert 'id="site-chart-data"' in response.text  # the default period is still shown
+
+
+def test_a_held_batch_is_a_hold_among_the_findings(client: TestClient) -> None:
+    """The conflicting batch the demo's fleet sends is held; its site shows an R03 HOLD
+    over its intervals, not only a line in the batch list."""
+    for i in range(1, 25):
+        view = get(client, "taiyo", f"{URL}/HH-{i:04d}").json()
+        if view["held"]:
+            break
+    else:
+        raise AssertionError("no demo site has a held batch")
+    [held] = view["held"]
+    r03 = [f for f in view["findings"] if f["rule_id"] == "R03" and f["severity"] == "HOLD"]
+    assert len(r03) == 1 and r03[0]["evidence"]["batch"] == held["batch"]
+    assert r03[0]["intervals"][0][0] >= held["first_start"]
+    assert any(b["severity"] == "HOLD" for b in view["bands"])

@@ -38,7 +38,7 @@ SPANS_SHOWN = 6  # interval ranges of a finding shown
 
 # Every key the rules record (rules/*.py; tests/unit/test_i18n.py checks both catalogs).
 EVIDENCE_KEYS = (
-    "base_wh", "batches", "battery_declared", "blocks", "cadence_s", "cap", "cap_wh",
+    "base_wh", "batch", "batches", "battery_declared", "blocks", "cadence_s", "cap", "cap_wh",
     "cap_wh_per_30min", "capacity_ac_kw", "capacity_dc_kw", "certification_expires",
     "changed", "channel", "claim", "clear_days", "clear_sky_wh", "commissioned_on",
     "compared_with", "conflicts", "constant_runs", "daylight_completeness",
@@ -51,11 +51,11 @@ EVIDENCE_KEYS = (
     "missing_intervals", "modulus_wh", "neighbours", "nights", "normalised_by_clear_sky",
     "now", "offset_min", "offsets", "offsets_s", "other_claim", "other_credited",
     "other_project", "persistent_batches", "plateau_ratio_to_rating", "plateaus",
-    "project", "quality", "reason", "reasons", "reference_min", "register_span_wh",
+    "project", "quality", "reason", "reasons", "received_at", "reference_min", "register_span_wh",
     "register_spans", "register_wh", "registered", "resets", "rule_id", "runs", "score",
     "second", "seconds", "shared", "sites", "sloped_runs", "smoothed_min", "start",
     "starts", "sun_elevation", "threshold", "thresholds", "tolerance_s", "usable_days",
-    "valid", "valid_cadences_s", "value", "version", "z",
+    "valid", "valid_cadences_s", "value", "version", "without_clear_sky", "z",
 )
 # Codes found among the values (R06's reasons, R08's kinds, R20's reasons).
 EVIDENCE_VALUES = ("drift", "impossible_offset", "shift_1h", "shift_from_reference",

@@ -212,7 +212,10 @@ def site_view(uow: AbstractUnitOfWork, readings: SiteReadings, actor: Actor, pro
                         readings.series(site, period.since, period.until))
     if len(series.channel("generation")):
         series = readings.annotate(series)
-    findings = sorted(evaluate(series, t, now=now), key=_severity_order)
+    findings = sorted(evaluate(series, t, now=now) + _held_findings(view["held"], site,
+                                                                     period.since,
+                                                                     period.until),
+                      key=_severity_order)
     ctx = Context(series, t)
     return view | {"series": _chart(series, ctx), "findings": [_finding(f) for f in findings],
                    "bands": _bands(findings), "totals": _totals(series, ctx, findings)}
@@ -285,6 +288,25 @@ def _facts(device: Device) -> dict[str, Any]:
 
 def _severity_order(f: Finding) -> tuple[int, str, tuple[tuple[int, int], ...], str]:
     return (-SEVERITY_RANK[f.severity], f.rule_id, f.intervals[:1], f.qualified_name)
+
+
+def _held_findings(held: list[dict[str, Any]], site: str, since: int, until: int
+                   ) -> list[Finding]:
+    """A batch held because it conflicts with stored readings is an R03 HOLD over its
+    intervals: it shows among the findings and on the chart, not only in the batch list."""
+    found = []
+    for batch in held:
+        first, last = int(batch["first_start"]), int(batch["last_end"])
+        if last <= since or first >= until:
+            continue
+        conflicts = batch.get("conflicts") or []
+        sent = sum(int((c.get("sent") or {}).get("energy_wh") or 0) for c in conflicts
+                   if c.get("channel") == "generation")
+        found.append(Finding(
+            "R03", "R03.conflict", Severity.HOLD,
+            ((max(first, since), min(last, until)),), sent,
+            {"batch": batch["batch"], "conflicts": len(conflicts)}, site=site))
+    return found
 
 
 def _finding(f: Finding) -> dict[str, Any]:
