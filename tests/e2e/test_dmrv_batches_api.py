@@ -139,3 +139,13 @@ def test_a_csv_batch_with_a_malformed_line_is_refused_naming_the_line(client: Te
         assert response.status_code == 422, response.text
         assert response.json()["field"] == where, response.json()
     assert readings(client) == 0
+
+
+def test_a_batch_too_large_is_refused_with_its_rule_and_a_japanese_reason(client: TestClient
+                                                                          ) -> None:
+    response = post(client, b'{"batch": "' + b"x" * (2 * 1024 * 1024) + b'"}')
+    assert response.status_code == 413
+    problem = response.json()
+    assert (problem["rule_id"], problem["field"], problem["code"]) == ("R01", "body",
+                                                                       "payload_too_large")
+    assert "バイト" in problem["reason_ja"] and problem["reason"]

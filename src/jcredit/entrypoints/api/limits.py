@@ -54,10 +54,17 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def send_too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"type": "about:blank", "title": "Request body too large", "status": 413,
-                       "detail": f"the request body is larger than {limit} bytes",
-                       "code": "payload_too_large", "field": "body"}).encode()
+async def send_too_large(send: Send, limit: int, path: str = "") -> None:
+    problem: dict[str, Any] = {
+        "type": "about:blank", "title": "Request body too large", "status": 413,
+        "detail": f"the request body is larger than {limit} bytes",
+        "code": "payload_too_large", "field": "body",
+        "reason_ja": f"本文が大きすぎます（上限 {limit:,} バイト）"}
+    if path.startswith("/api/v1/dmrv/batches"):  # a device's batch: name the rule too
+        problem |= {"rule_id": "R01", "outcome": "REFUSED",
+                    "reason": f"the batch is larger than {limit} bytes: send it in parts "
+                              "(a day or a month per batch)"}
+    body = json.dumps(problem, ensure_ascii=False).encode()
     await send({"type": "http.response.start", "status": 413, "headers": [
         (b"content-type", b"application/problem+json"),
         (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
@@ -78,7 +85,7 @@ class BodySizeLimit:
         length = _content_length(scope)
         if length is not None:
             if length > limit:
-                await send_too_large(send, limit)
+                await send_too_large(send, limit, scope.get("path", ""))
             else:
                 await self.app(scope, receive, send)
             return
@@ -105,4 +112,4 @@ class BodySizeLimit:
         with suppress(BodyTooLarge):
             await self.app(scope, counting_receive, guarded_send)
         if state["exceeded"] and not state["started"]:
-            await send_too_large(send, limit)
+            await send_too_large(send, limit, scope.get("path", ""))
