@@ -7,15 +7,19 @@ does the same with ``jcredit project add-activities``, ``jcredit dmrv device imp
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from typing import Any
 
-from jcredit.adapters.dmrv.simulator import Fleet
 from jcredit.bootstrap import Registry
 from jcredit.entrypoints.dmrv_tables import register_devices_command
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.dmrv.ingest import Incoming
 from jcredit.service_layer.dmrv.ingest import Outcome
+
+if TYPE_CHECKING:  # the simulator imports numpy and pvlib: not on every CLI start
+    from jcredit.adapters.dmrv.simulator import Fleet
 
 
 def register_fleet(registry: Registry, fleet: Fleet, actor: Actor, project: str, *,
@@ -32,19 +36,28 @@ def ingest_fleet(registry: Registry, fleet: Fleet, *, group: int = 1000,
                  progress: Callable[[int], None] | None = None) -> list[Outcome]:
     """Every batch file of the fleet (duplicates, conflicts and tampered ones included)
     through the ingestion pipeline, in groups."""
+    return ingest_in_groups(registry, (Incoming(b.data, "json", None, "file", b.name)
+                                       for b in fleet.envelopes()), group=group,
+                            progress=progress)
+
+
+def ingest_in_groups(registry: Registry, items: Iterable[Incoming], *, group: int = 1000,
+                     progress: Callable[[int], None] | None = None) -> list[Outcome]:
+    """Batches through the ingestion pipeline ``group`` at a time (one transaction, one pack
+    and one Parquet part per group), calling ``progress(n)`` after each group."""
     outcomes: list[Outcome] = []
-    items: list[Incoming] = []
-    for batch in fleet.envelopes():
-        items.append(Incoming(batch.data, "json", None, "file", batch.name))
-        if len(items) >= group:
-            outcomes += registry.ingestor.ingest(items)
+    pending: list[Incoming] = []
+    for item in items:
+        pending.append(item)
+        if len(pending) >= group:
+            outcomes += registry.ingestor.ingest(pending)
             if progress:
-                progress(len(items))
-            items = []
-    if items:
-        outcomes += registry.ingestor.ingest(items)
+                progress(len(pending))
+            pending = []
+    if pending:
+        outcomes += registry.ingestor.ingest(pending)
         if progress:
-            progress(len(items))
+            progress(len(pending))
     return outcomes
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection
@@ -16,17 +17,30 @@ from jcredit.adapters.db import tables as t
 _IN_CHUNK = 500  # keeps IN lists well under SQLite's variable limit
 
 
+def _chunks(values: Iterable[str]) -> Iterator[builtins.list[str]]:
+    """The distinct values, in order, a chunk at a time for ``IN (...)``."""
+    wanted = list(dict.fromkeys(values))
+    for i in range(0, len(wanted), _IN_CHUNK):
+        yield wanted[i:i + _IN_CHUNK]
+
+
 class SqlBatchRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
     def receipts(self, hashes: Iterable[str]) -> dict[str, str]:
         """The stored receipt (JSON text) of each known batch hash."""
-        b, wanted, found = t.dmrv_batches, list(dict.fromkeys(hashes)), {}
-        for i in range(0, len(wanted), _IN_CHUNK):
-            rows = self.c.execute(select(b.c.hash, b.c.receipt)
-                                  .where(b.c.hash.in_(wanted[i:i + _IN_CHUNK])))
-            found.update({row.hash: row.receipt for row in rows})
+        return self._by_hash(t.dmrv_batches.c.receipt, hashes)
+
+    def raw_locations(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Where each known batch's signed bytes are in the raw store."""
+        return self._by_hash(t.dmrv_batches.c.raw, hashes)
+
+    def _by_hash(self, column: Any, hashes: Iterable[str]) -> dict[str, str]:
+        b, found = t.dmrv_batches, {}
+        for chunk in _chunks(hashes):
+            rows = self.c.execute(select(b.c.hash, column).where(b.c.hash.in_(chunk)))
+            found.update({row[0]: row[1] for row in rows})
         return found
 
     def head(self, device_id: str) -> tuple[int, str] | None:
@@ -38,9 +52,8 @@ class SqlBatchRepository:
 
     def heads(self, device_ids: Iterable[str]) -> dict[str, tuple[int, str]]:
         """The chain head of each device that has one (one query per 500 devices)."""
-        b, wanted, found = t.dmrv_batches, list(dict.fromkeys(device_ids)), {}
-        for i in range(0, len(wanted), _IN_CHUNK):
-            chunk = wanted[i:i + _IN_CHUNK]
+        b, found = t.dmrv_batches, {}
+        for chunk in _chunks(device_ids):
             top = (select(b.c.device_id, func.max(b.c.seq).label("seq"))
                    .where(b.c.device_id.in_(chunk)).group_by(b.c.device_id).subquery())
             rows = self.c.execute(select(b.c.device_id, b.c.seq, b.c.hash).join(
@@ -52,23 +65,15 @@ class SqlBatchRepository:
                        ) -> builtins.list[tuple[str, str, str, int, int]]:
         """Accepted batches of these devices ending after ``since``: (device, hash, raw
         location, first start, last end), for the overlap check of a group."""
-        b, wanted = t.dmrv_batches, list(dict.fromkeys(device_ids))
+        b = t.dmrv_batches
         found: builtins.list[tuple[str, str, str, int, int]] = []
-        for i in range(0, len(wanted), _IN_CHUNK):
+        for chunk in _chunks(device_ids):
             rows = self.c.execute(select(b.c.device_id, b.c.hash, b.c.raw, b.c.first_start,
                                          b.c.last_end).where(
-                b.c.device_id.in_(wanted[i:i + _IN_CHUNK]), b.c.status == "ACCEPTED",
+                b.c.device_id.in_(chunk), b.c.status == "ACCEPTED",
                 b.c.last_end > since).order_by(b.c.seq))
             found.extend((r.device_id, r.hash, r.raw, int(r.first_start), int(r.last_end))
                          for r in rows)
-        return found
-
-    def raw_locations(self, hashes: Iterable[str]) -> dict[str, str]:
-        b, wanted, found = t.dmrv_batches, list(dict.fromkeys(hashes)), {}
-        for i in range(0, len(wanted), _IN_CHUNK):
-            rows = self.c.execute(select(b.c.hash, b.c.raw)
-                                  .where(b.c.hash.in_(wanted[i:i + _IN_CHUNK])))
-            found.update({row.hash: row.raw for row in rows})
         return found
 
     def add(self, **row: Any) -> None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import threading
 from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import UTC
@@ -199,7 +198,6 @@ class ReadingsStore:
             path = Path(text.removeprefix("file://"))
             self.fs, self.root, self.local = pafs.LocalFileSystem(), str(path), path
         self.fs.create_dir(self.root, recursive=True)
-        self._lock = threading.Lock()
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -306,23 +304,7 @@ def channel_series(store: ReadingsStore, site: str, since: int, until: int
     """One site's readings in ``[since, until)`` (epoch seconds), per channel, sorted by
     start: what the rules read (docs/dmrv.md §4). The month partitions outside the range
     are not read."""
-    months = _months(since, until)
-    table = store.query(
-        "SELECT channel, epoch(start)::BIGINT AS s, seconds, register_wh, energy_wh, quality "
-        "FROM readings WHERE site = $site AND month IN (SELECT unnest($months)) "
-        "AND start >= to_timestamp($since) AND start < to_timestamp($until) "
-        "ORDER BY channel, s", {"site": site, "months": months, "since": since,
-                                "until": until})
-    result: dict[str, ChannelSeries] = {}
-    columns = {name: table.column(name).to_pylist() for name in table.column_names}
-    for i, channel in enumerate(columns["channel"]):
-        series = result.setdefault(channel, ChannelSeries())
-        series.start.append(columns["s"][i])
-        series.seconds.append(columns["seconds"][i])
-        series.register_wh.append(columns["register_wh"][i])
-        series.energy_wh.append(columns["energy_wh"][i])
-        series.quality.append(columns["quality"][i])
-    return result
+    return programme_series(store, [site], since, until).get(site, {})
 
 
 def programme_series(store: ReadingsStore, sites: list[str], since: int, until: int

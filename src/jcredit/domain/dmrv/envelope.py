@@ -330,11 +330,7 @@ class _Builder:
             energy: object, quality: object) -> None:
         epoch = self.times.get(start) if isinstance(start, str) else None
         if epoch is None:
-            moment = parse_time(start, f"{where}.start")
-            epoch = int(moment.timestamp())
-            if moment.microsecond or epoch % self.interval:
-                raise _refuse("R04", f"{where}.start", f"{start} is not on the {self.interval}-"
-                              "second grid", f"{start} が {self.interval} 秒の区切りにありません")
+            epoch = self._start(where, start)
             self.times[str(start)] = epoch
         if channel not in CHANNELS:
             raise _refuse("R01", f"{where}.channel", f"channel {channel!r} is not one of "

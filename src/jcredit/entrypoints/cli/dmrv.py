@@ -38,6 +38,7 @@ from jcredit.entrypoints.cli.projects import actor_as
 from jcredit.entrypoints.cli.projects import read_csv
 from jcredit.entrypoints.cli.projects import run_as
 from jcredit.entrypoints.cli.strict import StrictGroup
+from jcredit.entrypoints.dmrv_fleet import ingest_in_groups
 from jcredit.entrypoints.dmrv_tables import HEADER
 from jcredit.entrypoints.dmrv_tables import device_rows
 from jcredit.service_layer import commands as c
@@ -95,30 +96,9 @@ def import_batches(file: Path = typer.Argument(..., exists=True, help="a directo
                TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True, disable=as_json) as progress:
         task = progress.add_task("importing batches", total=total)
-        group: list[Incoming] = []
-        for item in batches_in(file):
-            group.append(item)
-            if len(group) >= GROUP:
-                _ingest(registry, group, summary, refusals)
-                progress.advance(task, len(group))
-                group = []
-        if group:
-            _ingest(registry, group, summary, refusals)
-            progress.advance(task, len(group))
-    if as_json:
-        print(json.dumps(summary | {"refusals": refusals}, ensure_ascii=False, indent=1))
-    else:
-        console.print(" ".join(f"{k}: {v}" for k, v in summary.items()), markup=False)
-        for r in refusals:
-            sys.stderr.write(f"refused {r['where']}: {r['rule_id']} [{r['field']}] "
-                             f"{r['reason']}\n")
-    if refusals:
-        raise typer.Exit(1)
-
-
-def _ingest(registry: Any, group: list[Incoming], summary: dict[str, Any],
-            refusals: list[dict[str, Any]]) -> None:
-    for outcome in registry.ingestor.ingest(group):
+        outcomes = ingest_in_groups(registry, batches_in(file), group=GROUP,
+                                    progress=lambda n: progress.advance(task, n))
+    for outcome in outcomes:
         summary["batches"] += 1
         if outcome.replayed:
             summary["replayed"] += 1
@@ -128,6 +108,15 @@ def _ingest(registry: Any, group: list[Incoming], summary: dict[str, Any],
         else:
             summary["accepted" if outcome.status == "ACCEPTED" else "held"] += 1
             summary["rows"] += int(outcome.body.get("rows", 0))
+    if as_json:
+        print(json.dumps(summary | {"refusals": refusals}, ensure_ascii=False, indent=1))
+    else:
+        console.print(" ".join(f"{k}: {v}" for k, v in summary.items()), markup=False)
+        for r in refusals:
+            sys.stderr.write(f"refused {r['where']}: {r['rule_id']} [{r['field']}] "
+                             f"{r['reason']}\n")
+    if refusals:
+        raise typer.Exit(1)
 
 
 # --- devices (機器): the device registry, docs/dmrv.md §1 -----------------------------

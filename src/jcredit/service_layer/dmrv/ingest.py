@@ -47,6 +47,7 @@ class ReadingsWriter(Protocol):
     def publish(self, names: Iterable[str]) -> None: ...
     def discard(self, names: Iterable[str]) -> None: ...
     def recover(self, recorded: set[str]) -> dict[str, int]: ...
+    def staged(self) -> list[str]: ...
 
 
 Verify = Callable[[bytes, str, bytes], bool]  # public key, signature (base64), signed bytes
@@ -90,7 +91,7 @@ class Ingestor:
         """Finish what a crash between commit and publication left (at start-up)."""
         with self.uow(write=False) as uow:
             groups = uow.dmrv.groups()
-        staged_known = {name for name in _staged(self.readings)
+        staged_known = {name for name in self.readings.staged()
                         if _group_of(name) in groups}
         return self.readings.recover(staged_known)
 
@@ -302,11 +303,6 @@ def _refusal_row(batch: Batch, refused: BatchRefused, item: Incoming, stamp: str
             "rule_id": refused.rule_id, "field": (refused.field or "")[:200],
             "reason": refused.message[:500], "reason_ja": refused.message_ja[:500],
             "source": item.source, "received_at": stamp}
-
-
-def _staged(readings: ReadingsWriter) -> list[str]:
-    staged = getattr(readings, "staged", None)
-    return list(staged()) if staged is not None else []
 
 
 def _group_of(name: str) -> str:
