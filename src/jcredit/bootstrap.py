@@ -23,6 +23,8 @@ from jcredit.adapters.dmrv.stores import RawBatchStore
 from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.adapters.evidence_store import LocalEvidenceStore
 from jcredit.adapters.passwords import Argon2PasswordHasher
+from jcredit.adapters.process_pool import ProcessPool
+from jcredit.adapters.process_pool import default_processes
 from jcredit.config import Settings
 from jcredit.domain.errors import AuthenticationError
 from jcredit.domain.errors import NotFoundError
@@ -55,6 +57,7 @@ class Registry:
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
     _readings: ReadingsStore | None = None
     _ingestor: Ingestor | None = None
+    _pool: ProcessPool | None = None
 
     @property
     def readings(self) -> ReadingsStore:
@@ -80,8 +83,13 @@ class Registry:
         """The one ingestion pipeline for HTTP, MQTT and file import; on first use it
         finishes what a crash between commit and publication left."""
         if self._ingestor is None:
+            processes = self.settings.ingest_processes
+            self._pool = ProcessPool(default_processes() if processes is None else processes,
+                                     preload=["jcredit.service_layer.dmrv.ingest",
+                                              "jcredit.adapters.dmrv.signing"])
             self._ingestor = Ingestor(self.uow, self.raw_batches, self.readings,
-                                      verify_signature, self.clock)
+                                      verify_signature, self.clock, pool=self._pool,
+                                      all_keys=lambda uow: uow.devices.public_keys())
             self._ingestor.recover()
         return self._ingestor
 
@@ -202,6 +210,8 @@ class Registry:
             return uow.users.get(user_id)
 
     def dispose(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
         self.uow.close()
         self.engine.dispose()
 

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     # Meter readings (docs/dmrv.md §3): Parquet files partitioned by month. A directory
     # (default <data_dir>/readings) or an object-store URL such as s3://bucket/readings.
     readings_url: str = ""
+    # Worker processes that parse and verify large groups of batches (an import, an MQTT
+    # backlog) beside the process that stores them; None: one per core beyond the first
+    # (at most 4), 0: none.
+    ingest_processes: int | None = Field(default=None, ge=0, le=64)
     token_lifetime_hours: int = Field(default=24, ge=1, le=24 * 30)  # API bearer tokens
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)  # web: since last request
     session_absolute_hours: int = Field(default=12, ge=1, le=24 * 7)  # web: since login

@@ -128,6 +128,11 @@ class SqlDeviceRepository:
         if keys:
             self.c.execute(insert(t.dmrv_device_keys), keys)
 
+    def public_keys(self) -> dict[str, bytes]:
+        k = t.dmrv_device_keys
+        return {row.key_id: bytes.fromhex(row.public_key)
+                for row in self.c.execute(select(k.c.key_id, k.c.public_key))}
+
     def get(self, device_id: str) -> Device | None:
         row = self.c.execute(self._devices()
                              .where(t.dmrv_devices.c.device_id == device_id)).first()

@@ -85,6 +85,7 @@ def connect(url: str, client_id: str, *, receive_maximum: int | None = None,
         client.username_pw_set(address.username, address.password)
     if address.tls:
         client.tls_set()
+    client.max_inflight_messages_set(1000)
     properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
     if receive_maximum is not None:
         properties.ReceiveMaximum = receive_maximum
@@ -119,6 +120,7 @@ class MqttIngestWorker:
         self.client_id = client_id
         self.max_group = max_group
         self.max_wait = max_wait
+        self.enough = max(1, min(64, max_group // 4))  # a group worth ingesting without waiting
         self.receive_maximum = receive_maximum
         self.receipts = receipts
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
@@ -154,10 +156,17 @@ class MqttIngestWorker:
             return []
         group, deadline = [first], time.monotonic() + self.max_wait
         while len(group) < self.max_group and not stop.is_set():
+            try:  # what has arrived, without waiting
+                group.append(self.messages.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            # a backlog drains in the groups it comes in; a trickle waits a little for more
             remaining = deadline - time.monotonic()
+            if len(group) >= self.enough or remaining <= 0:
+                break
             try:
-                group.append(self.messages.get(timeout=max(remaining, 0)) if remaining > 0
-                             else self.messages.get_nowait())
+                group.append(self.messages.get(timeout=remaining))
             except queue.Empty:
                 break
         return group

@@ -53,6 +53,9 @@ class BatchRefused(ValidationError):
         self.rule_id = rule_id
         self.message_ja = message_ja
 
+    def __reduce__(self) -> tuple[Any, ...]:  # sent back from the parsing processes
+        return (type(self), (self.rule_id, self.field, self.message, self.message_ja))
+
     def as_dict(self) -> dict[str, object]:
         return super().as_dict() | {"rule_id": self.rule_id, "message_ja": self.message_ja}
 

@@ -49,7 +49,11 @@ def mqtt_worker(url: str | None = typer.Option(None, "--url", help="the broker (
     worker = MqttIngestWorker(broker, registry.ingestor.ingest, client_id=client_id,
                               max_group=max_group, prefix=registry.settings.mqtt_topic_prefix)
     console.print(f"jcredit MQTT worker: {broker} as {client_id}", markup=False)
-    stats = worker.run(stop)
+    registry.ingestor.start()
+    try:
+        stats = worker.run(stop)
+    finally:
+        registry.dispose()
     console.print(f"stopped: {stats.messages} messages, {stats.accepted} accepted, "
                   f"{stats.held} held, {stats.replayed} replayed, {stats.refused} refused",
                   markup=False)

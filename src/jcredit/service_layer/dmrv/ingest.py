@@ -17,6 +17,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -53,6 +54,24 @@ class ReadingsWriter(Protocol):
 Verify = Callable[[bytes, str, bytes], bool]  # public key, signature (base64), signed bytes
 
 
+class ChunkMap(Protocol):
+    """Runs ``prepare_chunk`` on the other cores (adapters/process_pool.py)."""
+
+    @property
+    def enabled(self) -> bool: ...
+    def start(self) -> Any: ...
+    def imap(self, fn: Callable[[Any, dict[Any, Any]], Any], chunks: Iterable[Any],
+             shared: list[tuple[Any, Any]] | None = None) -> Iterator[Any]: ...
+
+
+# A parsed batch, its signature, and the public key it was verified with in a worker
+# process (None: not verified there) with the result; or why it was refused.
+Prepared = tuple[Batch, str, bytes | None, bool] | BatchRefused
+
+PARALLEL_FROM = 64  # batches in a group; smaller groups are parsed where they arrive
+CHUNK = 48  # batches per request to a worker process
+
+
 @dataclass(frozen=True)
 class Incoming:
     """One batch as it arrived: its bytes, its form, and where it came from."""
@@ -79,13 +98,58 @@ class Outcome:
 class Ingestor:
     def __init__(self, uow: UnitOfWorkFactory, raw: RawStore, readings: ReadingsWriter,
                  verify: Verify, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 devices: Callable[[AbstractUnitOfWork, str], Any] | None = None) -> None:
+                 devices: Callable[[AbstractUnitOfWork, str], Any] | None = None,
+                 pool: ChunkMap | None = None,
+                 all_keys: Callable[[AbstractUnitOfWork], dict[str, bytes]] | None = None
+                 ) -> None:
         self.uow = uow
         self.raw = raw
         self.readings = readings
         self.verify = verify
         self.clock = clock
         self.devices = devices or _device_of
+        self.pool = pool
+        self.all_keys = all_keys
+        # key id → public key, append-only, sent to the worker processes as it grows: a key
+        # id is a hash of its key, so an entry never changes; whether the key is the
+        # device's and valid is still checked here, against the database
+        self._keys: dict[str, bytes] = {}
+        self._key_list: list[tuple[str, bytes]] = []
+        self._keys_loaded = False
+
+    def start(self) -> None:
+        """Start the parsing worker processes now (a long-running worker does; an import
+        starts them with its first large group)."""
+        if self.pool is not None and self.pool.enabled:
+            self.pool.start()
+
+    def learn_keys(self, keys: dict[str, bytes]) -> None:
+        for key_id, public in keys.items():
+            if key_id not in self._keys:
+                self._keys[key_id] = public
+                self._key_list.append((key_id, public))
+
+    def _prepared(self, uow: AbstractUnitOfWork, items: Sequence[Incoming]
+                  ) -> Iterator[list[Prepared]]:
+        """The group parsed, in chunks: here, or in worker processes for a large group
+        (parsed and verified there while this process stores the chunks before)."""
+        if self.pool is None or not self.pool.enabled or len(items) < PARALLEL_FROM:
+            yield [_unverified(_parse(item)) for item in items]
+            return
+        if not self._keys_loaded and self.all_keys is not None:
+            self.learn_keys(self.all_keys(uow))
+            self._keys_loaded = True
+        chunks = ((self.verify, [(i.raw, i.form, i.signature) for i in items[k:k + CHUNK]])
+                  for k in range(0, len(items), CHUNK))
+        done = 0
+        try:
+            for prepared in self.pool.imap(prepare_chunk, chunks, self._key_list):
+                done += len(prepared)
+                yield prepared
+        except Exception:  # a worker process failed: the rest of the group is parsed here
+            log.exception("parsing in worker processes failed after %d of %d batches; "
+                          "parsing the rest in this process", done, len(items))
+            yield [_unverified(_parse(item)) for item in items[done:]]
 
     def recover(self) -> dict[str, int]:
         """Finish what a crash between commit and publication left (at start-up)."""
@@ -99,7 +163,6 @@ class Ingestor:
         received = self.clock().astimezone(UTC)
         stamp = received.isoformat()
         epoch = int(received.timestamp())
-        parsed: list[tuple[Batch, str] | BatchRefused] = [_parse(item) for item in items]
         outcomes: list[Outcome | None] = [None] * len(items)
         rows = ReadingRows()
         batch_rows: list[dict[str, Any]] = []
@@ -108,48 +171,18 @@ class Ingestor:
         names: list[str] = []
         packed: list[tuple[str, bytes, str]] = []
         with self.uow(write=True) as uow:
-            known = uow.dmrv.receipts(p[0].hash for p in parsed if not isinstance(p, Exception))
             session = _Session(uow, self.raw, self.devices, self.verify)
-            session.prefetch([p[0] for p in parsed if not isinstance(p, Exception)])
-            for i, entry in enumerate(parsed):
-                where = items[i].where
-                if isinstance(entry, BatchRefused):
-                    outcomes[i] = Outcome(intake.REFUSED, intake.refusal(entry), where=where)
-                    continue
-                batch, signature = entry
-                if batch.hash in known:
-                    stored = json.loads(known[batch.hash])
-                    outcomes[i] = Outcome(stored["status"], stored, replayed=True, where=where)
-                    continue
-                try:
-                    status, comparison = session.check(batch, signature, received, epoch)
-                except BatchRefused as refused:
-                    outcomes[i] = Outcome(intake.REFUSED, intake.refusal(refused, batch=batch),
-                                          where=where)
-                    if session.device_known(batch.device_id):
-                        refusal_rows.append(_refusal_row(batch, refused, items[i], stamp))
-                    continue
-                new = comparison.new if status == intake.ACCEPTED else []
-                body = intake.receipt(batch, status=status, received_at=stamp, rows=len(new),
-                                      duplicates=comparison.duplicates
-                                      + batch.duplicates_in_batch)
-                packed.append((batch.hash, batch.signed, signature))
-                site = session.site_of(batch.device_id)
-                _append(rows, batch, site, new)
-                session.accepted(batch, status)
-                sealed = json.dumps(body)
-                known[batch.hash] = sealed
-                batch_rows.append({
-                    "hash": batch.hash, "device_id": batch.device_id, "site": site,
-                    "seq": batch.seq, "prev": batch.prev, "key_id": batch.key_id,
-                    "form": batch.form, "source": items[i].source,
-                    "first_start": batch.first_start, "last_end": batch.last_end,
-                    "rows": len(new), "duplicates": body["duplicates"], "status": status,
-                    "received_at": stamp, "receipt": sealed,
-                    "parquet_group": group if new else None,
-                    "conflicts": json.dumps(comparison.conflicts, ensure_ascii=False)
-                    if status == intake.HELD else None})
-                outcomes[i] = Outcome(status, body, where=where)
+            known: dict[str, str] = {}
+            offset = 0
+            for prepared in self._prepared(uow, items):
+                batches = [p[0] for p in prepared if not isinstance(p, BatchRefused)]
+                known.update(uow.dmrv.receipts(b.hash for b in batches if b.hash not in known))
+                session.prefetch(batches)
+                for i, entry in enumerate(prepared, start=offset):
+                    outcomes[i] = self._one(session, items[i], entry, known, received, epoch,
+                                            rows, batch_rows, refusal_rows, packed, group)
+                offset += len(prepared)
+                self.learn_keys(session.keys_seen)
             # the raw batches are durable before anything records them
             locations = self.raw.put_many(group, packed, day=stamp[:10])
             for row in batch_rows:
@@ -165,6 +198,46 @@ class Ingestor:
         self.readings.publish(names)
         return [o for o in outcomes if o is not None]
 
+    def _one(self, session: _Session, item: Incoming, entry: Prepared, known: dict[str, str],
+             received: datetime, epoch: int, rows: ReadingRows,
+             batch_rows: list[dict[str, Any]], refusal_rows: list[dict[str, Any]],
+             packed: list[tuple[str, bytes, str]], group: str) -> Outcome:
+        where = item.where
+        stamp = received.isoformat()
+        if isinstance(entry, BatchRefused):
+            return Outcome(intake.REFUSED, intake.refusal(entry), where=where)
+        batch, signature, checked_with, checked = entry
+        if batch.hash in known:
+            stored = json.loads(known[batch.hash])
+            return Outcome(stored["status"], stored, replayed=True, where=where)
+        try:
+            status, comparison = session.check(batch, signature, received, epoch,
+                                               checked_with, checked)
+        except BatchRefused as refused:
+            if session.device_known(batch.device_id):
+                refusal_rows.append(_refusal_row(batch, refused, item, stamp))
+            return Outcome(intake.REFUSED, intake.refusal(refused, batch=batch), where=where)
+        new = comparison.new if status == intake.ACCEPTED else []
+        body = intake.receipt(batch, status=status, received_at=stamp, rows=len(new),
+                              duplicates=comparison.duplicates + batch.duplicates_in_batch)
+        packed.append((batch.hash, batch.signed, signature))
+        site = session.site_of(batch.device_id)
+        _append(rows, batch, site, new)
+        session.accepted(batch, status)
+        sealed = json.dumps(body)
+        known[batch.hash] = sealed
+        batch_rows.append({
+            "hash": batch.hash, "device_id": batch.device_id, "site": site,
+            "seq": batch.seq, "prev": batch.prev, "key_id": batch.key_id,
+            "form": batch.form, "source": item.source,
+            "first_start": batch.first_start, "last_end": batch.last_end,
+            "rows": len(new), "duplicates": body["duplicates"], "status": status,
+            "received_at": stamp, "receipt": sealed,
+            "parquet_group": group if new else None,
+            "conflicts": json.dumps(comparison.conflicts, ensure_ascii=False)
+            if status == intake.HELD else None})
+        return Outcome(status, body, where=where)
+
 
 class _Session:
     """What one group's checks look up, cached: devices, chain heads, stored readings."""
@@ -179,20 +252,30 @@ class _Session:
         self.heads: dict[str, tuple[int, str] | None] = {}
         self.values: dict[str, dict[intake.Key, intake.Value]] = {}  # batch hash → readings
         self.group_batches: dict[str, list[Batch]] = {}
-        self.spans: dict[str, list[tuple[str, str, int, int]]] | None = None  # after prefetch
+        self.spans: dict[str, list[tuple[str, str, int, int]]] = {}  # device → stored spans
+        self.fetched_since: dict[str, int] = {}  # device → from when its spans were fetched
+        self.keys_seen: dict[str, bytes] = {}  # key id → public key, for the workers
 
     def prefetch(self, batches: list[Batch]) -> None:
-        """Chain heads and stored spans of the group's devices in two queries, not two per
-        batch."""
-        if not batches:
+        """Chain heads and stored spans of the batches' devices in two queries, not two per
+        batch; a device already fetched is fetched again only for an earlier span."""
+        since: dict[str, int] = {}
+        for b in batches:
+            since[b.device_id] = min(since.get(b.device_id, b.first_start), b.first_start)
+        new = [d for d in since if d not in self.heads]
+        if new:
+            heads = self.uow.dmrv.heads(new)
+            self.heads.update({device: heads.get(device) for device in new})
+        wanted = [d for d, first in since.items()
+                  if d not in self.fetched_since or first < self.fetched_since[d]]
+        if not wanted:
             return
-        ids = list(dict.fromkeys(b.device_id for b in batches))
-        heads = self.uow.dmrv.heads(ids)
-        self.heads.update({device: heads.get(device) for device in ids})
-        self.spans = {}
+        for device in wanted:
+            self.spans[device] = []
+            self.fetched_since[device] = since[device]
         for device, digest, location, first, last in self.uow.dmrv.accepted_spans(
-                ids, min(b.first_start for b in batches)):
-            self.spans.setdefault(device, []).append((digest, location, first, last))
+                wanted, min(since[d] for d in wanted)):
+            self.spans[device].append((digest, location, first, last))
 
     def device(self, device_id: str) -> Any:
         if device_id not in self._devices:
@@ -205,7 +288,8 @@ class _Session:
     def site_of(self, device_id: str) -> str:
         return str(self.device(device_id).site)
 
-    def check(self, batch: Batch, signature: str, received: datetime, epoch: int
+    def check(self, batch: Batch, signature: str, received: datetime, epoch: int,
+              checked_with: bytes | None = None, checked: bool = False
               ) -> tuple[str, intake.Comparison]:
         device = self.device(batch.device_id)
         if device is None:
@@ -220,7 +304,11 @@ class _Session:
             raise BatchRefused("R02", "key_id", f"key {batch.key_id} was revoked or retired "
                                "before this batch was received",
                                f"鍵 {batch.key_id} は失効しています")
-        if not self.verify(key.public_key, signature, batch.signed):
+        self.keys_seen[key.key_id] = key.public_key
+        # verified in a worker process with this very key, or verified here
+        valid = checked if checked_with == key.public_key else \
+            self.verify(key.public_key, signature, batch.signed)
+        if not valid:
             raise BatchRefused("R02", "signature", "the signature does not verify with the "
                                "device's key: the batch was changed or not signed by the device",
                                "署名が機器の鍵で検証できません（改ざんまたは署名誤り）")
@@ -242,9 +330,7 @@ class _Session:
 
     def _stored(self, batch: Batch) -> dict[intake.Key, intake.Value]:
         stored: dict[intake.Key, intake.Value] = {}
-        if self.spans is None:
-            self.prefetch([batch])
-        assert self.spans is not None
+        self.prefetch([batch])
         for digest, location, first, last in self.spans.get(batch.device_id, ()):
             if last <= batch.first_start or first >= batch.last_end:
                 continue
@@ -258,15 +344,43 @@ class _Session:
 
 
 def _parse(item: Incoming) -> tuple[Batch, str] | BatchRefused:
+    return _parse_raw(item.raw, item.form, item.signature)
+
+
+def _parse_raw(raw: bytes, form: str, signature: str | None
+               ) -> tuple[Batch, str] | BatchRefused:
     try:
-        if item.form == "csv":
-            if not item.signature:
+        if form == "csv":
+            if not signature:
                 raise BatchRefused("R02", "signature", "a CSV batch needs its signature (the "
                                    "X-Jcredit-Signature header)", "CSV バッチの署名がありません")
-            return parse_csv_batch(item.raw), item.signature
-        return parse_envelope(item.raw)
+            return parse_csv_batch(raw), signature
+        return parse_envelope(raw)
     except BatchRefused as refused:
         return refused
+
+
+def _unverified(parsed: tuple[Batch, str] | BatchRefused) -> Prepared:
+    if isinstance(parsed, BatchRefused):
+        return parsed
+    return parsed[0], parsed[1], None, False
+
+
+def prepare_chunk(chunk: tuple[Verify, list[tuple[bytes, str, str | None]]],
+                  keys: dict[Any, Any]) -> list[Prepared]:
+    """In a worker process: parse each batch and verify its signature with the key its key
+    id names, when known (the caller still checks that key is the device's and valid)."""
+    verify, items = chunk
+    out: list[Prepared] = []
+    for raw, form, signature in items:
+        parsed = _parse_raw(raw, form, signature)
+        if isinstance(parsed, BatchRefused):
+            out.append(parsed)
+            continue
+        batch, sig = parsed
+        public = keys.get(batch.key_id)
+        out.append((batch, sig, public, verify(public, sig, batch.signed) if public else False))
+    return out
 
 
 def _reparse(raw: RawStore, digest: str, location: str) -> Batch:
