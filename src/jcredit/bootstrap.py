@@ -93,6 +93,14 @@ class Registry:
             self._ingestor.recover()
         return self._ingestor
 
+    def energy(self, engine: str = "duckdb", *, master: str = "local[2]") -> Any:
+        """The settlement engine over the readings store (docs/dmrv.md §9): ``duckdb``
+        (embedded) or ``spark`` (``master``: ``local[N]`` or a cluster's URL)."""
+        from jcredit.adapters.dmrv.settlement import ReadingsEnergy
+        from jcredit.adapters.dmrv.settlement import engine as make_engine
+
+        return ReadingsEnergy(self.readings, make_engine(engine, master=master))
+
     @property
     def site_readings(self) -> StoredSiteReadings:
         """A site's readings and their physics context, for its page (docs/dmrv.md §8)."""

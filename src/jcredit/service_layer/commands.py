@@ -277,6 +277,9 @@ class SubmitMonitoringData(Command):
     project: str
     period: int
     activities: dict[str, dict[str, object]]
+    # the values came from the readings (docs/dmrv.md §9): how they were settled, kept in
+    # the monitoring report and named by its SHA-256 in the journal
+    settlement: dict[str, object] | None = None
     NAME: ClassVar[str] = "monitoring.submit_data"
 
 

@@ -36,6 +36,10 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from jcredit.adapters.dmrv.stores import ReadingsStore
+from jcredit.domain.dmrv.settlement import SiteEnergy
+from jcredit.domain.errors import ValidationError
+
 SEGMENTS = pa.schema([("segment", pa.string()), ("seg_start", pa.int64()),
                       ("seg_end", pa.int64())])
 EXCLUSIONS = pa.schema([("ex_site", pa.string()), ("ex_start", pa.int64()),
@@ -199,9 +203,30 @@ def spark_session(master: str, config: dict[str, str] | None = None) -> Any:
     return _SESSIONS[key]
 
 
+ENGINES = ("duckdb", "spark")
+
+
 def engine(name: str, *, master: str = "local[2]") -> Engine:
     if name == "duckdb":
         return DuckDBEngine()
     if name == "spark":
         return SparkEngine(master)
-    raise ValueError(f"engine is duckdb or spark, not {name!r}")
+    raise ValidationError(f"engine is one of {', '.join(ENGINES)}, not {name!r}",
+                          field="engine", valid=ENGINES)
+
+
+class ReadingsEnergy:
+    """The service layer's ``EnergyEngine``: an engine over the readings store."""
+
+    def __init__(self, store: ReadingsStore, engine: Engine) -> None:
+        self.store = store
+        self.engine = engine
+        self.name = engine.name
+
+    def energy(self, segments: Sequence[tuple[str, int, int]],
+               excluded: Sequence[tuple[str, int, int]]) -> list[SiteEnergy]:
+        if not self.store.files():
+            return []
+        table = self.engine.settle(self.store.location, [Segment(*s) for s in segments],
+                                   excluded)
+        return [SiteEnergy(**row) for row in table.to_pylist()]

@@ -191,6 +191,7 @@ class ReadingsStore:
 
     def __init__(self, url: str | Path) -> None:
         text = str(url)
+        self.url = text
         if "://" in text and not text.startswith("file://"):
             self.fs, self.root = pafs.FileSystem.from_uri(text)
             self.local: Path | None = None
@@ -270,6 +271,11 @@ class ReadingsStore:
         return {"published": published, "removed": removed}
 
     # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """Where an engine finds the store: the local directory, or the object-store URL."""
+        return self.local.as_posix() if self.local is not None else self.url
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection with a ``readings`` view over every published file."""

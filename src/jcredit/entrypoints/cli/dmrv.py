@@ -297,3 +297,63 @@ def device_revoke_key(device_id: str = typer.Argument(...), key_id: str = typer.
     emit(data, as_json, lambda d: console.print(
         f"{d['device_id']}: key {d['key_id']} revoked at {d['revoked_at']}; active key "
         f"{d['active_key_id'] or 'none'}", markup=False))
+
+
+@dmrv_app.command("settle")
+@reports_errors
+def settle(
+    project: str = typer.Argument(..., help="the project's number, e.g. JCP-000001"),
+    period: int = typer.Argument(..., help="the monitoring period's number"),
+    engine: str = typer.Option("duckdb", "--engine",
+                               help="duckdb (embedded) or spark (local[N] or a cluster)"),
+    master: str = typer.Option("local[2]", "--master",
+                               help="Spark's master: local[N], spark://host:7077, yarn, …"),
+    submit: bool = typer.Option(False, "--submit", help="record the result as the period's "
+                                "monitoring data (else only show it)"),
+    user: str | None = AsOpt, key: str | None = KeyOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Settle a monitoring period from the readings (docs/dmrv.md §9): the automatic checks
+    over the period, the intervals they take out, each site's creditable generation and
+    export; with --submit, the activities' values become the period's monitoring data."""
+    from jcredit.service_layer.dmrv.settlement import settle_period
+    from jcredit.service_layer.dmrv.settlement import settlement_preview
+
+    actor = actor_as(user)
+    registry = _registry()
+    try:
+        energy = registry.energy(engine, master=master)
+        if submit:
+            data = settle_period(registry.uow, registry.bus, registry.site_readings, energy,
+                                 actor, project, period, now=registry.clock(),
+                                 idempotency_key=key)
+            summary = data["settlement"]
+        else:
+            data = summary = settlement_preview(registry.uow, registry.site_readings, energy,
+                                                actor, project, period, now=registry.clock())
+    finally:
+        registry.dispose()
+
+    def human(_: dict[str, Any]) -> None:
+        s = summary
+        table = Table(title=f"{s['project']} period {s['period']} ({s['period_start']} – "
+                            f"{s['period_end']}), engine {s['engine']}")
+        for col in ("site", "generation kWh", "export kWh", "self kWh", "readings",
+                    "credited", "excluded"):
+            table.add_column(col, justify="left" if col == "site" else "right")
+        for site in s["sites"]:
+            gen, exp = site["generation_wh"], site["export_wh"]
+            table.add_row(site["activity"], f"{gen / 1000:,.1f}", f"{exp / 1000:,.1f}",
+                          f"{(gen - exp) / 1000:,.1f}", str(site["readings"]),
+                          str(site["creditable"]), str(site["excluded_intervals"]))
+        console.print(table)
+        totals = s["totals"]
+        console.print(f"{totals['sites']} sites: generation "
+                      f"{totals['generation_wh'] / 1000:,.1f} kWh, export "
+                      f"{totals['export_wh'] / 1000:,.1f} kWh; {totals['excluded_intervals']} "
+                      f"intervals excluded; {totals['holds']} HOLD findings for the verifier",
+                      markup=False)
+        console.print(f"settlement sha256 {s['sha256']}"
+                      + ("" if not submit else "; recorded as the period's monitoring data"),
+                      markup=False)
+
+    emit(data, as_json, human)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jcredit.domain.dmrv.settlement import digest
 from jcredit.domain.errors import ConfirmationRequiredError
 from jcredit.domain.errors import ConflictError
 from jcredit.domain.errors import ValidationError
@@ -169,18 +170,32 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
         "total_tco2": str(exact_sum(r.reduction for r in results)),
         "preview": [a.as_dict() for a in amounts],
     }
+    source: dict[str, Any] = {"source": "csv"}
+    if cmd.settlement is not None:
+        if not isinstance(cmd.settlement, dict):
+            raise ValidationError("settlement must be an object", field="settlement")
+        settled = dict(cmd.settlement)
+        if digest(settled | {"activities": cmd.activities}) != settled.get("sha256"):
+            raise ValidationError("settlement: its SHA-256 does not match it and these "
+                                  "activities' values", field="settlement")
+        source = {"source": "dmrv", "settlement_sha256": settled.get("sha256"),
+                  "engine": settled.get("engine")}
+        period.result["settlement"] = {k: settled.get(k) for k in (
+            "sha256", "engine", "thresholds_version", "totals", "findings")}
     ctx.uow.projects.update_period(period)
     missing = activities_without_data(ctx.uow.projects.activities(project.id), period)
-    document = save_document(ctx, project, "MONITORING_REPORT",
-                             {"period": period_view(period), "data": data,
-                              "result": period.result, "missing_activities": missing},
+    content: dict[str, Any] = {"period": period_view(period), "data": data,
+                               "result": period.result, "missing_activities": missing}
+    if cmd.settlement is not None:
+        content["settlement"] = dict(cmd.settlement)
+    document = save_document(ctx, project, "MONITORING_REPORT", content,
                              period_number=period.number)
     view = period_view(period) | {"document_version": document.version,
                                   "document_sha256": document.sha256}
     record(ctx, cmd, project, "submit_data", {"period": period.number,
                                               "total_tco2": period.result["total_tco2"],
                                               "document_sha256": document.sha256,
-                                              "missing_activities": missing},
+                                              "missing_activities": missing} | source,
            period_number=period.number)
     return view
 

@@ -1,0 +1,137 @@
+"""A monitoring period settled from the readings (docs/dmrv.md §9).
+
+For every site of a project with devices: the automatic checks over the period (the per-site
+rules and the fleet's R16), the intervals they take out (BLOCK; a HOLD the verifier
+rejected), and the creditable generation and export summed by an engine (DuckDB or Spark,
+an adapter behind :class:`EnergyEngine`). :func:`settlement_preview` returns all of it;
+:func:`settle_period` submits the activities' values as the period's monitoring data
+(``SubmitMonitoringData`` with the settlement beside them), the same command a pasted CSV
+goes through, so the methodology, the document and the journal are the ones every project
+has. Projects without devices keep the CSV path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import Protocol
+
+from jcredit.domain.dmrv.model import Finding
+from jcredit.domain.dmrv.model import Severity
+from jcredit.domain.dmrv.model import SiteSeries
+from jcredit.domain.dmrv.rules import evaluate
+from jcredit.domain.dmrv.rules.fleet import fleet_check
+from jcredit.domain.dmrv.settlement import SiteEnergy
+from jcredit.domain.dmrv.settlement import digest
+from jcredit.domain.dmrv.settlement import exclusions
+from jcredit.domain.dmrv.settlement import finding_key
+from jcredit.domain.dmrv.settlement import period_bounds
+from jcredit.domain.dmrv.settlement import settle
+from jcredit.domain.dmrv.thresholds import Thresholds
+from jcredit.domain.dmrv.thresholds import load
+from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import PermissionDeniedError
+from jcredit.service_layer import commands as c
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.dmrv.sites import SiteReadings
+from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.handlers.projects import period_by_number
+from jcredit.service_layer.handlers.projects import project_by_number
+from jcredit.service_layer.messagebus import MessageBus
+from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
+
+
+class EnergyEngine(Protocol):
+    """Sums each site's creditable energy (adapters/dmrv/settlement.py)."""
+
+    name: str
+
+    def energy(self, segments: Sequence[tuple[str, int, int]],
+               excluded: Sequence[tuple[str, int, int]]) -> list[SiteEnergy]: ...
+
+
+def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
+                       engine: EnergyEngine, actor: Actor, project: str, period: object, *,
+                       now: datetime | None = None, thresholds: Thresholds | None = None
+                       ) -> dict[str, Any]:
+    """The settlement of one monitoring period, computed and not recorded."""
+    now = now or datetime.now(UTC)
+    t = thresholds or load()
+    with uow_factory(write=False) as uow:
+        proj = project_by_number(uow, project)
+        if not can_read_site(actor, proj):
+            raise PermissionDeniedError(f"you may not read {proj.number}'s readings",
+                                        field="project")
+        monitoring = period_by_number(uow, proj, period)
+        devices = uow.devices.of_project(proj.id)
+    if not devices:
+        raise ConflictError(f"{proj.number} has no devices: its monitoring data come from a "
+                            "CSV file", field="project")
+    since, until = period_bounds(monitoring.start, monitoring.end)
+    first: dict[str, Any] = {}
+    for device in devices:
+        first.setdefault(device.site, device)
+    findings: list[Finding] = []
+    annotated: list[SiteSeries] = []
+    for site, device in sorted(first.items()):
+        series = SiteSeries(device.site_facts(), readings.series(site, since, until))
+        if len(series.channel("generation")):
+            series = readings.annotate(series)
+            annotated.append(series)
+        findings.extend(_with_site(evaluate(series, t, now=now), site))
+    if len(annotated) >= 2:
+        findings.extend(fleet_check(annotated, t))
+    excluded = exclusions(findings)
+    energies = engine.energy([(f"P{monitoring.number}", since, until)],
+                             [(x.site, x.start, x.end) for x in excluded])
+    sites = settle(energies, first, excluded)
+    holds = [f for f in findings if f.severity is Severity.HOLD]
+    counts = Counter((f.rule_id, f.severity.value) for f in findings)
+    summary: dict[str, Any] = {
+        "project": proj.number, "period": monitoring.number,
+        "period_start": monitoring.start.isoformat(),
+        "period_end": monitoring.end.isoformat(), "since": since, "until": until,
+        "engine": engine.name, "thresholds_version": t.version,
+        "sites": [{"site": s.site, "activity": s.activity,
+                   "generation_wh": s.generation_wh, "export_wh": s.export_wh,
+                   "generation_kwh": str(s.generation_kwh), "export_kwh": str(s.export_kwh),
+                   "readings": s.readings, "creditable": s.creditable,
+                   "excluded_intervals": len(s.excluded)} for s in sites],
+        "findings": [{"rule_id": r, "severity": sev, "count": n}
+                     for (r, sev), n in sorted(counts.items())],
+        "excluded": [{"site": x.site, "start": x.start, "end": x.end, "rule_id": x.rule_id,
+                      "reason": x.reason} for x in excluded],
+        "holds": [{"key": finding_key(f), "site": f.site, "rule_id": f.rule_id,
+                   "intervals": [list(i) for i in f.intervals], "energy_wh": f.energy_wh}
+                  for f in holds],
+        "totals": {"generation_wh": sum(s.generation_wh for s in sites),
+                   "export_wh": sum(s.export_wh for s in sites),
+                   "sites": len(sites), "excluded_intervals": len(excluded),
+                   "holds": len(holds)},
+    }
+    summary["activities"] = {s.activity: s.inputs() for s in sites}
+    summary["sha256"] = digest(summary)
+    return summary
+
+
+def settle_period(uow_factory: UnitOfWorkFactory, bus: MessageBus, readings: SiteReadings,
+                  engine: EnergyEngine, actor: Actor, project: str, period: object, *,
+                  now: datetime | None = None, thresholds: Thresholds | None = None,
+                  idempotency_key: str | None = None) -> dict[str, Any]:
+    """Settle the period and submit its activities' values as its monitoring data."""
+    summary = settlement_preview(uow_factory, readings, engine, actor, project, period,
+                                 now=now, thresholds=thresholds)
+    result = bus.handle(c.SubmitMonitoringData(
+        project=summary["project"], period=summary["period"],
+        activities=summary["activities"],
+        settlement={k: v for k, v in summary.items() if k != "activities"}),
+        actor=actor, idempotency_key=idempotency_key).data
+    return {"settlement": summary, "period": result}
+
+
+def _with_site(findings: list[Finding], site: str) -> list[Finding]:
+    return [f if f.site else replace(f, site=site) for f in findings]
