@@ -9,11 +9,13 @@ import json
 from datetime import UTC
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from jcredit.adapters.dmrv.simulator import Fleet
@@ -22,6 +24,8 @@ from jcredit.bootstrap import Registry
 from jcredit.domain.dmrv.settlement import period_bounds
 from jcredit.domain.methodologies.factors import GridFactorType
 from jcredit.domain.methodologies.factors import grid_factor
+from jcredit.domain.dmrv.merkle import check_proof
+from jcredit.entrypoints.api.app import create_app
 from jcredit.entrypoints.cli.app import app
 from jcredit.entrypoints.demo import VERIFIER_ORG
 from jcredit.entrypoints.demo import seed_demo
@@ -30,6 +34,7 @@ from jcredit.entrypoints.dmrv_fleet import register_fleet
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from tests.conftest import Clock
+from tests.e2e.support import login
 
 START, END = date(2026, 10, 1), date(2026, 10, 14)
 
@@ -144,3 +149,87 @@ def test_settling_is_for_the_projects_parties_and_needs_devices(
     assert result.exit_code != 0 and "no devices" in result.output
     result = CliRunner().invoke(app, ["dmrv", "settle", project, "1", "--engine", "oracle"])
     assert result.exit_code != 0 and "duckdb" in result.output
+
+
+def test_the_readings_root_is_certified_and_a_proof_finds_any_change(
+        programme: tuple[Registry, Fleet, str], tmp_path: Path) -> None:
+    registry, fleet, project = programme
+    data = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+    root = data["settlement"]["readings_root"]
+    assert data["settlement"]["site_days"] == 10 * 14
+    bus = registry.bus
+    for who, action in (("taiyo", "submit_for_verification"),
+                        ("shinsa", "complete_verification"),
+                        ("taiyo", "apply_for_certification"), ("iinkai", "certify")):
+        bus.handle(c.PeriodTransition(project=project, period=1, action=action),
+                   actor=actor(registry, who))
+    with registry.uow(write=False) as uow:
+        certify = [e for e in uow.journal.iterate() if e.command == "monitoring.transition"
+                   and e.payload.get("action") == "certify"]
+    assert certify[-1].payload["readings_root"] == root
+    # a site-day's proof, checked offline against the root in the journal
+    site = fleet.sites[3]
+    proof_file = tmp_path / "proof.json"
+    result = CliRunner().invoke(app, ["dmrv", "proof", site.site, "2026-10-05", "-o",
+                                      str(proof_file), "--as", "shinsa"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(proof_file.read_text())
+    assert document["published_root"] == root == document["root"]
+    assert len(document["readings"]) == 3 * 48
+    ok = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file), "--root", root])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    # an edited root
+    bad = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file), "--root",
+                                   "0" * 64])
+    assert bad.exit_code == 1 and "FAILS" in bad.output
+    # a changed Parquet row: the rebuilt proof no longer leads to the published root
+    changed = change_one_reading(registry, site.site)
+    result = CliRunner().invoke(app, ["dmrv", "proof", site.site, changed, "-o",
+                                      str(proof_file)])
+    assert result.exit_code == 0, result.output
+    after = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file)])
+    assert after.exit_code == 1 and "not to the root " + root in after.output
+
+
+def change_one_reading(registry: Registry, site: str) -> str:
+    """Add 1 Wh to one generation reading of ``site`` in the Parquet file that holds it;
+    returns the JST day of that reading."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    store = registry.readings
+    for name in store.files():
+        path = Path(store.root) / name
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        for row in rows:
+            if row["site"] == site and row["channel"] == "generation" \
+                    and row["energy_wh"]:
+                row["energy_wh"] += 1
+                pq.write_table(type(table).from_pylist(rows, schema=table.schema), path)
+                assert pc.sum(pq.read_table(path).column("energy_wh")).as_py() \
+                    == pc.sum(table.column("energy_wh")).as_py() + 1
+                return (row["start"] + timedelta(hours=9)).date().isoformat()
+    raise AssertionError("no reading to change")
+
+
+def test_the_proof_api_answers_the_projects_readers_only(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    registry, fleet, project = programme
+    code = fleet.sites[0].activity
+    url = f"/api/v1/dmrv/proofs/{project}/{code}"
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        users = {u: login(client, u) for u in ("taiyo", "shinsa", "midori")}
+        before = client.get(f"{url}/2026-10-05", headers=users["taiyo"])
+        assert before.status_code == 404 and "settled" in before.text  # not settled yet
+        cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+        ok = client.get(f"{url}/2026-10-05", headers=users["shinsa"])
+        assert ok.status_code == 200, ok.text
+        document = ok.json()
+        assert check_proof(document, document["published_root"]) == []
+        assert client.get(f"{url}/2026-10-05", headers=users["midori"]).status_code == 403
+        assert client.get(f"{url}/2026-11-30", headers=users["taiyo"]).status_code == 404
+        assert client.get(f"{url}/2026-13-01", headers=users["taiyo"]).status_code == 422
+        assert client.get(f"{url}/yesterday", headers=users["taiyo"]).status_code == 422
+        assert client.get(f"/api/v1/dmrv/proofs/{project}/HH-9999/2026-10-05",
+                          headers=users["taiyo"]).status_code == 404

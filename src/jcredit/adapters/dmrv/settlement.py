@@ -37,6 +37,9 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from jcredit.adapters.dmrv.stores import ReadingsStore
+from jcredit.domain.dmrv.merkle import Reading
+from jcredit.domain.dmrv.merkle import SiteDay
+from jcredit.domain.dmrv.merkle import sorted_readings
 from jcredit.domain.dmrv.settlement import SiteEnergy
 from jcredit.domain.errors import ValidationError
 
@@ -230,3 +233,33 @@ class ReadingsEnergy:
         table = self.engine.settle(self.store.location, [Segment(*s) for s in segments],
                                    excluded)
         return [SiteEnergy(**row) for row in table.to_pylist()]
+
+    def site_days(self, sites: Sequence[str], since: int, until: int) -> list[SiteDay]:
+        return site_days(self.store, sites, since, until)
+
+
+def site_days(store: ReadingsStore, sites: Sequence[str], since: int, until: int
+              ) -> list[SiteDay]:
+    """Every reading of ``sites`` in ``[since, until)``, by site and JST day, in the order
+    their Merkle trees take them (docs/dmrv.md §10); one DuckDB scan."""
+    if not store.files() or not sites:
+        return []
+    table = store.query(
+        "SELECT site, device_id, channel, epoch(start)::BIGINT AS s, seconds, register_wh, "
+        "energy_wh, quality, batch, "
+        "strftime(to_timestamp(epoch(start)::BIGINT + 32400) AT TIME ZONE 'UTC', "
+        "'%Y-%m-%d') AS day "
+        "FROM readings WHERE site IN (SELECT unnest($sites)) "
+        "AND start >= to_timestamp($since) AND start < to_timestamp($until) "
+        "ORDER BY site, day, channel, s, device_id",
+        {"sites": list(sites), "since": since, "until": until})
+    columns = [table.column(n).to_pylist() for n in (
+        "site", "device_id", "channel", "s", "seconds", "register_wh", "energy_wh",
+        "quality", "batch", "day")]
+    grouped: dict[tuple[str, str], list[Reading]] = {}
+    for site, device, channel, s, seconds, reg, en, quality, batch, day in zip(
+            *columns, strict=True):
+        grouped.setdefault((site, day), []).append(
+            (site, device, channel, int(s), int(seconds), reg, en, quality, batch))
+    return [SiteDay(site, day, sorted_readings(rows))
+            for (site, day), rows in grouped.items()]

@@ -357,3 +357,60 @@ def settle(
                       markup=False)
 
     emit(data, as_json, human)
+
+
+@dmrv_app.command("proof")
+@reports_errors
+def proof(site: str = typer.Argument(..., help="PROJECT/ACTIVITY, e.g. JCP-000001/HH-0001"),
+          day: str = typer.Argument(..., help="the JST day, YYYY-MM-DD"),
+          output: Path | None = typer.Option(None, "--output", "-o",
+                                             help="write the proof to this file"),
+          user: str | None = AsOpt) -> None:
+    """The inclusion proof of a site-day's readings in its settled period's Merkle root
+    (docs/dmrv.md §10), as JSON: keep it, give it to anyone, check it with verify-proof."""
+    from jcredit.service_layer.dmrv.settlement import site_day_proof
+
+    actor = actor_as(user)
+    registry = _registry()
+    try:
+        document = site_day_proof(registry.uow, registry.energy(), actor, site, day)
+    finally:
+        registry.dispose()
+    text = json.dumps(document, ensure_ascii=False, indent=1)
+    if output is None:
+        sys.stdout.write(text + "\n")
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    console.print(f"{site} {day}: {len(document['readings'])} readings, site-day "
+                  f"{document['index'] + 1} of {document['size']}; written to {output}",
+                  markup=False)
+
+
+@dmrv_app.command("verify-proof")
+def verify_proof(file: Path = typer.Argument(..., help="a proof (JSON) from the API or "
+                                             "`jcredit dmrv proof`"),
+                 root: str | None = typer.Option(None, "--root", help="the published root "
+                                                 "(hex); default: the proof's "
+                                                 "published_root")) -> None:
+    """Check an inclusion proof offline, with nothing but the proof and the published root:
+    the readings give the site-day's root, and its audit path leads to the root. Exit 0
+    when it holds, 1 when it does not (each problem named)."""
+    from jcredit.domain.dmrv.merkle import check_proof
+
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        console.print(f"error [FILE]: cannot read a proof from {file}: {error}", markup=False)
+        raise typer.Exit(2) from None
+    if not isinstance(document, dict):
+        console.print("error [FILE]: a proof is a JSON object", markup=False)
+        raise typer.Exit(2)
+    published = root or document.get("published_root")
+    problems = check_proof(document, str(published) if published else None)
+    if problems:
+        for problem in problems:
+            console.print(f"FAILS: {problem}", markup=False)
+        raise typer.Exit(1)
+    console.print(f"OK: {document.get('site')} {document.get('day')}, "
+                  f"{len(document.get('readings', []))} readings, is in the root "
+                  f"{published or document.get('root')}", markup=False)

@@ -20,6 +20,9 @@ from datetime import datetime
 from typing import Any
 from typing import Protocol
 
+from jcredit.domain.dmrv.merkle import SiteDay
+from jcredit.domain.dmrv.merkle import period_root
+from jcredit.domain.dmrv.merkle import proof
 from jcredit.domain.dmrv.model import Finding
 from jcredit.domain.dmrv.model import Severity
 from jcredit.domain.dmrv.model import SiteSeries
@@ -34,11 +37,14 @@ from jcredit.domain.dmrv.settlement import settle
 from jcredit.domain.dmrv.thresholds import Thresholds
 from jcredit.domain.dmrv.thresholds import load
 from jcredit.domain.errors import ConflictError
+from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
+from jcredit.domain.errors import ValidationError
 from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.dmrv.sites import SiteReadings
 from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.dmrv.sites import parse_day
 from jcredit.service_layer.handlers.projects import period_by_number
 from jcredit.service_layer.handlers.projects import project_by_number
 from jcredit.service_layer.messagebus import MessageBus
@@ -46,12 +52,15 @@ from jcredit.service_layer.unit_of_work import UnitOfWorkFactory
 
 
 class EnergyEngine(Protocol):
-    """Sums each site's creditable energy (adapters/dmrv/settlement.py)."""
+    """Sums each site's creditable energy (adapters/dmrv/settlement.py), and gives the
+    readings of site-days for their Merkle trees."""
 
     name: str
 
     def energy(self, segments: Sequence[tuple[str, int, int]],
                excluded: Sequence[tuple[str, int, int]]) -> list[SiteEnergy]: ...
+
+    def site_days(self, sites: Sequence[str], since: int, until: int) -> list[SiteDay]: ...
 
 
 def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
@@ -89,6 +98,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
     energies = engine.energy([(f"P{monitoring.number}", since, until)],
                              [(x.site, x.start, x.end) for x in excluded])
     sites = settle(energies, first, excluded)
+    days = engine.site_days(sorted(first), since, until)
     holds = [f for f in findings if f.severity is Severity.HOLD]
     counts = Counter((f.rule_id, f.severity.value) for f in findings)
     summary: dict[str, Any] = {
@@ -108,6 +118,8 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         "holds": [{"key": finding_key(f), "site": f.site, "rule_id": f.rule_id,
                    "intervals": [list(i) for i in f.intervals], "energy_wh": f.energy_wh}
                   for f in holds],
+        # the Merkle root of every reading of the period (docs/dmrv.md §10)
+        "readings_root": period_root(days).hex(), "site_days": len(days),
         "totals": {"generation_wh": sum(s.generation_wh for s in sites),
                    "export_wh": sum(s.export_wh for s in sites),
                    "sites": len(sites), "excluded_intervals": len(excluded),
@@ -135,3 +147,43 @@ def settle_period(uow_factory: UnitOfWorkFactory, bus: MessageBus, readings: Sit
 
 def _with_site(findings: list[Finding], site: str) -> list[Finding]:
     return [f if f.site else replace(f, site=site) for f in findings]
+
+
+def site_day_proof(uow_factory: UnitOfWorkFactory, engine: EnergyEngine, actor: Actor,
+                   site: str, day: object) -> dict[str, Any]:
+    """The inclusion proof of one site-day's readings in the Merkle root of the settled
+    monitoring period that contains the day (docs/dmrv.md §10), with the root the journal
+    recorded. The tree is built again from the readings as they are now: if they changed
+    since the settlement, the proof leads to another root and the check says so."""
+    number, _, code = str(site).partition("/")
+    when = parse_day(day, "day")
+    if when is None or not code:
+        raise ValidationError("name a site as PROJECT/ACTIVITY and a day as YYYY-MM-DD",
+                              field="site" if not code else "day")
+    with uow_factory(write=False) as uow:
+        proj = project_by_number(uow, number)
+        if not can_read_site(actor, proj):
+            raise PermissionDeniedError(f"you may not read {proj.number}'s readings",
+                                        field="project")
+        settled = [p for p in uow.projects.periods(proj.id)
+                   if p.start <= when <= p.end
+                   and ((p.result or {}).get("settlement") or {}).get("readings_root")]
+        if not settled:
+            raise NotFoundError(f"no settled monitoring period of {proj.number} contains "
+                                f"{when}", field="day")
+        period = settled[-1]
+        seqs = [e.journal_seq for e in uow.projects.events(proj.id)
+                if e.period_number == period.number and e.action in ("submit_data", "certify")]
+        sites = sorted({d.site for d in uow.devices.of_project(proj.id)})
+    since, until = period_bounds(period.start, period.end)
+    days = engine.site_days(sites, since, until)
+    try:
+        document = proof(days, f"{proj.number}/{code}", when.isoformat())
+    except KeyError as error:
+        raise NotFoundError(f"{proj.number}/{code} has no readings on {when}",
+                            field="site") from error
+    recorded = period.result["settlement"]
+    return document | {"project": proj.number, "period": period.number,
+                       "published_root": recorded["readings_root"],
+                       "settlement_sha256": recorded.get("sha256"),
+                       "journal_seqs": seqs}

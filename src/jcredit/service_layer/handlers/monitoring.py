@@ -179,9 +179,11 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
             raise ValidationError("settlement: its SHA-256 does not match it and these "
                                   "activities' values", field="settlement")
         source = {"source": "dmrv", "settlement_sha256": settled.get("sha256"),
-                  "engine": settled.get("engine")}
+                  "engine": settled.get("engine"),
+                  "readings_root": settled.get("readings_root")}
         period.result["settlement"] = {k: settled.get(k) for k in (
-            "sha256", "engine", "thresholds_version", "totals", "findings")}
+            "sha256", "engine", "thresholds_version", "totals", "findings", "readings_root",
+            "site_days")}
     ctx.uow.projects.update_period(period)
     missing = activities_without_data(ctx.uow.projects.activities(project.id), period)
     content: dict[str, Any] = {"period": period_view(period), "data": data,
@@ -268,6 +270,11 @@ def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str,
                        "amounts": period.certified, "comment": comment},
                       period_number=period.number)
         payload["certified"] = period.certified
+        settled = (period.result or {}).get("settlement") or {}
+        if settled.get("readings_root"):
+            # the readings' Merkle root certified with the amounts (docs/dmrv.md §10)
+            payload["readings_root"] = settled["readings_root"]
+            payload["settlement_sha256"] = settled.get("sha256")
     if action == "issue":
         blocks, postings = _issue_period(ctx, project, period)
         payload["blocks"] = blocks

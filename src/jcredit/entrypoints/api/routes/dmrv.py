@@ -232,6 +232,29 @@ def site_readings_csv(number: ProjectNumber, activity: ActivityCode, registry: R
     return csv_response(rows, name, CSV_COLUMNS)
 
 
+Day = Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="a JST day, YYYY-MM-DD",
+                          examples=["2026-10-01"])]
+
+
+@router.get("/proofs/{number}/{activity}/{day}", tags=["dmrv sites"], responses={
+    403: {"description": "Not the project's implementer, 審査機関, the secretariat or the "
+                         "auditor"},
+    404: {"description": "No such project, no settled period containing the day, or no "
+                         "readings of the site that day"},
+    422: {"description": "Not a date"}})
+def site_day_proof(number: ProjectNumber, activity: ActivityCode, day: Day,
+                   registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """The inclusion proof of a site-day's readings (site = ``number/activity``) in the
+    Merkle root of its settled monitoring period (RFC 6962 hashing; docs/dmrv.md §10):
+    the readings, their site-day root, the site-day's ``index`` among the period's
+    ``size`` site-days, the audit ``path`` and the ``root`` it leads to, rebuilt from the
+    readings as stored now; ``published_root`` is the root the journal recorded at the
+    settlement (``journal_seqs``). ``jcredit dmrv verify-proof FILE`` checks it offline."""
+    from jcredit.service_layer.dmrv.settlement import site_day_proof as proof
+
+    return proof(registry.uow, registry.energy(), actor, f"{number}/{activity}", day)
+
+
 @router.get("/batches/{digest}", tags=["dmrv sites"], responses={
     403: {"description": "Not a reader of the batch's site"},
     404: {"description": "No batch with this hash was received"}})
