@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 from jcredit.adapters.dmrv.simulator import Fleet
 from jcredit.adapters.dmrv.simulator import simulate_fleet
 from jcredit.bootstrap import Registry
+from jcredit.domain.dmrv.merkle import check_proof
 from jcredit.domain.dmrv.settlement import period_bounds
 from jcredit.domain.methodologies.factors import GridFactorType
 from jcredit.domain.methodologies.factors import grid_factor
-from jcredit.domain.dmrv.merkle import check_proof
 from jcredit.entrypoints.api.app import create_app
 from jcredit.entrypoints.cli.app import app
 from jcredit.entrypoints.demo import VERIFIER_ORG
