@@ -103,7 +103,9 @@ def test_a_period_is_settled_from_the_readings_and_submitted(
     assert any(x["site"] == night and x["rule_id"] == "R07" for x in preview["excluded"])
     factor = grid_factor(2026, GridFactorType.SUBSTITUTE).value
     data = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
-    assert data["settlement"]["sha256"] == preview["sha256"]
+    # the same figures (the digest covers the time of the checks too)
+    assert data["settlement"]["sites"] == preview["sites"]
+    assert data["settlement"]["readings_root"] == preview["readings_root"]
     period = data["period"]
     checked = 0
     for site in fleet.sites:
@@ -123,7 +125,7 @@ def test_a_period_is_settled_from_the_readings_and_submitted(
     with registry.uow(write=False) as uow:
         entries = [e for e in uow.journal.iterate() if e.command == "monitoring.submit_data"]
     assert entries[-1].payload["source"] == "dmrv"
-    assert entries[-1].payload["settlement_sha256"] == preview["sha256"]
+    assert entries[-1].payload["settlement_sha256"] == data["settlement"]["sha256"]
 
 
 def test_a_settlement_that_does_not_match_its_values_is_refused(
@@ -167,6 +169,10 @@ def test_the_readings_root_is_certified_and_a_proof_finds_any_change(
         certify = [e for e in uow.journal.iterate() if e.command == "monitoring.transition"
                    and e.payload.get("action") == "certify"]
     assert certify[-1].payload["readings_root"] == root
+    # every number again from the raw batches alone
+    again = cli("dmrv", "reproduce", project, "1", "--as", "shinsa")
+    assert again["agrees"] and again["problems"] == [] and again["readings_root"] == root
+    assert again["certified"] and again["batches"] == 10 * 14
     # a site-day's proof, checked offline against the root in the journal
     site = fleet.sites[3]
     proof_file = tmp_path / "proof.json"
@@ -233,3 +239,29 @@ def test_the_proof_api_answers_the_projects_readers_only(
         assert client.get(f"{url}/yesterday", headers=users["taiyo"]).status_code == 422
         assert client.get(f"/api/v1/dmrv/proofs/{project}/HH-9999/2026-10-05",
                           headers=users["taiyo"]).status_code == 404
+
+
+def test_reproduce_finds_a_parquet_row_changed_before_the_settlement_and_a_changed_raw_batch(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    registry, fleet, project = programme
+    site = fleet.sites[5]
+    change_one_reading(registry, site.site)  # the store no longer says what was sent
+    cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+    result = CliRunner().invoke(app, ["dmrv", "reproduce", project, "1", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert not report["agrees"]
+    assert any(p.startswith("readings root") for p in report["problems"])
+    # (a register delta settles the energy; the changed interval energy shows in the root)
+    # one byte of one raw batch changed in its pack
+    with registry.uow(write=False) as uow:
+        [(_, digest, location, _, _)] = uow.dmrv.accepted_spans([site.device_id], 0)[:1]
+    name, offset, length = location.rsplit(":", 2)
+    pack = registry.raw_batches.root / name
+    data = bytearray(pack.read_bytes())
+    data[int(offset) + int(length) // 2] ^= 0x01
+    pack.write_bytes(bytes(data))
+    result = CliRunner().invoke(app, ["dmrv", "reproduce", project, "1", "--json"])
+    report = json.loads(result.output)
+    assert result.exit_code == 1
+    assert any(p.startswith(f"raw batch {digest}") for p in report["problems"]), report

@@ -414,3 +414,44 @@ def verify_proof(file: Path = typer.Argument(..., help="a proof (JSON) from the 
     console.print(f"OK: {document.get('site')} {document.get('day')}, "
                   f"{len(document.get('readings', []))} readings, is in the root "
                   f"{published or document.get('root')}", markup=False)
+
+
+@dmrv_app.command("reproduce")
+@reports_errors
+def reproduce_period(
+    project: str = typer.Argument(..., help="the project's number"),
+    period: int = typer.Argument(..., help="the monitoring period's number"),
+    user: str | None = AsOpt, as_json: bool = JsonOpt,
+) -> None:
+    """Recompute a settled period from the raw batches alone (docs/dmrv.md §11): every batch
+    re-read and its signature verified, the readings rebuilt, the checks and the settlement
+    run again, the Merkle root and the certified amounts compared with what was recorded.
+    Exit 0 when everything agrees to the last digit, 1 with each difference named."""
+    from jcredit.entrypoints.dmrv_reproduce import reproduce
+
+    actor = actor_as(user)
+    registry = _registry()
+    try:
+        with Progress(TextColumn("{task.description}"), BarColumn(), console=err,
+                      transient=True) as progress:
+            progress.add_task(f"reproducing {project} period {period} from the raw batches",
+                              total=None)
+            data = reproduce(registry, actor, project, period)
+    finally:
+        registry.dispose()
+
+    def human(d: dict[str, Any]) -> None:
+        console.print(f"{d['project']} period {d['period']}: {d['batches']} raw batches, "
+                      f"{d['readings']} readings rebuilt; root {d['readings_root']}",
+                      markup=False)
+        if d["agrees"]:
+            console.print("AGREES: the readings' root, every site's energy and exclusions, "
+                          "the activities' values"
+                          + (" and the certified amounts" if d["certified"] else "")
+                          + " are what was recorded", markup=False)
+        for problem in d["problems"]:
+            console.print(f"DIFFERS: {problem}", markup=False)
+
+    emit(data, as_json, human)
+    if not data["agrees"]:
+        raise typer.Exit(1)

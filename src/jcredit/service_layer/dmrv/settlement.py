@@ -106,6 +106,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         "period_start": monitoring.start.isoformat(),
         "period_end": monitoring.end.isoformat(), "since": since, "until": until,
         "engine": engine.name, "thresholds_version": t.version,
+        "evaluated_at": now.isoformat(),  # the checks' "now" (R04, R21), to reproduce them
         "sites": [{"site": s.site, "activity": s.activity,
                    "generation_wh": s.generation_wh, "export_wh": s.export_wh,
                    "generation_kwh": str(s.generation_kwh), "export_kwh": str(s.export_kwh),
