@@ -57,9 +57,15 @@ class Segment:
     end: int  # exclusive
 
 
+COLUMNS = ("site", "device_id", "channel", "start", "seconds", "register_wh", "energy_wh",
+           "quality")
+
+
 def readings_energy(readings: ir.Table) -> ir.Table:
-    """Step 1: each reading with its creditable energy in Wh (null: none)."""
-    r = readings.mutate(epoch=readings.start.epoch_seconds().cast("int64"))
+    """Step 1: each reading with its creditable energy in Wh (null: none). Only the columns
+    the definition reads go through the window (not the batch hashes)."""
+    r = readings.select(*COLUMNS)
+    r = r.mutate(epoch=r.start.epoch_seconds().cast("int64"))
     w = ibis.window(group_by=[r.site, r.device_id, r.channel], order_by=r.epoch)
     r = r.mutate(prev_register=r.register_wh.lag().over(w),
                  prev_end=(r.epoch + r.seconds.cast("int64")).lag().over(w))
@@ -73,12 +79,23 @@ def readings_energy(readings: ir.Table) -> ir.Table:
     return r.mutate(energy=energy)
 
 
-def settlement(readings: ir.Table, segments: ir.Table, exclusions: ir.Table) -> ir.Table:
-    """Steps 1–3: per site, segment and channel, the creditable energy in Wh."""
+def settlement(readings: ir.Table, segments: Sequence[Segment],
+               exclusions: ir.Table | None) -> ir.Table:
+    """Steps 1–3: per site, segment and channel, the creditable energy in Wh. The segments
+    (a few fiscal years or months) become one CASE expression rather than a range join;
+    the exclusions an anti-join, when there are any."""
     r = readings_energy(readings)
-    r = r.join(segments, [r.epoch >= segments.seg_start, r.epoch < segments.seg_end])
-    r = r.anti_join(exclusions, [r.site == exclusions.ex_site, r.epoch >= exclusions.ex_start,
-                                 r.epoch < exclusions.ex_end])
+    if not segments:
+        raise ValidationError("a settlement needs at least one segment", field="segments")
+    first, last = min(s.start for s in segments), max(s.end for s in segments)
+    r = r.filter((r.epoch >= first) & (r.epoch < last))
+    named = ibis.cases(*(((r.epoch >= s.start) & (r.epoch < s.end), s.name)
+                         for s in segments), else_=ibis.null("string"))
+    r = r.mutate(segment=named).filter(lambda t: t.segment.notnull())
+    if exclusions is not None:
+        r = r.anti_join(exclusions, [r.site == exclusions.ex_site,
+                                     r.epoch >= exclusions.ex_start,
+                                     r.epoch < exclusions.ex_end])
     return (r.group_by(["site", "segment", "channel"])
             .aggregate(energy_wh=r.energy.sum().coalesce(0).cast("int64"),
                        readings=r.count().cast("int64"),
@@ -118,9 +135,9 @@ class Engine:
     def settle(self, root: str | Path, segments: Sequence[Segment],
                exclusions: Sequence[tuple[str, int, int]] = ()) -> pa.Table:
         with self.connect() as con:
-            seg = self.table(con, "jc_segments", _segments_table(segments))
-            ex = self.table(con, "jc_exclusions", _exclusions_table(exclusions))
-            return self.collect(con, settlement(self.readings(con, str(root)), seg, ex))
+            ex = self.table(con, "jc_exclusions", _exclusions_table(exclusions)) \
+                if exclusions else None
+            return self.collect(con, settlement(self.readings(con, str(root)), segments, ex))
 
 
 class DuckDBEngine(Engine):
@@ -134,6 +151,8 @@ class DuckDBEngine(Engine):
     @contextmanager
     def connect(self) -> Iterator[Any]:
         con = ibis.duckdb.connect()
+        # epoch seconds of a TIMESTAMPTZ go through the session's time zone: UTC, always
+        con.raw_sql("SET TimeZone = 'UTC'")
         if self.threads:
             con.raw_sql(f"SET threads = {int(self.threads)}")
         try:
@@ -193,7 +212,7 @@ def spark_session(master: str, config: dict[str, str] | None = None) -> Any:
 
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     settings = {"spark.sql.session.timeZone": "UTC",
-                "spark.ui.enabled": "false",
+                "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                 "spark.sql.shuffle.partitions": "8",
                 "spark.driver.bindAddress": "127.0.0.1",
                 "spark.driver.host": "127.0.0.1"} | (config or {})
