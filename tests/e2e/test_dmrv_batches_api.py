@@ -89,6 +89,23 @@ def test_a_csv_batch_with_its_signature_header(client: TestClient) -> None:
                          "energy": "1.5"}], unit="Wh"), "R01", "batch.readings[0].energy"),
     (lambda m: m.batch(day("2026-12-25")), "R04", "start"),
     (lambda m: b'{"batch": {"v": 1}, "signature": "AA=="', "R01", "batch"),
+    # what a hostile sender tries (found by trying): nesting too deep for the parser, a
+    # number of more digits than Python converts, a seq beyond 64 bits, values beyond any
+    # meter and an exponent that would take forever to expand
+    (lambda m: b'{"batch":' + b"[" * 20_000 + b"]" * 20_000 + b',"signature":"AA=="}',
+     "R01", "batch"),
+    (lambda m: b'{"batch":{"v":1,"seq":' + b"9" * 5001 + b'},"signature":"AA=="}', "R01",
+     "batch"),
+    (lambda m: m.batch(day(), seq=2**70), "R01", "seq"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "energy": 10**16}]), "R01", "batch.readings[0].energy"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "register": "1E999999999"}]), "R01", "batch.readings[0].register"),
+    (lambda m: m.batch_series([{"channel": "generation", "start": "2026-11-20T10:00:00+09:00",
+                                "register": [1, 10**16]}]), "R01", "batch.series[0].register"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "energy": "0.0010000000000000000000000000001"}], unit="kWh"), "R01",
+     "batch.readings[0].energy"),
 ])
 def test_bad_batches_are_refused_with_the_rule_field_and_reason(
         client: TestClient, make: Any, rule: str, field: str) -> None:

@@ -200,3 +200,32 @@ def test_a_missing_file_is_refused(tmp_path: Path) -> None:
     code, data = check(tmp_path / "nowhere.csv")
     assert code != 0 and data["error"]["field"] == "--csv"
 
+
+
+def test_a_value_with_an_unquoted_thousands_comma_is_refused_not_misread(
+        tmp_path: Path, month: SiteSeries) -> None:
+    path = write(tmp_path / "thousands.csv", month)
+    lines = path.read_text().splitlines()
+    lines[30] = lines[30].split(",")[0] + ",1,234,ok"  # read as 1 W if the extra cell went
+    path.write_text("\n".join(lines) + "\n")
+    code, data = check(path)
+    assert code != 0
+    [error] = data["error"]["errors"]
+    assert error["line"] == 31 and "4 cells" in error["message"]
+    assert "unquoted comma" in error["message"]
+
+
+def test_a_shift_jis_file_with_japanese_headers_is_read(tmp_path: Path,
+                                                        month: SiteSeries) -> None:
+    path = write(tmp_path / "x.csv", month)
+    text = path.read_text().replace("time,value,comment", "時刻,発電量,備考", 1)
+    path.write_bytes(text.encode("cp932"))
+    result = runner.invoke(app, ["dmrv", "check", "--csv", str(path), "--time-column", "時刻",
+                                 "--value-column", "発電量", "--unit", "W", *SITE, "--json"])
+    assert result.exit_code == 0, result.output
+    plain = runner.invoke(app, ["dmrv", "check", "--csv", str(tmp_path / "x.csv"),
+                                "--time-column", "時刻", "--value-column", "発電量", "--unit",
+                                "W", *SITE, "--json", "--encoding", "utf-8"])
+    assert plain.exit_code != 0  # told it is UTF-8, the Shift_JIS bytes are refused
+    energy = sum(e or 0 for e in month.channels["generation"].energy_wh)
+    assert json.loads(result.stdout)["summary"]["energy_wh"] == energy

@@ -187,11 +187,16 @@ def test_a_group_keeps_the_valid_batches_beside_a_bad_one(setup: Any) -> None:
     ingestor, meter, _, readings, _ = setup
     good1 = meter.batch(day("2026-11-20"))
     bad = b'{"batch": {"v": 1}, "signature": "x"}'
+    deep = b'{"batch":' + b"[" * 50_000 + b"]" * 50_000 + b',"signature":"x"}'
+    long = b'{"batch":{"v":1,"seq":' + b"9" * 5001 + b'},"signature":"x"}'
+    huge_seq = meter.batch(day("2026-11-21"), advance=False, seq=2**70)
     good2 = meter.batch(day("2026-11-21"))
     outcomes = ingestor.ingest([Incoming(good1), Incoming(bad, where="line 2"),
+                                Incoming(deep), Incoming(long), Incoming(huge_seq),
                                 Incoming(good2)])
-    assert [o.status for o in outcomes] == ["ACCEPTED", "REFUSED", "ACCEPTED"]
+    assert [o.status for o in outcomes] == ["ACCEPTED"] + ["REFUSED"] * 4 + ["ACCEPTED"]
     assert outcomes[1].where == "line 2" and outcomes[1].body["rule_id"] == "R01"
+    assert [o.body["field"] for o in outcomes[2:5]] == ["batch", "batch", "seq"]
     assert len(stored(readings)) == 32
 
 

@@ -174,14 +174,9 @@ class MqttIngestWorker:
     def _handle(self, client: mqtt.Client, group: list[mqtt.MQTTMessage],
                 stop: threading.Event) -> None:
         items = [Incoming(bytes(m.payload), "json", None, "mqtt", m.topic) for m in group]
-        while True:
-            try:
-                outcomes = self.ingest(items)
-                break
-            except Exception:  # the database or the store is down: retry, never ack
-                log.exception("ingesting %d MQTT messages failed; retrying", len(items))
-                if stop.wait(1.0):
-                    return
+        outcomes = self._ingest(items, stop)
+        if outcomes is None:
+            return
         published = []
         if self.receipts:
             for message, outcome in zip(group, outcomes, strict=True):
@@ -206,6 +201,46 @@ class MqttIngestWorker:
             client.ack(message.mid, message.qos)
             self._count(outcome)
         self.stats.groups += 1
+
+    def _ingest(self, items: list[Incoming], stop: threading.Event) -> list[Outcome] | None:
+        """The group's outcomes; None when stopped before the pipeline would take them.
+
+        When the group fails while the pipeline itself works (an empty group goes through),
+        one message may be what fails: each is then ingested alone, and one that still
+        fails is refused with a receipt and acknowledged, so that it cannot stop the worker
+        (a message that breaks the pipeline would otherwise come back for ever). When the
+        database or the store is down, nothing is acknowledged and the group is retried."""
+        while True:
+            try:
+                return self.ingest(items)
+            except Exception:
+                log.exception("ingesting %d MQTT messages failed", len(items))
+            if self._healthy():
+                outcomes = [self._alone(item) for item in items]
+                if all(o is not None for o in outcomes):
+                    return [o for o in outcomes if o is not None]
+            if stop.wait(1.0):
+                return None
+
+    def _healthy(self) -> bool:
+        try:
+            self.ingest([])
+        except Exception:
+            return False
+        return True
+
+    def _alone(self, item: Incoming) -> Outcome | None:
+        try:
+            return self.ingest([item])[0]
+        except Exception:
+            if not self._healthy():
+                return None  # the pipeline went down: retry the group later
+            log.exception("an MQTT message on %s could not be ingested: refused", item.where)
+            return Outcome("REFUSED", {
+                "status": "REFUSED", "rule_id": "R01", "field": "batch",
+                "reason": "the batch could not be processed; it was not stored",
+                "reason_ja": "バッチを処理できませんでした（保存していません）"},
+                where=item.where)
 
     def _count(self, outcome: Outcome) -> None:
         s = self.stats

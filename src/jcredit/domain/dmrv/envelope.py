@@ -20,6 +20,7 @@ from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
+from decimal import localcontext
 from functools import cached_property
 from typing import Any
 
@@ -31,6 +32,9 @@ from jcredit.domain.errors import ValidationError
 
 VERSION = 1
 UNITS = {"Wh": 1, "kWh": 1000}
+MAX_SEQ = 2**63 - 1  # a signed 64-bit integer, as the databases store it
+MAX_WH = 10**15  # 1 PWh: far above any meter, far below the 64-bit columns
+MAX_VALUE_TEXT = 64  # characters of a value written as text
 MAX_READINGS = 20_000  # a month of half-hours on five channels is 7,440
 DEVICE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -140,6 +144,12 @@ def parse_envelope(raw: bytes) -> tuple[Batch, str]:
     except json.JSONDecodeError as exc:
         raise _refuse("R01", "batch", f"not JSON: {exc.msg} at line {exc.lineno}",
                       f"JSON として読めません（{exc.lineno} 行目）") from exc
+    except RecursionError as exc:
+        raise _refuse("R01", "batch", "the JSON is nested too deeply to be a batch",
+                      "JSON の入れ子が深すぎます") from exc
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise _refuse("R01", "batch", "a number in the JSON is too long to be a value",
+                      "JSON の数値が長すぎます") from exc
     if not isinstance(doc, dict) or set(doc) != {"batch", "signature"}:
         raise _refuse("R01", "batch", 'the envelope must be {"batch": {...}, "signature": "..."}',
                       "封筒は batch と signature の二つの項目からなります")
@@ -244,9 +254,9 @@ def parse_csv_batch(raw: bytes) -> Batch:
                       f"{extra[0]} はバッチの項目ではありません")
     seq: object = meta["seq"]
     interval: object = meta["interval_s"]
-    if isinstance(seq, str) and seq.isdigit():
+    if isinstance(seq, str) and seq.isdigit() and len(seq) <= 19:
         seq = int(seq)
-    if isinstance(interval, str) and interval.isdigit():
+    if isinstance(interval, str) and interval.isdigit() and len(interval) <= 6:
         interval = int(interval)
     head = _head(meta["device_id"], seq, meta["prev"], meta["key_id"], meta["created_at"],
                  meta["unit"], interval)
@@ -295,8 +305,9 @@ def _head(device_id: object, seq: object, prev: object, key_id: object, created_
     if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
         raise _refuse("R01", "device_id", "device_id is 1–64 of A–Z a–z 0–9 . _ -",
                       "device_id は英数字と . _ - の 1〜64 文字です")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
-        raise _refuse("R01", "seq", "seq is an integer from 1", "seq は 1 以上の整数です")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise _refuse("R01", "seq", f"seq is an integer from 1 to {MAX_SEQ}",
+                      f"seq は 1 以上 {MAX_SEQ} 以下の整数です")
     if not isinstance(prev, str) or not HEX64.fullmatch(prev):
         raise _refuse("R02", "prev", "prev is the previous batch's SHA-256 (64 lower-case hex "
                       "digits; 64 zeros for seq 1)",
@@ -431,6 +442,8 @@ class _Builder:
                 bad = next(v for v in values if v < 0)
                 raise _refuse("R01", where, f"{bad} is negative; meters count up from 0",
                               f"{bad} は負の値です")
+            if values and max(values) > MAX_WH:
+                raise _too_big(where)
             return values
         return [self._wh(v, f"{where}[{i}]") for i, v in enumerate(values)]
 
@@ -440,11 +453,18 @@ class _Builder:
         if isinstance(value, int) and not isinstance(value, bool):
             wh = value * self.factor
         elif isinstance(value, str):
+            if len(value) > MAX_VALUE_TEXT:
+                raise _too_big(where)
             try:
-                exact = Decimal(value) * self.factor
+                given = Decimal(value)
             except InvalidOperation as exc:
                 raise _refuse("R01", where, f"{value!r} is not a number",
                               f"{value} は数値ではありません") from exc
+            if given.is_finite() and given.copy_abs() > MAX_WH:
+                raise _too_big(where)  # before any arithmetic: 1E999999999 is finite
+            with localcontext() as exact_context:  # exact: no rounding to 28 digits
+                exact_context.prec = 2 * MAX_VALUE_TEXT
+                exact = given * self.factor
             if not exact.is_finite() or exact != exact.to_integral_value():
                 raise _refuse("R01", where, f"{value} {self.unit} is not a whole number of Wh "
                               "(finer than 1 Wh is not recorded)",
@@ -456,7 +476,14 @@ class _Builder:
         if wh < 0:
             raise _refuse("R01", where, f"{value} is negative; meters count up from 0",
                           f"{value} は負の値です")
+        if wh > MAX_WH:
+            raise _too_big(where)
         return wh
+
+
+def _too_big(where: str) -> BatchRefused:
+    return _refuse("R01", where, f"a value above {MAX_WH} Wh is not a meter's",
+                   f"{MAX_WH} Wh を超える値は計測値ではありません")
 
 
 def utc_iso(epoch: int) -> str:

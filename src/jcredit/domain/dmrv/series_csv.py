@@ -135,10 +135,13 @@ def read_series_csv(text: str, *, time_column: str, value_column: str, unit: str
         if not row or all(not cell.strip() for cell in row):
             continue
         out.rows += 1
-        if len(row) <= max(ti, vi):
+        if len(row) != len(names):
+            # too few cells, or too many: an unquoted "1,234" would be read as 1
             count_bad += 1
             bad(line, value_column if len(row) > ti else time_column, ",".join(row),
-                f"the line has {len(row)} cells; the header has {len(names)}")
+                f"the line has {len(row)} cells; the header has {len(names)}"
+                + (" (a value with an unquoted comma, such as 1,234?)"
+                   if len(row) > len(names) else ""))
             continue
         try:
             start, naive = _time(row[ti], where)

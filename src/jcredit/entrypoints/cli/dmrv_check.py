@@ -33,6 +33,8 @@ from jcredit.entrypoints.cli.app import JsonOpt
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import reports_errors
 from jcredit.entrypoints.cli.dmrv import dmrv_app
+from jcredit.entrypoints.cli.projects import EncodingOpt
+from jcredit.entrypoints.cli.projects import read_csv
 
 
 def _number(text: str, option: str, low: Decimal, high: Decimal, *, strict_low: bool = False
@@ -82,7 +84,8 @@ def _why(f: Finding) -> str:
 @dmrv_app.command("check")
 @reports_errors
 def check(
-    csv_file: Path = typer.Option(..., "--csv", help="the CSV file (UTF-8, a header line)"),
+    csv_file: Path = typer.Option(..., "--csv", help="the CSV file (a header line; UTF-8 or "
+                                  "Shift_JIS, see --encoding)"),
     time_column: str = typer.Option(..., "--time-column", help="the column of interval starts"),
     value_column: str = typer.Option(..., "--value-column", help="the column of values"),
     unit: str = typer.Option(..., "--unit", help="W or kW (average power over the interval), "
@@ -96,7 +99,7 @@ def check(
     interval: str = typer.Option("30min", "--interval", help="interval length (30min or finer)"),
     tilt: str | None = typer.Option(None, "--tilt", help="panel tilt (°), if known"),
     azimuth: str | None = typer.Option(None, "--azimuth", help="panel azimuth (°, 180 = south)"),
-    as_json: bool = JsonOpt,
+    encoding: str = EncodingOpt, as_json: bool = JsonOpt,
 ) -> None:
     """Check one PV generation series with the automatic rules (R01–R21, docs/dmrv.md §5)
     and print the findings: BLOCK (no credit), HOLD (the verifier decides), FLAG (shown)."""
@@ -116,16 +119,9 @@ def check(
     az_d = (_number(azimuth, "--azimuth", Decimal(0), Decimal(360))
             if azimuth is not None else None)
     zone(tz)
-    try:
-        text = csv_file.read_text("utf-8")
-    except FileNotFoundError:
-        raise ValidationError(f"no such file: {csv_file}", field="--csv") from None
-    except UnicodeDecodeError as error:
-        raise ValidationError(f"{csv_file} is not UTF-8 (byte {error.start})",
-                              field="--csv") from None
-    except OSError as error:
-        raise ValidationError(f"cannot read {csv_file}: {error.strerror}", field="--csv"
-                              ) from None
+    if not csv_file.exists():
+        raise ValidationError(f"no such file: {csv_file}", field="--csv")
+    text = read_csv(csv_file, encoding)
     read = read_series_csv(text, time_column=time_column, value_column=value_column,
                            unit=unit, interval_s=seconds, tz=tz)
     facts = SiteFacts(site=f"file:{csv_file.name}", device_id="csv", capacity_ac_kw=ac,

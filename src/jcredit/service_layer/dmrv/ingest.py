@@ -12,6 +12,7 @@ renamed into place: a crash anywhere leaves either nothing or what
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import uuid
@@ -358,6 +359,11 @@ def _parse_raw(raw: bytes, form: str, signature: str | None
         return parse_envelope(raw)
     except BatchRefused as refused:
         return refused
+    except (RecursionError, ValueError, OverflowError, TypeError, csv.Error) as error:
+        # what the parsers did not foresee is still one bad batch, not a failed group
+        log.warning("a batch could not be read: %r", error)
+        return BatchRefused("R01", "batch", "the batch could not be read as a batch",
+                            "バッチとして読めません")
 
 
 def _unverified(parsed: tuple[Batch, str] | BatchRefused) -> Prepared:
