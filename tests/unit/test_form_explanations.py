@@ -29,3 +29,29 @@ def test_the_page_sets_the_system_detail_apart_and_escapes_it() -> None:
     shown = str(explain_markup(error, "ja"))
     assert '<span class="detail" lang="en">(name &lt;script&gt; is not allowed)</span>' in shown
     assert "<script>" not in shown
+
+
+def test_an_unusable_key_and_a_day_that_does_not_exist_say_so() -> None:
+    from jcredit.domain.dmrv.devices import parse_public_key
+    from jcredit.domain.parsing import parse_date
+    from jcredit.service_layer.dmrv.sites import parse_day
+
+    try:
+        parse_public_key("A" * 43 + "=")  # 32 zero bytes: a point of small order
+    except ValidationError as error:
+        assert explain(error, "ja").startswith("この鍵は使えません。")
+        assert explain(error, "en").startswith("This key cannot be used")
+    else:
+        raise AssertionError("the all-zero key was accepted")
+    for parse in (lambda: parse_date("2025-02-30", field="day"),
+                  lambda: parse_day("2025-02-30", "from")):
+        try:
+            parse()
+        except ValidationError as error:
+            assert explain(error, "ja").startswith("その日付は暦にありません")
+        else:
+            raise AssertionError("30 February was accepted")
+    try:
+        parse_date("30/02/2025", field="day")
+    except ValidationError as error:
+        assert explain(error, "ja").startswith("日付は 2026-04-01 の形式")

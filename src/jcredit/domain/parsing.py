@@ -48,6 +48,10 @@ def parse_date(value: object, *, field: str) -> date:
     try:
         return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
     except ValueError:
+        text = str(value).strip()
+        if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+            raise ValidationError(f"{field}: the day {text} does not exist in the calendar",
+                                  field=field) from None
         raise ValidationError(f"{field} must be a date YYYY-MM-DD, got {value!r}",
                               field=field) from None
 

@@ -139,13 +139,14 @@ def parse_day(value: object, field: str) -> date | None:
         day = value
     else:
         text = str(value).strip()
+        if not _DATE.fullmatch(text):
+            raise ValidationError(f"{field} must be a date (YYYY-MM-DD): {str(value)[:40]!r}",
+                                  field=field, valid=("YYYY-MM-DD",))
         try:
-            if not _DATE.fullmatch(text):
-                raise ValueError(text)
             day = date.fromisoformat(text)
         except ValueError:
-            raise ValidationError(f"{field} must be a date (YYYY-MM-DD): {str(value)[:40]!r}",
-                                  field=field, valid=("YYYY-MM-DD",)) from None
+            raise ValidationError(f"{field}: the day {text} does not exist in the calendar",
+                                  field=field) from None
     if not FIRST_DAY <= day <= LAST_DAY:
         raise ValidationError(f"{field} must be a date from {FIRST_DAY} to {LAST_DAY}: {day}",
                               field=field, valid=(f"{FIRST_DAY} – {LAST_DAY}",))
@@ -410,10 +411,11 @@ def _totals(series: SiteSeries | None, ctx: Context | None, findings: Sequence[F
                               "findings": counts}
     if series is None or ctx is None:
         return totals
+    # a negative register delta (a reset, R08) is no energy: it would lower the sums
     for name in CHART_CHANNELS:
         if len(series.channel(name)):
-            energy[name] = sum(e for e in ctx.energy_of(name).energy if e is not None)
-    gen = [e or 0 for e in ctx.energy]
+            energy[name] = sum(e for e in ctx.energy_of(name).energy if e is not None and e > 0)
+    gen = [e if e is not None and e > 0 else 0 for e in ctx.energy]
     blocked = merge(i for f in findings if f.severity is Severity.BLOCK for i in f.intervals)
     held = merge(i for f in findings if f.severity is Severity.HOLD for i in f.intervals)
     in_block = _covered(ctx.start, ctx.seconds, blocked)
