@@ -163,6 +163,10 @@ def test_the_readings_root_is_certified_and_a_proof_finds_any_change(
     for who, action in (("taiyo", "submit_for_verification"),
                         ("shinsa", "complete_verification"),
                         ("taiyo", "apply_for_certification"), ("iinkai", "certify")):
+        if action == "complete_verification":  # every HOLD decided first
+            for hold in data["settlement"]["holds"]:
+                bus.handle(c.DecideHold(project=project, period=1, key=hold["key"],
+                                        decision="ACCEPT"), actor=actor(registry, "shinsa"))
         bus.handle(c.PeriodTransition(project=project, period=1, action=action),
                    actor=actor(registry, who))
     with registry.uow(write=False) as uow:
@@ -265,3 +269,68 @@ def test_reproduce_finds_a_parquet_row_changed_before_the_settlement_and_a_chang
     report = json.loads(result.output)
     assert result.exit_code == 1
     assert any(p.startswith(f"raw batch {digest}") for p in report["problems"]), report
+
+
+def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    from jcredit.domain.errors import ConflictError
+    from jcredit.domain.errors import NotFoundError
+    from jcredit.domain.errors import PermissionDeniedError
+    from jcredit.domain.errors import ValidationError
+
+    registry, fleet, project = programme
+    bus = registry.bus
+    taiyo, shinsa = actor(registry, "taiyo"), actor(registry, "shinsa")
+    first = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    stuck = next(lb.site for lb in fleet.labels if lb.fault == "stuck_meter")
+    holds = first["holds"]
+    assert holds and any(h["site"] == stuck and h["rule_id"] == "R10" for h in holds)
+    rejected = next(h for h in holds if h["site"] == stuck)
+
+    def period(action: str, who: Actor, comment: str = "") -> None:
+        bus.handle(c.PeriodTransition(project=project, period=1, action=action,
+                                      comment=comment), actor=who)
+
+    def decide(key: str, decision: str, who: Actor = shinsa, comment: str = "") -> None:
+        bus.handle(c.DecideHold(project=project, period=1, key=key, decision=decision,
+                                comment=comment), actor=who)
+
+    with pytest.raises(ConflictError, match="under verification"):
+        decide(rejected["key"], "ACCEPT")
+    period("submit_for_verification", taiyo)
+    with pytest.raises(ConflictError, match="not decided"):
+        period("complete_verification", shinsa)
+    with pytest.raises(PermissionDeniedError):
+        decide(rejected["key"], "ACCEPT", taiyo)
+    with pytest.raises(ValidationError, match="needs a comment"):
+        decide(rejected["key"], "REJECT")
+    with pytest.raises(ValidationError) as refused:
+        decide(rejected["key"], "MAYBE")
+    assert refused.value.valid == ("ACCEPT", "REJECT")
+    with pytest.raises(NotFoundError):
+        decide("JCP-000002/HH-0001|R12|0", "ACCEPT")
+    for hold in holds:
+        decide(hold["key"], "ACCEPT", comment="写真で確認")
+    decide(rejected["key"], "REJECT", comment="メーターが固着: 実測でない")  # changed mind
+    with pytest.raises(ConflictError, match="settled again"):
+        period("complete_verification", shinsa)
+    period("return", shinsa, "固着した区間を除いて再計算してください")
+    again = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    taken = [x for x in again["excluded"] if x["reason"] == "HOLD rejected"]
+    assert taken and {x["site"] for x in taken} == {stuck}
+    before = next(s for s in first["sites"] if s["site"] == stuck)
+    after = next(s for s in again["sites"] if s["site"] == stuck)
+    assert after["excluded_intervals"] > before["excluded_intervals"]
+    assert after["generation_wh"] <= before["generation_wh"]
+    period("resubmit", taiyo)
+    period("complete_verification", shinsa)
+    with registry.uow(write=False) as uow:
+        proj = uow.projects.by_number(project)
+        assert proj is not None
+        report = max((d for d in uow.projects.documents(proj.id)
+                      if d.kind == "VERIFICATION_REPORT"), key=lambda d: d.version)
+        journal = [e.payload for e in uow.journal.iterate() if e.command == "dmrv.decide_hold"]
+    decisions = json.loads(report.content)["hold_decisions"]
+    assert {d["key"]: d["decision"] for d in decisions}[rejected["key"]] == "REJECT"
+    assert len(journal) == len(holds) + 1
+    assert cli("dmrv", "reproduce", project, "1")["agrees"]

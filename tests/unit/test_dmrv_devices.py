@@ -212,7 +212,7 @@ def test_every_bad_field_is_reported_at_once() -> None:
     ("serial", "S" * 65, "at most 64"),
     ("commissioned_on", "", "required"),
     ("commissioned_on", "2024/04/01", "YYYY-MM-DD"),
-    ("certification_expires", "2032-02-30", "YYYY-MM-DD"),
+    ("certification_expires", "2032-02-30", "does not exist in the calendar"),
     ("channels", "generation;solar", "unknown channel"),
     ("channels", "import", "must include generation"),
     ("channels", 5, "a list"),

@@ -40,23 +40,20 @@ from jcredit.service_layer.dmrv.ingest import _append
 from jcredit.service_layer.dmrv.ingest import _reparse
 from jcredit.service_layer.dmrv.settlement import settlement_preview
 from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.handlers.dmrv_decisions import settled_summary
 from jcredit.service_layer.handlers.monitoring import calculate_period
 from jcredit.service_layer.handlers.projects import period_by_number
 from jcredit.service_layer.handlers.projects import project_by_number
 
 
-def recorded_settlement(registry: Registry, project_id: int, period: int) -> dict[str, Any]:
+def recorded_settlement(registry: Registry, project: Any, period: int) -> dict[str, Any]:
     """The settlement of the period's latest monitoring report."""
-    import json
-
     with registry.uow(write=False) as uow:
-        documents = [d for d in uow.projects.documents(project_id)
-                     if d.kind == "MONITORING_REPORT" and d.period_number == period]
-    for document in sorted(documents, key=lambda d: d.version, reverse=True):
-        content = json.loads(document.content)
-        if content.get("settlement"):
-            return dict(content["settlement"]) | {"activities": content.get("data", {})}
-    raise NotFoundError(f"period {period} was not settled from the readings", field="period")
+        summary = settled_summary(uow, project, period)
+    if summary is None:
+        raise NotFoundError(f"period {period} was not settled from the readings",
+                            field="period")
+    return summary
 
 
 def reproduce(registry: Registry, actor: Actor, project: str, period: object
@@ -71,7 +68,7 @@ def reproduce(registry: Registry, actor: Actor, project: str, period: object
         since, until = period_bounds(monitoring.start, monitoring.end)
         spans = [s for s in uow.dmrv.accepted_spans(list(devices), since) if s[3] < until]
         activities = uow.projects.activities(proj.id)
-    recorded = recorded_settlement(registry, proj.id, monitoring.number)
+    recorded = recorded_settlement(registry, proj, monitoring.number)
     problems: list[str] = []
     rows = ReadingRows()
     seen: set[tuple[str, str, int]] = set()
@@ -103,7 +100,9 @@ def reproduce(registry: Registry, actor: Actor, project: str, period: object
         again = settlement_preview(
             registry.uow, StoredSiteReadings(store), ReadingsEnergy(store, DuckDBEngine()),
             actor, proj.number, monitoring.number,
-            now=datetime.fromisoformat(evaluated) if evaluated else registry.clock())
+            now=datetime.fromisoformat(evaluated) if evaluated else registry.clock(),
+            rejected={h["key"] for h in recorded.get("holds", [])
+                      if h.get("decision") == "REJECT"})
     problems += compare(recorded, again)
     if monitoring.certified:
         results, _ = calculate_period(proj, monitoring, activities, again["activities"])

@@ -323,6 +323,22 @@ class ImportExternalRegistrations(Command):
     NAME: ClassVar[str] = "registry.import_external_registrations"
 
 
+# --- dMRV: the verifier's decisions (docs/dmrv.md §12) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class DecideHold(Command):
+    """The verifier accepts a HOLD finding of a settled period (its intervals earn) or
+    rejects it (they are taken out when the period is settled again), with a comment."""
+
+    project: str
+    period: int
+    key: str  # the finding's key in the settlement: site|rule|first interval start
+    decision: str  # ACCEPT or REJECT
+    comment: str = ""
+    NAME: ClassVar[str] = "dmrv.decide_hold"
+
+
 # --- dMRV: the device registry (docs/dmrv.md §1) -------------------------------------------
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import select
@@ -75,6 +76,21 @@ class SqlBatchRepository:
             found.extend((r.device_id, r.hash, r.raw, int(r.first_start), int(r.last_end))
                          for r in rows)
         return found
+
+    def decisions(self, project_id: int, period: int) -> dict[str, dict[str, Any]]:
+        """The verifier's latest decision on each HOLD finding of a period, by its key."""
+        d = t.dmrv_hold_decisions
+        rows = self.c.execute(select(d).where(d.c.project_id == project_id,
+                                              d.c.period_number == period))
+        return {row.finding_key: dict(row._mapping) for row in rows}
+
+    def decide(self, row: dict[str, Any]) -> None:
+        """Record a decision, replacing an earlier one on the same finding."""
+        d = t.dmrv_hold_decisions
+        self.c.execute(delete(d).where(d.c.project_id == row["project_id"],
+                                       d.c.period_number == row["period_number"],
+                                       d.c.finding_key == row["finding_key"]))
+        self.c.execute(insert(d).values(**row))
 
     def add(self, **row: Any) -> None:
         self.c.execute(insert(t.dmrv_batches).values(**row))

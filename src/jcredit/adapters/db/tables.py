@@ -421,6 +421,25 @@ Index("ux_dmrv_batches_device_seq", dmrv_batches.c.device_id, dmrv_batches.c.seq
 Index("ix_dmrv_batches_device_end", dmrv_batches.c.device_id, dmrv_batches.c.last_end)
 Index("ix_dmrv_batches_site", dmrv_batches.c.site, dmrv_batches.c.first_start)
 
+# The verifier's latest decision on each HOLD finding of a settled period (docs/dmrv.md §12);
+# every decision is in the journal (dmrv.decide_hold).
+dmrv_hold_decisions = Table(
+    "dmrv_hold_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id"), nullable=False),
+    Column("period_number", Integer, nullable=False),
+    Column("finding_key", String(200), nullable=False),
+    Column("site", String(100), nullable=False),
+    Column("rule_id", String(8), nullable=False),
+    Column("decision", String(8), nullable=False),  # ACCEPT, REJECT
+    Column("comment", Text, nullable=False),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", String(40), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+    UniqueConstraint("project_id", "period_number", "finding_key"),
+)
+
 dmrv_refusals = Table(
     "dmrv_refusals",
     metadata,

@@ -65,9 +65,11 @@ class EnergyEngine(Protocol):
 
 def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
                        engine: EnergyEngine, actor: Actor, project: str, period: object, *,
-                       now: datetime | None = None, thresholds: Thresholds | None = None
-                       ) -> dict[str, Any]:
-    """The settlement of one monitoring period, computed and not recorded."""
+                       now: datetime | None = None, thresholds: Thresholds | None = None,
+                       rejected: set[str] | None = None) -> dict[str, Any]:
+    """The settlement of one monitoring period, computed and not recorded. The HOLD
+    findings the verifier rejected are taken out (``rejected``: their keys, to reproduce a
+    settlement as it was made; by default the decisions recorded now)."""
     now = now or datetime.now(UTC)
     t = thresholds or load()
     with uow_factory(write=False) as uow:
@@ -77,6 +79,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
                                         field="project")
         monitoring = period_by_number(uow, proj, period)
         devices = uow.devices.of_project(proj.id)
+        decided = uow.dmrv.decisions(proj.id, monitoring.number)
     if not devices:
         raise ConflictError(f"{proj.number} has no devices: its monitoring data come from a "
                             "CSV file", field="project")
@@ -94,7 +97,11 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         findings.extend(_with_site(evaluate(series, t, now=now), site))
     if len(annotated) >= 2:
         findings.extend(fleet_check(annotated, t))
-    excluded = exclusions(findings)
+    if rejected is None:
+        rejected = {key for key, d in decided.items() if d["decision"] == "REJECT"}
+    else:
+        decided = {key: {"decision": "REJECT"} for key in rejected}
+    excluded = exclusions(findings, dict.fromkeys(rejected, True))
     energies = engine.energy([(f"P{monitoring.number}", since, until)],
                              [(x.site, x.start, x.end) for x in excluded])
     sites = settle(energies, first, excluded)
@@ -117,7 +124,9 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         "excluded": [{"site": x.site, "start": x.start, "end": x.end, "rule_id": x.rule_id,
                       "reason": x.reason} for x in excluded],
         "holds": [{"key": finding_key(f), "site": f.site, "rule_id": f.rule_id,
-                   "intervals": [list(i) for i in f.intervals], "energy_wh": f.energy_wh}
+                   "intervals": [list(i) for i in f.intervals], "energy_wh": f.energy_wh,
+                   "evidence": f.evidence,
+                   "decision": decided.get(finding_key(f), {}).get("decision")}
                   for f in holds],
         # the Merkle root of every reading of the period (docs/dmrv.md §10)
         "readings_root": period_root(days).hex(), "site_days": len(days),

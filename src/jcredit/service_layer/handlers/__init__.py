@@ -5,6 +5,7 @@ from __future__ import annotations
 from jcredit.service_layer import commands
 from jcredit.service_layer.handlers import accounts
 from jcredit.service_layer.handlers import dmrv
+from jcredit.service_layer.handlers import dmrv_decisions
 from jcredit.service_layer.handlers import invalidations
 from jcredit.service_layer.handlers import issuance
 from jcredit.service_layer.handlers import monitoring
@@ -44,6 +45,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.PeriodTransition: monitoring.period_transition,
     commands.AttachEvidence: projects.attach_evidence,
     commands.ImportExternalRegistrations: projects.import_external_registrations,
+    commands.DecideHold: dmrv_decisions.decide_hold,
     commands.RegisterDevice: dmrv.register_device,
     commands.RegisterDevices: dmrv.register_devices,
     commands.RotateDeviceKey: dmrv.rotate_device_key,

@@ -29,6 +29,8 @@ from jcredit.domain.text import check_nested_text
 from jcredit.domain.text import clean_text
 from jcredit.domain.text import shown
 from jcredit.service_layer import commands as c
+from jcredit.service_layer.handlers.dmrv_decisions import require_decided
+from jcredit.service_layer.handlers.dmrv_decisions import settled_summary
 from jcredit.service_layer.handlers.issuance import issue_block
 from jcredit.service_layer.handlers.issuance import require_new_certification
 from jcredit.service_layer.handlers.projects import PERIOD_INPUTS
@@ -256,9 +258,14 @@ def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str,
         payload["missing_activities"] = missing
     postings: list[dict[str, Any]] = []
     if action == "complete_verification":
-        save_document(ctx, project, "VERIFICATION_REPORT",
-                      {"opinion": comment or "適正", "result": period.result,
-                       "report": dict(cmd.report or {})}, period_number=period.number)
+        report: dict[str, Any] = {"opinion": comment or "適正", "result": period.result,
+                                  "report": dict(cmd.report or {})}
+        if settled_summary(ctx.uow, project, period.number) is not None:
+            # the period came from the readings: every HOLD decided, every rejection settled
+            report["hold_decisions"] = require_decided(ctx.uow, project, period)
+            payload["hold_decisions"] = len(report["hold_decisions"])
+        save_document(ctx, project, "VERIFICATION_REPORT", report,
+                      period_number=period.number)
     if action == "certify":
         results, _ = calculate_period(project, period, ctx.uow.projects.activities(project.id),
                                       period.data)
