@@ -76,7 +76,7 @@ def test_a_faulty_site_shows_its_chart_and_finding_and_a_bad_date_at_its_field(
 
     page.fill("#period-from", "2026-11-31")  # no such day
     page.click("#period-show")
-    expect_field_error(page, "period-from", "西暦-月-日")
+    expect_field_error(page, "period-from", "暦にありません")
     expect(page.locator("#period-errors")).to_contain_text("入力内容を確認してください")
     expect(page.locator("#period-from")).to_have_value("2026-11-31")  # what was typed kept
     expect(page.locator("#site-chart")).to_have_attribute("data-drawn", "yes")

@@ -119,6 +119,35 @@ def exclusions(findings: Iterable[Finding], rejected: Mapping[str, bool] | None 
     return out
 
 
+def covered(intervals: Iterable[tuple[int, int]], by: Iterable[tuple[int, int]]) -> bool:
+    """Whether every interval lies inside the union of ``by``.
+
+    >>> covered([(10, 20), (30, 40)], [(0, 25), (25, 50)])
+    True
+    >>> covered([(10, 20)], [(0, 15)])
+    False
+    """
+    merged: list[list[int]] = []
+    for a, b in sorted(by):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return all(any(m[0] <= a and b <= m[1] for m in merged) for a, b in intervals)
+
+
+def open_holds(findings: Iterable[Finding], excluded: Iterable[Exclusion], *,
+               site: str = "") -> list[Finding]:
+    """The HOLD findings a person must decide: not those whose every interval a BLOCK
+    already takes out (nothing of theirs could earn whatever the decision)."""
+    blocked: dict[str, list[tuple[int, int]]] = {}
+    for x in excluded:
+        if x.reason == "BLOCK":
+            blocked.setdefault(x.site, []).append((x.start, x.end))
+    return [f for f in findings if f.severity is Severity.HOLD
+            and not covered(f.intervals, blocked.get(f.site or site, []))]
+
+
 def finding_key(f: Finding, site: str = "") -> str:
     """A finding's stable name in decisions: site, rule and its first interval.
 

@@ -107,6 +107,11 @@ class Presenter:
             return f"{first}–{clock}"
         return f"{format_time(a, self.lang)} – {format_time(b, self.lang)}"
 
+    @staticmethod
+    def day(epoch: int) -> str:
+        """The JST day of a moment, YYYY-MM-DD (a site page's ``from``/``to``)."""
+        return datetime.fromtimestamp(epoch, JST).date().isoformat()
+
     def spans(self, intervals: list[list[int]]) -> tuple[list[str], int]:
         shown = [self.span(a, b) for a, b in intervals[:SPANS_SHOWN]]
         return shown, max(0, len(intervals) - SPANS_SHOWN)

@@ -216,3 +216,68 @@ def revoke_key(request: Request, device_id: str, key_id: str, confirm: str = For
     flash(request, N_("device_key_revoked"), key_id=key_id)
     return _redirect(f"/devices/{device_id}#keys")
 
+
+
+# -- the verifier's decisions on a settled period's HOLD findings (docs/dmrv.md §12) ----------
+
+HOLD_FIELDS = ("decision", "comment")
+
+
+def _holds_page(request: Request, number: str, period: int, status_code: int = 200,
+                **extra: Any) -> Response:
+    from jcredit.domain.projects.lifecycle import Party
+    from jcredit.domain.projects.lifecycle import PeriodState
+    from jcredit.service_layer.handlers.dmrv_decisions import decisions_view
+    from jcredit.service_layer.handlers.projects import party_for
+    from jcredit.service_layer.handlers.projects import period_by_number
+    from jcredit.service_layer.handlers.projects import project_by_number
+
+    actor = _actor(request)
+    with _registry(request).uow(write=False) as uow:
+        project = project_by_number(uow, number)
+        party = party_for(actor, project)  # the project's parties read; others are refused
+        monitoring = period_by_number(uow, project, period)
+        view = decisions_view(uow, project, monitoring)
+    lang = request_language(request)
+    present = Presenter(lang, translator(lang), labeller(lang))
+    holds = []
+    for h in view["holds"]:
+        spans, more = present.spans(h["intervals"])
+        first = h["intervals"][0][0] if h["intervals"] else None
+        holds.append(h | {"spans": spans, "more_spans": more,
+                          "lines": present.evidence(h.get("evidence") or {}),
+                          "activity": h["site"].rsplit("/", 1)[-1],
+                          "day": present.day(first) if first is not None else ""})
+    return render(request, "holds.html", status_code=status_code, view=view, holds=holds,
+                  present=present, project={"number": project.number, "name": project.name},
+                  period={"number": monitoring.number, "state": monitoring.state.value,
+                          "start": monitoring.start.isoformat(),
+                          "end": monitoring.end.isoformat()},
+                  can_decide=party is Party.VERIFIER
+                  and monitoring.state is PeriodState.VERIFICATION,
+                  rule_names={r: (i.name_ja if lang == "ja" else i.name_en)
+                              for r, i in RULES.items()}, **extra)
+
+
+@router.get("/projects/{number}/periods/{period}/holds")
+def holds_page(request: Request, number: str, period: int) -> Response:
+    """A settled period's HOLD findings, each with its evidence and a link to the site's
+    chart that day; the 審査機関 accepts or rejects each, with a comment."""
+    return _holds_page(request, number, period)
+
+
+@router.post("/projects/{number}/periods/{period}/holds")
+async def decide_hold(request: Request, number: str, period: int) -> Response:
+    _actor(request)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    index = form.get("index", "")
+    command = c.DecideHold(project=number, period=period, key=form.get("key", ""),
+                           decision=form.get("decision", ""), comment=form.get("comment", ""))
+    try:
+        data = _send(request, command, form.get("csrf", ""), form.get("idem", ""))
+    except DomainError as error:
+        state = state_of(request, f"hold-{index}", form, error, fields=HOLD_FIELDS)
+        return _holds_page(request, number, period, classify(error)[0], form_state=state)
+    flash(request, N_("hold_decided"), site=data["site"], rule=data["rule_id"],
+          labels={"decision": ("hold_decision", data["decision"])})
+    return _redirect(f"/projects/{number}/periods/{period}/holds#hold-{index}")

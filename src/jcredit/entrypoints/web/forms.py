@@ -65,6 +65,8 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "comment", r"activities have no data", N_("missing_reason_required")),
     ("invalid_input", "file", r"no file chosen|is empty", N_("fe_choose_file")),
     (None, None, r"no file chosen", N_("fe_choose_file")),
+    ("invalid_input", "comment", r"rejection needs a comment", N_("fe_reject_reason")),
+    ("invalid_input", "decision", None, N_("fe_hold_decision")),
     ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),
     # the dMRV device registry (docs/dmrv.md §1)

@@ -24,7 +24,6 @@ from jcredit.domain.dmrv.merkle import SiteDay
 from jcredit.domain.dmrv.merkle import period_root
 from jcredit.domain.dmrv.merkle import proof
 from jcredit.domain.dmrv.model import Finding
-from jcredit.domain.dmrv.model import Severity
 from jcredit.domain.dmrv.model import SiteSeries
 from jcredit.domain.dmrv.rules import evaluate
 from jcredit.domain.dmrv.rules.fleet import fleet_check
@@ -32,6 +31,7 @@ from jcredit.domain.dmrv.settlement import SiteEnergy
 from jcredit.domain.dmrv.settlement import digest
 from jcredit.domain.dmrv.settlement import exclusions
 from jcredit.domain.dmrv.settlement import finding_key
+from jcredit.domain.dmrv.settlement import open_holds
 from jcredit.domain.dmrv.settlement import period_bounds
 from jcredit.domain.dmrv.settlement import settle
 from jcredit.domain.dmrv.thresholds import Thresholds
@@ -106,7 +106,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
                              [(x.site, x.start, x.end) for x in excluded])
     sites = settle(energies, first, excluded)
     days = engine.site_days(sorted(first), since, until)
-    holds = [f for f in findings if f.severity is Severity.HOLD]
+    holds = open_holds(findings, excluded)
     counts = Counter((f.rule_id, f.severity.value) for f in findings)
     summary: dict[str, Any] = {
         "project": proj.number, "period": monitoring.number,
