@@ -95,6 +95,18 @@ def test_the_verifier_rejects_and_accepts_holds_in_the_browser(
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "holds.png"), full_page=True)
     assert page.errors == []
+    # the dossier: every check, the sample, who checks what
+    page.goto(f"{page.server}/projects/{page.project}")
+    page.click("#dossier-link-1")
+    expect(page.locator("h1")).to_contain_text("検証資料")
+    from jcredit.domain.dmrv.rules import RULES
+
+    expect(page.locator("#dossier-check-list tr.check")).to_have_count(len(RULES))
+    expect(page.locator("#dossier-check-list tr.check[data-rule='R07']")).to_contain_text(
+        "夜間")
+    expect(page.locator("#dossier-sample-list tr.sampled")).to_have_count(4)
+    expect(page.locator("#dossier-items-count")).to_contain_text("上限 10 件")
+    page.screenshot(path=str(SHOTS / "dossier.png"), full_page=True)
     with sqlite_registry.uow(write=False) as uow:
         project = uow.projects.by_number(page.project)
         assert project is not None

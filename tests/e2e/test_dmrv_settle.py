@@ -300,3 +300,43 @@ def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
     assert {d["key"]: d["decision"] for d in decisions}[rejected["key"]] == "REJECT"
     assert len(journal) == len(holds) + 1
     assert cli("dmrv", "reproduce", project, "1")["agrees"]
+
+
+def test_the_dossier_gives_every_check_the_holds_a_seeded_sample_and_the_items(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    import hashlib
+
+    from jcredit.domain.dmrv.rules import RULES
+
+    registry, fleet, project = programme
+    settled = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    night = next(lb.site for lb in fleet.labels if lb.fault == "night_generation")
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        users = {u: login(client, u) for u in ("taiyo", "shinsa", "midori")}
+        response = client.get(f"/api/v1/dmrv/dossiers/{project}/1", headers=users["shinsa"])
+        assert response.status_code == 200, response.text
+        d = response.json()
+        assert client.get(f"/api/v1/dmrv/dossiers/{project}/1",
+                          headers=users["midori"]).status_code == 403
+        assert client.get("/api/v1/dmrv/dossiers/JCP-000001/1",
+                          headers=users["taiyo"]).status_code == 409
+        assert client.get(f"/api/v1/dmrv/dossiers/{project}/9",
+                          headers=users["taiyo"]).status_code == 404
+        page = client.get(f"/projects/{project}/periods/1/dossier")
+    assert d["summary"]["readings_root"] == settled["readings_root"]
+    assert d["summary"]["settlement_sha256"] == settled["sha256"]
+    checks = {c["rule_id"]: c for c in d["checks"]}
+    assert set(checks) == set(RULES)
+    assert checks["R07"]["sites_failed"] == 1 and checks["R07"]["severities"] == ["BLOCK"]
+    assert checks["R07"]["sites_passed"] == 9 and checks["R07"]["energy_wh"] > 0
+    assert Decimal(checks["R07"]["tco2"]) > 0
+    assert checks["R01"]["sites_failed"] == 0 and checks["R01"]["findings"] == 0
+    assert [h["rule_id"] for h in d["holds"]["holds"]] == ["R10"]
+    sample = d["sample"]
+    assert sample["seed"] == settled["sha256"] and sample["size"] == 4
+    assert all(s["rank"] == hashlib.sha256(f"{settled['sha256']}|{s['site']}".encode()
+                                           ).hexdigest() for s in sample["sample"])
+    assert all(s["serial"] and s["device_id"] for s in sample["sample"])
+    assert d["items_for_a_person"] <= 10 and d["max_items_for_a_person"] == 10
+    assert night in {s["site"] for s in settled["sites"]}
+    assert page.status_code in (200, 303)  # the page needs a login (tested in Chromium)

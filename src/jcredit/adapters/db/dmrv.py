@@ -77,6 +77,16 @@ class SqlBatchRepository:
                          for r in rows)
         return found
 
+    def sources(self, sites: Iterable[str]) -> dict[str, set[str]]:
+        """How each site's accepted batches came: http, mqtt, file."""
+        b = t.dmrv_batches
+        found: dict[str, set[str]] = {}
+        for chunk in _chunks(sites):
+            for row in self.c.execute(select(b.c.site, b.c.source).distinct()
+                                      .where(b.c.site.in_(chunk))):
+                found.setdefault(row.site, set()).add(row.source)
+        return found
+
     def decisions(self, project_id: int, period: int) -> dict[str, dict[str, Any]]:
         """The verifier's latest decision on each HOLD finding of a period, by its key."""
         d = t.dmrv_hold_decisions

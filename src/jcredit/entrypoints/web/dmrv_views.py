@@ -281,3 +281,16 @@ async def decide_hold(request: Request, number: str, period: int) -> Response:
     flash(request, N_("hold_decided"), site=data["site"], rule=data["rule_id"],
           labels={"decision": ("hold_decision", data["decision"])})
     return _redirect(f"/projects/{number}/periods/{period}/holds#hold-{index}")
+
+
+@router.get("/projects/{number}/periods/{period}/dossier")
+def dossier_page(request: Request, number: str, period: int) -> Response:
+    """The verification dossier of a period settled from the readings (docs/dmrv.md §13)."""
+    from jcredit.service_layer.dmrv.dossier import dossier
+
+    actor = _actor(request)
+    data = dossier(_registry(request).uow, actor, number, period)
+    lang = request_language(request)
+    present = Presenter(lang, translator(lang), labeller(lang))
+    return render(request, "dossier.html", d=data, present=present,
+                  project={"number": data["project"], "name": data["project_name"]})

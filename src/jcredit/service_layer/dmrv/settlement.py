@@ -12,7 +12,6 @@ has. Projects without devices keep the CSV path.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC
@@ -107,7 +106,13 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
     sites = settle(energies, first, excluded)
     days = engine.site_days(sorted(first), since, until)
     holds = open_holds(findings, excluded)
-    counts = Counter((f.rule_id, f.severity.value) for f in findings)
+    stats: dict[tuple[str, str], dict[str, Any]] = {}
+    for f in findings:
+        entry = stats.setdefault((f.rule_id, f.severity.value),
+                                 {"count": 0, "sites": set(), "energy_wh": 0})
+        entry["count"] += 1
+        entry["sites"].add(f.site)
+        entry["energy_wh"] += f.energy_wh
     summary: dict[str, Any] = {
         "project": proj.number, "period": monitoring.number,
         "period_start": monitoring.start.isoformat(),
@@ -119,8 +124,9 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
                    "generation_kwh": str(s.generation_kwh), "export_kwh": str(s.export_kwh),
                    "readings": s.readings, "creditable": s.creditable,
                    "excluded_intervals": len(s.excluded)} for s in sites],
-        "findings": [{"rule_id": r, "severity": sev, "count": n}
-                     for (r, sev), n in sorted(counts.items())],
+        "findings": [{"rule_id": r, "severity": sev, "count": v["count"],
+                      "sites": len(v["sites"]), "energy_wh": v["energy_wh"]}
+                     for (r, sev), v in sorted(stats.items())],
         "excluded": [{"site": x.site, "start": x.start, "end": x.end, "rule_id": x.rule_id,
                       "reason": x.reason} for x in excluded],
         "holds": [{"key": finding_key(f), "site": f.site, "rule_id": f.rule_id,

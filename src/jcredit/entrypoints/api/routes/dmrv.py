@@ -255,6 +255,24 @@ def site_day_proof(number: ProjectNumber, activity: ActivityCode, day: Day,
     return proof(registry.uow, registry.energy(), actor, f"{number}/{activity}", day)
 
 
+@router.get("/dossiers/{number}/{period}", tags=["dmrv sites"], responses={
+    403: {"description": "Not the project's implementer, 審査機関, the secretariat or the "
+                         "auditor"},
+    404: {"description": "No such project or period"},
+    409: {"description": "The period was not settled from the readings"}})
+def verification_dossier(number: ProjectNumber, period: Annotated[int, Path(ge=1, le=10_000)],
+                         registry: RegistryDep, actor: ActorDep) -> dict[str, Any]:
+    """The verification dossier of a period settled from the readings (docs/dmrv.md §13):
+    the settlement's ``summary`` (with its Merkle root and SHA-256); every automated check
+    (``checks``: sites passed and failed, energy in Wh and t-CO2 it affected); the HOLD
+    findings with their decisions (``holds``); the stratified random ``sample`` of sites
+    for a person's checks, drawn from the settlement's SHA-256; and the verification
+    ``items``, each the system's (with the check that proves it) or a person's."""
+    from jcredit.service_layer.dmrv.dossier import dossier
+
+    return dossier(registry.uow, actor, number, period)
+
+
 @router.get("/batches/{digest}", tags=["dmrv sites"], responses={
     403: {"description": "Not a reader of the batch's site"},
     404: {"description": "No batch with this hash was received"}})
