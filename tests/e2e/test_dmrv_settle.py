@@ -300,6 +300,25 @@ def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
     assert {d["key"]: d["decision"] for d in decisions}[rejected["key"]] == "REJECT"
     assert len(journal) == len(holds) + 1
     assert cli("dmrv", "reproduce", project, "1")["agrees"]
+    # the monitoring report and the verification report, as PDFs in Japanese
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        headers = login(client, "shinsa")
+
+        def pdf(kind: str) -> str:
+            response = client.get(f"/api/v1/projects/{project}/documents/{kind}.pdf",
+                                  params={"period": 1}, headers=headers)
+            assert response.status_code == 200, response.text
+            return "".join(p.extract_text() for p in PdfReader(BytesIO(response.content)).pages)
+
+        monitoring, verification = pdf("MONITORING_REPORT"), pdf("VERIFICATION_REPORT")
+    flat = monitoring.replace("\n", "")
+    assert "計測データからの精算" in monitoring and again["readings_root"] in flat
+    assert stuck.split("/")[1] in monitoring
+    assert "保留項目の判断" in verification and "認めない" in verification
 
 
 def test_the_dossier_gives_every_check_the_holds_a_seeded_sample_and_the_items(

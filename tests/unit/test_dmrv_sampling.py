@@ -60,3 +60,11 @@ def test_at_most_ten_items_remain_for_a_person_and_each_system_item_names_its_pr
         assert item.who in ("system", "person") and item.item_ja and item.item_en
         assert item.proved_by and item.source and item.reason
     assert len([i for i in table if i.who == "system"]) >= 15
+
+
+def test_the_docs_list_every_verification_item() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "dmrv.md").read_text("utf-8")
+    for item in items():
+        assert f"| {item.id} | {item.item_ja}<br>{item.item_en} |" in text, item.id

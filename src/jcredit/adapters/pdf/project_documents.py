@@ -17,6 +17,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from reportlab.lib import colors
@@ -164,6 +165,56 @@ def _results(result: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]:
             s.p(w.t("full_precision_in_csv"), small=True)]
 
 
+SITES_IN_PDF = 300  # a programme of more households: the rest in the API and exports
+
+
+def _settlement(settled: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]:
+    """A period settled from the readings (docs/dmrv.md §9–§10): how, with what root, and
+    each site's energy."""
+    if not settled:
+        return []
+    totals = _as_dict(settled.get("totals"))
+    facts = [[w.t("settled_from_readings"), s.p(
+                 f"{w.t('dossier_engine')} {settled.get('engine')} · "
+                 f"{w.t('dossier_thresholds')} {settled.get('thresholds_version')}")],
+             [w.t("dossier_root"), s.p(f"{settled.get('readings_root')} "
+                                       f"({settled.get('site_days')} {w.t('dossier_site_days')})",
+                                       small=True)],
+             [w.t("dossier_sha256"), s.p(str(settled.get("sha256")), small=True)],
+             [w.t("dossier_generation"), f"{w.qty(_kwh(totals.get('generation_wh')), 1)} kWh"],
+             [w.t("dossier_export"), f"{w.qty(_kwh(totals.get('export_wh')), 1)} kWh"],
+             [w.t("dossier_excluded"), str(totals.get("excluded_intervals", 0))]]
+    sites = list(settled.get("sites") or [])
+    rows = [[w.t("activity"), f"{w.t('dossier_generation')} (kWh)",
+             f"{w.t('dossier_export')} (kWh)", w.t("dossier_readings"),
+             w.t("dossier_excluded")]] + [
+        [x["activity"], w.qty(_kwh(x["generation_wh"]), 1), w.qty(_kwh(x["export_wh"]), 1),
+         f"{x['creditable']} / {x['readings']}", str(x["excluded_intervals"])]
+        for x in sites[:SITES_IN_PDF]]
+    story = [Paragraph(_escape(w.t("settled_from_readings")), s.heading),
+             _table(facts, s.font, [50 * mm, 124 * mm], header=False), Spacer(1, 2 * mm),
+             _table(rows, s.font, [30 * mm, 36 * mm, 36 * mm, 40 * mm, 32 * mm])]
+    if len(sites) > SITES_IN_PDF:
+        story.append(s.p(w.t("more_sites_in_api").replace("{count}",
+                                                          str(len(sites) - SITES_IN_PDF)),
+                         small=True))
+    return story
+
+
+def _decisions(decisions: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -> list[Any]:
+    if not decisions:
+        return []
+    rows = [[w.t("site"), w.t("rule"), w.t("hold_decision"), w.t("hold_comment")]] + [
+        [d["site"], d["rule_id"], w.label("hold_decision", d["decision"]), s.p(d["comment"])]
+        for d in decisions]
+    return [Paragraph(_escape(w.t("holds_title")), s.heading),
+            _table(rows, s.font, [44 * mm, 16 * mm, 40 * mm, 74 * mm])]
+
+
+def _kwh(wh: object) -> object:
+    return None if wh is None else Decimal(int(str(wh))) / 1000
+
+
 def _amounts(amounts: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -> list[Any]:
     if not amounts:
         return []
@@ -223,8 +274,10 @@ def render_project_document(document: dict[str, Any], wording: Wording,
         story += _activities(activities, w, s)
     story += _findings(content.get("findings") or [], w, s)
     story += _data(_as_dict(content.get("data")), content.get("missing_activities") or [], w, s)
+    story += _settlement(_as_dict(content.get("settlement")), w, s)
     story += _results(result, w, s)
     story += _amounts(content.get("amounts") or result.get("preview") or [], w, s)
+    story += _decisions(content.get("hold_decisions") or [], w, s)
     story += _report(_as_dict(content.get("report")), w, s)
     story += [Spacer(1, 8 * mm),
               s.p(f"{w.t('document_version')} {document['version']} · {w.t('document_created')} "

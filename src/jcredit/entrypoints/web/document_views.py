@@ -119,6 +119,8 @@ def document_page(request: Request, number: str, kind: str, version: OptionalVer
                   data_rows=data_rows, columns=columns,
                   findings=content.get("findings") or [],
                   report=content.get("report") or {},
+                  settled=content.get("settlement") or {},
+                  decisions=content.get("hold_decisions") or [],
                   missing=content.get("missing_activities") or [],
                   activities=activities, factor=wording(request_language(request)).factor)
 
