@@ -30,7 +30,11 @@ def actor(registry: Registry, username: str) -> Actor:
                  organisation_id=user.organisation_id)
 
 
-def build_programme(registry: Registry, clock: Clock) -> tuple[Fleet, str]:
+def build_programme(registry: Registry, clock: Clock, *, sites: int = 10,
+                    periods: tuple[tuple[date, date], ...] = ((START, END),),
+                    faults: tuple[str, ...] = ("night_generation", "stuck_meter",
+                                               "gap_interpolated"),
+                    ingest: bool = True) -> tuple[Fleet, str]:
     """The demo's users; a new programme registered before the data begin, with a period
     of two weeks; 10 households (one with night generation, one with a stuck meter, one
     with a gap filled by linear interpolation) whose batches were all ingested."""
@@ -45,18 +49,20 @@ def build_programme(registry: Registry, clock: Clock) -> tuple[Fleet, str]:
         name="計測プログラム", project_type="PROGRAMME", methodology="EN-R-002",
         holder_account=account, prefecture="岐阜県", address="岐阜県岐阜市薮田南2-1-1",
         start_date="2026-04-01", monitoring_start="2026-04-01"), actor=taiyo).data["number"]
-    fleet = simulate_fleet(sites=10, days=14, seed=21, start=START, project=project,
-                           region="chubu",
-                           faults=("night_generation", "stuck_meter", "gap_interpolated"),
-                           fault_sites=1)
+    days = (max(e for _, e in periods) - START).days + 1
+    fleet = simulate_fleet(sites=sites, days=days, seed=21, start=START, project=project,
+                           region="chubu", faults=faults, fault_sites=1)
     fleet.form = "series"
     register_fleet(registry, fleet, taiyo, project)
     bus.handle(c.AssignVerifier(project=project, verifier=VERIFIER_ORG[1]), actor=taiyo)
     for who, action in ((taiyo, "submit_for_validation"), (shinsa, "complete_validation"),
                         (taiyo, "apply_for_registration"), (iinkai, "register")):
         bus.handle(c.ProjectTransition(project=project, action=action), actor=who)
-    bus.handle(c.OpenMonitoringPeriod(project=project, period_start=START.isoformat(),
-                                      period_end=END.isoformat()), actor=taiyo)
+    for first, last in periods:
+        bus.handle(c.OpenMonitoringPeriod(project=project, period_start=first.isoformat(),
+                                          period_end=last.isoformat()), actor=taiyo)
     clock.now = today
-    assert sum(o.status == "ACCEPTED" for o in ingest_fleet(registry, fleet)) == 10 * 14
+    if ingest:
+        assert sum(o.status == "ACCEPTED" for o in ingest_fleet(registry, fleet)) \
+            == sites * days
     return fleet, project

@@ -153,6 +153,9 @@ class ProcessPool:
         self.preload = list(preload)
         self._workers: list[_Worker] = []
         self._broken = False
+        # one caller at a time: the pipes carry one conversation (a server's threads, an
+        # MQTT worker and a request in the same process wait their turn)
+        self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -171,6 +174,11 @@ class ProcessPool:
         table = shared if shared is not None else []
         order: deque[_Worker] = deque()  # the worker of each outstanding chunk, in order
         source = iter(chunks)
+        with self._lock:
+            yield from self._conversation(fn, source, table, order)
+
+    def _conversation(self, fn: Callable[[Any, dict[Any, Any]], Any], source: Iterator[Any],
+                      table: list[tuple[Any, Any]], order: deque[_Worker]) -> Iterator[Any]:
         exhausted = False
         turn = 0
         try:
