@@ -184,10 +184,10 @@ def test_new_project_form(page: Any) -> None:
     page.fill("#name", "フォームテスト 太陽光")
     page.select_option("#methodology", "EN-R-002")
     page.select_option("#prefecture", "愛知県")
-    page.fill("#start_date", "2025-13-01")
+    page.fill("#start_date", "2025-13-01")  # the form is right, the month does not exist
     page.fill("#monitoring_start", "2026-12-01")
     page.click("#create-project")
-    expect_field_error(page, "start_date", "2026-04-01 の形式")
+    expect_field_error(page, "start_date", "暦にありません")
     expect(page.locator("#name")).to_have_value("フォームテスト 太陽光")
     expect(page.locator("#methodology")).to_have_value("EN-R-002")
     page.fill("#start_date", "2025-06-01")
@@ -250,10 +250,10 @@ def test_every_form_of_the_project_page(page: Any, tmp_path: Path) -> None:
 
     # a new monitoring period: a bad date, then a good one
     page.goto(url)
-    page.fill("#period-start", "2027-04-31")
+    page.fill("#period-start", "2027-04-31")  # 31 April
     page.fill("#period-end", "2027-06-30")
     page.click("#open-period")
-    expect_field_error(page, "period-start", "2026-04-01 の形式")
+    expect_field_error(page, "period-start", "暦にありません")
     expect(page.locator("#period-end")).to_have_value("2027-06-30")
     page.fill("#period-start", "2027-04-01")
     page.click("#open-period")
