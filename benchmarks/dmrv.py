@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -175,19 +176,23 @@ def queue_messages(url: str, prefix: str, subscriber: str, envelopes: list[tuple
     publisher.disconnect()
 
 
-def bare_subscriber_rate(url: str, envelopes: list[tuple[str, bytes]]) -> dict[str, Any]:
-    prefix, name = "bench/bare", f"bare-{time.monotonic_ns()}"
-    queue_messages(url, prefix, name, envelopes)
+def subscriber_rate(url: str, envelopes: list[tuple[str, bytes]], name: str,
+                    each: Callable[[bytes], None] = lambda payload: None) -> dict[str, Any]:
+    """A plain paho subscriber draining the same queued messages, doing ``each`` with every
+    payload."""
+    prefix, client_id = f"bench/{name}", f"{name}-{time.monotonic_ns()}"
+    queue_messages(url, prefix, client_id, envelopes)
     count = [0]
     done = threading.Event()
 
-    def on_message(_c: Any, _u: Any, _m: Any) -> None:
+    def on_message(_c: Any, _u: Any, message: Any) -> None:
+        each(message.payload)
         count[0] += 1
         if count[0] >= len(envelopes):
             done.set()
 
     started = time.perf_counter()
-    client = _client(url, name, persistent=True)
+    client = _client(url, client_id, persistent=True)
     client.on_message = on_message
     client.loop_start()
     done.wait(300)
@@ -196,6 +201,11 @@ def bare_subscriber_rate(url: str, envelopes: list[tuple[str, bytes]]) -> dict[s
     client.disconnect()
     return {"messages": count[0], "seconds": round(seconds, 3),
             "messages_per_s": round(count[0] / seconds)}
+
+
+def bare_subscriber_rate(url: str, envelopes: list[tuple[str, bytes]]) -> dict[str, Any]:
+    """The limit: a subscriber that only counts."""
+    return subscriber_rate(url, envelopes, "bare")
 
 
 def verifying_subscriber_rate(url: str, envelopes: list[tuple[str, bytes]],
@@ -203,31 +213,17 @@ def verifying_subscriber_rate(url: str, envelopes: list[tuple[str, bytes]],
     """The floor of any worker that does what the issue asks: the bare subscriber, plus for
     each message only what no conforming worker can skip (read the envelope, the canonical
     bytes, the Ed25519 signature verified); nothing stored, no receipts."""
-    prefix, name = "bench/verify", f"verify-{time.monotonic_ns()}"
-    queue_messages(url, prefix, name, envelopes)
-    count, bad = [0], [0]
-    done = threading.Event()
+    bad = [0]
 
-    def on_message(_c: Any, _u: Any, message: Any) -> None:
-        doc = json.loads(message.payload)
+    def check(payload: bytes) -> None:
+        doc = json.loads(payload)
         body = doc["batch"]
         if not verify(keys[body["key_id"]], doc["signature"], canonical_bytes(body)):
             bad[0] += 1
-        count[0] += 1
-        if count[0] >= len(envelopes):
-            done.set()
 
-    started = time.perf_counter()
-    client = _client(url, name, persistent=True)
-    client.on_message = on_message
-    client.loop_start()
-    done.wait(300)
-    seconds = time.perf_counter() - started
-    client.loop_stop()
-    client.disconnect()
+    result = subscriber_rate(url, envelopes, "verify", check)
     assert bad[0] == 0, bad
-    return {"messages": count[0], "seconds": round(seconds, 3),
-            "messages_per_s": round(count[0] / seconds)}
+    return result
 
 
 def worker_rate(fleet: Fleet, url: str, envelopes: list[tuple[str, bytes]], directory: Path

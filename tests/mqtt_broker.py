@@ -8,14 +8,22 @@ themselves by a topic prefix of their own, and remove their persistent sessions.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
+from typing import Any
 
 DEFAULT_URL = "mqtt://127.0.0.1:1883"
 
@@ -83,3 +91,56 @@ def forget_session(url: str, client_id: str) -> None:
 
     client = connect(url, client_id)
     client.disconnect()
+
+
+@dataclass
+class Running:
+    """A worker running on a thread, and a device client that hears every receipt."""
+
+    worker: Any
+    device: Any
+    prefix: str
+    receipts: list[dict[str, Any]] = field(default_factory=list)
+
+    def publish(self, device_id: str, payload: bytes) -> Any:
+        from jcredit.adapters.dmrv.mqtt import batch_topic
+
+        return self.device.publish(batch_topic(device_id, self.prefix), payload, qos=1)
+
+    def wait(self, condition: Callable[[], bool], seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; worker stats {self.worker.stats}")
+            time.sleep(0.05)
+
+
+@contextmanager
+def running_worker(broker: MqttBroker, ingest: Callable[..., Any], *, name: str = "worker",
+                   **options: Any) -> Iterator[Running]:
+    """``jcredit worker mqtt``'s worker on a thread with a persistent session of its own,
+    subscribed before this yields; stopped and its session forgotten after."""
+    from jcredit.adapters.dmrv.mqtt import MqttIngestWorker
+    from jcredit.adapters.dmrv.mqtt import connect
+
+    prefix = MqttBroker.prefix()
+    client_id = f"{name}-{prefix.rsplit('/', 1)[-1]}"
+    worker = MqttIngestWorker(broker.url, ingest, client_id=client_id, prefix=prefix,
+                              **options)
+    stop = threading.Event()
+    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+    running = Running(worker, connect(broker.url, f"dev-{client_id}"), prefix)
+    running.device.on_message = lambda _c, _u, m: running.receipts.append(
+        json.loads(m.payload))
+    running.device.subscribe(f"{prefix}/devices/+/receipts", qos=1)
+    running.device.loop_start()
+    thread.start()
+    try:
+        running.wait(worker.subscribed.is_set, 30)
+        yield running
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+        running.device.loop_stop()
+        running.device.disconnect()
+        forget_session(broker.url, client_id)

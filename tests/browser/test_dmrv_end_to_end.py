@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import random
-import threading
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,6 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from jcredit.adapters.dmrv.mqtt import MqttIngestWorker
-from jcredit.adapters.dmrv.mqtt import batch_topic
-from jcredit.adapters.dmrv.mqtt import connect
 from jcredit.bootstrap import Registry
 from jcredit.domain.dmrv.merkle import check_proof
 from jcredit.entrypoints.cli.app import app
@@ -39,7 +34,7 @@ from tests.dmrv_programme import START
 from tests.dmrv_programme import actor
 from tests.dmrv_programme import build_programme
 from tests.mqtt_broker import MqttBroker
-from tests.mqtt_broker import forget_session
+from tests.mqtt_broker import running_worker
 
 PERIODS = ((START, date(2026, 10, 7)), (date(2026, 10, 8), date(2026, 10, 14)))
 SITES = 100
@@ -57,20 +52,8 @@ def send_over_http_and_mqtt(registry: Registry, url: str, broker: MqttBroker,
     devices = [s.device_id for s in fleet.sites]
     over_mqtt = set(devices[1::2])
     envelopes = list(fleet.envelopes())
-    prefix = MqttBroker.prefix()
-    client_id = f"worker-{prefix.rsplit('/', 1)[-1]}"
-    worker = MqttIngestWorker(broker.url, registry.ingestor.ingest, client_id=client_id,
-                              prefix=prefix, max_group=200)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    device = connect(broker.url, f"dev-{client_id}")
-    device.loop_start()
-    try:
-        deadline = time.monotonic() + 20
-        while not worker.subscribed.is_set() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        published = [device.publish(batch_topic(b.device_id, prefix), b.data, qos=1)
+    with running_worker(broker, registry.ingestor.ingest, max_group=200) as run:
+        published = [run.publish(b.device_id, b.data)
                      for b in envelopes if b.device_id in over_mqtt]
         with httpx.Client(base_url=url, timeout=30) as http:
             for b in envelopes:
@@ -80,16 +63,7 @@ def send_over_http_and_mqtt(registry: Registry, url: str, broker: MqttBroker,
                     assert response.status_code in (200, 201, 202, 422), response.text
         for info in published:
             info.wait_for_publish(30)
-        deadline = time.monotonic() + 120
-        while worker.stats.messages < len(published) and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert worker.stats.messages == len(published)
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-        device.loop_stop()
-        device.disconnect()
-        forget_session(broker.url, client_id)
+        run.wait(lambda: run.worker.stats.messages >= len(published), 120)
     with registry.uow(write=False) as uow:
         stored = uow.dmrv.counts([s.site for s in fleet.sites])
     days = (PERIODS[-1][1] - START).days + 1

@@ -3,16 +3,11 @@ byte: the Parquet readings (every column, the batch hashes included) and the raw
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from jcredit.adapters.dmrv.mqtt import MqttIngestWorker
-from jcredit.adapters.dmrv.mqtt import batch_topic
-from jcredit.adapters.dmrv.mqtt import connect
 from jcredit.adapters.dmrv.simulator import simulate_fleet
 from jcredit.bootstrap import Registry
 from jcredit.bootstrap import actor_for
@@ -23,7 +18,7 @@ from tests.conftest import fresh_sqlite_url
 from tests.conftest import make_registry
 from tests.e2e.support import demo_client
 from tests.mqtt_broker import MqttBroker
-from tests.mqtt_broker import forget_session
+from tests.mqtt_broker import running_worker
 
 PROJECT = "JCP-000001"
 
@@ -62,31 +57,12 @@ def test_http_and_mqtt_store_the_same_readings_byte_for_byte(
     other = make_registry(fresh_sqlite_url(sqlite_template, other_dir), other_dir, clock)
     seed_demo(other)
     register_fleet(other, fleet, operator(other), PROJECT)
-    prefix = MqttBroker.prefix()
-    client_id = f"paths-{prefix.rsplit('/', 1)[-1]}"
-    worker = MqttIngestWorker(mqtt_broker.url, other.ingestor.ingest, client_id=client_id,
-                              prefix=prefix, max_group=100)
-    stop = threading.Event()
-    thread = threading.Thread(target=worker.run, args=(stop,), daemon=True)
-    thread.start()
-    device = connect(mqtt_broker.url, f"dev-{client_id}")
-    device.loop_start()
-    try:
-        deadline = time.monotonic() + 30
-        while not worker.subscribed.is_set():
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+    with running_worker(mqtt_broker, other.ingestor.ingest, name="paths",
+                        max_group=100) as run:
         for batch in envelopes:
-            device.publish(batch_topic(batch.device_id, prefix), batch.data, qos=1)
-        while worker.stats.messages < len(envelopes):
-            assert time.monotonic() < deadline + 60, worker.stats
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        thread.join(timeout=10)
-        device.loop_stop()
-        device.disconnect()
-        forget_session(mqtt_broker.url, client_id)
+            run.publish(batch.device_id, batch.data)
+        run.wait(lambda: run.worker.stats.messages >= len(envelopes), 90)
+    worker = run.worker
     assert worker.stats.accepted == len(envelopes)
     over_http, raw_http = stored(sqlite_registry)
     over_mqtt, raw_mqtt = stored(other)

@@ -25,6 +25,7 @@ from typing import Any
 
 from jcredit.domain.dmrv.model import Finding
 from jcredit.domain.dmrv.model import Severity
+from jcredit.domain.dmrv.rules.context import merge
 
 JST = timedelta(hours=9)
 WH_PER_KWH = Decimal(1000)
@@ -127,12 +128,7 @@ def covered(intervals: Iterable[tuple[int, int]], by: Iterable[tuple[int, int]])
     >>> covered([(10, 20)], [(0, 15)])
     False
     """
-    merged: list[list[int]] = []
-    for a, b in sorted(by):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
+    merged = merge(by)
     return all(any(m[0] <= a and b <= m[1] for m in merged) for a, b in intervals)
 
 
