@@ -66,6 +66,11 @@ def _table() -> tuple[Threshold, ...]:
     return tuple(rows)
 
 
+def rows() -> tuple[Threshold, ...]:
+    """Every threshold of every version (their names are labelled in the UI)."""
+    return _table()
+
+
 def versions() -> tuple[str, ...]:
     return tuple(sorted({t.version for t in _table()}))
 

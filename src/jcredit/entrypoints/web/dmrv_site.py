@@ -80,6 +80,8 @@ class Line:
     mono: bool = False  # identifiers and values as they are (thresholds)
     items: tuple[str, ...] = ()
     more: int = 0
+    # thresholds: (name in the reader's language, value as configured, code)
+    settings: tuple[tuple[str, str, str], ...] = ()
 
 
 class Presenter:
@@ -177,8 +179,10 @@ class Presenter:
         for key, value in evidence.items():
             name, code = self.key_name(key)
             if key == "thresholds" and isinstance(value, Mapping):
-                text = ", ".join(f"{k} = {v}" for k, v in value.items())
-                lines.append(Line(key, name, code, text, mono=True))
+                # each threshold by its name in the reader's language, its code beside it
+                settings = tuple((self.label("threshold", k), str(v), str(k))
+                                 for k, v in value.items())
+                lines.append(Line(key, name, code, settings=settings))
             elif isinstance(value, list) and value and isinstance(value[0], Mapping):
                 items = tuple(self.inline(key, v) for v in value[:LIST_SHOWN])
                 lines.append(Line(key, name, code, items=items,

@@ -44,6 +44,7 @@ from jcredit.entrypoints.web.dmrv_site import EVIDENCE_VALUES
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
 from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
+from jcredit.domain.dmrv.thresholds import rows as threshold_rows
 from jcredit.service_layer.handlers.dmrv_decisions import DECISIONS
 from jcredit.service_layer.history import KINDS as MOVEMENT_KINDS
 from jcredit.service_layer.history import journal_command_names
@@ -138,6 +139,7 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "evidence_value": lambda: EVIDENCE_VALUES,
     # the verifier's decisions (docs/dmrv.md §12)
     "hold_decision": lambda: DECISIONS,
+    "threshold": lambda: sorted({t.name for t in threshold_rows()}),
 }
 
 
