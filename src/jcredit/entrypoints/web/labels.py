@@ -15,6 +15,7 @@ from jcredit.domain.dmrv.devices import KeyStatus
 from jcredit.domain.dmrv.model import Channel
 from jcredit.domain.dmrv.model import Quality
 from jcredit.domain.dmrv.model import Severity
+from jcredit.domain.dmrv.thresholds import rows as threshold_rows
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.breakdown import STATES
 from jcredit.domain.ledger.corrections import CorrectionReason
@@ -44,7 +45,6 @@ from jcredit.entrypoints.web.dmrv_site import EVIDENCE_VALUES
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
 from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
-from jcredit.domain.dmrv.thresholds import rows as threshold_rows
 from jcredit.service_layer.handlers.dmrv_decisions import DECISIONS
 from jcredit.service_layer.history import KINDS as MOVEMENT_KINDS
 from jcredit.service_layer.history import journal_command_names
