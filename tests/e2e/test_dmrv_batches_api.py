@@ -106,6 +106,18 @@ def test_a_csv_batch_with_its_signature_header(client: TestClient) -> None:
     (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
                          "energy": "0.0010000000000000000000000000001"}], unit="kWh"), "R01",
      "batch.readings[0].energy"),
+    # (a second trial) so small that arithmetic would make it 0; digits read loosely
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "register": "1E-999999999"}]), "R01", "batch.readings[0].register"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "energy": "1_000"}]), "R01", "batch.readings[0].energy"),
+    (lambda m: m.batch([{"start": "2026-11-20T10:00:00+09:00", "channel": "generation",
+                         "energy": "１２３"}]), "R01", "batch.readings[0].energy"),
+    (lambda m: m.batch([{"start": "0001-01-01T00:00:00+14:00", "channel": "generation",
+                         "energy": 5}]), "R04", "batch.readings[0].start"),
+    (lambda m: m.batch([{"start": "1900-01-01T00:00:00+09:00", "channel": "generation",
+                         "energy": 5}]), "R04", "batch.readings[0].start"),
+    (lambda m: m.batch(day(), created_at="9999-12-31T23:59:59-23:59"), "R04", "created_at"),
 ])
 def test_bad_batches_are_refused_with_the_rule_field_and_reason(
         client: TestClient, make: Any, rule: str, field: str) -> None:
@@ -156,6 +168,16 @@ def test_a_csv_batch_with_a_malformed_line_is_refused_naming_the_line(client: Te
         assert response.status_code == 422, response.text
         assert response.json()["field"] == where, response.json()
     assert readings(client) == 0
+
+
+def test_control_characters_sent_are_escaped_in_both_reasons(client: TestClient) -> None:
+    m = meter()
+    response = post(client, m.batch([{"start": "2026-11-20T10:00:00+09:00",
+                                      "channel": "\u202egeneration", "energy": 5}]))
+    assert response.status_code == 422
+    problem = response.json()
+    assert "\u202e" not in problem["reason_ja"] and "\\u202e" in problem["reason_ja"]
+    assert "\u202e" not in problem["reason"]
 
 
 def test_a_batch_too_large_is_refused_with_its_rule_and_a_japanese_reason(client: TestClient

@@ -229,3 +229,23 @@ def test_a_shift_jis_file_with_japanese_headers_is_read(tmp_path: Path,
     assert plain.exit_code != 0  # told it is UTF-8, the Shift_JIS bytes are refused
     energy = sum(e or 0 for e in month.channels["generation"].energy_wh)
     assert json.loads(result.stdout)["summary"]["energy_wh"] == energy
+
+
+def test_absurd_values_and_capacities_are_refused_not_crashed(tmp_path: Path,
+                                                              month: SiteSeries) -> None:
+    for value in ("1E999999999", "9" * 5001, "1E20"):
+        path = write(tmp_path / "absurd.csv", month)
+        lines = path.read_text().splitlines()
+        lines[20] = lines[20].split(",")[0] + f",{value},ok"
+        path.write_text("\n".join(lines) + "\n")
+        code, data = check(path)
+        assert code == 4, (value, data)
+        [error] = data["error"]["errors"]
+        assert error["line"] == 21 and "not a meter's value" in error["message"]
+    path = write(tmp_path / "x.csv", month)
+    result = runner.invoke(app, ["dmrv", "check", "--csv", str(path), "--time-column", "time",
+                                 "--value-column", "value", "--unit", "W", "--capacity-kw",
+                                 "4.5", "--dc-kw", "1E-400", "--lat", "35.68", "--lon",
+                                 "139.69", "--json"])
+    assert result.exit_code == 4
+    assert json.loads(result.stdout)["error"]["field"] == "--dc-kw"

@@ -69,12 +69,17 @@ def test_a_message_that_breaks_the_pipeline_is_refused_and_the_worker_carries_on
         return ingestor.ingest(items)
 
     with running_worker(mqtt_broker, ingest, max_group=10, max_wait=0.3) as run:
-        run.publish("PV-7", meter.batch(day("2026-11-11")))
+        first = meter.batch(day("2026-11-11"))
+        run.publish("PV-7", first)
         run.publish("PV-7", b"poison")
         run.publish("PV-7", meter.batch(day("2026-11-12")))
         run.wait(lambda: len(run.receipts) == 3, 20)
+        # PV-7's batch under another device's topic: refused there, not replayed
+        run.publish("PV-8", first)
+        run.wait(lambda: len(run.receipts) == 4, 20)
     receipts, worker = run.receipts, run.worker
-    assert sorted(r["status"] for r in receipts) == ["ACCEPTED", "ACCEPTED", "REFUSED"]
+    assert sorted(r["status"] for r in receipts[:3]) == ["ACCEPTED", "ACCEPTED", "REFUSED"]
     refused = next(r for r in receipts if r["status"] == "REFUSED")
     assert refused["rule_id"] == "R01" and refused["reason_ja"]
-    assert worker.stats.accepted == 2 and worker.stats.refused == 1
+    assert (receipts[3]["status"], receipts[3]["field"]) == ("REFUSED", "device_id")
+    assert worker.stats.accepted == 2 and worker.stats.refused == 2

@@ -55,3 +55,22 @@ def test_an_unusable_key_and_a_day_that_does_not_exist_say_so() -> None:
         parse_date("30/02/2025", field="day")
     except ValidationError as error:
         assert explain(error, "ja").startswith("日付は 2026-04-01 の形式")
+
+
+def test_a_full_width_date_is_the_same_date_and_a_file_line_is_explained() -> None:
+    from datetime import date
+
+    from jcredit.domain.parsing import parse_date
+    from jcredit.entrypoints.web.forms import problem_text
+    from jcredit.entrypoints.web.i18n import translator
+
+    assert parse_date("２０３２－０３－３１", field="day") == date(2032, 3, 31)
+    item = {"line": 2, "column": "certification_expires", "value": "2032-02-30",
+            "field": "certification_expires",
+            "message": "certification_expires: the day 2032-02-30 does not exist in the "
+                       "calendar"}
+    text = problem_text(item, translator("ja"), "ja")
+    assert "その日付は暦にありません" in text and "2行目" in text
+    assert "does not exist" in text  # the system's detail stays beside it
+    plain = problem_text(item, translator("ja"))
+    assert "その日付は暦にありません" not in plain

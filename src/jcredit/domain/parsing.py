@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import unicodedata
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -45,11 +46,15 @@ def parse_date(value: object, *, field: str) -> date:
     >>> parse_date(" 2026-04-01", field="x")
     datetime.date(2026, 4, 1)
     """
+    if isinstance(value, date):
+        return value
+    # full-width digits and dashes, as a Japanese IME types them, are the same date
+    text = unicodedata.normalize("NFKC", str(value)).strip()
     try:
-        return value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+        return date.fromisoformat(text)
     except ValueError:
-        text = str(value).strip()
-        if len(text) == 10 and text[4] == text[7] == "-" and text.replace("-", "").isdigit():
+        if len(text) == 10 and text[4] == text[7] == "-" and text.isascii() \
+                and text.replace("-", "").isdigit():
             raise ValidationError(f"{field}: the day {text} does not exist in the calendar",
                                   field=field) from None
         raise ValidationError(f"{field} must be a date YYYY-MM-DD, got {value!r}",

@@ -173,7 +173,8 @@ class MqttIngestWorker:
 
     def _handle(self, client: mqtt.Client, group: list[mqtt.MQTTMessage],
                 stop: threading.Event) -> None:
-        items = [Incoming(bytes(m.payload), "json", None, "mqtt", m.topic) for m in group]
+        items = [Incoming(bytes(m.payload), "json", None, "mqtt", m.topic,
+                          device_of(m.topic) or None) for m in group]
         outcomes = self._ingest(items, stop)
         if outcomes is None:
             return

@@ -19,7 +19,6 @@ from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from decimal import Decimal
-from decimal import InvalidOperation
 from decimal import localcontext
 from functools import cached_property
 from typing import Any
@@ -29,12 +28,18 @@ from jcredit.domain.dmrv.model import CHANNELS
 from jcredit.domain.dmrv.model import QUALITIES
 from jcredit.domain.dmrv.model import Quality
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.text import shown
 
 VERSION = 1
 UNITS = {"Wh": 1, "kWh": 1000}
 MAX_SEQ = 2**63 - 1  # a signed 64-bit integer, as the databases store it
 MAX_WH = 10**15  # 1 PWh: far above any meter, far below the 64-bit columns
+WH_DIGITS = 6  # no unit is finer than 1 Wh by more than this many decimal places
 MAX_VALUE_TEXT = 64  # characters of a value written as text
+# a value written as text: ASCII digits, an optional sign, point and exponent (not 1_000,
+# not full-width digits, not spaces: what is read is what was written)
+NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)  # no reading of this scheme is older
 MAX_READINGS = 20_000  # a month of half-hours on five channels is 7,440
 DEVICE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -120,7 +125,8 @@ def batch_hash(signed: bytes) -> str:
 
 
 def _refuse(rule: str, fld: str, en: str, ja: str) -> BatchRefused:
-    return BatchRefused(rule, fld, en, ja)
+    # what was sent is quoted in the reasons: its control and bidi characters escaped
+    return BatchRefused(rule, shown(fld), shown(en), shown(ja))
 
 
 def _no_float(text: str) -> Any:
@@ -242,6 +248,9 @@ def parse_csv_batch(raw: bytes) -> Batch:
         if not sep:
             raise _refuse("R01", f"line {number}", "a header line is '# key=value'",
                           "ヘッダ行は「# 項目=値」です")
+        if key.strip() in meta:
+            raise _refuse("R01", f"line {number}", f"the header '{key.strip()}' is given twice",
+                          f"ヘッダ「{key.strip()}」が 2 回あります")
         meta[key.strip()] = value.strip()
     names = _FIELDS - {"v", "readings"}
     missing = sorted(names - set(meta))
@@ -254,9 +263,10 @@ def parse_csv_batch(raw: bytes) -> Batch:
                       f"{extra[0]} はバッチの項目ではありません")
     seq: object = meta["seq"]
     interval: object = meta["interval_s"]
-    if isinstance(seq, str) and seq.isdigit() and len(seq) <= 19:
+    if isinstance(seq, str) and seq.isascii() and seq.isdigit() and len(seq) <= 19:
         seq = int(seq)
-    if isinstance(interval, str) and interval.isdigit() and len(interval) <= 6:
+    if isinstance(interval, str) and interval.isascii() and interval.isdigit() \
+            and len(interval) <= 6:
         interval = int(interval)
     head = _head(meta["device_id"], seq, meta["prev"], meta["key_id"], meta["created_at"],
                  meta["unit"], interval)
@@ -297,7 +307,14 @@ def parse_time(value: object, where: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _refuse("R04", where, f"{value!r} has no time zone: write +09:00 or Z",
                       f"{value} にタイムゾーンがありません（+09:00 か Z を付けてください）")
-    return moment.astimezone(UTC)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # year 1 at +14:00, year 9999 at −23:59
+        utc = None
+    if utc is None or utc < EARLIEST:
+        raise _refuse("R04", where, f"{value!r} is before {EARLIEST:%Y-%m-%d}: not a time of "
+                      "a reading", f"{value} は {EARLIEST:%Y-%m-%d} より前です")
+    return utc
 
 
 def _head(device_id: object, seq: object, prev: object, key_id: object, created_at: object,
@@ -455,13 +472,17 @@ class _Builder:
         elif isinstance(value, str):
             if len(value) > MAX_VALUE_TEXT:
                 raise _too_big(where)
-            try:
-                given = Decimal(value)
-            except InvalidOperation as exc:
-                raise _refuse("R01", where, f"{value!r} is not a number",
-                              f"{value} は数値ではありません") from exc
-            if given.is_finite() and given.copy_abs() > MAX_WH:
+            if not NUMBER.fullmatch(value):
+                raise _refuse("R01", where, f"{value!r} is not a number (digits 0-9, a point, "
+                              "an exponent)", f"{value} は数値ではありません（半角数字で）")
+            given = Decimal(value)
+            if given.copy_abs() > MAX_WH:
                 raise _too_big(where)  # before any arithmetic: 1E999999999 is finite
+            if given and given.adjusted() < -WH_DIGITS:
+                # far below 1 Wh (1E-999999999): the arithmetic would round it to 0
+                raise _refuse("R01", where, f"{value} {self.unit} is not a whole number of Wh "
+                              "(finer than 1 Wh is not recorded)",
+                              f"{value} {self.unit} は 1 Wh 単位になりません")
             with localcontext() as exact_context:  # exact: no rounding to 28 digits
                 exact_context.prec = 2 * MAX_VALUE_TEXT
                 exact = given * self.factor

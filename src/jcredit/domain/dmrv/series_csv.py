@@ -40,6 +40,8 @@ from jcredit.domain.dmrv.model import Quality
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.numbers import D
 
+MAX_VALUE = 10**12  # W, kW, Wh or kWh of one interval or register: far above any house
+
 UNITS = ("W", "kW", "Wh", "kWh", "register_Wh", "register_kWh")
 _SCALE = {"W": Decimal(1), "kW": Decimal(1000), "Wh": Decimal(1), "kWh": Decimal(1000),
           "register_Wh": Decimal(1), "register_kWh": Decimal(1000)}
@@ -161,6 +163,12 @@ def read_series_csv(text: str, *, time_column: str, value_column: str, unit: str
             count_bad += 1
             bad(line, value_column, row[vi], f"not a number in {unit} (a comma only "
                 "separates thousands)")
+            continue
+        if not value.is_finite() or value.copy_abs() > MAX_VALUE:
+            # before any arithmetic: 1E999999999 and 5,000 digits are numbers too
+            count_bad += 1
+            bad(line, value_column, row[vi], f"not a meter's value: at most {MAX_VALUE} "
+                f"{unit} in absolute value")
             continue
         rows.append((start, value * scale))
     if count_bad:

@@ -110,8 +110,9 @@ def check(
     if unit not in UNITS:
         raise ValidationError(f"unknown unit {unit!r}", field="--unit", valid=list(UNITS))
     seconds = parse_interval(interval)
-    ac = _number(capacity_kw, "--capacity-kw", Decimal(0), Decimal(100_000), strict_low=True)
-    dc = (_number(dc_kw, "--dc-kw", Decimal(0), Decimal(100_000), strict_low=True)
+    # capacities from 1 W: 1E-400 kW is more than 0 and nothing a site has
+    ac = _number(capacity_kw, "--capacity-kw", Decimal("0.001"), Decimal(100_000))
+    dc = (_number(dc_kw, "--dc-kw", Decimal("0.001"), Decimal(100_000))
           if dc_kw is not None else ac)
     latitude = _number(lat, "--lat", Decimal(-90), Decimal(90))
     longitude = _number(lon, "--lon", Decimal(-180), Decimal(180))

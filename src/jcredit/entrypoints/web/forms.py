@@ -185,7 +185,8 @@ def form_state(form: str, values: Mapping[str, object], error: DomainError | Non
             state.errors.setdefault(target, message)
         state.summary.append((target, message))
     t = translator(lang)
-    state.problems = [problem_text(item, t) if item.get("line") else describe_problem(item)
+    state.problems = [problem_text(item, t, lang) if item.get("line")
+                      else describe_problem(item)
                       for item in items if item.get("line") or not item.get("field")]
     return state
 
@@ -208,9 +209,23 @@ CSV_PROBLEMS = (
 )
 
 
-def problem_text(item: dict[str, object], t: Callable[[str], str]) -> str:
-    """e.g. 3行目 3列目 = 'TJ-001,1,400': 1,400 を … (``csv_problem_<kind>`` in messages.po)."""
+def explained_only(error: DomainError, lang: str) -> str | None:
+    """The translated explanation of an error when the catalog has one for it (not the
+    generic summary of its code)."""
+    text, _ = _explained(error, lang)
+    return None if text == error_summary(error.code, lang) else text
+
+
+def problem_text(item: dict[str, object], t: Callable[[str], str],
+                 lang: str | None = None) -> str:
+    """e.g. 3行目 3列目 = 'TJ-001,1,400': 1,400 を … (``csv_problem_<kind>`` in messages.po).
+    A problem of no known kind is explained in the reader's language when its field and
+    message have an explanation, the system's detail beside it."""
     values = defaultdict(str, {k: str(v) for k, v in item.items()})
+    if lang is not None and not item.get("problem") and item.get("field"):
+        explained = explained_only(_field_error(item), lang)
+        if explained is not None:
+            values["message"] = f"{explained} ({item.get('message', '')})"
     column = str(item.get("column", ""))
     values["where"] = t("csv_where").format_map(defaultdict(str, {
         "line": str(item.get("line", "")),

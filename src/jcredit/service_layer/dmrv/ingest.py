@@ -82,6 +82,7 @@ class Incoming:
     signature: str | None = None
     source: str = "http"  # http, mqtt, file
     where: str | None = None  # a file's line or an MQTT topic, for reports
+    device: str | None = None  # the device the channel names (an MQTT topic's), if any
 
 
 @dataclass
@@ -208,6 +209,12 @@ class Ingestor:
         if isinstance(entry, BatchRefused):
             return Outcome(intake.REFUSED, intake.refusal(entry), where=where)
         batch, signature, checked_with, checked = entry
+        if item.device is not None and item.device != batch.device_id:
+            # a batch under another device's topic: its receipt would go to that device
+            return Outcome(intake.REFUSED, intake.refusal(BatchRefused(
+                "R01", "device_id", f"the batch of device {batch.device_id} was sent as "
+                f"device {item.device}'s", f"機器 {batch.device_id} のバッチが機器 "
+                f"{item.device} として送られました"), batch=batch), where=where)
         if batch.hash in known:
             stored = json.loads(known[batch.hash])
             return Outcome(stored["status"], stored, replayed=True, where=where)
