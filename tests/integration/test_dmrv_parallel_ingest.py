@@ -147,3 +147,25 @@ def test_a_worker_that_dies_leaves_the_group_to_the_caller(
     shared = run(sqlite_template, tmp_path / "pool", clock, pool, devices, groups, known)
     assert shared == alone
     assert not pool.enabled and "parsing the rest in this process" in caplog.text
+
+
+def test_progress_is_reported_chunk_by_chunk_both_ways(
+        sqlite_template: Path, tmp_path: Path, clock: Clock, small_chunks: None,
+        pool: ProcessPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "SERIAL_CHUNK", 7)
+    devices, groups, known = scenario()
+    for name, use in (("alone", None), ("pool", pool)):
+        directory = tmp_path / name
+        directory.mkdir()
+        registry = make_registry(fresh_sqlite_url(sqlite_template, directory), directory,
+                                 clock)
+        ingestor = Ingestor(registry.uow, RawBatchStore(directory / "batches"),
+                            ReadingsStore(directory / "readings"), verify, clock,
+                            devices=lambda uow, device_id: devices.get(device_id), pool=use,
+                            all_keys=lambda uow: dict(known))
+        calls: list[int] = []
+        try:
+            ingestor.ingest(groups[0], calls.append)
+        finally:
+            registry.dispose()
+        assert sum(calls) == len(groups[0]) and len(calls) > 3, (name, calls)

@@ -44,20 +44,17 @@ def ingest_fleet(registry: Registry, fleet: Fleet, *, group: int = 1000,
 def ingest_in_groups(registry: Registry, items: Iterable[Incoming], *, group: int = 1000,
                      progress: Callable[[int], None] | None = None) -> list[Outcome]:
     """Batches through the ingestion pipeline ``group`` at a time (one transaction, one pack
-    and one Parquet part per group), calling ``progress(n)`` after each group."""
+    and one Parquet part per group), calling ``progress(n)`` as each chunk of ``n`` is
+    checked."""
     outcomes: list[Outcome] = []
     pending: list[Incoming] = []
     for item in items:
         pending.append(item)
         if len(pending) >= group:
-            outcomes += registry.ingestor.ingest(pending)
-            if progress:
-                progress(len(pending))
+            outcomes += registry.ingestor.ingest(pending, progress)
             pending = []
     if pending:
-        outcomes += registry.ingestor.ingest(pending)
-        if progress:
-            progress(len(pending))
+        outcomes += registry.ingestor.ingest(pending, progress)
     return outcomes
 
 

@@ -73,11 +73,14 @@ def _summary(findings: list[Finding], series: SiteSeries) -> dict[str, Any]:
                          key=lambda s: SEVERITY_RANK[Severity(s)], default=None)}
 
 
+WIDE = 110  # columns from which the findings are a table
+
+
 def _why(f: Finding) -> str:
     """A one-line reason from the evidence (the JSON has all of it)."""
     skip = {"examples", "thresholds", "offsets", "gaps", "incomplete", "neighbours", "changed"}
     parts = [f"{k}={v}" for k, v in f.evidence.items()
-             if k not in skip and not isinstance(v, (list, dict))]
+             if k not in skip and v is not None and not isinstance(v, (list, dict))]
     return ", ".join(parts[:5])
 
 
@@ -157,19 +160,33 @@ def check(
     table = Table(title=f"{csv_file.name}: 自動チェック / automatic checks")
     for column in ("rule", "チェック / check", "severity", "ranges", "from – to", "Wh",
                    "why"):
-        table.add_column(column)
+        # the times and ids never wrap mid-value; the reason takes what width is left
+        table.add_column(column, no_wrap=column in ("rule", "severity", "from – to"),
+                         overflow="fold")
     for item, f in zip(items, findings, strict=True):
         info = RULES[f.rule_id]
-        span = (f"{item['first_start'][:16]} – {item['last_end'][:16]}"
-                if item["first_start"] else "")
+        span = (f"{item['first_start'][:16].replace('T', ' ')}\n"
+                f"{item['last_end'][:16].replace('T', ' ')}" if item["first_start"] else "")
         table.add_row(f.rule_id, f"{info.name_ja}\n{info.name_en}", f.severity.value,
                       str(len(f.intervals)), span, f"{f.energy_wh:,}", _why(f))
     console.print(f"{read.rows} rows, {len(gen.start)} readings, {first} – {last}",
                   markup=False, highlight=False)
     for note in read.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
-    if findings:
+    if findings and console.width >= WIDE:
         console.print(table)
+    elif findings:  # a narrow terminal: one finding a few lines, nothing cut
+        console.print(f"{csv_file.name}: 自動チェック / automatic checks", markup=False)
+        for item, f in zip(items, findings, strict=True):
+            info = RULES[f.rule_id]
+            console.print(f"{f.rule_id} {f.severity.value}  {info.name_ja} / {info.name_en}",
+                          markup=False, highlight=False)
+            span = (f", {item['first_start'][:16].replace('T', ' ')} – "
+                    f"{item['last_end'][:16].replace('T', ' ')}" if item["first_start"] else "")
+            console.print(f"  {len(f.intervals)} ranges{span}, {f.energy_wh:,} Wh",
+                          markup=False, highlight=False)
+            if _why(f):
+                console.print(f"  {_why(f)}", markup=False, highlight=False)
     counts = summary["findings"]
     console.print(f"BLOCK {counts['BLOCK']}  HOLD {counts['HOLD']}  FLAG {counts['FLAG']}  "
                   f"(発電量 / generation {summary['energy_wh']:,} Wh; 対象外 / blocked "

@@ -71,6 +71,7 @@ Prepared = tuple[Batch, str, bytes | None, bool] | BatchRefused
 
 PARALLEL_FROM = 64  # batches in a group; smaller groups are parsed where they arrive
 CHUNK = 48  # batches per request to a worker process
+SERIAL_CHUNK = 200  # batches checked between two progress reports, parsed here
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,8 @@ class Ingestor:
         """The group parsed, in chunks: here, or in worker processes for a large group
         (parsed and verified there while this process stores the chunks before)."""
         if self.pool is None or not self.pool.enabled or len(items) < PARALLEL_FROM:
-            yield [_unverified(_parse(item)) for item in items]
+            for k in range(0, len(items), SERIAL_CHUNK):  # chunks: the progress moves
+                yield [_unverified(_parse(item)) for item in items[k:k + SERIAL_CHUNK]]
             return
         if not self._keys_loaded and self.all_keys is not None:
             self.learn_keys(self.all_keys(uow))
@@ -161,7 +163,10 @@ class Ingestor:
                         if _group_of(name) in groups}
         return self.readings.recover(staged_known)
 
-    def ingest(self, items: Sequence[Incoming]) -> list[Outcome]:
+    def ingest(self, items: Sequence[Incoming],
+               progress: Callable[[int], None] | None = None) -> list[Outcome]:
+        """The group's outcomes, in order; ``progress(n)`` after each chunk of ``n`` batches
+        is checked (the group is committed at the end, all of it or nothing)."""
         received = self.clock().astimezone(UTC)
         stamp = received.isoformat()
         epoch = int(received.timestamp())
@@ -185,6 +190,8 @@ class Ingestor:
                                             rows, batch_rows, refusal_rows, packed, group)
                 offset += len(prepared)
                 self.learn_keys(session.keys_seen)
+                if progress is not None:
+                    progress(len(prepared))
             # the raw batches are durable before anything records them
             locations = self.raw.put_many(group, packed, day=stamp[:10])
             for row in batch_rows:
