@@ -31,6 +31,7 @@ from tests.dmrv_programme import START
 from tests.dmrv_programme import actor
 from tests.dmrv_programme import build_programme
 from tests.e2e.support import login
+from tests.e2e.support import web_log_in
 
 
 @pytest.fixture
@@ -66,7 +67,7 @@ def test_a_period_is_settled_from_the_readings_and_submitted(
     night = next(lb.site for lb in fleet.labels if lb.fault == "night_generation")
     by_site = {s["site"]: s for s in preview["sites"]}
     # the night generation is blocked (R07): its intervals are taken out
-    assert by_site[night]["excluded_intervals"] > 0
+    assert by_site[night]["excluded_ranges"] > 0
     assert any(x["site"] == night and x["rule_id"] == "R07" for x in preview["excluded"])
     factor = grid_factor(2026, GridFactorType.SUBSTITUTE).value
     data = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
@@ -93,6 +94,31 @@ def test_a_period_is_settled_from_the_readings_and_submitted(
         entries = [e for e in uow.journal.iterate() if e.command == "monitoring.submit_data"]
     assert entries[-1].payload["source"] == "dmrv"
     assert entries[-1].payload["settlement_sha256"] == data["settlement"]["sha256"]
+
+
+def test_typed_values_cannot_replace_a_device_projects_settlement(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    """A project with meters takes its values from them: a pasted CSV would skip the checks,
+    the Merkle root and the HOLD decisions (found by a new-user trial)."""
+    from jcredit.domain.errors import ConflictError
+
+    registry, _, project = programme
+    cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+    forged = {f"HH-{i:04d}": {"e_gen_kwh": "99999", "e_export_kwh": "0"} for i in range(1, 11)}
+    with pytest.raises(ConflictError, match="has devices"):
+        registry.bus.handle(c.SubmitMonitoringData(project=project, period=1,
+                                                   activities=forged),
+                            actor=actor(registry, "taiyo"))
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        web_log_in(client, "taiyo")
+        page = client.get(f"/projects/{project}")
+        assert 'id="data-from-meters-1"' in page.text and 'id="submit-data-1"' not in page.text
+        # the committee, which certifies, and the auditor read the dossier and the HOLDs
+        for who in ("iinkai", "auditor"):
+            client.cookies.clear()
+            web_log_in(client, who)
+            assert client.get(f"/projects/{project}/periods/1/dossier").status_code == 200
+            assert client.get(f"/projects/{project}/periods/1/holds").status_code == 200
 
 
 def test_a_settlement_that_does_not_match_its_values_is_refused(
@@ -164,8 +190,12 @@ def test_the_readings_root_is_certified_and_a_proof_finds_any_change(
     result = CliRunner().invoke(app, ["dmrv", "proof", site.site, changed, "-o",
                                       str(proof_file)])
     assert result.exit_code == 0, result.output
-    after = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file)])
+    after = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file), "--root", root])
     assert after.exit_code == 1 and "not to the root " + root in after.output
+    # a root is required (one inside the file proves nothing) and must be 64 hex digits
+    assert CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file)]).exit_code == 2
+    assert CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file), "--root",
+                                    "xyz"]).exit_code == 2
 
 
 def change_one_reading(registry: Registry, site: str) -> str:
@@ -291,7 +321,7 @@ def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
     assert taken and {x["site"] for x in taken} == {stuck}
     before = next(s for s in first["sites"] if s["site"] == stuck)
     after = next(s for s in again["sites"] if s["site"] == stuck)
-    assert after["excluded_intervals"] > before["excluded_intervals"]
+    assert after["excluded_ranges"] > before["excluded_ranges"]
     assert after["generation_wh"] <= before["generation_wh"]
     period("resubmit", taiyo)
     period("complete_verification", shinsa)
@@ -357,9 +387,17 @@ def test_the_dossier_gives_every_check_the_holds_a_seeded_sample_and_the_items(
     assert checks["R01"]["sites_failed"] == 0 and checks["R01"]["findings"] == 0
     assert [h["rule_id"] for h in d["holds"]["holds"]] == ["R10"]
     sample = d["sample"]
-    assert sample["seed"] == settled["sha256"] and sample["size"] == 4
-    assert all(s["rank"] == hashlib.sha256(f"{settled['sha256']}|{s['site']}".encode()
-                                           ).hexdigest() for s in sample["sample"])
+    root = settled["readings_root"]
+    assert sample["seed"] == root and sample["size"] == 4
+    assert all(s["rank"] == hashlib.sha256(f"{root}|{s['site']}".encode()).hexdigest()
+               for s in sample["sample"])
+    # settling the same readings again (a new settlement hash) draws the same sites
+    cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        redo = client.get(f"/api/v1/dmrv/dossiers/{project}/1",
+                          headers=login(client, "shinsa")).json()
+    assert redo["summary"]["settlement_sha256"] != settled["sha256"]
+    assert redo["sample"]["sample"] == sample["sample"]
     assert all(s["serial"] and s["device_id"] for s in sample["sample"])
     assert d["items_for_a_person"] <= 10 and d["max_items_for_a_person"] == 10
     assert night in {s["site"] for s in settled["sites"]}

@@ -85,6 +85,8 @@ def test_a_proof_holds_and_any_change_is_named() -> None:
     assert any("published" in p for p in check_proof(document, "00" * 32))
     moved = dict(document, index=document["index"] - 1)
     assert check_proof(moved, root)
+    assert check_proof(dict(document, index=str(document["index"])), root)[0].startswith(
+        "not a jcredit Merkle proof")
     assert check_proof({"site": "x"}, root)[0].startswith("not a jcredit Merkle proof")
 
 

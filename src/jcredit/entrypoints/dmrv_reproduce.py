@@ -130,7 +130,7 @@ def compare(recorded: dict[str, Any], again: dict[str, Any]) -> list[str]:
             out.append(f"{site['site']}: recorded, not reproduced")
             continue
         for field in ("generation_wh", "export_wh", "readings", "creditable",
-                      "excluded_intervals"):
+                      "excluded_ranges", "excluded_seconds"):
             if site.get(field) != other.get(field):
                 out.append(f"{site['site']} {field}: recorded {site.get(field)}, "
                            f"reproduced {other.get(field)}")

@@ -183,13 +183,13 @@ def _settlement(settled: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]
              [w.t("dossier_sha256"), s.p(str(settled.get("sha256")), small=True)],
              [w.t("dossier_generation"), f"{w.qty(_kwh(totals.get('generation_wh')), 1)} kWh"],
              [w.t("dossier_export"), f"{w.qty(_kwh(totals.get('export_wh')), 1)} kWh"],
-             [w.t("dossier_excluded"), str(totals.get("excluded_intervals", 0))]]
+             [w.t("dossier_excluded"), str(totals.get("excluded_ranges", 0))]]
     sites = list(settled.get("sites") or [])
     rows = [[w.t("activity"), f"{w.t('dossier_generation')} (kWh)",
              f"{w.t('dossier_export')} (kWh)", w.t("dossier_readings"),
              w.t("dossier_excluded")]] + [
         [x["activity"], w.qty(_kwh(x["generation_wh"]), 1), w.qty(_kwh(x["export_wh"]), 1),
-         f"{x['creditable']} / {x['readings']}", str(x["excluded_intervals"])]
+         f"{x['creditable']} / {x['readings']}", str(x["excluded_ranges"])]
         for x in sites[:SITES_IN_PDF]]
     story = [Paragraph(_escape(w.t("settled_from_readings")), s.heading),
              _table(facts, s.font, [50 * mm, 124 * mm], header=False), Spacer(1, 2 * mm),

@@ -183,7 +183,9 @@ def check_proof(document: dict[str, Any], root: str | None = None) -> list[str]:
     try:
         readings = [tuple(r) for r in document["readings"]]
         site, day = str(document["site"]), str(document["day"])
-        index, size = int(document["index"]), int(document["size"])
+        index, size = document["index"], document["size"]
+        if not (isinstance(index, int) and isinstance(size, int)) or isinstance(index, bool):
+            raise TypeError("index and size are integers")
         path = [bytes.fromhex(p) for p in document["path"]]
         named = str(document["root"])
         stated_day_root = str(document["site_day_root"])

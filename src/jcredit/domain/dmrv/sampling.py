@@ -5,8 +5,9 @@ a sample of ``size`` sites (by default ⌈√N⌉, at least 3, at most N) is spr
 in proportion to their sizes (largest remainders), every stratum getting one where the size
 allows. Within a stratum the sites whose SHA-256 of ``seed | site`` is smallest are taken:
 anyone can redo the draw from the seed with nothing but hashlib, and nobody can steer it
-without changing the seed. The seed is the settlement's SHA-256, recorded in the journal, so
-it was not known before the data were settled. Standard library only.
+without changing the seed. The seed is the Merkle root of the period's readings, recorded in
+the journal: it follows from what the meters sent and signed, so no one can choose it, and
+settling the same readings again draws the same sites. Standard library only.
 """
 
 from __future__ import annotations

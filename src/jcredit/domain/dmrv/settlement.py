@@ -85,6 +85,11 @@ class SiteSettlement:
     excluded: list[Exclusion] = field(default_factory=list)
 
     @property
+    def excluded_seconds(self) -> int:
+        """How long the exclusions take out (their ranges merged), in seconds."""
+        return sum(b - a for a, b in merge((x.start, x.end) for x in self.excluded))
+
+    @property
     def activity(self) -> str:
         return self.site.rsplit("/", 1)[-1]
 

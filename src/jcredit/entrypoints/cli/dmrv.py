@@ -306,8 +306,9 @@ def settle(
     period: int = typer.Argument(..., help="the monitoring period's number"),
     engine: str = typer.Option("duckdb", "--engine",
                                help="duckdb (embedded) or spark (local[N] or a cluster)"),
-    master: str = typer.Option("local[2]", "--master",
-                               help="Spark's master: local[N], spark://host:7077, yarn, …"),
+    master: str | None = typer.Option(None, "--master",
+                                      help="with --engine spark: local[N] (default "
+                                      "local[2]), spark://host:7077, yarn, …"),
     submit: bool = typer.Option(False, "--submit", help="record the result as the period's "
                                 "monitoring data (else only show it)"),
     user: str | None = AsOpt, key: str | None = KeyOpt, as_json: bool = JsonOpt,
@@ -318,10 +319,13 @@ def settle(
     from jcredit.service_layer.dmrv.settlement import settle_period
     from jcredit.service_layer.dmrv.settlement import settlement_preview
 
+    if master is not None and engine != "spark":
+        raise ValidationError("--master is Spark's: give it with --engine spark",
+                              field="--master")
     actor = actor_as(user)
     registry = _registry()
     try:
-        energy = registry.energy(engine, master=master)
+        energy = registry.energy(engine, master=master or "local[2]")
         if submit:
             data = settle_period(registry.uow, registry.bus, registry.site_readings, energy,
                                  actor, project, period, now=registry.clock(),
@@ -338,19 +342,20 @@ def settle(
         table = Table(title=f"{s['project']} period {s['period']} ({s['period_start']} – "
                             f"{s['period_end']}), engine {s['engine']}")
         for col in ("site", "generation kWh", "export kWh", "self kWh", "readings",
-                    "credited", "excluded"):
+                    "credited", "excluded ranges"):
             table.add_column(col, justify="left" if col == "site" else "right")
         for site in s["sites"]:
             gen, exp = site["generation_wh"], site["export_wh"]
             table.add_row(site["activity"], f"{gen / 1000:,.1f}", f"{exp / 1000:,.1f}",
                           f"{(gen - exp) / 1000:,.1f}", str(site["readings"]),
-                          str(site["creditable"]), str(site["excluded_intervals"]))
+                          str(site["creditable"]), str(site["excluded_ranges"]))
         console.print(table)
         totals = s["totals"]
         console.print(f"{totals['sites']} sites: generation "
                       f"{totals['generation_wh'] / 1000:,.1f} kWh, export "
-                      f"{totals['export_wh'] / 1000:,.1f} kWh; {totals['excluded_intervals']} "
-                      f"intervals excluded; {totals['holds']} HOLD findings for the verifier",
+                      f"{totals['export_wh'] / 1000:,.1f} kWh; {totals['excluded_ranges']} "
+                      f"time ranges excluded ({totals['excluded_seconds'] / 3600:,.1f} h); "
+                      f"HOLD findings for the verifier: {totals['holds']}",
                       markup=False)
         console.print(f"settlement sha256 {s['sha256']}"
                       + ("" if not submit else "; recorded as the period's monitoring data"),
@@ -389,14 +394,21 @@ def proof(site: str = typer.Argument(..., help="PROJECT/ACTIVITY, e.g. JCP-00000
 @dmrv_app.command("verify-proof")
 def verify_proof(file: Path = typer.Argument(..., help="a proof (JSON) from the API or "
                                              "`jcredit dmrv proof`"),
-                 root: str | None = typer.Option(None, "--root", help="the published root "
-                                                 "(hex); default: the proof's "
-                                                 "published_root")) -> None:
+                 root: str = typer.Option(..., "--root", help="the published root: 64 hex "
+                                          "digits, from the journal (the certification's "
+                                          "readings_root), not from the file")) -> None:
     """Check an inclusion proof offline, with nothing but the proof and the published root:
-    the readings give the site-day's root, and its audit path leads to the root. Exit 0
-    when it holds, 1 when it does not (each problem named)."""
+    the readings give the site-day's root, and its audit path leads to the root. The root
+    must come from the journal: a root inside the file proves nothing, since whoever wrote
+    the file could have written it. Exit 0 when it holds, 1 when it does not (each problem
+    named), 2 when the file or the root cannot be read."""
+    import re
+
     from jcredit.domain.dmrv.merkle import check_proof
 
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", root.strip()):
+        console.print("error [--root]: a root is 64 hex digits (SHA-256)", markup=False)
+        raise typer.Exit(2)
     try:
         document = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -405,15 +417,14 @@ def verify_proof(file: Path = typer.Argument(..., help="a proof (JSON) from the 
     if not isinstance(document, dict):
         console.print("error [FILE]: a proof is a JSON object", markup=False)
         raise typer.Exit(2)
-    published = root or document.get("published_root")
-    problems = check_proof(document, str(published) if published else None)
+    problems = check_proof(document, root.strip().lower())
     if problems:
         for problem in problems:
             console.print(f"FAILS: {problem}", markup=False)
         raise typer.Exit(1)
     console.print(f"OK: {document.get('site')} {document.get('day')}, "
-                  f"{len(document.get('readings', []))} readings, is in the root "
-                  f"{published or document.get('root')}", markup=False)
+                  f"{len(document.get('readings', []))} readings, is in the root {root}",
+                  markup=False)
 
 
 @dmrv_app.command("reproduce")

@@ -227,6 +227,7 @@ def _holds_page(request: Request, number: str, period: int, status_code: int = 2
                 **extra: Any) -> Response:
     from jcredit.domain.projects.lifecycle import Party
     from jcredit.domain.projects.lifecycle import PeriodState
+    from jcredit.service_layer.dmrv.sites import can_read_site
     from jcredit.service_layer.handlers.dmrv_decisions import decisions_view
     from jcredit.service_layer.handlers.projects import party_for
     from jcredit.service_layer.handlers.projects import period_by_number
@@ -235,9 +236,15 @@ def _holds_page(request: Request, number: str, period: int, status_code: int = 2
     actor = _actor(request)
     with _registry(request).uow(write=False) as uow:
         project = project_by_number(uow, number)
-        party = party_for(actor, project)  # the project's parties read; others are refused
+        if not can_read_site(actor, project):  # as the dossier: the parties and the auditor
+            raise PermissionDeniedError(f"you may not read {project.number}'s HOLD findings",
+                                        field="project")
         monitoring = period_by_number(uow, project, period)
         view = decisions_view(uow, project, monitoring)
+        try:
+            party: Party | None = party_for(actor, project)
+        except PermissionDeniedError:
+            party = None
     lang = request_language(request)
     present = Presenter(lang, translator(lang), labeller(lang))
     holds = []

@@ -66,6 +66,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", "file", r"no file chosen|is empty", N_("fe_choose_file")),
     (None, None, r"no file chosen", N_("fe_choose_file")),
     ("invalid_input", "comment", r"rejection needs a comment", N_("fe_reject_reason")),
+    ("conflict", "activities", r"has devices", N_("fe_data_from_meters")),
     ("invalid_input", "decision", None, N_("fe_hold_decision")),
     ("invalid_input", "comment", r"needs a comment", N_("fe_comment_for_return")),
     ("forbidden", "from_account", None, N_("fe_not_your_account")),

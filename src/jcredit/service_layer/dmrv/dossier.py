@@ -5,8 +5,9 @@ root and the settlement's SHA-256 as the journal records them); every automated 
 the sites it passed and failed and the energy and t-CO2 it affected; only the HOLD findings,
 for decision, with what was decided; a stratified random sample of sites for the checks a
 person makes (photos, meter serial and certificate, the household's agreement), drawn from a
-seed nobody could choose (the settlement's SHA-256); and the verification items, which the
-system has taken over (with the check that proves each) and which remain for a person.
+seed nobody can choose (the readings' Merkle root: settling again draws the same); and the
+verification items, which the system has taken over (with the check that proves each) and
+which remain for a person.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ def dossier(uow_factory: UnitOfWorkFactory, actor: Actor, project: str, period: 
     facts = [SiteFacts(s["site"], first_device[s["site"]].capacity_dc_kw,
                        _source(sources.get(s["site"], set())))
              for s in sites if s["site"] in first_device]
-    draw = stratified_sample(facts, str(summary.get("sha256", "")))
+    # the seed: the readings' Merkle root — what the meters sent, which nobody can choose;
+    # settling again (a later time of the checks, a new settlement hash) draws the same
+    draw = stratified_sample(facts, str(summary.get("readings_root", "")))
     for entry in draw["sample"]:
         d = first_device[entry["site"]]
         entry |= {"device_id": d.device_id, "serial": d.serial,
@@ -92,7 +95,8 @@ def dossier(uow_factory: UnitOfWorkFactory, actor: Actor, project: str, period: 
                     "creditable": sum(s.get("creditable", 0) for s in sites),
                     "generation_wh": summary.get("totals", {}).get("generation_wh"),
                     "export_wh": summary.get("totals", {}).get("export_wh"),
-                    "excluded_intervals": summary.get("totals", {}).get("excluded_intervals"),
+                    "excluded_ranges": summary.get("totals", {}).get("excluded_ranges"),
+                    "excluded_seconds": summary.get("totals", {}).get("excluded_seconds"),
                     "total_tco2": result.get("total_tco2"),
                     "readings_root": summary.get("readings_root"),
                     "site_days": summary.get("site_days"),

@@ -90,7 +90,9 @@ class SiteReadings(Protocol):
 
 
 def can_read_site(actor: Actor, project: Project) -> bool:
-    return actor.role is Role.AUDITOR or can_read(actor, project)
+    """The project's parties, its 審査機関, the secretariat, the auditor, and the
+    certification committee (which certifies from the dossier)."""
+    return actor.role in (Role.AUDITOR, Role.COMMITTEE) or can_read(actor, project)
 
 
 def _require_site_reader(actor: Actor, project: Project) -> None:

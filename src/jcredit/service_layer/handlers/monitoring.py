@@ -162,6 +162,12 @@ def submit_monitoring_data(cmd: c.SubmitMonitoringData, ctx: CommandContext) -> 
     if not isinstance(cmd.activities, dict):
         raise ValidationError("activities must map activity codes to their values",
                               field="activities")
+    if cmd.settlement is None and ctx.uow.devices.of_project(project.id):
+        # a project with meters takes its values from them: typed values would bypass the
+        # checks, the Merkle root and the verifier's HOLD decisions (docs/dmrv.md §9)
+        raise ConflictError(f"{project.number} has devices: its monitoring data come from "
+                            "the readings (jcredit dmrv settle PROJECT PERIOD --submit), not "
+                            "from a file or typed values", field="activities")
     data, found = _clean_data(cmd.activities)
     results, summary = calculate_period(project, period, ctx.uow.projects.activities(project.id),
                                         data, found)
