@@ -354,6 +354,8 @@ def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
     assert "計測データからの精算" in monitoring and again["readings_root"] in flat
     assert stuck.split("/")[1] in monitoring
     assert "保留項目の判断" in verification and "認めない" in verification
+    assert "除外した時間帯" in monitoring and "R07" in monitoring  # why energy was taken out
+    assert again["sha256"] in verification.replace("\n", "")
 
 
 def test_the_dossier_gives_every_check_the_holds_a_seeded_sample_and_the_items(

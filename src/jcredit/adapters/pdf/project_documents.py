@@ -194,6 +194,16 @@ def _settlement(settled: Mapping[str, Any], w: Wording, s: _Styles) -> list[Any]
     story = [Paragraph(_escape(w.t("settled_from_readings")), s.heading),
              _table(facts, s.font, [50 * mm, 124 * mm], header=False), Spacer(1, 2 * mm),
              _table(rows, s.font, [30 * mm, 36 * mm, 36 * mm, 40 * mm, 32 * mm])]
+    excluded = list(settled.get("excluded") or [])
+    if excluded:
+        story += [Paragraph(_escape(f"{w.t('settlement_exclusions')} ({len(excluded)})"),
+                            s.heading),
+                  _table([[w.t("activity"), w.t("rule"), w.t("intervals_jst"),
+                           w.t("settlement_exclusion_reason")]] + [
+                      [str(x["site"]).rsplit("/", 1)[-1], x["rule_id"], _jst_span(x),
+                       w.t("settlement_hold_rejected") if x["reason"] == "HOLD rejected"
+                       else w.label("severity", "BLOCK")] for x in excluded[:SITES_IN_PDF]],
+                      s.font, [30 * mm, 18 * mm, 80 * mm, 46 * mm])]
     if len(sites) > SITES_IN_PDF:
         story.append(s.p(w.t("more_sites_in_api").replace("{count}",
                                                           str(len(sites) - SITES_IN_PDF)),
@@ -209,6 +219,18 @@ def _decisions(decisions: Sequence[Mapping[str, Any]], w: Wording, s: _Styles) -
         for d in decisions]
     return [Paragraph(_escape(w.t("holds_title")), s.heading),
             _table(rows, s.font, [44 * mm, 16 * mm, 40 * mm, 74 * mm])]
+
+
+def _jst_span(x: Mapping[str, Any]) -> str:
+    from datetime import datetime
+    from datetime import timedelta
+    from datetime import timezone
+
+    jst = timezone(timedelta(hours=9))
+    a = datetime.fromtimestamp(int(x["start"]), jst)
+    b = datetime.fromtimestamp(int(x["end"]), jst)
+    return f"{a:%Y-%m-%d %H:%M} – {b:%H:%M}" if a.date() == b.date() else \
+        f"{a:%Y-%m-%d %H:%M} – {b:%Y-%m-%d %H:%M}"
 
 
 def _kwh(wh: object) -> object:
@@ -277,6 +299,10 @@ def render_project_document(document: dict[str, Any], wording: Wording,
     story += _settlement(_as_dict(content.get("settlement")), w, s)
     story += _results(result, w, s)
     story += _amounts(content.get("amounts") or result.get("preview") or [], w, s)
+    reference = _as_dict(content.get("settlement_ref"))
+    if reference:
+        story.append(s.p(f"{w.t('dossier_sha256')} {reference.get('sha256')} · "
+                         f"{w.t('dossier_root')} {reference.get('readings_root')}", small=True))
     story += _decisions(content.get("hold_decisions") or [], w, s)
     story += _report(_as_dict(content.get("report")), w, s)
     story += [Spacer(1, 8 * mm),

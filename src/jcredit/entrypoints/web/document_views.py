@@ -68,6 +68,16 @@ def document_with_activities(uow: AbstractUnitOfWork, actor: Actor, number: str,
     return data, activities
 
 
+def _exclusion_rows(settled: dict[str, Any], lang: str) -> list[dict[str, str]]:
+    """The settlement's exclusions for the page: site, rule, reason, JST span (first 300)."""
+    from jcredit.entrypoints.web.dmrv_site import Presenter
+
+    present = Presenter(lang, translator(lang), labeller(lang))
+    return [{"activity": str(x["site"]).rsplit("/", 1)[-1], "rule_id": x["rule_id"],
+             "reason": x["reason"], "span": present.span(int(x["start"]), int(x["end"]))}
+            for x in (settled.get("excluded") or [])[:300]]
+
+
 def wording(lang: str) -> Wording:
     """The words of a document in ``lang``, for its PDF: the page's catalog, labels and
     formatters (``document.html`` says the same with the template filters)."""
@@ -120,6 +130,9 @@ def document_page(request: Request, number: str, kind: str, version: OptionalVer
                   findings=content.get("findings") or [],
                   report=content.get("report") or {},
                   settled=content.get("settlement") or {},
+                  settlement_ref=content.get("settlement_ref") or {},
+                  exclusions=_exclusion_rows(content.get("settlement") or {},
+                                             request_language(request)),
                   decisions=content.get("hold_decisions") or [],
                   missing=content.get("missing_activities") or [],
                   activities=activities, factor=wording(request_language(request)).factor)

@@ -266,9 +266,12 @@ def period_transition(cmd: c.PeriodTransition, ctx: CommandContext) -> dict[str,
     if action == "complete_verification":
         report: dict[str, Any] = {"opinion": comment or "適正", "result": period.result,
                                   "report": dict(cmd.report or {})}
-        if settled_summary(ctx.uow, project, period.number) is not None:
+        settled = settled_summary(ctx.uow, project, period.number)
+        if settled is not None:
             # the period came from the readings: every HOLD decided, every rejection settled
             report["hold_decisions"] = require_decided(ctx.uow, project, period)
+            report["settlement_ref"] = {"sha256": settled.get("sha256"),
+                                        "readings_root": settled.get("readings_root")}
             payload["hold_decisions"] = len(report["hold_decisions"])
         save_document(ctx, project, "VERIFICATION_REPORT", report,
                       period_number=period.number)
