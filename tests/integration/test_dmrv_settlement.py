@@ -128,3 +128,22 @@ def test_duckdb_and_spark_give_the_same_settlement(sqlite_registry: Registry, tm
     duck = rows(DuckDBEngine().settle(readings.root, SEGMENTS, exclusions))
     sparked = rows(spark.settle(readings.root, SEGMENTS, exclusions))
     assert duck and sparked == duck
+
+
+def test_the_first_interval_of_a_month_takes_its_delta_from_the_month_before(
+        tmp_path: Path) -> None:
+    """The engines read only the month partitions a settlement needs, and the one before:
+    the reading before a period's first interval may lie in the previous month."""
+    from jcredit.domain.dmrv.model import ReadingRows
+
+    april = int(datetime(2026, 4, 1, tzinfo=UTC).timestamp())  # a UTC month boundary
+    data = ReadingRows(channel=["generation"] * 3, start=[april - 1800, april, april + 1800],
+                       register_wh=[1000, 1500, 1700], energy_wh=[None, None, None],
+                       quality=["measured"] * 3,
+                       runs=[(3, "P/HH-1", "PV-1", 1800, "ab" * 32)])
+    readings = ReadingsStore(tmp_path / "readings")
+    readings.publish(readings.stage(data, "g1"))
+    assert sorted(readings.files())[0].startswith("month=2026-03/")
+    result = rows(DuckDBEngine().settle(readings.root,
+                                           [Segment("P", april, april + 3600)]))
+    assert [(r["energy_wh"], r["readings"], r["creditable"]) for r in result] == [(700, 2, 2)]

@@ -25,8 +25,11 @@ domain, in ``Decimal``.
 from __future__ import annotations
 
 import os
+from abc import ABC
+from abc import abstractmethod
 from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,17 +40,17 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from jcredit.adapters.dmrv.stores import ReadingsStore
+from jcredit.adapters.dmrv.stores import _months
 from jcredit.domain.dmrv.merkle import Reading
 from jcredit.domain.dmrv.merkle import SiteDay
 from jcredit.domain.dmrv.merkle import sorted_readings
 from jcredit.domain.dmrv.settlement import SiteEnergy
 from jcredit.domain.errors import ValidationError
 
-SEGMENTS = pa.schema([("segment", pa.string()), ("seg_start", pa.int64()),
-                      ("seg_end", pa.int64())])
 EXCLUSIONS = pa.schema([("ex_site", pa.string()), ("ex_start", pa.int64()),
                         ("ex_end", pa.int64())])
 RESULT_ORDER = ("site", "segment", "channel")
+PREVIOUS_READING_S = 3600  # the reading before a period starts at most this much earlier
 
 
 @dataclass(frozen=True)
@@ -103,28 +106,23 @@ def settlement(readings: ir.Table, segments: Sequence[Segment],
             .order_by(list(RESULT_ORDER)))
 
 
-def _segments_table(segments: Sequence[Segment]) -> pa.Table:
-    return pa.Table.from_pylist([{"segment": s.name, "seg_start": s.start, "seg_end": s.end}
-                                 for s in segments], schema=SEGMENTS)
-
-
 def _exclusions_table(exclusions: Sequence[tuple[str, int, int]]) -> pa.Table:
     return pa.Table.from_pylist([{"ex_site": site, "ex_start": start, "ex_end": end}
                                  for site, start, end in exclusions], schema=EXCLUSIONS)
 
 
-class Engine:
+class Engine(ABC):
     """Runs :func:`settlement` on one backend; the result as an Arrow table."""
 
     name = "engine"
 
+    @abstractmethod
     def readings(self, con: Any, root: str) -> ir.Table:
-        raise NotImplementedError
+        """The store's readings as the backend reads Parquet."""
 
-    @contextmanager
-    def connect(self) -> Iterator[Any]:
-        raise NotImplementedError
-        yield
+    @abstractmethod
+    def connect(self) -> AbstractContextManager[Any]:
+        """A connection (an Ibis backend) for one settlement."""
 
     def table(self, con: Any, name: str, data: pa.Table) -> ir.Table:
         return ibis.memtable(data)
@@ -134,10 +132,16 @@ class Engine:
 
     def settle(self, root: str | Path, segments: Sequence[Segment],
                exclusions: Sequence[tuple[str, int, int]] = ()) -> pa.Table:
+        first, last = min(s.start for s in segments), max(s.end for s in segments)
+        # the month partitions of the segments, and the one before (where the reading before
+        # the first interval is, whose register the first delta needs)
+        months = _months(first - PREVIOUS_READING_S, last)
         with self.connect() as con:
             ex = self.table(con, "jc_exclusions", _exclusions_table(exclusions)) \
                 if exclusions else None
-            return self.collect(con, settlement(self.readings(con, str(root)), segments, ex))
+            readings = self.readings(con, str(root))
+            readings = readings.filter(readings.month.isin(months))
+            return self.collect(con, settlement(readings, segments, ex))
 
 
 class DuckDBEngine(Engine):
@@ -268,10 +272,12 @@ def site_days(store: ReadingsStore, sites: Sequence[str], since: int, until: int
         "energy_wh, quality, batch, "
         "strftime(to_timestamp(epoch(start)::BIGINT + 32400) AT TIME ZONE 'UTC', "
         "'%Y-%m-%d') AS day "
-        "FROM readings WHERE site IN (SELECT unnest($sites)) "
+        "FROM readings WHERE month IN (SELECT unnest($months)) "
+        "AND site IN (SELECT unnest($sites)) "
         "AND start >= to_timestamp($since) AND start < to_timestamp($until) "
         "ORDER BY site, day, channel, s, device_id",
-        {"sites": list(sites), "since": since, "until": until})
+        {"sites": list(sites), "since": since, "until": until,
+         "months": _months(since, until)})
     columns = [table.column(n).to_pylist() for n in (
         "site", "device_id", "channel", "s", "seconds", "register_wh", "energy_wh",
         "quality", "batch", "day")]

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -167,39 +168,31 @@ class Ingestor:
                progress: Callable[[int], None] | None = None) -> list[Outcome]:
         """The group's outcomes, in order; ``progress(n)`` after each chunk of ``n`` batches
         is checked (the group is committed at the end, all of it or nothing)."""
-        received = self.clock().astimezone(UTC)
-        stamp = received.isoformat()
-        epoch = int(received.timestamp())
+        g = _Group(self.clock().astimezone(UTC))
         outcomes: list[Outcome | None] = [None] * len(items)
-        rows = ReadingRows()
-        batch_rows: list[dict[str, Any]] = []
-        refusal_rows: list[dict[str, Any]] = []
-        group = uuid.uuid4().hex
         names: list[str] = []
-        packed: list[tuple[str, bytes, str]] = []
         with self.uow(write=True) as uow:
             session = _Session(uow, self.raw, self.devices, self.verify)
-            known: dict[str, str] = {}
             offset = 0
             for prepared in self._prepared(uow, items):
                 batches = [p[0] for p in prepared if not isinstance(p, BatchRefused)]
-                known.update(uow.dmrv.receipts(b.hash for b in batches if b.hash not in known))
+                g.known.update(uow.dmrv.receipts(b.hash for b in batches
+                                                 if b.hash not in g.known))
                 session.prefetch(batches)
                 for i, entry in enumerate(prepared, start=offset):
-                    outcomes[i] = self._one(session, items[i], entry, known, received, epoch,
-                                            rows, batch_rows, refusal_rows, packed, group)
+                    outcomes[i] = self._one(session, g, items[i], entry)
                 offset += len(prepared)
                 self.learn_keys(session.keys_seen)
                 if progress is not None:
                     progress(len(prepared))
             # the raw batches are durable before anything records them
-            locations = self.raw.put_many(group, packed, day=stamp[:10])
-            for row in batch_rows:
+            locations = self.raw.put_many(g.id, g.packed, day=g.stamp[:10])
+            for row in g.batch_rows:
                 row["raw"] = locations[row["hash"]]
-            uow.dmrv.add_many(batch_rows)
-            uow.dmrv.add_refusals(refusal_rows)
+            uow.dmrv.add_many(g.batch_rows)
+            uow.dmrv.add_refusals(g.refusal_rows)
             try:
-                names = self.readings.stage(rows, group)
+                names = self.readings.stage(g.rows, g.id)
                 uow.commit()
             except BaseException:
                 self.readings.discard(names)
@@ -207,12 +200,8 @@ class Ingestor:
         self.readings.publish(names)
         return [o for o in outcomes if o is not None]
 
-    def _one(self, session: _Session, item: Incoming, entry: Prepared, known: dict[str, str],
-             received: datetime, epoch: int, rows: ReadingRows,
-             batch_rows: list[dict[str, Any]], refusal_rows: list[dict[str, Any]],
-             packed: list[tuple[str, bytes, str]], group: str) -> Outcome:
+    def _one(self, session: _Session, g: _Group, item: Incoming, entry: Prepared) -> Outcome:
         where = item.where
-        stamp = received.isoformat()
         if isinstance(entry, BatchRefused):
             return Outcome(intake.REFUSED, intake.refusal(entry), where=where)
         batch, signature, checked_with, checked = entry
@@ -222,36 +211,55 @@ class Ingestor:
                 "R01", "device_id", f"the batch of device {batch.device_id} was sent as "
                 f"device {item.device}'s", f"機器 {batch.device_id} のバッチが機器 "
                 f"{item.device} として送られました"), batch=batch), where=where)
-        if batch.hash in known:
-            stored = json.loads(known[batch.hash])
+        if batch.hash in g.known:
+            stored = json.loads(g.known[batch.hash])
             return Outcome(stored["status"], stored, replayed=True, where=where)
         try:
-            status, comparison = session.check(batch, signature, received, epoch,
+            status, comparison = session.check(batch, signature, g.received, g.epoch,
                                                checked_with, checked)
         except BatchRefused as refused:
             if session.device_known(batch.device_id):
-                refusal_rows.append(_refusal_row(batch, refused, item, stamp))
+                g.refusal_rows.append(_refusal_row(batch, refused, item, g.stamp))
             return Outcome(intake.REFUSED, intake.refusal(refused, batch=batch), where=where)
         new = comparison.new if status == intake.ACCEPTED else []
-        body = intake.receipt(batch, status=status, received_at=stamp, rows=len(new),
+        body = intake.receipt(batch, status=status, received_at=g.stamp, rows=len(new),
                               duplicates=comparison.duplicates + batch.duplicates_in_batch)
-        packed.append((batch.hash, batch.signed, signature))
+        g.packed.append((batch.hash, batch.signed, signature))
         site = session.site_of(batch.device_id)
-        _append(rows, batch, site, new)
+        _append(g.rows, batch, site, new)
         session.accepted(batch, status)
         sealed = json.dumps(body)
-        known[batch.hash] = sealed
-        batch_rows.append({
+        g.known[batch.hash] = sealed
+        g.batch_rows.append({
             "hash": batch.hash, "device_id": batch.device_id, "site": site,
             "seq": batch.seq, "prev": batch.prev, "key_id": batch.key_id,
             "form": batch.form, "source": item.source,
             "first_start": batch.first_start, "last_end": batch.last_end,
             "rows": len(new), "duplicates": body["duplicates"], "status": status,
-            "received_at": stamp, "receipt": sealed,
-            "parquet_group": group if new else None,
+            "received_at": g.stamp, "receipt": sealed,
+            "parquet_group": g.id if new else None,
             "conflicts": json.dumps(comparison.conflicts, ensure_ascii=False)
             if status == intake.HELD else None})
         return Outcome(status, body, where=where)
+
+
+@dataclass
+class _Group:
+    """What one ingestion group gathers before its commit."""
+
+    received: datetime
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    known: dict[str, str] = field(default_factory=dict)  # batch hash → its receipt (JSON)
+    rows: ReadingRows = field(default_factory=ReadingRows)
+    batch_rows: list[dict[str, Any]] = field(default_factory=list)
+    refusal_rows: list[dict[str, Any]] = field(default_factory=list)
+    packed: list[tuple[str, bytes, str]] = field(default_factory=list)
+    stamp: str = field(init=False)  # the receipts' received_at
+    epoch: int = field(init=False)  # for the future-time check
+
+    def __post_init__(self) -> None:
+        self.stamp = self.received.isoformat()
+        self.epoch = int(self.received.timestamp())
 
 
 class _Session:
