@@ -32,13 +32,14 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from jcredit.adapters.dmrv.settlement import DuckDBEngine
 from jcredit.adapters.dmrv.settlement import Segment
 from jcredit.adapters.dmrv.settlement import SparkEngine
 from jcredit.adapters.dmrv.settlement import spark_session
 from jcredit.adapters.dmrv.stores import SCHEMA
+from jcredit.adapters.dmrv.stores import credit_columns
+from jcredit.adapters.dmrv.stores import write_readings
 from jcredit.domain.dmrv.settlement import jst_day_start
 
 START = date(2026, 4, 1)
@@ -59,10 +60,9 @@ def write_programme(root: Path, sites: int, days: int, seed: int = 7) -> int:
     block = 500
     for first in range(0, sites, block):
         names = [f"JCP-000001/HH-{i + 1:06d}" for i in range(first, min(first + block, sites))]
-        columns: dict[str, list[Any]] = {n: [] for n in SCHEMA.names}
         energy_parts, register_parts, start_parts, month_parts = [], [], [], []
-        site_col, device_col, channel_col = [], [], []
-        for name in names:
+        site_col, device_col, channel_col, batch_parts = [], [], [], []
+        for number, name in enumerate(names):
             peak = rng.uniform(600, 2200)
             for channel, share in zip(CHANNELS, (1.0, 0.6, 0.3), strict=True):
                 energy = np.rint(shape * peak * share * rng.uniform(0.5, 1.0, steps)).astype(
@@ -74,6 +74,9 @@ def write_programme(root: Path, sites: int, days: int, seed: int = 7) -> int:
                 site_col.append(np.full(steps, name, dtype=object))
                 device_col.append(np.full(steps, "PV-" + name[-6:], dtype=object))
                 channel_col.append(np.full(steps, channel, dtype=object))
+                # one signed batch per household and day, as the devices send them, each
+                # stored by its own ingestion group (the fewest readings derived at ingestion)
+                batch_parts.append(number * days + np.arange(steps) // 48)
         energy_all = np.concatenate(energy_parts)
         register_all = np.concatenate(register_parts)
         start_all = np.concatenate(start_parts)
@@ -81,6 +84,11 @@ def write_programme(root: Path, sites: int, days: int, seed: int = 7) -> int:
         site_all = np.concatenate(site_col)
         device_all = np.concatenate(device_col)
         channel_all = np.concatenate(channel_col)
+        credit, link, edge = credit_columns(
+            np.concatenate(batch_parts), pa.array(channel_all, pa.string()), start_all,
+            np.full(len(start_all), 1800, dtype=np.int32), pa.array(register_all),
+            pa.array(energy_all), pa.array(np.full(len(start_all), "measured", dtype=object),
+                                           pa.string()))
         for month in np.unique(month_all):
             mask = month_all == month
             n = int(mask.sum())
@@ -91,13 +99,14 @@ def write_programme(root: Path, sites: int, days: int, seed: int = 7) -> int:
                 pa.array(np.full(n, 1800, dtype=np.int32)),
                 pa.array(register_all[mask]), pa.array(energy_all[mask]),
                 pa.array(np.full(n, "measured", dtype=object), pa.string()),
-                pa.array(np.full(n, "0" * 64, dtype=object), pa.string())], schema=SCHEMA)
+                pa.array(np.full(n, "0" * 64, dtype=object), pa.string()),
+                credit.filter(pa.array(mask)), link.filter(pa.array(mask)),
+                edge.filter(pa.array(mask))], schema=SCHEMA)
             year, m = divmod(int(month), 12)
             directory = root / f"month={1970 + year:04d}-{m + 1:02d}"
             directory.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, directory / f"part-{first:06d}.parquet", compression="zstd")
+            write_readings(table, directory / f"part-{first:06d}.parquet")
             total += n
-        del columns
     return total
 
 

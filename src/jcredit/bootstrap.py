@@ -63,7 +63,9 @@ class Registry:
     def readings(self) -> ReadingsStore:
         """The Parquet readings store (docs/dmrv.md §3), opened on first use."""
         if self._readings is None:
-            self._readings = ReadingsStore(self.settings.readings_url)
+            store = ReadingsStore(self.settings.readings_url)
+            store.upgrade()  # a store an older version wrote gains what this one reads
+            self._readings = store
         return self._readings
 
     @property

@@ -268,6 +268,38 @@ def test_reproduce_finds_a_parquet_row_changed_before_the_settlement_and_a_chang
     assert any(p.startswith(f"raw batch {digest}") for p in report["problems"]), report
 
 
+def test_reproduce_finds_a_derived_credit_changed_in_parquet(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    """The columns ingestion derives for the settlement (docs/dmrv.md §9) are not evidence
+    and not in the Merkle tree: one changed in the store moves the settled sum, which the
+    readings rebuilt from the raw batches do not give."""
+    import pyarrow.parquet as pq
+
+    registry, fleet, project = programme
+    site = next(s.site for s in fleet.sites if not s.faults)
+    store = registry.readings
+    for name in store.files():
+        path = Path(store.root) / name
+        table = pq.read_table(path, partitioning=None)
+        rows = table.to_pylist()
+        row = next((r for r in rows if r["site"] == site and r["channel"] == "generation"
+                    and r["credit_wh"]), None)
+        if row is not None:
+            row["credit_wh"] += 5000
+            pq.write_table(type(table).from_pylist(rows, schema=table.schema), path)
+            break
+    else:
+        raise AssertionError("no derived credit to change")
+    settled = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    result = CliRunner().invoke(app, ["dmrv", "reproduce", project, "1", "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.output)["problems"]
+    [mine] = [s for s in settled["sites"] if s["site"] == site]
+    assert f"{site} generation_wh: recorded {mine['generation_wh']}, reproduced " \
+        f"{mine['generation_wh'] - 5000}" in problems, problems
+    assert not any(p.startswith("readings root") for p in problems)  # the evidence is intact
+
+
 def test_the_verifier_decides_the_holds_and_a_rejection_is_settled_again(
         programme: tuple[Registry, Fleet, str]) -> None:
     from jcredit.domain.errors import ConflictError

@@ -175,6 +175,10 @@ class Spy:
         self.calls.append(("series", site))
         return self.real.series(site, since, until)
 
+    def many(self, sites: list[str], since: int, until: int) -> Any:
+        self.calls.extend(("series", site) for site in sites)
+        return self.real.many(sites, since, until)
+
     def annotate(self, series: Any) -> Any:
         self.calls.append(("annotate", series.facts.site))
         return self.real.annotate(series)

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,9 @@ from jcredit.domain.dmrv.merkle import sorted_readings
 from jcredit.domain.dmrv.settlement import SiteEnergy
 from jcredit.domain.errors import ValidationError
 
-EXCLUSIONS = pa.schema([("ex_site", pa.string()), ("ex_start", pa.int64()),
-                        ("ex_end", pa.int64())])
+EXCLUSIONS = pa.schema([("ex_site", pa.string()),
+                        ("ex_start", pa.timestamp("us", tz="UTC")),
+                        ("ex_end", pa.timestamp("us", tz="UTC"))])
 RESULT_ORDER = ("site", "segment", "channel")
 PREVIOUS_READING_S = 3600  # the reading before a period starts at most this much earlier
 
@@ -61,25 +64,45 @@ class Segment:
 
 
 COLUMNS = ("site", "device_id", "channel", "start", "seconds", "register_wh", "energy_wh",
-           "quality")
+           "quality", "credit_wh", "link", "edge")
+def _at(epoch: int) -> ir.TimestampScalar:
+    """An epoch second as the readings' type (UTC timestamp): comparing the stored column
+    with it is cheaper than converting every row to epoch seconds."""
+    return ibis.timestamp(datetime.fromtimestamp(epoch, UTC))
 
 
-def readings_energy(readings: ir.Table) -> ir.Table:
-    """Step 1: each reading with its creditable energy in Wh (null: none). Only the columns
-    the definition reads go through the window (not the batch hashes)."""
+def readings_energy(readings: ir.Table, first: int, last: int
+                    ) -> tuple[ir.Table, ir.Table]:
+    """Step 1: each reading in ``[first, last)`` with its creditable energy in Wh (null:
+    none), as ``site``, ``channel``, ``start``, ``energy``: the readings ingestion settled
+    and the ``link`` readings, two tables.
+
+    Ingestion derived it already for every reading whose register delta comes from its own
+    batch (``credit_wh``). A ``link`` reading needs the reading before it from another batch:
+    the latest earlier ``edge`` reading of its device and channel (a window over those few
+    readings, not over all)."""
     r = readings.select(*COLUMNS)
-    r = r.mutate(epoch=r.start.epoch_seconds().cast("int64"))
-    w = ibis.window(group_by=[r.site, r.device_id, r.channel], order_by=r.epoch)
-    r = r.mutate(prev_register=r.register_wh.lag().over(w),
-                 prev_end=(r.epoch + r.seconds.cast("int64")).lag().over(w))
-    delta = r.register_wh - r.prev_register
-    from_register = (r.register_wh.notnull() & r.prev_register.notnull()
-                     & (r.prev_end == r.epoch))
-    energy = (ibis.cases((r.quality != "measured", ibis.null("int64")),
-                         (from_register, delta),
-                         else_=r.energy_wh.cast("int64")))
+    # plain column filters, which the engines push into the Parquet scan
+    direct = r.filter(r.link == False, r.start >= _at(first), r.start < _at(last))  # noqa: E712
+    direct = direct.select("site", "channel", "start", energy=direct.credit_wh)
+    # the reading a link reading follows starts at most one interval (≤ 1800 s) before it
+    edges = r.filter(r.edge == True, r.start >= _at(first - PREVIOUS_READING_S),  # noqa: E712
+                     r.start < _at(last))
+    edges = edges.mutate(epoch=edges.start.epoch_seconds().cast("int64"))
+    w = ibis.window(group_by=[edges.site, edges.device_id, edges.channel],
+                    order_by=edges.epoch)
+    e = edges.mutate(prev_register=edges.register_wh.lag().over(w),
+                     prev_end=(edges.epoch + edges.seconds.cast("int64")).lag().over(w))
+    e = e.filter(e.link, e.start >= _at(first), e.start < _at(last))
+    delta = e.register_wh - e.prev_register
+    from_register = (e.register_wh.notnull() & e.prev_register.notnull()
+                     & (e.prev_end == e.epoch))
+    energy = ibis.cases((e.quality != "measured", ibis.null("int64")),
+                        (from_register, delta),
+                        else_=e.energy_wh.cast("int64"))
     energy = ibis.cases((energy < 0, ibis.null("int64")), else_=energy)
-    return r.mutate(energy=energy)
+    linked = e.select("site", "channel", "start", energy=energy)
+    return direct, linked
 
 
 def settlement(readings: ir.Table, segments: Sequence[Segment],
@@ -87,27 +110,35 @@ def settlement(readings: ir.Table, segments: Sequence[Segment],
     """Steps 1–3: per site, segment and channel, the creditable energy in Wh. The segments
     (a few fiscal years or months) become one CASE expression rather than a range join;
     the exclusions an anti-join, when there are any."""
-    r = readings_energy(readings)
     if not segments:
         raise ValidationError("a settlement needs at least one segment", field="segments")
     first, last = min(s.start for s in segments), max(s.end for s in segments)
-    r = r.filter((r.epoch >= first) & (r.epoch < last))
-    named = ibis.cases(*(((r.epoch >= s.start) & (r.epoch < s.end), s.name)
-                         for s in segments), else_=ibis.null("string"))
-    r = r.mutate(segment=named).filter(lambda t: t.segment.notnull())
-    if exclusions is not None:
-        r = r.anti_join(exclusions, [r.site == exclusions.ex_site,
-                                     r.epoch >= exclusions.ex_start,
-                                     r.epoch < exclusions.ex_end])
-    return (r.group_by(["site", "segment", "channel"])
-            .aggregate(energy_wh=r.energy.sum().coalesce(0).cast("int64"),
-                       readings=r.count().cast("int64"),
-                       creditable=r.energy.count().cast("int64"))
+    def summed(r: ir.Table) -> ir.Table:
+        named = ibis.cases(*(((r.start >= _at(s.start)) & (r.start < _at(s.end)), s.name)
+                             for s in segments), else_=ibis.null("string"))
+        r = r.mutate(segment=named).filter(lambda t: t.segment.notnull())
+        if exclusions is not None:
+            r = r.anti_join(exclusions, [r.site == exclusions.ex_site,
+                                         r.start >= exclusions.ex_start,
+                                         r.start < exclusions.ex_end])
+        return (r.group_by(["site", "segment", "channel"])
+                .aggregate(energy_wh=r.energy.sum().coalesce(0).cast("int64"),
+                           readings=r.count().cast("int64"),
+                           creditable=r.energy.count().cast("int64")))
+
+    # each part summed where it is read (the large one straight from the scan), then the sums
+    direct, linked = readings_energy(readings, first, last)
+    both = summed(direct).union(summed(linked), distinct=False)
+    return (both.group_by(["site", "segment", "channel"])
+            .aggregate(energy_wh=both.energy_wh.sum().cast("int64"),
+                       readings=both.readings.sum().cast("int64"),
+                       creditable=both.creditable.sum().cast("int64"))
             .order_by(list(RESULT_ORDER)))
 
 
 def _exclusions_table(exclusions: Sequence[tuple[str, int, int]]) -> pa.Table:
-    return pa.Table.from_pylist([{"ex_site": site, "ex_start": start, "ex_end": end}
+    return pa.Table.from_pylist([{"ex_site": site, "ex_start": datetime.fromtimestamp(start, UTC),
+                                  "ex_end": datetime.fromtimestamp(end, UTC)}
                                  for site, start, end in exclusions], schema=EXCLUSIONS)
 
 
@@ -192,8 +223,7 @@ class SparkEngine(Engine):
 
     def table(self, con: Any, name: str, data: pa.Table) -> ir.Table:
         spark = con._session
-        ddl = ", ".join(f"{f.name} {'string' if pa.types.is_string(f.type) else 'bigint'}"
-                        for f in data.schema)
+        ddl = ", ".join(f"{f.name} {_SPARK_TYPES[str(f.type)]}" for f in data.schema)
         spark.createDataFrame([tuple(r.values()) for r in data.to_pylist()], ddl) \
             .createOrReplaceTempView(name)
         return con.table(name)
@@ -206,6 +236,7 @@ class SparkEngine(Engine):
         return pa.Table.from_pylist([r.asDict() for r in rows], schema=schema)
 
 
+_SPARK_TYPES = {"string": "string", "int64": "bigint", "timestamp[us, tz=UTC]": "timestamp"}
 _SESSIONS: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.adapters.dmrv.stores import channel_series
+from jcredit.adapters.dmrv.stores import programme_series
 from jcredit.domain.dmrv.model import ChannelSeries
 from jcredit.domain.dmrv.model import SiteSeries
 
@@ -15,6 +16,10 @@ class StoredSiteReadings:
 
     def series(self, site: str, since: int, until: int) -> dict[str, ChannelSeries]:
         return channel_series(self.store, site, since, until)
+
+    def many(self, sites: list[str], since: int, until: int
+             ) -> dict[str, dict[str, ChannelSeries]]:
+        return programme_series(self.store, sites, since, until)
 
     def annotate(self, series: SiteSeries) -> SiteSeries:
         from jcredit.adapters.dmrv import solar  # pvlib: imported when a page needs it

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
@@ -45,8 +46,15 @@ SCHEMA = pa.schema([
     ("energy_wh", pa.int64()),
     ("quality", pa.string()),
     ("batch", pa.string()),
+    # derived at ingestion from the readings stored together (docs/dmrv.md §9); a store
+    # written before they existed gains them in ReadingsStore.upgrade
+    ("credit_wh", pa.int64()),
+    ("link", pa.bool_()),
+    ("edge", pa.bool_()),
 ])
 TEMP_SUFFIX = ".tmp"  # part-X.parquet.tmp: no reader globs it
+FORMAT = "2"  # 2: the derived columns (credit_wh, link, edge); written to <root>/_format
+DERIVED = ("credit_wh", "link", "edge")
 
 
 class RawBatchStore:
@@ -152,6 +160,11 @@ def table_of(rows: ReadingRows, *, dictionaries: bool = False) -> pa.Table:
     anyway, and readers see strings)."""
     counts = np.fromiter((run[0] for run in rows.runs), dtype=np.int64, count=len(rows.runs))
     index = pa.array(np.repeat(np.arange(len(rows.runs), dtype=np.int32), counts))
+    # each run's series: its site and device (a device's batches of one group are one series)
+    series_of: dict[tuple[str, str], int] = {}
+    series = np.repeat(np.fromiter((series_of.setdefault((run[1], run[2]), len(series_of))
+                                    for run in rows.runs), dtype=np.int32,
+                                   count=len(rows.runs)), counts)
 
     def text(position: int) -> pa.Array:
         values = pa.array([run[position] for run in rows.runs], pa.string())
@@ -160,15 +173,117 @@ def table_of(rows: ReadingRows, *, dictionaries: bool = False) -> pa.Table:
 
     seconds = np.repeat(np.fromiter((run[3] for run in rows.runs), dtype=np.int32,
                                     count=len(rows.runs)), counts)
-    micros = np.asarray(rows.start, dtype=np.int64) * 1_000_000
+    start = np.asarray(rows.start, dtype=np.int64)
+    channel = pa.array(rows.channel, pa.string())
+    register = pa.array(rows.register_wh, pa.int64())
+    energy = pa.array(rows.energy_wh, pa.int64())
+    quality = pa.array(rows.quality, pa.string())
+    credit, link, edge = credit_columns(series, channel, start, seconds, register, energy,
+                                        quality)
     columns = [
-        text(1), text(2), pa.array(rows.channel, pa.string()),
-        pa.array(micros, pa.timestamp("us", tz="UTC")), pa.array(seconds, pa.int32()),
-        pa.array(rows.register_wh, pa.int64()), pa.array(rows.energy_wh, pa.int64()),
-        pa.array(rows.quality, pa.string()), text(4)]
+        text(1), text(2), channel, pa.array(start * 1_000_000, pa.timestamp("us", tz="UTC")),
+        pa.array(seconds, pa.int32()), register, energy, quality, text(4), credit, link, edge]
     if not dictionaries:
         return pa.Table.from_arrays(columns, schema=SCHEMA)
     return pa.Table.from_arrays(columns, names=SCHEMA.names)
+
+
+def with_derived(table: pa.Table) -> pa.Table:
+    """A table of the store's first nine columns with the derived ones added (an older
+    file's readings are one unit, their site and device one series)."""
+    site = table.column("site").combine_chunks()
+    device = table.column("device_id").combine_chunks()
+    pairs = pc.binary_join_element_wise(site.cast(pa.string()), device.cast(pa.string()),
+                                        "\x00")
+    series = np.asarray(pairs.dictionary_encode().indices, dtype=np.int32)
+    start = np.asarray(pc.cast(table.column("start"), pa.int64())) // 1_000_000
+    credit, link, edge = credit_columns(
+        series, table.column("channel").combine_chunks().cast(pa.string()), start,
+        np.asarray(table.column("seconds").combine_chunks(), dtype=np.int32),
+        table.column("register_wh").combine_chunks(), table.column("energy_wh").combine_chunks(),
+        table.column("quality").combine_chunks().cast(pa.string()))
+    columns = [table.column(n).cast(SCHEMA.field(n).type) for n in SCHEMA.names
+               if n not in DERIVED] + [credit, link, edge]
+    return pa.Table.from_arrays(columns, schema=SCHEMA)
+
+
+def credit_columns(series: np.ndarray, channel: pa.Array, start: np.ndarray,
+                   seconds: np.ndarray, register: pa.Array, energy: pa.Array,
+                   quality: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """What the settlement needs of each reading, derived from the readings stored with it
+    (one ingestion group: docs/dmrv.md §9, step 1), vectorised. ``series`` numbers each
+    reading's site and device; the arrays are in the readings' order.
+
+    - ``link``: the reading has a register, and no reading of its series and channel stored
+      with it ends where it starts: its register delta needs a reading stored by another
+      group, which the settlement looks up among the ``edge`` readings;
+    - ``edge``: ``link``, or no reading of its series and channel stored with it starts where
+      it ends (the reading a ``link`` reading of another group may follow);
+    - ``credit_wh``: for a reading that is not ``link``, its creditable energy in Wh — the
+      register delta from the reading that ends where it starts when both have a register,
+      else the interval energy; null when the quality is not ``measured`` (R09) or the delta
+      is negative (R08). Null for a ``link`` reading.
+
+    Readings are unique per device, channel and start (ingestion stores a reading once), so
+    the reading stored with it that ends where it starts is the one before it in time.
+    """
+    n = len(start)
+    chan = np.asarray(channel.dictionary_encode().indices, dtype=np.int32) if n else \
+        np.zeros(0, np.int32)
+    keys_sorted = n < 2 or bool(np.all(
+        (series[1:] > series[:-1]) | ((series[1:] == series[:-1]) & (
+            (chan[1:] > chan[:-1]) | ((chan[1:] == chan[:-1]) & (start[1:] > start[:-1]))))))
+    order = None if keys_sorted else np.lexsort((start, chan, series))
+
+    def sort(a: np.ndarray) -> np.ndarray:
+        return a if order is None else a[order]
+
+    b, c, s, sec = sort(series), sort(chan), sort(start), sort(seconds)
+    has_register = sort(np.asarray(register.is_valid()))
+    reg = sort(np.asarray(register.fill_null(0)))
+    # follows: the reading before it (in series, channel, start order) is of the same
+    # series and channel and ends where it starts
+    follows = np.zeros(n, dtype=bool)
+    follows[1:] = (b[1:] == b[:-1]) & (c[1:] == c[:-1]) & (s[:-1] + sec[:-1] == s[1:])
+    from_register = follows & has_register
+    from_register[1:] &= has_register[:-1]
+    delta = np.zeros(n, dtype=np.int64)
+    delta[1:] = reg[1:] - reg[:-1]
+    en = sort(np.asarray(energy.fill_null(0)))
+    has_energy = sort(np.asarray(energy.is_valid()))
+    measured = sort(np.asarray(pc.equal(quality, "measured").fill_null(False)))
+    link = ~follows & has_register
+    edge = link.copy()
+    edge[:-1] |= ~follows[1:]
+    edge[-1:] = True
+    credit = np.where(from_register, delta, en)
+    valid = measured & ~link & np.where(from_register, delta >= 0, has_energy & (en >= 0))
+    if order is not None:  # back to the readings' order
+        back = np.empty(n, dtype=np.int64)
+        back[order] = np.arange(n)
+        credit, valid, link, edge = credit[back], valid[back], link[back], edge[back]
+    return (pa.array(credit, pa.int64(), mask=~valid), pa.array(link, pa.bool_()),
+            pa.array(edge, pa.bool_()))
+
+
+SPLIT_FROM = 50_000  # readings in a file from which its edges get a row group of their own
+
+
+def write_readings(table: pa.Table, out: Any) -> None:
+    """One Parquet file of readings (zstd). A large file keeps its ``edge`` readings in a
+    row group of their own, first, so that the settlement's look-up of edges (a few per cent
+    of the readings) skips the others by their statistics; a small one (a batch or a few)
+    is one row group, which readers open faster."""
+    if table.num_rows < SPLIT_FROM:
+        pq.write_table(table, out, compression="zstd")
+        return
+    edge = table.column("edge")
+    mask = pc.fill_null(edge, True)
+    parts = [part for part in (table.filter(mask), table.filter(pc.invert(mask)))
+             if part.num_rows]
+    with pq.ParquetWriter(out, table.schema, compression="zstd") as writer:
+        for part in parts or [table]:
+            writer.write_table(part, row_group_size=1 << 20)
 
 
 def months_of(starts: list[int]) -> np.ndarray:
@@ -224,7 +339,7 @@ class ReadingsStore:
             self.fs.create_dir(f"{self.root}/month={month}", recursive=True)
             target = f"{self.root}/{name}{TEMP_SUFFIX}"
             with self.fs.open_output_stream(target) as out:
-                pq.write_table(part, out, compression="zstd")
+                write_readings(part, out)
             if self.local is not None:  # durable before the batches are recorded
                 fd = os.open(target, os.O_RDONLY)
                 try:
@@ -264,11 +379,43 @@ class ReadingsStore:
         for name in self.staged():
             if name in recorded:
                 self.publish([name])
+                self._upgrade_file(name)  # a file an older version staged
                 published += 1
             else:
                 self.discard([name])
                 removed += 1
         return {"published": published, "removed": removed}
+
+    def upgrade(self) -> int:
+        """Bring a store written by an older version to the current format (``FORMAT``):
+        files without the derived columns gain them, computed from the file's own readings
+        (any set of stored readings may be the unit, docs/dmrv.md §9), each rewritten under a
+        temporary name and moved into place. A marker file records the format, so that a
+        current store costs one small read. Returns the number of files rewritten."""
+        marker = f"{self.root}/_format"
+        try:
+            with self.fs.open_input_stream(marker) as handle:
+                if handle.read().decode("ascii", "replace").strip() == FORMAT:
+                    return 0
+        except (FileNotFoundError, OSError):
+            pass
+        rewritten = sum(self._upgrade_file(name) for name in self.files())
+        with self.fs.open_output_stream(marker) as out:
+            out.write(FORMAT.encode("ascii") + b"\n")
+        return rewritten
+
+    def _upgrade_file(self, name: str) -> bool:
+        path = f"{self.root}/{name}"
+        with self.fs.open_input_file(path) as handle:
+            if set(DERIVED) <= set(pq.read_schema(handle).names):
+                return False
+        with self.fs.open_input_file(path) as handle:
+            old = pq.read_table(handle, partitioning=None)
+        table = with_derived(old.select([n for n in SCHEMA.names if n not in DERIVED]))
+        with self.fs.open_output_stream(path + TEMP_SUFFIX) as out:
+            write_readings(table, out)
+        self.fs.move(path + TEMP_SUFFIX, path)
+        return True
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -287,7 +434,8 @@ class ReadingsStore:
                         "NULL::TIMESTAMPTZ AS start, NULL::INTEGER AS seconds, "
                         "NULL::BIGINT AS register_wh, NULL::BIGINT AS energy_wh, "
                         "NULL::VARCHAR AS quality, NULL::VARCHAR AS batch, "
-                        "NULL::VARCHAR AS month) WHERE false")
+                        "NULL::BIGINT AS credit_wh, NULL::BOOLEAN AS link, "
+                        "NULL::BOOLEAN AS edge, NULL::VARCHAR AS month) WHERE false")
         elif self.local is not None:
             pattern = (self.local / "month=*" / "*.parquet").as_posix().replace("'", "''")
             con.execute(f"CREATE VIEW readings AS SELECT * FROM read_parquet('{pattern}', "

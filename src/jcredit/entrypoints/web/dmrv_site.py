@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from jcredit.entrypoints.web.i18n import N_
@@ -125,7 +126,7 @@ class Presenter:
         """Wh as kWh for people (the API keeps the exact Wh)."""
         if wh is None:
             return "—"
-        return format_quantity(wh / 1000, places)
+        return format_quantity(Decimal(wh) / 1000, places)
 
     # -- evidence ---------------------------------------------------------------------------
 

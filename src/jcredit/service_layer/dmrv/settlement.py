@@ -88,8 +88,9 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         first.setdefault(device.site, device)
     findings: list[Finding] = []
     annotated: list[SiteSeries] = []
+    stored = readings.many(sorted(first), since, until)  # one scan for the programme
     for site, device in sorted(first.items()):
-        series = SiteSeries(device.site_facts(), readings.series(site, since, until))
+        series = SiteSeries(device.site_facts(), stored.get(site, {}))
         if len(series.channel("generation")):
             series = readings.annotate(series)
             annotated.append(series)

@@ -81,6 +81,11 @@ class SiteReadings(Protocol):
         sorted by start (``adapters.dmrv.stores.channel_series``)."""
         ...
 
+    def many(self, sites: list[str], since: int, until: int
+             ) -> dict[str, dict[str, ChannelSeries]]:
+        """:meth:`series` of many sites in one read (a programme's, for its settlement)."""
+        ...
+
     def annotate(self, series: SiteSeries) -> SiteSeries:
         """Fill the sun's elevation and the clear-sky expectation (``adapters.dmrv.solar``)."""
         ...
