@@ -1,6 +1,7 @@
 """The settlement's definition of a reading's creditable energy (docs/dmrv.md §9, step 1),
-checked against a reference written the plain way: each device's channel sorted by time, each
-reading's register delta from the reading just before it when that one ends where it starts.
+checked against a reference written the plain way: each reading's register delta from the
+reading of its device and channel that starts one interval (its own) before it, with the
+same interval.
 
 Ingestion derives most of it from the readings it stores together (``credit_wh``, ``link``,
 ``edge`` in ``adapters/dmrv/stores.py``) and the engines look up only the readings at the
@@ -38,24 +39,27 @@ Row = tuple[str, str, str, int, int, int | None, int | None, str]  # site … qu
 
 def readings_of(rng: random.Random) -> list[Row]:
     """Two sites' devices, two channels, a day around a month boundary: gaps, missing
-    registers or energies, estimates and a register reset."""
+    registers or energies, estimates, a register reset, and a device that changes its
+    interval (from 30 to 15 minutes or back) on the way."""
     rows: list[Row] = []
     for d in range(2):
-        seconds = rng.choice((900, 1800))
+        cadences = rng.choice(((1800, 1800), (900, 900), (1800, 900), (900, 1800)))
+        switch = MAY + 1800 * rng.randrange(-6, 8)
         for channel in ("generation", "export"):
             register = rng.randrange(0, 10_000)
-            first = MAY - seconds * rng.randrange(1, 30)
-            for k in range(rng.randrange(5, 60)):
-                start = first + k * seconds
+            start = MAY - 1800 * rng.randrange(1, 15)
+            for _ in range(rng.randrange(5, 60)):
+                seconds = cadences[start >= switch]
                 energy = rng.randrange(0, 900)
                 register = rng.randrange(0, 50) if rng.random() < 0.04 else register + energy
-                if rng.random() < 0.12:
-                    continue  # a gap
-                reg = None if rng.random() < 0.1 else register
-                en = None if reg is not None and rng.random() < 0.3 else energy
-                quality = "measured" if rng.random() < 0.9 else rng.choice(
-                    ("estimated", "interpolated"))
-                rows.append((f"P/HH-{d}", f"PV-{d}", channel, start, seconds, reg, en, quality))
+                if rng.random() >= 0.12:  # else a gap
+                    reg = None if rng.random() < 0.1 else register
+                    en = None if reg is not None and rng.random() < 0.3 else energy
+                    quality = "measured" if rng.random() < 0.9 else rng.choice(
+                        ("estimated", "interpolated"))
+                    rows.append((f"P/HH-{d}", f"PV-{d}", channel, start, seconds, reg, en,
+                                 quality))
+                start += seconds
     return rows
 
 
@@ -63,9 +67,9 @@ def batches_of(rows: list[Row], rng: random.Random) -> list[list[Row]]:
     """The rows as batches in arrival order: cut by time at random points, some rows moved
     to another batch of the device (interleaved), each batch's rows shuffled, and re-sent
     batches overlapping earlier ones (their repeated rows are not stored twice)."""
-    by_device: dict[str, list[Row]] = defaultdict(list)
+    by_device: dict[tuple[str, int], list[Row]] = defaultdict(list)  # a batch: one interval
     for row in sorted(rows, key=lambda r: (r[1], r[3], r[2])):
-        by_device[row[1]].append(row)
+        by_device[row[1], row[4]].append(row)
     batches: list[list[Row]] = []
     for device_rows in by_device.values():
         cuts = sorted(rng.sample(range(1, len(device_rows)), min(len(device_rows) - 1,
@@ -126,31 +130,30 @@ def store_batches(batches: list[list[Row]], root: Path, *, old_every: int = 0,
 
 def reference(rows: list[Row], segments: list[Segment]) -> dict[tuple[str, str, str], tuple[
         int, int, int]]:
-    """Per site, segment and channel: (energy Wh, readings, creditable), the plain way."""
-    series: dict[tuple[str, str, str], list[Row]] = defaultdict(list)
-    for row in rows:
-        series[row[0], row[1], row[2]].append(row)
+    """Per site, segment and channel: (energy Wh, readings, creditable), the plain way: the
+    reading before a reading is the one of its device and channel that starts one interval
+    (its own) earlier, with the same interval."""
+    by_key = {(r[0], r[1], r[2], r[3]): r for r in rows}
     sums: dict[tuple[str, str, str], list[int]] = {}
-    for (site, _, channel), readings in series.items():
-        readings.sort(key=lambda r: r[3])
-        for i, (_, _, _, start, _seconds, reg, en, quality) in enumerate(readings):
-            before = readings[i - 1] if i else None
-            if quality != "measured":
-                energy = None
-            elif (before is not None and reg is not None and before[5] is not None
-                  and before[3] + before[4] == start):
-                energy = reg - before[5]
-            else:
-                energy = en
-            if energy is not None and energy < 0:
-                energy = None
-            segment = next((s.name for s in segments if s.start <= start < s.end), None)
-            if segment is None:
-                continue
-            total = sums.setdefault((site, segment, channel), [0, 0, 0])
-            total[0] += energy or 0
-            total[1] += 1
-            total[2] += energy is not None
+    for site, device, channel, start, seconds, reg, en, quality in rows:
+        before = by_key.get((site, device, channel, start - seconds))
+        if before is not None and before[4] != seconds:
+            before = None
+        if quality != "measured":
+            energy = None
+        elif before is not None and reg is not None and before[5] is not None:
+            energy = reg - before[5]
+        else:
+            energy = en
+        if energy is not None and energy < 0:
+            energy = None
+        segment = next((s.name for s in segments if s.start <= start < s.end), None)
+        if segment is None:
+            continue
+        total = sums.setdefault((site, segment, channel), [0, 0, 0])
+        total[0] += energy or 0
+        total[1] += 1
+        total[2] += energy is not None
     return {k: (v[0], v[1], v[2]) for k, v in sums.items()}
 
 

@@ -5,11 +5,14 @@ part of the period in one fiscal year, since the grid factor is a fiscal year's)
 readings in Parquet (docs/dmrv.md §9):
 
 1. Each reading's creditable energy (integer Wh). A cumulative register's delta from the
-   reading before it when that reading ended exactly where this one starts (the register is
-   at the interval's end); otherwise the interval energy the meter sent, if any. Nothing for
-   a reading whose quality is not ``measured`` (R09: estimated or interpolated energy is never
-   credited), nor for a negative delta (R08: a reset or rollover, which the rules block).
-   Energy across a gap is not credited: it is not known to which intervals it belongs.
+   reading before it (of its device and channel, one interval earlier, with the same
+   interval: it ended exactly where this one starts; the register is at the interval's
+   end); otherwise the interval energy the meter sent, if any. Nothing for a reading whose
+   quality is not ``measured`` (R09: estimated or interpolated energy is never credited),
+   nor for a negative delta (R08: a reset or rollover, which the rules block). Energy
+   across a gap is not credited: it is not known to which intervals it belongs. Ingestion
+   derives this for most readings (``credit_wh``, ``link``, ``edge``:
+   ``adapters/dmrv/stores.py`` ``credit_columns``); the rest is a join here.
 2. Intervals of a site that a BLOCK finding covers, or a HOLD the verifier rejected, are
    taken out (``exclusions``: ``site``, ``start_s``, ``end_s`` in epoch seconds).
 3. Summed per site, segment and channel, in integer Wh, with the number of readings and of
@@ -77,26 +80,30 @@ def readings_energy(readings: ir.Table, first: int, last: int
     none), as ``site``, ``channel``, ``start``, ``energy``: the readings ingestion settled
     and the ``link`` readings, two tables.
 
-    Ingestion derived it already for every reading whose register delta comes from its own
-    batch (``credit_wh``). A ``link`` reading needs the reading before it from another batch:
-    the latest earlier ``edge`` reading of its device and channel (a window over those few
-    readings, not over all)."""
+    Ingestion derived it already for every reading whose register delta comes from a
+    reading stored with it (``credit_wh``). A ``link`` reading needs the reading before it
+    from what another group stored: an ``edge`` reading, found by a join on its key."""
     r = readings.select(*COLUMNS)
     # plain column filters, which the engines push into the Parquet scan
     direct = r.filter(r.link == False, r.start >= _at(first), r.start < _at(last))  # noqa: E712
     direct = direct.select("site", "channel", "start", energy=direct.credit_wh)
-    # the reading a link reading follows starts at most one interval (≤ 1800 s) before it
+    # a link reading's register delta is from the reading of its device and channel that
+    # starts one interval (its own) before it and has that interval: unique, and an edge of
+    # the readings stored with it (docs/dmrv.md §9) — an equi-join, not a window
+    links = r.filter(r.link == True, r.start >= _at(first), r.start < _at(last))  # noqa: E712
+    links = links.mutate(epoch=links.start.epoch_seconds().cast("int64"))
     edges = r.filter(r.edge == True, r.start >= _at(first - PREVIOUS_READING_S),  # noqa: E712
                      r.start < _at(last))
-    edges = edges.mutate(epoch=edges.start.epoch_seconds().cast("int64"))
-    w = ibis.window(group_by=[edges.site, edges.device_id, edges.channel],
-                    order_by=edges.epoch)
-    e = edges.mutate(prev_register=edges.register_wh.lag().over(w),
-                     prev_end=(edges.epoch + edges.seconds.cast("int64")).lag().over(w))
-    e = e.filter(e.link, e.start >= _at(first), e.start < _at(last))
-    delta = e.register_wh - e.prev_register
-    from_register = (e.register_wh.notnull() & e.prev_register.notnull()
-                     & (e.prev_end == e.epoch))
+    edges = edges.select(p_site=edges.site, p_device=edges.device_id,
+                         p_channel=edges.channel, p_register=edges.register_wh,
+                         p_seconds=edges.seconds,
+                         p_end=edges.start.epoch_seconds().cast("int64")
+                         + edges.seconds.cast("int64"))
+    e = links.left_join(edges, [links.site == edges.p_site, links.device_id == edges.p_device,
+                                links.channel == edges.p_channel, links.epoch == edges.p_end,
+                                links.seconds == edges.p_seconds])
+    delta = e.register_wh - e.p_register
+    from_register = e.register_wh.notnull() & e.p_register.notnull()
     energy = ibis.cases((e.quality != "measured", ibis.null("int64")),
                         (from_register, delta),
                         else_=e.energy_wh.cast("int64"))

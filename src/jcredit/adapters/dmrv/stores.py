@@ -224,8 +224,9 @@ def credit_columns(series: np.ndarray, channel: pa.Array, start: np.ndarray,
       else the interval energy; null when the quality is not ``measured`` (R09) or the delta
       is negative (R08). Null for a ``link`` reading.
 
-    Readings are unique per device, channel and start (ingestion stores a reading once), so
-    the reading stored with it that ends where it starts is the one before it in time.
+    "The reading before" a reading is the one of its device and channel that starts one
+    interval (its own) earlier and has the same interval: unique, since ingestion stores a
+    reading once per device, channel and start.
     """
     n = len(start)
     chan = np.asarray(channel.dictionary_encode().indices, dtype=np.int32) if n else \
@@ -242,9 +243,10 @@ def credit_columns(series: np.ndarray, channel: pa.Array, start: np.ndarray,
     has_register = sort(np.asarray(register.is_valid()))
     reg = sort(np.asarray(register.fill_null(0)))
     # follows: the reading before it (in series, channel, start order) is of the same
-    # series and channel and ends where it starts
+    # series and channel, has the same interval and ends where it starts
     follows = np.zeros(n, dtype=bool)
-    follows[1:] = (b[1:] == b[:-1]) & (c[1:] == c[:-1]) & (s[:-1] + sec[:-1] == s[1:])
+    follows[1:] = ((b[1:] == b[:-1]) & (c[1:] == c[:-1]) & (s[:-1] + sec[:-1] == s[1:])
+                   & (sec[:-1] == sec[1:]))
     from_register = follows & has_register
     from_register[1:] &= has_register[:-1]
     delta = np.zeros(n, dtype=np.int64)
