@@ -436,3 +436,41 @@ def test_the_dossier_gives_every_check_the_holds_a_seeded_sample_and_the_items(
     assert d["items_for_a_person"] <= 10 and d["max_items_for_a_person"] == 10
     assert night in {s["site"] for s in settled["sites"]}
     assert page.status_code in (200, 303)  # the page needs a login (tested in Chromium)
+
+
+def test_a_reading_changed_after_the_settlement_is_named_by_reproduce_and_the_proof(
+        programme: tuple[Registry, Fleet, str], tmp_path: Path) -> None:
+    """reproduce compares the live store too (what the pages, proofs and a new settlement
+    read), and ``dmrv proof`` says when the stored readings no longer lead to the published
+    root."""
+    registry, fleet, project = programme
+    cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")
+    clean = next(s for s in fleet.sites if not s.faults)
+    assert CliRunner().invoke(app, ["dmrv", "reproduce", project, "1"]).exit_code == 0
+    day = change_one_reading(registry, clean.site)
+    result = CliRunner().invoke(app, ["dmrv", "reproduce", project, "1", "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.output)["problems"]
+    assert any(p.startswith("readings store: its readings now give the root")
+               for p in problems), problems
+    proof = CliRunner().invoke(app, ["dmrv", "proof", f"{project}/{clean.activity}", day,
+                                     "-o", str(tmp_path / "p.json"), "--as", "taiyo"])
+    assert proof.exit_code == 1 and "not to the published root" in " ".join(
+        proof.output.split())
+    assert (tmp_path / "p.json").exists()  # written all the same, for whoever investigates
+    nowhere = CliRunner().invoke(app, ["dmrv", "proof", f"{project}/{clean.activity}", day,
+                                       "-o", str(tmp_path / "no" / "dir" / "p.json"),
+                                       "--as", "taiyo"])
+    assert nowhere.exit_code != 0 and "cannot write" in " ".join(nowhere.output.split())
+    assert "Traceback" not in nowhere.output
+
+
+def test_a_bad_spark_master_is_an_error_not_a_traceback(
+        programme: tuple[Registry, Fleet, str]) -> None:
+    _, _, project = programme
+    result = CliRunner().invoke(app, ["dmrv", "settle", project, "1", "--engine", "spark",
+                                      "--master", "bogus://x", "--as", "taiyo"])
+    assert result.exit_code != 0
+    assert "Spark could not start with --master bogus://x" in " ".join(
+        result.output.split()), result.output
+    assert "Traceback" not in result.output

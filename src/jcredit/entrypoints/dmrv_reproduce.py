@@ -29,6 +29,7 @@ from jcredit.adapters.dmrv.stores import ReadingsStore
 from jcredit.bootstrap import Registry
 from jcredit.domain.dmrv.envelope import Batch
 from jcredit.domain.dmrv.envelope import BatchRefused
+from jcredit.domain.dmrv.merkle import period_root
 from jcredit.domain.dmrv.model import ReadingRows
 from jcredit.domain.dmrv.settlement import period_bounds
 from jcredit.domain.errors import ConflictError
@@ -104,6 +105,7 @@ def reproduce(registry: Registry, actor: Actor, project: str, period: object
             rejected={h["key"] for h in recorded.get("holds", [])
                       if h.get("decision") == "REJECT"})
     problems += compare(recorded, again)
+    problems += compare_store(registry, recorded, since, until)
     if monitoring.certified:
         results, _ = calculate_period(proj, monitoring, activities, again["activities"])
         amounts = [a.as_dict() for a in certified_amounts(results)]
@@ -115,6 +117,31 @@ def reproduce(registry: Registry, actor: Actor, project: str, period: object
             "readings_root": again["readings_root"], "totals": again["totals"],
             "recorded_root": recorded.get("readings_root"),
             "certified": monitoring.certified}
+
+
+def compare_store(registry: Registry, recorded: dict[str, Any], since: int, until: int
+                  ) -> list[str]:
+    """What the live readings store says now against what was recorded: the readings' root
+    (the pages, the proofs and a new settlement read the store) and each site's settled
+    energy with the recorded exclusions (the columns derived for the settlement included)."""
+    sites = [s["site"] for s in recorded.get("sites", [])]
+    live = ReadingsEnergy(registry.readings, DuckDBEngine())
+    out = []
+    root = period_root(live.site_days(sites, since, until)).hex()
+    if recorded.get("readings_root") and root != recorded["readings_root"]:
+        out.append(f"readings store: its readings now give the root {root}, not the recorded "
+                   f"{recorded['readings_root']} (changed after the settlement)")
+    energies: dict[tuple[str, str], int] = {}
+    for e in live.energy([("P", since, until)], [(x["site"], x["start"], x["end"])
+                                                  for x in recorded.get("excluded", [])]):
+        energies[e.site, e.channel] = energies.get((e.site, e.channel), 0) + e.energy_wh
+    for site in recorded.get("sites", []):
+        for channel in ("generation", "export"):
+            now, then = energies.get((site["site"], channel), 0), site.get(f"{channel}_wh")
+            if then is not None and now != then:
+                out.append(f"readings store: {site['site']} {channel}_wh is now {now}, "
+                           f"recorded {then}")
+    return out
 
 
 def compare(recorded: dict[str, Any], again: dict[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ from rich.progress import TextColumn
 from rich.progress import TimeRemainingColumn
 from rich.table import Table
 
+from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import ValidationError
 from jcredit.entrypoints.cli.app import JsonOpt
 from jcredit.entrypoints.cli.app import KeyOpt
@@ -325,7 +326,19 @@ def settle(
     actor = actor_as(user)
     registry = _registry()
     try:
-        energy = registry.energy(engine, master=master or "local[2]")
+        try:
+            energy = registry.energy(engine, master=master or "local[2]")
+            if engine == "spark":  # start Spark here, so that a bad master is said clearly
+                from jcredit.adapters.dmrv.settlement import spark_session
+
+                spark_session(master or "local[2]")
+        except DomainError:
+            raise
+        except Exception as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ValidationError(f"Spark could not start with --master {master or 'local[2]'}"
+                                  f": {type(error).__name__} {first[:300]}",
+                                  field="--master") from error
         if submit:
             data = settle_period(registry.uow, registry.bus, registry.site_readings, energy,
                                  actor, project, period, now=registry.clock(),
@@ -384,11 +397,22 @@ def proof(site: str = typer.Argument(..., help="PROJECT/ACTIVITY, e.g. JCP-00000
     text = json.dumps(document, ensure_ascii=False, indent=1)
     if output is None:
         sys.stdout.write(text + "\n")
-        return
-    output.write_text(text + "\n", encoding="utf-8")
-    console.print(f"{site} {day}: {len(document['readings'])} readings, site-day "
-                  f"{document['index'] + 1} of {document['size']}; written to {output}",
-                  markup=False)
+    else:
+        try:
+            output.write_text(text + "\n", encoding="utf-8")
+        except OSError as error:
+            raise ValidationError(f"cannot write {output}: {error.strerror or error}",
+                                  field="--output") from error
+        console.print(f"{site} {day}: {len(document['readings'])} readings, site-day "
+                      f"{document['index'] + 1} of {document['size']}; written to {output}",
+                      markup=False)
+    if document.get("published_root") and document["root"] != document["published_root"]:
+        # the readings as stored now do not lead to the root the journal recorded
+        err.print(f"warning: the stored readings lead to {document['root']}, not to "
+                          f"the published root {document['published_root']}: they changed "
+                          "after the settlement (jcredit dmrv reproduce names what)",
+                          markup=False)
+        raise typer.Exit(1)
 
 
 @dmrv_app.command("verify-proof")
