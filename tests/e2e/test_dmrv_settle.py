@@ -189,7 +189,8 @@ def test_the_readings_root_is_certified_and_a_proof_finds_any_change(
     changed = change_one_reading(registry, site.site)
     result = CliRunner().invoke(app, ["dmrv", "proof", site.site, changed, "-o",
                                       str(proof_file)])
-    assert result.exit_code == 0, result.output
+    # written, with a warning and exit 1: the stored readings left the published root
+    assert result.exit_code == 1 and "warning" in result.output, result.output
     after = CliRunner().invoke(app, ["dmrv", "verify-proof", str(proof_file), "--root", root])
     assert after.exit_code == 1 and "not to the root " + root in after.output
     # a root is required (one inside the file proves nothing) and must be 64 hex digits
@@ -474,3 +475,65 @@ def test_a_bad_spark_master_is_an_error_not_a_traceback(
     assert "Spark could not start with --master bogus://x" in " ".join(
         result.output.split()), result.output
     assert "Traceback" not in result.output
+
+
+def test_a_batch_held_for_a_conflict_is_a_hold_for_the_verifier(
+        sqlite_registry: Registry, clock: Clock, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chained batch that re-sends a day with other values is held (R03); the stored
+    readings of that day are then in doubt: the settlement lists the conflict among the HOLDs
+    to decide, the dossier counts it, and a rejection takes the day's intervals out."""
+    registry = sqlite_registry
+    fleet, project = build_programme(registry, clock, faults=("conflicting_batch",))
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JCREDIT_DATABASE_URL", registry.settings.database_url)
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "development")
+    [site] = [s.site for s in fleet.sites if s.faults or s.batch_faults]
+    first = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    [hold] = [h for h in first["holds"] if h["rule_id"] == "R03"]
+    assert hold["site"] == site and hold["energy_wh"] > 0
+    assert {"rule_id": "R03", "severity": "HOLD"}.items() <= next(
+        f for f in first["findings"] if f["rule_id"] == "R03").items()
+    start, end = hold["intervals"][0]
+    bus, shinsa, taiyo = registry.bus, actor(registry, "shinsa"), actor(registry, "taiyo")
+    bus.handle(c.PeriodTransition(project=project, period=1, action="submit_for_verification"),
+               actor=taiyo)
+    bus.handle(c.DecideHold(project=project, period=1, key=hold["key"], decision="REJECT",
+                            comment="値が食い違うため除外"), actor=shinsa)
+    again = cli("dmrv", "settle", project, "1", "--as", "taiyo")
+    taken = [x for x in again["excluded"] if x["site"] == site and x["rule_id"] == "R03"]
+    assert [(x["start"], x["end"]) for x in taken] == [(start, end)]
+    [before] = [s for s in first["sites"] if s["site"] == site]
+    [after] = [s for s in again["sites"] if s["site"] == site]
+    assert after["generation_wh"] < before["generation_wh"]
+
+
+def test_a_site_without_readings_is_flagged_and_never_sampled(
+        sqlite_registry: Registry, clock: Clock, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Households whose meters sent nothing for the period fail the completeness check
+    (R09, a flag: nothing earns) and are not drawn for the deep checks: the sample is of the
+    sites that earn."""
+    from jcredit.entrypoints.dmrv_fleet import ingest_in_groups
+    from jcredit.service_layer.dmrv.ingest import Incoming
+
+    registry = sqlite_registry
+    fleet, project = build_programme(registry, clock, faults=(), ingest=False)
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JCREDIT_DATABASE_URL", registry.settings.database_url)
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "development")
+    silent = {s.device_id: s.site for s in fleet.sites[6:]}
+    ingest_in_groups(registry, (Incoming(b.data, "json", None, "file", b.name)
+                                for b in fleet.envelopes() if b.device_id not in silent))
+    settled = cli("dmrv", "settle", project, "1", "--submit", "--as", "taiyo")["settlement"]
+    r09 = next(f for f in settled["findings"] if f["rule_id"] == "R09")
+    assert r09["severity"] == "FLAG" and r09["sites"] == len(silent)
+    with TestClient(create_app(registry.settings, registry=registry)) as client:
+        response = client.get(f"/api/v1/dmrv/dossiers/{project}/1",
+                              headers=login(client, "shinsa"))
+    assert response.status_code == 200, response.text
+    dossier = response.json()
+    [check] = [ch for ch in dossier["checks"] if ch["rule_id"] == "R09"]
+    assert check["sites_failed"] == len(silent)
+    drawn = {s["site"] for s in dossier["sample"]["sample"]}
+    assert drawn and not drawn & set(silent.values())

@@ -149,3 +149,27 @@ def test_the_api_refuses_a_submission_with_missing_activities_unless_acknowledge
                            headers=headers | {"Idempotency-Key": "a3"})
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["missing_activities"] == ["HH-010", "HH-011", "HH-012"]
+
+
+def test_the_cli_acknowledges_missing_activities_with_a_reason(
+        client: TestClient, sqlite_registry: Registry, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from jcredit.entrypoints.cli.app import app
+
+    csrf = web_login(client)
+    ten = "code,el_self_kwh\n" + "".join(f"HH-{i:03d},{1400 + i}\n" for i in range(1, 11))
+    assert client.post(f"/projects/{PROJECT}/periods/1/data", follow_redirects=False,
+                       data={"csv_text": ten, "csrf": csrf, "idem": "d3"}).status_code == 303
+    monkeypatch.setenv("JCREDIT_DATABASE_URL", sqlite_registry.settings.database_url)
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(sqlite_registry.settings.data_dir))
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "development")
+    action = ["project", "period", "action", PROJECT, "1", "resubmit", "--as", "taiyo"]
+    refused = CliRunner().invoke(app, action)
+    assert refused.exit_code != 0 and "acknowledge" in refused.output
+    done = CliRunner().invoke(app, [*action, "--acknowledge-missing", "--comment",
+                                    "HH-011, HH-012 は転居のため計測なし", "--json"])
+    assert done.exit_code == 0, done.output
+    with sqlite_registry.uow(write=False) as uow:
+        entry = uow.journal.page(limit=1)[0]
+    assert entry.payload["missing_activities"] == ["HH-011", "HH-012"]

@@ -260,6 +260,11 @@ def spark_session(master: str, config: dict[str, str] | None = None) -> Any:
                 "spark.driver.host": "127.0.0.1"} | (config or {})
     key = (master, tuple(sorted(settings.items())))
     if key not in _SESSIONS:
+        # one Spark context per process: getOrCreate would hand back a running session of
+        # another master unchanged, so that one is stopped first
+        for running in _SESSIONS.values():
+            running.stop()
+        _SESSIONS.clear()
         builder = SparkSession.builder.master(master).appName("jcredit-settlement")
         for name, value in settings.items():
             builder = builder.config(name, value)

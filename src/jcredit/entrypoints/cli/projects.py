@@ -519,8 +519,13 @@ def period_action(project: str = typer.Argument(...), period: int = typer.Argume
                                                "complete_verification, apply_for_certification, "
                                                "certify, issue, return, resubmit, withdraw"),
                   comment: str = typer.Option("", "--comment"),
+                  acknowledge_missing: bool = typer.Option(
+                      False, "--acknowledge-missing",
+                      help="submit although some activities have no data this period (they "
+                      "earn nothing; say why in --comment)"),
                   user: str | None = AsOpt, key: str | None = KeyOpt,
                   as_json: bool = JsonOpt) -> None:
     """Move a monitoring period along: verification, certification, issuance."""
     emit(run_as(c.PeriodTransition(project=project, period=period, action=action,
-                                   comment=comment), user, key), as_json)
+                                   comment=comment, acknowledge_missing=acknowledge_missing),
+                user, key), as_json)

@@ -73,7 +73,9 @@ def dossier(uow_factory: UnitOfWorkFactory, actor: Actor, project: str, period: 
         first_device.setdefault(d.site, d)
     facts = [SiteFacts(s["site"], first_device[s["site"]].capacity_dc_kw,
                        _source(sources.get(s["site"], set())))
-             for s in sites if s["site"] in first_device]
+             # the sites that earn something: a site without creditable readings in the
+             # period contributes nothing a deep check could confirm
+             for s in sites if s["site"] in first_device and s.get("creditable", 1)]
     # the seed: the readings' Merkle root — what the meters sent, which nobody can choose;
     # settling again (a later time of the checks, a new settlement hash) draws the same
     draw = stratified_sample(facts, str(summary.get("readings_root", "")))

@@ -23,6 +23,7 @@ from jcredit.domain.dmrv.merkle import SiteDay
 from jcredit.domain.dmrv.merkle import period_root
 from jcredit.domain.dmrv.merkle import proof
 from jcredit.domain.dmrv.model import Finding
+from jcredit.domain.dmrv.model import Severity
 from jcredit.domain.dmrv.model import SiteSeries
 from jcredit.domain.dmrv.rules import evaluate
 from jcredit.domain.dmrv.rules.fleet import fleet_check
@@ -43,6 +44,8 @@ from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.dmrv.sites import SiteReadings
 from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.dmrv.sites import held_batches
+from jcredit.service_layer.dmrv.sites import held_findings
 from jcredit.service_layer.dmrv.sites import parse_day
 from jcredit.service_layer.handlers.projects import period_by_number
 from jcredit.service_layer.handlers.projects import project_by_number
@@ -79,6 +82,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         monitoring = period_by_number(uow, proj, period)
         devices = uow.devices.of_project(proj.id)
         decided = uow.dmrv.decisions(proj.id, monitoring.number)
+        held = held_batches(uow, sorted({d.site for d in devices}))
     if not devices:
         raise ConflictError(f"{proj.number} has no devices: its monitoring data come from a "
                             "CSV file", field="project")
@@ -94,7 +98,13 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         if len(series.channel("generation")):
             series = readings.annotate(series)
             annotated.append(series)
+        else:  # R09 at its extreme: the meter sent nothing for the period (nothing earns)
+            findings.append(Finding("R09", "missing", Severity.FLAG, ((since, until),), 0,
+                                    {"readings": 0}, site=site))
         findings.extend(_with_site(evaluate(series, t, now=now), site))
+        # a batch held for conflicting with stored readings: an R03 HOLD the verifier decides
+        # (accept: the stored readings stand; reject: those intervals are taken out)
+        findings.extend(held_findings(held.get(site, []), site, since, until))
     if len(annotated) >= 2:
         findings.extend(fleet_check(annotated, t))
     if rejected is None:

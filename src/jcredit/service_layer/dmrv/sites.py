@@ -220,7 +220,7 @@ def site_view(uow: AbstractUnitOfWork, readings: SiteReadings, actor: Actor, pro
                         readings.series(site, period.since, period.until))
     if len(series.channel("generation")):
         series = readings.annotate(series)
-    findings = sorted(evaluate(series, t, now=now) + _held_findings(view["held"], site,
+    findings = sorted(evaluate(series, t, now=now) + held_findings(view["held"], site,
                                                                      period.since,
                                                                      period.until),
                       key=_severity_order)
@@ -298,7 +298,7 @@ def _severity_order(f: Finding) -> tuple[int, str, tuple[tuple[int, int], ...], 
     return (-SEVERITY_RANK[f.severity], f.rule_id, f.intervals[:1], f.qualified_name)
 
 
-def _held_findings(held: list[dict[str, Any]], site: str, since: int, until: int
+def held_findings(held: list[dict[str, Any]], site: str, since: int, until: int
                    ) -> list[Finding]:
     """A batch held because it conflicts with stored readings is an R03 HOLD over its
     intervals: it shows among the findings and on the chart, not only in the batch list."""
@@ -435,6 +435,15 @@ def _totals(series: SiteSeries | None, ctx: Context | None, findings: Sequence[F
         # EN-R-002: only self-consumed electricity is credited, E_self = E_gen − E_exp
         totals["self_consumption_wh"] = energy["generation"] - energy["export"]
     return totals
+
+
+def held_batches(uow: AbstractUnitOfWork, sites: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The sites' batches held for conflicts, with their conflicts, by site."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for row in uow.dmrv.of_sites(sites, status="HELD", limit=100_000):
+        full = uow.dmrv.get(row["hash"]) or row
+        out.setdefault(row["site"], []).append(_batch(full) | {"conflicts": _conflicts(full)})
+    return out
 
 
 def _received(uow: AbstractUnitOfWork, site: str, devices: Sequence[Device]
