@@ -2,9 +2,10 @@
 issuance reviews reject data from meters past their calibration).
 
 Readings from intervals that start after the registered expiry date (the certificate is
-valid through that date, JST) → HOLD: the verifier decides, and a conservative deduction
-(the maximum permissible error of the meter's class, as CDM does for delayed calibration)
-applies if they are credited.
+valid through that date, JST) → HOLD: the verifier decides (accepted, they earn in full;
+rejected, they are taken out). A conservative deduction when they are accepted (the maximum
+permissible error of the meter's class, as CDM does for delayed calibration) is not applied
+yet: it needs the classes' errors as sourced data.
 """
 
 from __future__ import annotations
@@ -36,5 +37,4 @@ def certification_expired(series: SiteSeries, thresholds: Thresholds | None = No
         [(max(ctx.start[first], limit), ctx.start[-1] + ctx.seconds[-1])],
         sum(e for e in energy[first:] if e),
         {"certification_expires": expires.isoformat(), "intervals": ctx.n - first,
-         "first_start_after": ctx.start[first],
-         "deduction": "maximum permissible error of the meter class, if credited"})]
+         "first_start_after": ctx.start[first]})]
