@@ -27,6 +27,7 @@ from jcredit.domain.methodologies.factors import GridFactorType
 from jcredit.domain.methodologies.factors import grid_factor
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.dmrv.sites import first_devices
 from jcredit.service_layer.handlers.dmrv_decisions import decisions_view
 from jcredit.service_layer.handlers.dmrv_decisions import settled_summary
 from jcredit.service_layer.handlers.projects import period_by_number
@@ -68,9 +69,7 @@ def dossier(uow_factory: UnitOfWorkFactory, actor: Actor, project: str, period: 
             "energy_wh": energy,
             # the energy at the fiscal year's grid factor: what the finding could move
             "tco2": str(Decimal(energy) / WH_PER_KWH * factor.value)})
-    first_device: dict[str, Any] = {}
-    for d in devices:
-        first_device.setdefault(d.site, d)
+    first_device = first_devices(devices)
     facts = [SiteFacts(s["site"], first_device[s["site"]].capacity_dc_kw,
                        _source(sources.get(s["site"], set())))
              # the sites that earn something: a site without creditable readings in the

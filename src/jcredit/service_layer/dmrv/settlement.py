@@ -44,6 +44,7 @@ from jcredit.service_layer import commands as c
 from jcredit.service_layer.actors import Actor
 from jcredit.service_layer.dmrv.sites import SiteReadings
 from jcredit.service_layer.dmrv.sites import can_read_site
+from jcredit.service_layer.dmrv.sites import first_devices
 from jcredit.service_layer.dmrv.sites import held_batches
 from jcredit.service_layer.dmrv.sites import held_findings
 from jcredit.service_layer.dmrv.sites import parse_day
@@ -87,9 +88,7 @@ def settlement_preview(uow_factory: UnitOfWorkFactory, readings: SiteReadings,
         raise ConflictError(f"{proj.number} has no devices: its monitoring data come from a "
                             "CSV file", field="project")
     since, until = period_bounds(monitoring.start, monitoring.end)
-    first: dict[str, Any] = {}
-    for device in devices:
-        first.setdefault(device.site, device)
+    first = first_devices(devices)
     findings: list[Finding] = []
     annotated: list[SiteSeries] = []
     stored = readings.many(sorted(first), since, until)  # one scan for the programme

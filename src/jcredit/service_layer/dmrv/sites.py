@@ -298,6 +298,15 @@ def _severity_order(f: Finding) -> tuple[int, str, tuple[tuple[int, int], ...], 
     return (-SEVERITY_RANK[f.severity], f.rule_id, f.intervals[:1], f.qualified_name)
 
 
+def first_devices(devices: Iterable[Device]) -> dict[str, Device]:
+    """Each site's first registered device: the one whose facts (capacity, serial,
+    certification) the site's checks and its dossier entry use."""
+    first: dict[str, Device] = {}
+    for device in devices:
+        first.setdefault(device.site, device)
+    return first
+
+
 def held_findings(held: list[dict[str, Any]], site: str, since: int, until: int
                    ) -> list[Finding]:
     """A batch held because it conflicts with stored readings is an R03 HOLD over its
@@ -437,10 +446,12 @@ def _totals(series: SiteSeries | None, ctx: Context | None, findings: Sequence[F
     return totals
 
 
-def held_batches(uow: AbstractUnitOfWork, sites: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """The sites' batches held for conflicts, with their conflicts, by site."""
+def held_batches(uow: AbstractUnitOfWork, sites: list[str], *, limit: int = 100_000
+                 ) -> dict[str, list[dict[str, Any]]]:
+    """The sites' batches held for conflicts (the latest ``limit``), with their conflicts,
+    by site."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for row in uow.dmrv.of_sites(sites, status="HELD", limit=100_000):
+    for row in uow.dmrv.of_sites(sites, status="HELD", limit=limit):
         full = uow.dmrv.get(row["hash"]) or row
         out.setdefault(row["site"], []).append(_batch(full) | {"conflicts": _conflicts(full)})
     return out
@@ -449,10 +460,7 @@ def held_batches(uow: AbstractUnitOfWork, sites: list[str]) -> dict[str, list[di
 def _received(uow: AbstractUnitOfWork, site: str, devices: Sequence[Device]
               ) -> dict[str, Any]:
     batches = [_batch(b) for b in uow.dmrv.of_sites([site], limit=RECENT_BATCHES)]
-    held = []
-    for row in uow.dmrv.of_sites([site], status="HELD", limit=HELD_SHOWN):
-        full = uow.dmrv.get(row["hash"]) or row
-        held.append(_batch(full) | {"conflicts": _conflicts(full)})
+    held = held_batches(uow, [site], limit=HELD_SHOWN).get(site, [])
     refusals = uow.dmrv.refusals([d.device_id for d in devices],
                                  limit=RECENT_REFUSALS) if devices else []
     return {"batches": batches, "batch_counts": uow.dmrv.counts([site]), "held": held,
