@@ -393,3 +393,64 @@ class RevokeDeviceKey(Command):
     confirm: bool = False
     reason: str = ""
     NAME: ClassVar[str] = "dmrv.revoke_device_key"
+
+
+# --- using credits: offsets (docs/offsets.md) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishOffsetFactors(Command):
+    """The secretariat publishes the next version of the calculators' factor table:
+    ``changes`` lists {key, value, confidence, source}; ``note`` says why."""
+
+    changes: tuple[dict[str, object], ...]
+    note: str
+    NAME: ClassVar[str] = "offsets.factors.publish"
+
+
+@dataclass(frozen=True)
+class SaveOffsetCalculation(Command):
+    """Save a calculator's result (shareable by its link); ``factor_version`` None: the
+    latest table."""
+
+    kind: str
+    inputs: dict[str, object]
+    title: str = ""
+    factor_version: object = None
+    NAME: ClassVar[str] = "offsets.calculation.save"
+
+
+@dataclass(frozen=True)
+class ApplyOffset(Command):
+    """Offset in one step: an OFFSET invalidation application for the credits chosen (by
+    total or by serials) from the holder's account, with what it offsets. ``calculation``
+    is a saved calculation's token; ``confirm_excess`` acknowledges an offset larger than
+    the calculation."""
+
+    from_account: str
+    subject: str
+    credit_user_name: str
+    fiscal_year: object
+    calculation: str | None = None
+    offset_purpose: str | None = None
+    quantity: object = None
+    serials: str | None = None
+    scope: str = ""
+    method: str = ""
+    period: str = ""
+    credit_user_corporate_number: str | None = None
+    confirm_excess: bool = False
+    NAME: ClassVar[str] = "offsets.apply"
+
+
+@dataclass(frozen=True)
+class IssueOffsetCertificate(Command):
+    """An offset certificate for an executed OFFSET invalidation: to the offsetting party
+    (``third_party`` False) or to a third party (a participant, a donor, a buyer), for
+    ``quantity`` t-CO2 (default: all that is not yet certified)."""
+
+    application_id: int
+    holder_name: str = ""
+    quantity: object = None
+    third_party: bool = False
+    NAME: ClassVar[str] = "offsets.certificate.issue"

@@ -44,6 +44,13 @@ TEXT_FIELDS: dict[str, tuple[int, bool]] = {
     "comment": (4000, True),  # project_events.comment (Text)
     "scheme": (64, False),
     "public_key": (400, True),  # a PEM block has lines; parsed to 32 bytes (dmrv_device_keys)
+    "subject": (200, False),  # offsets.subject
+    "scope": (500, False),  # offsets.scope
+    "method": (500, False),  # offsets.method
+    "period": (100, False),  # offsets.period
+    "holder_name": (200, False),  # offset_certificates.holder_name
+    "title": (200, False),  # offset_calculations.title
+    "note": (1000, True),  # offset_factor_tables.note
 }
 DEFAULT_TEXT = (200, False)
 # Passwords are checked by the password policy and hashed as typed: never normalised here.

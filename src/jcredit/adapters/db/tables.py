@@ -455,3 +455,68 @@ dmrv_refusals = Table(
     Column("received_at", String(40), nullable=False),
 )
 Index("ix_dmrv_refusals_device", dmrv_refusals.c.device_id, dmrv_refusals.c.id)
+
+# Using credits (docs/offsets.md): the calculators' factor tables (each version immutable),
+# saved calculations (shareable by an unguessable token), offsets (an OFFSET invalidation
+# with what it offsets) and the offset certificates issued against them. Every row is also
+# in the journal (offsets.factors.publish, offsets.calculation.save, offsets.apply,
+# offsets.certificate.issue).
+offset_factor_tables = Table(
+    "offset_factor_tables",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("note", Text, nullable=False),
+    Column("factors", Text, nullable=False),  # JSON: the rows
+    Column("published_at", String(40), nullable=False),
+    Column("published_by", String(200), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+)
+
+offset_calculations = Table(
+    "offset_calculations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("token", String(40), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON
+    Column("factor_version", Integer, nullable=False),
+    Column("result", Text, nullable=False),  # JSON
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+)
+
+offsets = Table(
+    "offsets",
+    metadata,
+    Column("application_id", Integer, ForeignKey("invalidation_applications.id"),
+           primary_key=True, autoincrement=False),
+    Column("calculation_id", Integer, ForeignKey("offset_calculations.id"), nullable=True),
+    Column("subject", String(200), nullable=False),
+    Column("scope", String(500), nullable=False),
+    Column("method", String(500), nullable=False),
+    Column("period", String(100), nullable=False),
+    Column("calculated_credits", Integer, nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+)
+Index("ix_offsets_calculation", offsets.c.calculation_id)
+
+offset_certificates = Table(
+    "offset_certificates",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("token", String(40), nullable=False, unique=True),
+    Column("application_id", Integer, ForeignKey("invalidation_applications.id"),
+           nullable=False),
+    Column("holder_name", String(200), nullable=False),
+    Column("quantity", String(40), nullable=False),  # t-CO2, Decimal text (kg precision)
+    Column("third_party", Integer, nullable=False),  # 0: the offsetting party itself
+    Column("issued_at", String(40), nullable=False),
+    Column("issued_by", String(200), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+)
+Index("ix_offset_certificates_application", offset_certificates.c.application_id)

@@ -20,6 +20,7 @@ from jcredit.adapters.db.dmrv import SqlBatchRepository
 from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
 from jcredit.adapters.db.engine import is_sqlite
+from jcredit.adapters.db.offsets import SqlOffsetRepository
 from jcredit.adapters.db.projection_rows import SqlProjectionRepository
 from jcredit.adapters.db.projects import SqlProjectRepository
 from jcredit.adapters.dmrv.device_repository import SqlDeviceRepository
@@ -123,6 +124,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     projections = _Repository(SqlProjectionRepository)
     devices = _Repository(SqlDeviceRepository)
     dmrv = _Repository(SqlBatchRepository)
+    offsets = _Repository(SqlOffsetRepository)
 
     def __exit__(
         self,

@@ -31,9 +31,15 @@ class InvalidationUse(StrEnum):
 
 
 class OffsetPurpose(StrEnum):
-    SELF = "SELF"  # 自己活動
+    """The offset types (jcredit-rules.md §5.1; MOE 指針 4th ed. and the offset-declaration
+    site's typology). ``SELF`` (自己活動) is the older name of ``ORGANIZATION`` (組織活動):
+    kept so that applications filed with it still read, and counted with it in statistics."""
+
+    SELF = "SELF"  # 自己活動 (older name)
+    ORGANIZATION = "ORGANIZATION"  # 組織活動(自己活動)
     PRODUCT_SERVICE = "PRODUCT_SERVICE"  # 製品・サービス
     EVENT = "EVENT"  # 会議・イベント
+    CREDIT_ATTACHED = "CREDIT_ATTACHED"  # クレジット付製品・サービス
     DONATION = "DONATION"  # 寄付
     OTHER = "OTHER"  # その他
 
@@ -52,8 +58,10 @@ USE_LABELS_JA = {
 
 OFFSET_PURPOSE_LABELS_JA = {
     OffsetPurpose.SELF: "自己活動",
+    OffsetPurpose.ORGANIZATION: "組織活動(自己活動)",
     OffsetPurpose.PRODUCT_SERVICE: "製品・サービス",
     OffsetPurpose.EVENT: "会議・イベント",
+    OffsetPurpose.CREDIT_ATTACHED: "クレジット付製品・サービス",
     OffsetPurpose.DONATION: "寄付",
     OffsetPurpose.OTHER: "その他",
 }

@@ -9,6 +9,7 @@ from jcredit.service_layer.handlers import dmrv_decisions
 from jcredit.service_layer.handlers import invalidations
 from jcredit.service_layer.handlers import issuance
 from jcredit.service_layer.handlers import monitoring
+from jcredit.service_layer.handlers import offsets
 from jcredit.service_layer.handlers import organisations
 from jcredit.service_layer.handlers import projects
 from jcredit.service_layer.handlers import registration
@@ -50,4 +51,8 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.RegisterDevices: dmrv.register_devices,
     commands.RotateDeviceKey: dmrv.rotate_device_key,
     commands.RevokeDeviceKey: dmrv.revoke_device_key,
+    commands.PublishOffsetFactors: offsets.publish_factors,
+    commands.SaveOffsetCalculation: offsets.save_calculation,
+    commands.ApplyOffset: offsets.apply_offset,
+    commands.IssueOffsetCertificate: offsets.issue_certificate,
 }

@@ -1,0 +1,1 @@
+"""Using credits: offset calculators, offsets, certificates and reports (issue 15)."""

@@ -1,0 +1,178 @@
+"""Offset calculators against hand-computed cases from factor table v1 (issue 15).
+
+Every expected figure below is worked out by hand from the rows of
+``src/jcredit/domain/offsets/data/offset_factors.csv`` (v1), written next to it, so a
+changed factor, formula or rounding direction fails here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.offsets.calculators import calculate
+from jcredit.domain.offsets.calculators import credits_to_offset
+from jcredit.domain.offsets.calculators import donation_tonnes
+from jcredit.domain.offsets.factors import default_factor_table
+from jcredit.domain.offsets.factors import revise
+from jcredit.domain.offsets.geography import straight_line_km
+
+V1 = default_factor_table()
+
+MEETING = {
+    "participants": 30, "prefecture": "東京都",
+    "venue": {"building_type": "HALL", "floor_area_class": "M", "room_area_m2": "200",
+              "hours": "3"},
+    "online": {"participants": 20, "hours": "2"},
+    "travel": [{"mode": "RAIL", "people": 30, "km": "50"}],
+    "accommodation_nights": 10, "meals": 60, "handout_sheets": 500, "waste_kg": "12",
+}
+
+
+def test_meeting_hand_computed() -> None:
+    result = calculate("MEETING", MEETING, V1)
+    kg = {line.item: line.kg for line in result.lines}
+    # venue: 200 m2 × 3 h × 0.060 kWh/(m2·h) = 36 kWh × 0.434 = 15.624 kg
+    assert kg["venue.electricity.HALL.M"] == Decimal("15.624")
+    # 200 × 3 × 0.0020 m3/(m2·h) = 1.2 m3 × 2.05 = 2.46 kg
+    assert kg["venue.gas.HALL.M"] == Decimal("2.46")
+    # online: 20 × 2 h × 0.05 kWh = 2 kWh × 0.434 = 0.868; network 0.6 kWh × 0.434 = 0.2604
+    assert kg["online.device"] == Decimal("0.868")
+    assert kg["online.network"] == Decimal("0.2604")
+    # travel: 30 people × 50 km × 2 (round trip) × 0.019 = 57 kg
+    assert kg["travel[0]"] == Decimal("57")
+    # 10 nights × 31.5 = 315; 60 meals × 1.5 = 90; 500 sheets × 0.0044 = 2.2; 12 kg × 0.5 = 6
+    assert kg["accommodation.night"] == Decimal("315")
+    assert kg["catering.meal"] == Decimal("90")
+    assert kg["handout.sheet"] == Decimal("2.2")
+    assert kg["waste.kg"] == Decimal("6")
+    assert result.total_t == Decimal("0.4894124")
+    assert result.credits == 1  # rounded up: 0.49 t needs one whole credit
+    by = result.by_category()
+    assert by["VENUE"] == Decimal("0.018084") and by["TRAVEL"] == Decimal("0.057")
+    assert "travel.RAIL" in result.factor_keys and "electricity.default" in result.factor_keys
+
+
+def test_meeting_travel_by_prefecture_uses_offices_and_detour() -> None:
+    line_km = straight_line_km("北海道", "東京都")
+    assert Decimal(800) < line_km < Decimal(850)  # Sapporo–Tokyo ≈ 830 km as the crow flies
+    result = calculate("MEETING", {"prefecture": "東京都", "travel": [
+        {"mode": "AIR", "people": 5, "origin_prefecture": "北海道", "round_trip": False}]}, V1)
+    # 5 people × (line × 1.2) km × 0.111 kg, one way
+    assert result.lines[0].kg == 5 * line_km * Decimal("1.2") * Decimal("0.111")
+
+
+def test_credits_for_an_offset_round_up_and_donations_round_down() -> None:
+    assert credits_to_offset(Decimal("12.0000001")) == 13
+    assert credits_to_offset(Decimal("12")) == 12
+    assert donation_tonnes(Decimal(1), 15_999, Decimal(8_000)).tonnes == 1  # not 2
+
+
+def test_donation_one_yen_per_item_with_remainder_carried() -> None:
+    # 八葉水産-style: ¥1 per pack; credits at ¥8,000/t (jcredit-rules.md §5.4)
+    first = calculate("DONATION", {"yen_per_item": "1", "items": 25_000, "price_per_t": "8000"},
+                      V1)
+    assert first.credits == 3 and first.extra["remainder_yen"] == "1000"
+    # next period: 14,500 packs + ¥1,000 carried = ¥15,500 → 1 t, ¥7,500 carried
+    second = calculate("DONATION", {"yen_per_item": "1", "items": 14_500, "price_per_t": "8000",
+                                    "carried_yen": first.extra["remainder_yen"]}, V1)
+    assert second.credits == 1
+    assert second.extra["collected_yen"] == "15500" and second.extra["remainder_yen"] == "7500"
+    # with nothing carried the same sales buy nothing more than floor(14500/8000) = 1, rest 6500
+    alone = donation_tonnes(Decimal(1), 14_500, Decimal(8_000))
+    assert (alone.tonnes, alone.remainder_yen) == (1, Decimal(6_500))
+
+
+def test_organisation_scope_1_and_2() -> None:
+    result = calculate("ORGANIZATION", {
+        "kerosene_l": "1000", "city_gas_m3": "500", "heat_gj": "10",
+        "electricity": [{"kwh": "100000"}, {"kwh": "20000", "factor_kg_per_kwh": "0.25"}]}, V1)
+    by = result.by_category()
+    # Scope 1: 1000 L × 2.489 + 500 m3 × 2.05 = 2489 + 1025 = 3514 kg
+    assert by["SCOPE1"] == Decimal("3.514")
+    # Scope 2: 100,000 × 0.434 + 20,000 × 0.25 (supplier) + 10 GJ × 57 = 43,400 + 5,000 + 570
+    assert by["SCOPE2"] == Decimal("48.97")
+    assert result.credits == 53  # 52.484 t rounded up
+
+
+def test_product_footprint_and_credit_attached() -> None:
+    footprint = calculate("PRODUCT", {"kg_per_unit": "0.35", "units": 10_000}, V1)
+    assert footprint.total_t == Decimal("3.5") and footprint.credits == 4
+    attached = calculate("PRODUCT", {"mode": "CREDIT_ATTACHED", "kg_per_unit": "1",
+                                     "units": 2_000}, V1)
+    assert attached.total_t == Decimal(2) and attached.credits == 2
+    assert attached.extra["mode"] == "CREDIT_ATTACHED"
+
+
+def test_rerun_against_a_newer_table() -> None:
+    v2 = revise(V1, [{"key": "travel.RAIL", "value": "0.017", "confidence": "secondary",
+                      "source": "MLIT FY2019 table"}], note="rail factor updated")
+    assert v2.version == 2 and V1.factors["travel.RAIL"].value == Decimal("0.019")
+    result = calculate("MEETING", MEETING, v2)
+    kg = {line.item: line.kg for line in result.lines}
+    assert kg["travel[0]"] == Decimal("51.000") and result.factor_version == 2
+
+
+@pytest.mark.parametrize(("inputs", "field"), [
+    ({"participants": -3}, "participants"),
+    ({"travel": [{"mode": "TELEPORT", "people": 2, "km": "10"}]}, "travel[0].mode"),
+    ({"travel": [{"mode": "CAR", "people": 2, "km": "-10"}]}, "travel[0].km"),
+    ({"venue": {"building_type": "OFFICE", "floor_area_class": "XL", "room_area_m2": "1",
+                "hours": "1"}}, "venue.floor_area_class"),
+    ({"waste_kg": 1.5}, "waste_kg"),  # a float is never a quantity
+    ({"prefecture": "東京", "travel": [{"mode": "CAR", "people": 1,
+                                       "origin_prefecture": "千葉県"}]}, "prefecture"),
+])
+def test_meeting_bad_inputs_name_the_field(inputs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        calculate("MEETING", inputs, V1)
+    fields = {e["field"] for e in error.value.errors or []} | {error.value.field}
+    assert field in fields
+
+
+def test_unknown_travel_mode_lists_the_valid_ones() -> None:
+    with pytest.raises(ValidationError) as error:
+        calculate("MEETING", {"travel": [{"mode": "ROCKET", "people": 1, "km": "1"}]}, V1)
+    assert error.value.field == "travel[0].mode"
+    assert error.value.valid is not None and "RAIL" in error.value.valid
+
+
+def test_donation_zero_price_and_every_problem_at_once() -> None:
+    with pytest.raises(ValidationError) as error:
+        calculate("DONATION", {"yen_per_item": "1", "items": 10, "price_per_t": "0"}, V1)
+    assert error.value.field == "price_per_t"
+    with pytest.raises(ValidationError) as error:
+        calculate("DONATION", {"yen_per_item": "-1", "items": "x", "price_per_t": "0"}, V1)
+    assert {e["field"] for e in error.value.errors or []} == {
+        "yen_per_item", "items", "price_per_t"}
+
+
+def test_unknown_calculator() -> None:
+    with pytest.raises(ValidationError) as error:
+        calculate("PICNIC", {}, V1)
+    assert error.value.field == "kind" and "MEETING" in (error.value.valid or ())
+
+
+def test_revise_refuses_bad_changes_all_at_once() -> None:
+    with pytest.raises(ValidationError) as error:
+        revise(V1, [{"key": "travel.CAR", "value": "-1", "source": "x"},
+                    {"key": "travel.RAIL", "value": "0.02"},
+                    {"key": "travel.BUS", "value": "0.05", "unit": "g", "source": "y"}],
+               note="fix")
+    fields = {e["field"] for e in error.value.errors or []}
+    assert fields == {"changes[0].value", "changes[1].source", "changes[2].unit"}
+    with pytest.raises(NotFoundError):
+        revise(V1, [{"key": "travel.HORSE", "value": "1", "source": "z"}], note="n")
+    with pytest.raises(ValidationError):
+        revise(V1, [], note="nothing")
+
+
+def test_every_factor_has_source_and_flag() -> None:
+    for factor in V1.factors.values():
+        assert factor.source.strip() and factor.unit
+        assert factor.value >= 0
+    assert not V1.factors["accommodation.night"].verified
+    assert V1.factors["kerosene"].verified
