@@ -75,6 +75,11 @@ class TravelMode(StrEnum):
     WALK = "WALK"
 
 
+OFFSET_CATEGORIES = ("VENUE", "ONLINE", "TRAVEL", "ACCOMMODATION", "CATERING", "HANDOUT",
+                     "WASTE", "SCOPE1", "SCOPE2", "FOOTPRINT", "CREDIT_ATTACHED", "DONATION")
+"""The categories a result's lines fall in (a product's line takes its mode's name)."""
+
+
 class ProductMode(StrEnum):
     FOOTPRINT = "FOOTPRINT"  # オフセット商品・サービス: the product's own footprint
     CREDIT_ATTACHED = "CREDIT_ATTACHED"  # クレジット付製品: credits attached per unit

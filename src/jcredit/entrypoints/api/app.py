@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     from jcredit.entrypoints.web.dmrv_views import router as dmrv_router
     from jcredit.entrypoints.web.document_views import router as document_router
     from jcredit.entrypoints.web.history_views import router as history_router
+    from jcredit.entrypoints.web.offset_views import router as offset_router
     from jcredit.entrypoints.web.project_views import router as project_router
     from jcredit.entrypoints.web.views import router as web_router
 
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(document_router)
     app.include_router(history_router)
     app.include_router(dmrv_router)
+    app.include_router(offset_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

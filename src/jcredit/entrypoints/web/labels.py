@@ -31,6 +31,12 @@ from jcredit.domain.methodologies.factors import FUELS
 from jcredit.domain.methodologies.factors import Confidence
 from jcredit.domain.methodologies.factors import GridFactorType
 from jcredit.domain.methodologies.factors import species_names
+from jcredit.domain.offsets.calculators import OFFSET_CATEGORIES
+from jcredit.domain.offsets.calculators import BuildingType
+from jcredit.domain.offsets.calculators import CalculatorKind
+from jcredit.domain.offsets.calculators import FloorAreaClass
+from jcredit.domain.offsets.calculators import ProductMode
+from jcredit.domain.offsets.calculators import TravelMode
 from jcredit.domain.projects.eligibility import AdditionalityExemption
 from jcredit.domain.projects.estimate import INPUTS as ESTIMATE_INPUTS
 from jcredit.domain.projects.estimate import KINDS as ESTIMATE_KINDS
@@ -140,6 +146,13 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     # the verifier's decisions (docs/dmrv.md §12)
     "hold_decision": lambda: DECISIONS,
     "threshold": lambda: sorted({t.name for t in threshold_rows()}),
+    # offsets (docs/offsets.md)
+    "offset_kind": lambda: CalculatorKind,
+    "offset_category": lambda: OFFSET_CATEGORIES,
+    "building_type": lambda: BuildingType,
+    "floor_area_class": lambda: FloorAreaClass,
+    "travel_mode": lambda: TravelMode,
+    "product_mode": lambda: ProductMode,
 }
 
 
