@@ -32,6 +32,8 @@ from jcredit.config import Settings
 from jcredit.domain.ledger.projection import TABLE_FIELDS
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import queries
+from jcredit.service_layer.actors import Actor
+from jcredit.service_layer.actors import Role
 from tests.conftest import ORG_B
 from tests.conftest import Clock
 from tests.conftest import fresh_sqlite_url
@@ -74,6 +76,17 @@ def make_history(registry: Registry) -> None:
     run(registry, c.ApplyInvalidation(from_account=acc["b"], serials=f"{held}-{held}", **offset))
     withdrawn = run(registry, c.ApplyInvalidation(from_account=acc["b"], quantity=1, **offset))
     run(registry, c.WithdrawInvalidation(application_id=withdrawn["id"]))
+    holder_b = Actor(name="b", role=Role.HOLDER, organisation_id=2)
+    saved = registry.bus.handle(c.SaveOffsetCalculation(kind="PRODUCT", inputs={
+        "kg_per_unit": "100", "units": 10}), actor=holder_b).data
+    offset_of = registry.bus.handle(c.ApplyOffset(
+        from_account=acc["b"], subject="製品", credit_user_name="株式会社ビー",
+        fiscal_year=2026, calculation=saved["token"], scope="製品のライフサイクル",
+        period="2026年度"), actor=holder_b).data
+    run(registry, c.ExecuteInvalidations(application_ids=(offset_of["application_id"],),
+                                         confirm=True))
+    registry.bus.handle(c.IssueOffsetCertificate(application_id=offset_of["application_id"],
+                                                 quantity="0.5"), actor=holder_b)
     run(registry, c.RetireCredits(from_account=acc["a"], quantity=1, reason="償却",
                                   confirm=True))
     run(registry, c.CancelCredits(from_account=acc["a"], quantity=1, reason="取消",
@@ -169,13 +182,23 @@ def target(connection: Connection, table: str) -> tuple[Any, Any, dict[str, Any]
         ).mappings().first()
         assert row is not None
         return row["number"], tables.accounts.c.id == row["id"], dict(row)
+    if table == "offsets":
+        row = connection.execute(select(tables.offsets)).mappings().first()
+        assert row is not None
+        return (row["application_id"], tables.offsets.c.application_id == row["application_id"],
+                dict(row))
+    if table == "offset_certificates":
+        row = connection.execute(select(tables.offset_certificates)).mappings().first()
+        assert row is not None
+        return row["id"], tables.offset_certificates.c.id == row["id"], dict(row)
     apps = tables.invalidation_applications
     row = connection.execute(select(apps).where(apps.c.status == "EXECUTED")).mappings().first()
     assert row is not None
     return row["id"], apps.c.id == row["id"], dict(row)
 
 
-TABLES = ("issuances", "blocks", "accounts", "invalidation_applications")
+TABLES = ("issuances", "blocks", "accounts", "invalidation_applications", "offsets",
+          "offset_certificates")
 NEW_TEXT = {"scheme": "JCL", "credit_type": "ERL", "category": "FOREST", "kind": "INVALIDATION",
             "use": "CDP", "status": "WITHDRAWN", "offset_purpose": "EVENT"}
 FIELD_CASES = [(table, name) for table in TABLES for name in TABLE_FIELDS[table]]
@@ -234,6 +257,8 @@ EXTRA_ROW = {
     "blocks": ("id", {"id": 90_000}),
     "accounts": ("number", {"id": 900, "number": "H-9999999-9"}),
     "invalidation_applications": ("id", {"id": 900, "notice_number": None}),
+    "offsets": ("application_id", {"application_id": 900}),
+    "offset_certificates": ("id", {"id": 900, "number": "JCO-FORGED", "token": "forged-9"}),
 }
 
 

@@ -69,6 +69,14 @@ class SqlProjectionRepository:
                      .order_by(issued.c.period_id, issued.c.vintage))
             for row in self.c.execute(query):
                 yield (row[0], row[1], row[2]), tuple(row[3:])
+        elif table == "offsets":
+            yield from self._chunked(select(t.offsets.c.application_id,
+                                            *_columns(t.offsets, table)),
+                                     t.offsets.c.application_id)
+        elif table == "offset_certificates":
+            certificates = t.offset_certificates
+            yield from self._chunked(select(certificates.c.id,
+                                            *_columns(certificates, table)), certificates.c.id)
         else:
             raise ValueError(f"{table} is not a journal-determined table")
 

@@ -38,6 +38,13 @@ PURPOSE_EN = {
     "OTHER": "other",
 }
 
+CATEGORY_EN = {
+    "RENEWABLE_POWER": "Renewable power", "RENEWABLE_HEAT": "Renewable heat",
+    "ENERGY_SAVING": "Energy saving", "FOREST": "Forest",
+    "INDUSTRIAL": "Industrial process", "AGRICULTURE": "Agriculture",
+    "WASTE": "Waste",
+}
+
 TEXT: dict[str, dict[str, Any]] = {
     "ja": {
         "title": "カーボン・オフセット証明書", "number": "証明書番号", "issued": "発行日",
@@ -56,7 +63,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "others": "このオフセットに発行された証明書: {n}件、合計 {q} t-CO2(無効化 {total} t-CO2 "
                   "を超えることはありません)",
         "issuer": "J-クレジット登録簿 (jcredit)", "journal": "取引記録",
-        "year": "{y}年度",
+        "year": "{y}年度", "corporate_number": "法人番号",
     },
     "en": {
         "title": "Carbon Offset Certificate", "number": "Certificate number",
@@ -77,7 +84,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "others": "Certificates issued on this offset: {n}, together {q} t-CO2 (never more "
                   "than the {total} t-CO2 invalidated)",
         "issuer": "J-Credit registry (jcredit)", "journal": "Journal entry",
-        "year": "FY{y}",
+        "year": "FY{y}", "corporate_number": "Corporate number",
     },
 }
 
@@ -127,7 +134,7 @@ def render_certificate_pdf(cert: dict[str, Any], verify_url: str, lang: str = "j
         Spacer(1, 4 * mm),
     ]
     party = cert["offsetting_party"] + (
-        f" (法人番号 {cert['offsetting_party_corporate_number']})"
+        f" ({words['corporate_number']} {cert['offsetting_party_corporate_number']})"
         if cert.get("offsetting_party_corporate_number") else "")
     rows = [
         [words["holder"], cert["holder_name"]],
@@ -152,12 +159,13 @@ def render_certificate_pdf(cert: dict[str, Any], verify_url: str, lang: str = "j
     story += [info, Spacer(1, 5 * mm), Paragraph(words["credits"], body)]
     credit_rows = [words["cols"]] + [
         [b["serials"], f"{b['quantity']:,}",
-         CATEGORY_LABELS_JA[Category(b["category"])] if lang != "en" else b["category"],
+         CATEGORY_LABELS_JA[Category(b["category"])] if lang != "en"
+         else CATEGORY_EN.get(b["category"], b["category"]),
          words["year"].format(y=b["vintage"]), b["project_id"]
          + (f" {b['project_name']}" if b.get("project_name") else ""),
          b.get("prefecture") or "—"] for b in cert["blocks"]]
     credits = Table([[Paragraph(_escape(c), small) for c in row] for row in credit_rows],
-                    colWidths=[62 * mm, 14 * mm, 24 * mm, 16 * mm, 36 * mm, 18 * mm],
+                    colWidths=[63 * mm, 13 * mm, 24 * mm, 20 * mm, 32 * mm, 18 * mm],
                     repeatRows=1)
     credits.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),

@@ -27,6 +27,9 @@ Where each field comes from (``TABLE_FIELDS`` lists them in the order rows are c
   ``executed_seq`` is the seq of the execution's entry.
 * ``period_issuances`` (key: project number, period number, vintage): the blocks of a
   ``monitoring.transition`` entry whose action is ``issue``.
+* ``offsets`` (key: application id) and ``offset_certificates`` (key: certificate id): the
+  views in the payloads of ``offsets.apply`` and ``offsets.certificate.issue``; the time,
+  actor and seq are the entry's.
 
 A field an older entry's payload lacks is not journal-determined for that row and is not
 compared (``UNKNOWN``); the rest of the row still is. Pure: stdlib only.
@@ -72,6 +75,10 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
         "reporting_fiscal_year", "status", "applied_at", "applied_by", "executed_at",
         "executed_by", "notice_number", "executed_seq"),
     "period_issuances": ("root_id", "quantity"),
+    "offsets": ("calculation_id", "subject", "scope", "method", "period",
+                "calculated_credits", "created_at", "journal_seq"),
+    "offset_certificates": ("number", "token", "application_id", "holder_name", "quantity",
+                            "third_party", "issued_at", "issued_by", "journal_seq"),
 }
 """The journal-determined fields of each table, in the order rows are compared."""
 
@@ -114,6 +121,10 @@ class JournalProjection:
             elif (entry.command == "monitoring.transition"
                   and entry.payload.get("action") == "issue"):
                 self._period_issuance(entry)
+            elif entry.command == "offsets.apply":
+                self._offset(entry)
+            elif entry.command == "offsets.certificate.issue":
+                self._certificate(entry)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             self.issues.append(Issue("JOURNAL_UNREADABLE", f"cannot rebuild the tables from "
                                      f"this entry: {error!r}", f"journal seq {entry.seq}"))
@@ -174,6 +185,19 @@ class JournalProjection:
         for block in entry.payload["blocks"]:
             self.tables["period_issuances"][(project, period, int(block["vintage"]))] = (
                 int(block["block_id"]), int(block["quantity"]))
+
+    def _offset(self, entry: JournalEntry) -> None:
+        view = entry.payload
+        self.tables["offsets"][int(view["application_id"])] = (
+            view.get("calculation_id"), view["subject"], view["scope"], view["method"],
+            view["period"], view.get("calculated_credits"), entry.recorded_at, entry.seq)
+
+    def _certificate(self, entry: JournalEntry) -> None:
+        view = entry.payload
+        self.tables["offset_certificates"][int(view["id"])] = (
+            view["number"], view["token"], int(view["application_id"]), view["holder_name"],
+            view["quantity"], int(bool(view["third_party"])), entry.recorded_at, entry.actor,
+            entry.seq)
 
 
 def _issued_view(payload: Mapping[str, Any], block_id: int) -> Mapping[str, Any] | None:

@@ -382,8 +382,7 @@ def meeting(inputs: Mapping[str, Any], table: FactorTable) -> Result:
             trips = 2 if round_trip else 1
             out.add("TRAVEL", where.rstrip("."), people * km * trips, f"travel.{mode.value}",
                     field=f"{where}mode",
-                    basis=f"{people} people × {basis}" + (" × 2 (round trip)" if trips == 2
-                                                         else ""))
+                    basis=f"{people} × {basis}" + (" × 2" if trips == 2 else ""))
 
     for key, factor_key, category, what in (
             ("accommodation_nights", "accommodation.night", "ACCOMMODATION", "person-nights"),
@@ -426,7 +425,7 @@ def organisation(inputs: Mapping[str, Any], table: FactorTable) -> Result:
                 out.add("SCOPE2", where.rstrip("."), kwh, "electricity.default", field=where)
             else:  # the supplier's own factor: a line with the factor the user gave
                 out.lines.append(Line("SCOPE2", where.rstrip("."), kwh, "kWh",
-                                      "supplier", own, kwh * own, "supplier factor"))
+                                      "supplier", own, kwh * own, f"{kwh} kWh × {own}"))
     heat = form.number("heat_gj", unit="GJ")
     if heat:
         out.add("SCOPE2", "heat.district", heat, "heat.district", field="heat_gj")

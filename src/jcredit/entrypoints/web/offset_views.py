@@ -9,9 +9,11 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+import segno
 from fastapi import APIRouter
 from fastapi import Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
@@ -27,6 +29,7 @@ from jcredit.domain.offsets.calculators import TravelMode
 from jcredit.domain.offsets.geography import PREFECTURE_OFFICES
 from jcredit.entrypoints.api.routes.offsets import REPORT_FIELDS
 from jcredit.entrypoints.api.routes.offsets import calculation_rows
+from jcredit.entrypoints.api.routes.offsets import verify_url
 from jcredit.entrypoints.downloads import csv_response
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.params import ApplicationId
@@ -337,6 +340,12 @@ def offsets_list(request: Request) -> Response:
     return render(request, "offsets.html", offsets=rows, calculations=saved)
 
 
+def qr_svg(url: str, label: str) -> Markup:
+    """The URL as an inline SVG QR code (the same code the certificate's PDF carries)."""
+    svg = segno.make(url, error="m", micro=False).svg_inline(scale=3, title=label)
+    return Markup(svg)
+
+
 def _offset_page(request: Request, application_id: int, *, error: DomainError | None = None,
                  values: Mapping[str, str] | None = None) -> Response:
     actor = _actor(request)
@@ -345,9 +354,12 @@ def _offset_page(request: Request, application_id: int, *, error: DomainError | 
     state = (state_of(request, "certificate", values or {}, error,
                       fields=("holder_name", "quantity", "third_party"))
              if error is not None else None)
+    urls = {cert["token"]: verify_url(request, cert["token"]) for cert in data["certificates"]}
     return render(request, "offset.html", status_code=classify(error)[0] if error else 200,
-                  data=data, app=data["application"], form_state=state,
-                  base_url=str(request.base_url).rstrip("/"))
+                  data=data, app=data["application"], form_state=state, verify_urls=urls,
+                  qr={token: qr_svg(url, cert_number) for (token, url), cert_number in zip(
+                      urls.items(), (cert["number"] for cert in data["certificates"]),
+                      strict=True)})
 
 
 @router.get("/offsets/{application_id}")
@@ -386,7 +398,9 @@ def verify(request: Request, token: str) -> Response:
     except DomainError as error:
         return render(request, "offset_verify.html", status_code=404, cert=None,
                       message=error.message)
-    return render(request, "offset_verify.html", cert=cert)
+    url = verify_url(request, token)
+    return render(request, "offset_verify.html", cert=cert, verify_url=url,
+                  qr=qr_svg(url, cert["number"]))
 
 
 @router.get("/offsets/factors/table")

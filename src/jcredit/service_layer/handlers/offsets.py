@@ -56,6 +56,19 @@ PURPOSE_OF_KIND = {
 """The offset type a calculator's result is offset under (a credit-attached product:
 CREDIT_ATTACHED)."""
 
+METHOD_NAMES = {
+    CalculatorKind.MEETING: ("jcredit 会議・イベント算定(環境省 会議・イベントにおけるカーボン・"
+                             "オフセットの取組のための手引き Ver.1.0 の方法)",
+                             "jcredit meeting and event calculator (MOE guide Ver.1.0 method)"),
+    CalculatorKind.ORGANIZATION: ("jcredit 組織活動算定(Scope 1・2)",
+                                  "jcredit organisation calculator (Scope 1 and 2)"),
+    CalculatorKind.PRODUCT: ("jcredit 製品・サービス算定(1単位あたり排出量 × 数量)",
+                             "jcredit product calculator (per unit × units)"),
+    CalculatorKind.DONATION: ("jcredit 寄付型算定(寄付額 ÷ クレジット価格、切り捨て)",
+                              "jcredit donation calculator (yen ÷ price, rounded down)"),
+}
+"""The method a certificate names for an offset of a saved calculation (Japanese, English)."""
+
 CERTIFICATE_PLACES = 3  # a certificate's quantity is in t-CO2 to the kilogram
 
 
@@ -165,7 +178,9 @@ def apply_offset(cmd: ApplyOffset, ctx: CommandContext) -> dict[str, Any]:
     check.done()
     assert subject is not None and purpose is not None
     if calc is not None and not method:
-        method = f"jcredit {calc['kind']} calculator, factor table v{calc['factor_version']}"
+        ja, en = METHOD_NAMES[CalculatorKind(calc["kind"])]
+        method = (f"{ja}(係数表 v{calc['factor_version']}) / {en} (factor table "
+                  f"v{calc['factor_version']})")
 
     details = subject + (f" ({period})" if period else "")
     applied = apply_invalidation(ApplyInvalidation(
