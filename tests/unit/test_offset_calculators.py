@@ -123,6 +123,9 @@ def test_rerun_against_a_newer_table() -> None:
     ({"venue": {"building_type": "OFFICE", "floor_area_class": "XL", "room_area_m2": "1",
                 "hours": "1"}}, "venue.floor_area_class"),
     ({"waste_kg": 1.5}, "waste_kg"),  # a float is never a quantity
+    ({"waste_kg": "1E+500000"}, "waste_kg"),  # beyond any real amount (and exact range)
+    ({"meals": "9" * 5000}, "meals"),
+    ({"venue": "hall"}, "venue"),
     ({"prefecture": "東京", "travel": [{"mode": "CAR", "people": 1,
                                        "origin_prefecture": "千葉県"}]}, "prefecture"),
 ])

@@ -133,6 +133,8 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         credit_user_name=ORGS[2][0], credit_user_corporate_number=ORGS[2][1],
         fiscal_year=fiscal_year_of(today)))
     run(c.ExecuteInvalidations(application_ids=(application["id"],), confirm=True))
+    run(c.IssueOffsetCertificate(application_id=application["id"], quantity=100))
+    seed_demo_offsets(registry)
     run(c.ApplyInvalidation(
         from_account=midori, quantity=50, use="RE100",
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
@@ -141,6 +143,26 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
     if fleet:
         seed_demo_fleet(registry)
     return logins
+
+
+def seed_demo_offsets(registry: Registry) -> None:
+    """The offsets pages' demo (docs/offsets.md): カーボン商事 saved a meeting's calculation
+    (a shareable link) that it has not offset yet."""
+    with registry.uow(write=False) as uow:
+        user = uow.users.by_username("shoji")
+    assert user is not None
+    holder = Actor(name=user.username, role=user.role, user_id=user.id,
+                   organisation_id=user.organisation_id)
+    registry.bus.handle(c.SaveOffsetCalculation(
+        kind="MEETING", title="脱炭素セミナー2026", inputs={
+        "participants": 80, "prefecture": "愛知県",
+        "venue": {"building_type": "HALL", "floor_area_class": "M", "room_area_m2": "300",
+                  "hours": "4"},
+        "online": {"participants": 40, "hours": "4"},
+        "travel": [{"mode": "RAIL", "people": 50, "origin_prefecture": "東京都"},
+                   {"mode": "CAR", "people": 30, "km": "25"}],
+        "accommodation_nights": 20, "meals": 80, "handout_sheets": 800, "waste_kg": "15"}),
+        actor=holder)
 
 
 DEMO_FLEET_SITES = 24

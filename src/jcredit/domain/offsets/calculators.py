@@ -42,6 +42,9 @@ from jcredit.domain.offsets.geography import straight_line_km
 from jcredit.domain.parsing import parse_decimal
 
 KG_PER_T = Decimal(1000)
+MAXIMUM = Decimal(10) ** 12
+"""The largest amount a calculator takes (a trillion of any unit): beyond it an input is a
+mistake, and products of such numbers would leave the exact range."""
 T = TypeVar("T")
 
 
@@ -170,8 +173,8 @@ class _Inputs:
 
     def __init__(self, data: Mapping[str, Any], prefix: str = "") -> None:
         if not isinstance(data, Mapping):
-            raise ValidationError(f"{prefix or 'inputs'} must be an object of fields",
-                                  field=prefix or "inputs")
+            where = prefix.rstrip(".") or "inputs"
+            raise ValidationError(f"{where} must be an object of fields", field=where)
         self.data = data
         self.prefix = prefix
         self.check = FieldChecks()
@@ -188,6 +191,9 @@ class _Inputs:
                                                 f" [{unit}]"))
             return default
         value = self.check(lambda: parse_decimal(raw, field=self.name(key), unit=unit))
+        if value is not None and (value > MAXIMUM or _decimals(value) > 12):
+            return self.check(lambda: _fail(self.name(key), f"{self.name(key)} must be at most "
+                                            f"{MAXIMUM:,} with at most 12 decimals [{unit}]"))
         if value is not None and positive and value <= ZERO:
             return self.check(lambda: _fail(self.name(key), f"{self.name(key)} must be more "
                                             f"than 0 [{unit}], got {value}"))
@@ -243,11 +249,16 @@ def _fail(field: str, message: str, valid: Sequence[str] | None = None) -> Any:
     raise ValidationError(message, field=field, valid=valid)
 
 
+def _decimals(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
 def _whole(raw: object, *, field: str, what: str) -> int:
     text = str(raw).strip()
-    if isinstance(raw, bool | float) or not text.lstrip("+").isdigit():
-        raise ValidationError(f"{field} must be a whole number of {what}, 0 or more; got "
-                              f"{raw!r}", field=field)
+    if isinstance(raw, bool | float) or not text.lstrip("+").isdigit() or len(text) > 13:
+        raise ValidationError(f"{field} must be a whole number of {what}, 0 or more (at most "
+                              f"13 digits); got {str(raw)[:40]!r}", field=field)
     return int(text)
 
 

@@ -254,7 +254,8 @@ def _offset_form_page(request: Request, values: Mapping[str, str], *,
                    "calculation": calc["token"]}
     filled |= {k: v for k, v in values.items() if v}
     state = (state_of(request, "offset", filled, error, fields=OFFSET_FIELDS,
-                      rename={"serials": "block"}) if error is not None else None)
+                      rename={"serials": "block", "use": "block"})
+             if error is not None else None)
     return render(request, "offset_new.html", status_code=classify(error)[0] if error else 200,
                   values=filled, calc=calc, accounts=accounts, holdings=holdings,
                   categories=[cat.value for cat in Category],

@@ -29,10 +29,10 @@ from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.domain.numbers import ZERO
 from jcredit.domain.offsets.calculators import CalculatorKind
 from jcredit.domain.offsets.calculators import calculate
+from jcredit.domain.offsets.certificates import certificate_quantity
 from jcredit.domain.offsets.factors import FactorTable
 from jcredit.domain.offsets.factors import default_factor_table
 from jcredit.domain.offsets.factors import revise
-from jcredit.domain.parsing import parse_decimal
 from jcredit.service_layer.actors import Role
 from jcredit.service_layer.authorization import require_account_control
 from jcredit.service_layer.authorization import require_role
@@ -68,8 +68,6 @@ METHOD_NAMES = {
                               "jcredit donation calculator (yen ÷ price, rounded down)"),
 }
 """The method a certificate names for an offset of a saved calculation (Japanese, English)."""
-
-CERTIFICATE_PLACES = 3  # a certificate's quantity is in t-CO2 to the kilogram
 
 
 def factor_table(uow: AbstractUnitOfWork, version: object = None) -> FactorTable:
@@ -241,20 +239,9 @@ def issue_certificate(cmd: IssueOffsetCertificate, ctx: CommandContext) -> dict[
                                 "the invalidation", field="application_id",
                                 valid=[ApplicationStatus.EXECUTED.value])
     done = certified_total(ctx.uow, application.id)
+    quantity = certificate_quantity(cmd.quantity, invalidated=application.quantity,
+                                    certified=done)
     remaining = Decimal(application.quantity) - done
-    if cmd.quantity in (None, ""):
-        quantity = remaining
-    else:
-        quantity = parse_decimal(cmd.quantity, field="quantity", unit="t-CO2")
-        if quantity.as_tuple().exponent < -CERTIFICATE_PLACES:  # type: ignore[operator]
-            raise ValidationError(f"quantity: at most {CERTIFICATE_PLACES} decimals (t-CO2 "
-                                  f"to the kilogram), got {quantity}", field="quantity")
-    if quantity <= ZERO or quantity > remaining:
-        raise ConflictError(
-            f"quantity: {quantity} t cannot be certified: the offset invalidated "
-            f"{application.quantity} t and {done} t of it already have certificates "
-            f"({remaining} t left); the same tonnes are never certified twice",
-            field="quantity")
     holder = parse_free_text(cmd.holder_name or ("" if cmd.third_party
                                                  else application.credit_user_name),
                              field="holder_name", max_length=200, required=True)
