@@ -34,11 +34,16 @@ SCREENS = (
     ("estimate-pv.png", None, "estimate:PV"),
     ("methodologies.png", None, "/methodologies"),
     ("methodology-en-r-002.png", None, "/methodologies/EN-R-002"),
+    ("offset-calculator.png", None, "offsets:meeting"),
+    ("offset-verify.png", None, "verify"),
     ("holder-accounts.png", "midori", "/"),
     ("holder-account.png", "midori", "account"),
     ("holder-transfer-error.png", "midori", "transfer:0"),
     ("holder-transfer-review.png", "midori", "transfer:25"),
     ("holder-history.png", "midori", "history"),
+    ("holder-offsets.png", "shoji", "/offsets"),
+    ("holder-calculation.png", "shoji", "calculation"),
+    ("holder-offset.png", "shoji", "/offsets/1"),
     ("operator-projects.png", "taiyo", "/"),
     ("operator-project.png", "taiyo", "/projects/JCP-000001"),
     ("operator-site-findings.png", "taiyo", "site:night_generation"),
@@ -101,6 +106,24 @@ def test_screenshots_of_the_main_pages_for_each_role(fleet_server: str,  # noqa:
                     expect(page.locator("#estimate-chart")).to_have_attribute("data-drawn",
                                                                               "yes")
                     page.locator("#result").scroll_into_view_if_needed()
+                elif target == "offsets:meeting":  # the calculator with a result
+                    page.goto(f"{server}/offsets/calculator")
+                    page.fill("#calculator-participants", "40")
+                    page.fill("#calculator-travel_0_people", "40")
+                    page.fill("#calculator-travel_0_km", "100")
+                    page.fill("#calculator-accommodation_nights", "20")
+                    page.click("#calculate")
+                    expect(page.locator("#offset-chart")).to_have_attribute("data-drawn", "yes")
+                    page.locator("#result").scroll_into_view_if_needed()
+                elif target == "calculation":  # the demo's saved meeting calculation
+                    page.goto(f"{server}/offsets")
+                    page.locator("#calculations a").first.click()
+                    expect(page.locator("#offset-chart")).to_have_attribute("data-drawn", "yes")
+                elif target == "verify":  # the demo certificate's public page
+                    with sqlite_registry.uow(write=False) as uow:
+                        token = uow.offsets.certificates(1)[0]["token"]
+                    page.goto(f"{server}/verify/{token}")
+                    expect(page.locator("#genuine")).to_be_visible()
                 elif target.startswith("site:"):  # the chart drawn, the findings below it
                     project, code = site_with(target.split(":")[1], sqlite_registry).split("/")
                     page.goto(f"{server}/projects/{project}/sites/{code}")

@@ -144,7 +144,10 @@ def _choices(lang: str) -> dict[str, Any]:
             "product_modes": [m.value for m in ProductMode],
             "prefecture_options": [(p, p) for p in PREFECTURE_OFFICES],
             "travel_rows": TRAVEL_ROWS,
-            "factor_label": (lambda f: f["label_en"] if lang == "en" else f["label_ja"])}
+            "factor_label": (lambda f: f["label_en"] if lang == "en" else f["label_ja"]),
+            "factor_options": lambda table: [
+                (f["key"], f["label_en"] if lang == "en" else f["label_ja"])
+                for f in table["factors"]]}
 
 
 def _chart(result: dict[str, Any], label: Any) -> dict[str, Any]:
@@ -227,7 +230,7 @@ def calculation_csv(request: Request, token: str) -> Response:
 
 OFFSET_FIELDS = ("from_account", "block", "quantity", "subject", "scope", "period",
                  "offset_purpose", "credit_user_name", "credit_user_corporate_number",
-                 "fiscal_year", "calculation", "category", "vintage", "prefecture")
+                 "fiscal_year", "calculation", "category", "vintage", "project", "prefecture")
 
 
 def _offset_form_page(request: Request, values: Mapping[str, str], *,
@@ -242,7 +245,7 @@ def _offset_form_page(request: Request, values: Mapping[str, str], *,
         number = values.get("from_account") or (accounts[0]["number"] if accounts else "")
         holdings = (offset_queries.offset_holdings(
             uow, actor, number, category=values.get("category") or None,
-            vintage=values.get("vintage") or None,
+            vintage=values.get("vintage") or None, project=values.get("project") or None,
             prefecture=values.get("prefecture") or None) if number else None)
         org = uow.organisations.get(actor.organisation_id) if actor.organisation_id else None
     today = registry.clock().astimezone(JST).date()

@@ -18,7 +18,9 @@ from pydantic import StrictInt
 
 from jcredit.adapters.pdf.certificates import render_certificate_pdf
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.credits import Category
 from jcredit.domain.offsets.calculators import CalculatorKind
+from jcredit.domain.text import MAX_DB_INT
 from jcredit.entrypoints.api import schemas as s
 from jcredit.entrypoints.api.deps import ActorDep
 from jcredit.entrypoints.api.deps import AdminWrite
@@ -28,6 +30,7 @@ from jcredit.entrypoints.api.routes.commands import send_command
 from jcredit.entrypoints.api.routes.projects import exact_json
 from jcredit.entrypoints.downloads import csv_response
 from jcredit.entrypoints.downloads import pdf_response
+from jcredit.entrypoints.params import AccountNumber
 from jcredit.entrypoints.params import ApplicationId
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import offset_queries
@@ -59,8 +62,11 @@ def verify_url(request: Request, token: str) -> str:
 # --- public: calculators, factors, saved calculations by link, verification ---------------
 
 
-@router.get("/public/offsets/factors", tags=["offsets (public)"])
-def factors(registry: RegistryDep, version: str | None = Query(None, max_length=10)
+NO_VERSION = {404: {"description": "no factor table of that version is published"}}
+
+
+@router.get("/public/offsets/factors", tags=["offsets (public)"], responses=NO_VERSION)
+def factors(registry: RegistryDep, version: int | None = Query(None, ge=1, le=MAX_DB_INT)
             ) -> dict[str, Any]:
     """The calculators' factor table (the latest, or ``version``): every value with its
     unit, source and confidence flag, and the list of published versions."""
@@ -69,9 +75,10 @@ def factors(registry: RegistryDep, version: str | None = Query(None, max_length=
 
 
 @router.post("/public/offsets/calculate/{kind}", tags=["offsets (public)"],
-             openapi_extra=_OBJECT)
+             openapi_extra=_OBJECT, responses=NO_VERSION)
 async def calculate(kind: CalculatorKind, request: Request, registry: RegistryDep,
-                    factor_version: str | None = Query(None, max_length=10)) -> Response:
+                    factor_version: int | None = Query(None, ge=1, le=MAX_DB_INT)
+                    ) -> Response:
     """Run a calculator (MEETING, ORGANIZATION, PRODUCT, DONATION) without logging in;
     nothing is stored. Numbers exact (JSON numbers are read as decimals)."""
     inputs = await exact_json(request)
@@ -182,15 +189,16 @@ async def publish_factors(body: FactorPublish, request: Request, caller: AdminWr
 
 
 @router.get("/accounts/{number}/offset-credits", tags=["offsets"])
-def offset_credits(number: str, registry: RegistryDep, actor: ActorDep,
-                   category: str | None = Query(None, max_length=32),
-                   vintage: str | None = Query(None, max_length=8),
+def offset_credits(number: AccountNumber, registry: RegistryDep, actor: ActorDep,
+                   category: Category | None = None,
+                   vintage: int | None = Query(None, ge=1900, le=9999),
                    project: str | None = Query(None, max_length=64),
                    prefecture: str | None = Query(None, max_length=10)) -> dict[str, Any]:
     """The account's credits that can serve an offset, filtered by category, vintage,
     project and the prefecture of the project (地産地消)."""
     with registry.uow(write=False) as uow:
-        return offset_queries.offset_holdings(uow, actor, number, category=category,
+        return offset_queries.offset_holdings(uow, actor, number,
+                                              category=category.value if category else None,
                                               vintage=vintage, project=project,
                                               prefecture=prefecture)
 
@@ -253,7 +261,7 @@ async def issue_certificate(application_id: ApplicationId, body: CertificateCrea
 
 @router.get("/reports/invalidations", tags=["offsets"])
 def reporting_table(registry: RegistryDep, actor: ActorDep,
-                    fiscal_year: str | None = Query(None, max_length=8),
+                    fiscal_year: int | None = Query(None, ge=1900, le=9999),
                     format: str = Query("json", pattern="^(json|csv)$")) -> Any:
     """The executed invalidations that count for each reporting fiscal year (end-of-June
     rule), per credit user and use, with notice numbers; ``format=csv`` for the report."""
