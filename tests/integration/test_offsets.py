@@ -100,6 +100,10 @@ def test_meeting_to_certificate(registry: Registry) -> None:
         detail = offset_queries.offset_detail(uow, HOLDER_A, application_id)
         assert detail["uncertified"] == "0.5" and len(detail["certificates"]) == 2
         assert detail["calculation"]["credits"] == 3
+        listed = offset_queries.offsets(uow, HOLDER_A)
+        assert [(o["application_id"], o["subject"], o["certified"]) for o in listed] == [
+            (application_id, "2026年度 環境フォーラム", "2.5")]
+        assert offset_queries.offsets(uow, HOLDER_B) == []
     assert queries.check_ledger(registry.uow(write=False).__enter__()).ok
 
 

@@ -90,12 +90,18 @@ class SqlOffsetRepository:
 
     def offsets_of_accounts(self, account_ids: builtins.list[int]
                             ) -> builtins.list[dict[str, Any]]:
+        """The OFFSET applications of the accounts, with what they offset when filed as
+        an offset (an OFFSET invalidation filed directly has no offsets row)."""
         o, a = t.offsets, t.invalidation_applications
-        rows = self.c.execute(select(o, a.c.status, a.c.quantity, a.c.offset_purpose,
-                                     a.c.credit_user_name, a.c.notice_number)
-                              .join(a, a.c.id == o.c.application_id)
-                              .where(a.c.account_id.in_(account_ids))
-                              .order_by(o.c.application_id.desc()))
+        rows = self.c.execute(
+            select(a.c.id.label("application_id"), o.c.calculation_id,
+                   func.coalesce(o.c.subject, a.c.purpose_details).label("subject"),
+                   func.coalesce(o.c.created_at, a.c.applied_at).label("created_at"),
+                   a.c.status, a.c.quantity, a.c.offset_purpose, a.c.credit_user_name,
+                   a.c.notice_number)
+            .outerjoin(o, o.c.application_id == a.c.id)
+            .where(a.c.account_id.in_(account_ids), a.c.use == "OFFSET")
+            .order_by(a.c.id.desc()))
         return [dict(r._mapping) for r in rows]
 
     # certificates -------------------------------------------------------------------
