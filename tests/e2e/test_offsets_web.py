@@ -79,6 +79,8 @@ def test_calculator_page_anonymous_with_errors_at_fields(client: TestClient) -> 
     donation = client.post("/offsets/calculator", data={
         "kind": "DONATION", "yen_per_item": "1", "items": "25000", "price_per_t": "8000"})
     assert 'id="remainder">¥1,000' in donation.text
+    prefilled = client.get("/offsets/calculator?kind=DONATION&carried_yen=1000&price_per_t=8000")
+    assert 'id="calculator-carried_yen" value="1000"' in prefilled.text
 
 
 def test_meeting_offset_certificate_and_verification(client: TestClient) -> None:
@@ -177,3 +179,16 @@ def test_reporting_table_and_factor_publishing(client: TestClient) -> None:
         follow_redirects=False)
     assert published.status_code == 303
     assert client.get("/api/v1/public/offsets/factors").json()["version"] == 2
+
+
+def test_saved_donation_carries_its_remainder_to_the_next_period(client: TestClient) -> None:
+    web_log_in(client, "shoji")
+    page = client.get("/offsets/calculator?kind=DONATION")
+    saved = client.post("/offsets/calculator", data={
+        "kind": "DONATION", "title": "めかぶ 1パック1円", "yen_per_item": "1",
+        "items": "25000", "price_per_t": "8000", "save": "yes", "csrf": csrf_of(page.text)})
+    assert saved.status_code == 200 and "めかぶ" in saved.text
+    link = re.search(r'id="next-period" href="([^"]+)"', saved.text)
+    assert link and "carried_yen=1000" in link.group(1)
+    following = client.get(link.group(1).replace("&amp;", "&"))
+    assert 'id="calculator-carried_yen" value="1000"' in following.text

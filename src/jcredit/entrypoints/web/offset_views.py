@@ -178,7 +178,8 @@ def calculator(request: Request, kind: str = "MEETING") -> Response:
     defaults = {"MEETING": {"venue_building_type": "HALL", "venue_floor_area_class": "M",
                             "prefecture": "東京都"},
                 "PRODUCT": {"mode": "FOOTPRINT"}}.get(kind, {})
-    return _calculator_page(request, kind, defaults)
+    prefill = {k: v for k, v in request.query_params.items() if k in KIND_FIELDS[kind]}
+    return _calculator_page(request, kind, defaults | prefill)
 
 
 @router.post("/offsets/calculator")
