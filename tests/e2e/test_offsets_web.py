@@ -192,3 +192,34 @@ def test_saved_donation_carries_its_remainder_to_the_next_period(client: TestCli
     assert link and "carried_yen=1000" in link.group(1)
     following = client.get(link.group(1).replace("&amp;", "&"))
     assert 'id="calculator-carried_yen" value="1000"' in following.text
+
+
+def test_errors_explained_in_japanese_and_huge_figures_shown(client: TestClient) -> None:
+    wrong = client.post("/offsets/calculator", data={
+        "kind": "MEETING", "participants": "abc", "meals": "12a"})
+    assert wrong.status_code == 422
+    assert "0以上の整数で入力してください" in wrong.text and "法人番号" not in wrong.text
+    huge = client.post("/offsets/calculator", data={
+        "kind": "DONATION", "yen_per_item": "1000000000000", "items": "9999999999999",
+        "price_per_t": "0.01"})
+    assert huge.status_code == 200 and 'id="credits"' in huge.text
+
+
+def test_offset_form_keeps_what_was_typed_and_shows_every_error(client: TestClient) -> None:
+    web_log_in(client, "shoji")
+    bad_filter = client.get("/offsets/new?vintage=abc")
+    assert bad_filter.status_code == 422 and 'id="offset-form"' in bad_filter.text
+    assert re.search(r'id="filter-vintage"[^>]*aria-invalid="true"', bad_filter.text)
+    form = client.get("/offsets/new")
+    account = re.search(r'name="from_account" value="([^"]+)"', form.text)
+    assert account
+    refused = client.post("/offsets/review", data={
+        "from_account": account.group(1), "subject": "", "quantity": "abc",
+        "credit_user_name": "株式会社カーボン商事", "fiscal_year": "2026",
+        "offset_purpose": "EVENT", "csrf": csrf_of(form.text)})
+    assert refused.status_code == 422
+    assert re.search(r'id="offset-subject" value=""[^>]*aria-invalid="true"', refused.text)
+    assert re.search(r'id="offset-quantity" value="abc"[^>]*aria-invalid="true"', refused.text)
+    auditor = TestClient(client.app)
+    web_log_in(auditor, "auditor")
+    assert auditor.get("/offsets/new").status_code == 403

@@ -234,3 +234,38 @@ def test_reporting_table_around_30_june(registry: Registry, clock: Clock) -> Non
                                  "credit_user_name": "株式会社エー",
                                  "use": "ONTAIHO_EMISSIONS", "quantity": 9}]
     assert other["rows"] == []  # another organisation sees none of them
+
+
+def test_an_empty_calculation_is_not_saved(registry: Registry) -> None:
+    setup_two_orgs(registry)
+    before = journal_size(registry)
+    with pytest.raises(ValidationError) as error:
+        run(registry, c.SaveOffsetCalculation(kind="MEETING", inputs={"participants": 10}),
+            HOLDER_A)
+    assert error.value.field == "inputs" and journal_size(registry) == before
+
+
+def test_reporting_table_years_follow_each_uses_rule(registry: Registry, clock: Clock) -> None:
+    """An offset in December may name the previous, current or next fiscal year; a 温対法
+    invalidation only the current one: the table says so for each row."""
+    acc = setup_two_orgs(registry)
+    issue(registry, acc["a"], 10)
+    clock.now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    offset = run(registry, c.ApplyOffset(**offset_args(acc, fiscal_year=2027, quantity=2,
+                                                       offset_purpose="EVENT")), HOLDER_A)
+    law = run(registry, c.ApplyInvalidation(
+        from_account=acc["a"], quantity=1, use="ONTAIHO_EMISSIONS", purpose_details="温対法",
+        credit_user_name="株式会社エー", fiscal_year=2026))
+    with pytest.raises(ValidationError):  # 温対法 cannot name the next year
+        run(registry, c.ApplyInvalidation(
+            from_account=acc["a"], quantity=1, use="ONTAIHO_EMISSIONS",
+            purpose_details="温対法", credit_user_name="株式会社エー", fiscal_year=2027))
+    run(registry, c.ExecuteInvalidations(confirm=True))
+    with registry.uow(write=False) as uow:
+        rows = {r["application_id"]: r for r in
+                offset_queries.reporting_table(uow, HOLDER_A)["rows"]}
+    assert rows[offset["application_id"]]["reporting_fiscal_year"] == 2027
+    assert rows[offset["application_id"]]["assignable_years"] == [2025, 2026, 2027]
+    assert rows[law["id"]]["assignable_years"] == [2026] and rows[law["id"]]["reporting_law"]
+    for row in rows.values():
+        assert row["reporting_fiscal_year"] in row["assignable_years"]

@@ -126,6 +126,13 @@ def test_rerun_against_a_newer_table() -> None:
     ({"waste_kg": "1E+500000"}, "waste_kg"),  # beyond any real amount (and exact range)
     ({"meals": "9" * 5000}, "meals"),
     ({"venue": "hall"}, "venue"),
+    ({"prefecture": "東京都", "travel": [{"mode": "CAR", "people": 2,
+                                          "origin_prefecture": "東京都"}]},
+     "travel[0].origin_prefecture"),  # 0 km between one prefecture's office and itself
+    ({"prefecture": "東京都", "travel": [{"mode": "CAR", "people": 2, "km": "30",
+                                          "origin_prefecture": "千葉県"}]}, "travel[0].km"),
+    ({"travel": [{"mode": "CAR", "people": 2, "km": "30", "round_trip": "perhaps"}]},
+     "travel[0].round_trip"),
     ({"prefecture": "東京", "travel": [{"mode": "CAR", "people": 1,
                                        "origin_prefecture": "千葉県"}]}, "prefecture"),
 ])
@@ -179,3 +186,27 @@ def test_every_factor_has_source_and_flag() -> None:
         assert factor.value >= 0
     assert not V1.factors["accommodation.night"].verified
     assert V1.factors["kerosene"].verified
+
+
+def test_round_trip_flags() -> None:
+    legs = [{"mode": "CAR", "people": 1, "km": "10", "round_trip": flag}
+            for flag in ("off", "no", "false", "on", "yes", "true")]
+    result = calculate("MEETING", {"travel": legs}, V1)
+    assert [line.amount for line in result.lines] == [Decimal(10)] * 3 + [Decimal(20)] * 3
+
+
+def test_revise_refuses_absurd_values_and_confirms_large_changes() -> None:
+    from jcredit.domain.errors import ConfirmationRequiredError
+
+    with pytest.raises(ValidationError) as error:
+        revise(V1, [{"key": "waste.kg", "value": "1E+20", "source": "typo"}], note="n")
+    assert error.value.field == "changes[0].value"
+    with pytest.raises(ConfirmationRequiredError) as confirm:
+        revise(V1, [{"key": "travel.detour", "value": "0.1", "source": "s"}], note="n")
+    assert confirm.value.field == "changes[0].value" and "tenfold" in confirm.value.message
+    v2 = revise(V1, [{"key": "travel.detour", "value": "0.1", "source": "s"}], note="n",
+                confirm_large=True)
+    assert v2.factors["travel.detour"].value == Decimal("0.1")
+    # within tenfold either way: no confirmation
+    assert revise(V1, [{"key": "waste.kg", "value": "4.9", "source": "s"}], note="n")
+    assert revise(V1, [{"key": "waste.kg", "value": "0.051", "source": "s"}], note="n")

@@ -13,6 +13,7 @@ from decimal import ROUND_FLOOR
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
 from decimal import InvalidOperation
+from decimal import localcontext
 
 from jcredit.domain.errors import ValidationError
 
@@ -76,8 +77,12 @@ def for_people(value: Decimal, places: int = 2) -> str:
     '2.67'
     >>> for_people(D("3.000")), for_people(D("12345.5"), 0)
     ('3', '12346')
+    >>> for_people(D("9999999999999000000000000.5"))
+    '9999999999999000000000000.5'
     """
-    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    with localcontext() as exact:  # enough digits for any finite value: never an error
+        exact.prec = max(28, value.adjusted() + places + 2)
+        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     text = f"{rounded:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
 

@@ -401,10 +401,12 @@ class RevokeDeviceKey(Command):
 @dataclass(frozen=True)
 class PublishOffsetFactors(Command):
     """The secretariat publishes the next version of the calculators' factor table:
-    ``changes`` lists {key, value, confidence, source}; ``note`` says why."""
+    ``changes`` lists {key, value, confidence, source}; ``note`` says why;
+    ``confirm_large`` acknowledges a change to more than tenfold or under a tenth."""
 
     changes: tuple[dict[str, object], ...]
     note: str
+    confirm_large: bool = False
     NAME: ClassVar[str] = "offsets.factors.publish"
 
 

@@ -13,10 +13,11 @@ from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.fiscal_year import fiscal_year_of
-from jcredit.domain.fiscal_year import reporting_years_open_on
 from jcredit.domain.ledger.credits import Category
 from jcredit.domain.ledger.credits import parse_enum
 from jcredit.domain.ledger.invalidations import ApplicationStatus
+from jcredit.domain.ledger.invalidations import assignable_years
+from jcredit.domain.ledger.uses import REPORTING_LAW_USES
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import ineligibility_reason
 from jcredit.domain.offsets.calculators import calculate as run_calculator
@@ -104,13 +105,7 @@ def offset_holdings(uow: AbstractUnitOfWork, actor: Actor, account_number: str, 
         raise PermissionDeniedError(f"account {account.number} does not belong to your "
                                     "organisation")
     wanted_category = parse_enum(Category, category, field="category") if category else None
-    wanted_vintage = None
-    if vintage not in (None, ""):
-        try:
-            wanted_vintage = int(str(vintage))
-        except ValueError:
-            raise ValidationError(f"vintage must be a fiscal year such as 2025, got "
-                                  f"{vintage!r}", field="vintage") from None
+    wanted_vintage = _year(vintage, field="vintage")
     blocks = list(uow.blocks.available(account.id))
     places = _locations(uow, {b.attributes.project_id for b in blocks})
     usable: list[dict[str, Any]] = []
@@ -131,6 +126,17 @@ def offset_holdings(uow: AbstractUnitOfWork, actor: Actor, account_number: str, 
         (unusable if reason else usable).append(view | ({"reason": reason} if reason else {}))
     return {"account": account.number, "blocks": usable, "unusable": unusable,
             "available": sum(b["quantity"] for b in usable)}
+
+
+def _year(value: object, *, field: str) -> int | None:
+    """A fiscal year typed as text (None when empty)."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValidationError(f"{field} must be a fiscal year such as 2025, got {value!r}",
+                              field=field) from None
 
 
 def _offset_view(uow: AbstractUnitOfWork, actor: Actor, application_id: int) -> dict[str, Any]:
@@ -227,18 +233,14 @@ def reporting_table(uow: AbstractUnitOfWork, actor: Actor, *, fiscal_year: objec
     """The executed invalidations that count for each reporting fiscal year, per credit
     user (クレジット利用法人) and use, with their notice numbers (温対法 and other reports).
 
-    An invalidation counts for the fiscal year it was assigned to when applied; that year
-    is the fiscal year of its execution or, for one executed by 30 June, the previous one
-    (jcredit-rules.md §3.2; the execution refuses any other). Each row also says which
-    years it could have been assigned to.
+    An invalidation counts for the fiscal year it was assigned to when applied. Under a
+    reporting law (温対法, 省エネ法) that year is the fiscal year of its execution or, for one
+    executed by 30 June, the previous one (jcredit-rules.md §3.2); for the other uses the
+    previous, current or next fiscal year, as the scheme reported to asks (the execution
+    refuses any other: :func:`assignable_years`). Each row says which years it could have
+    been assigned to.
     """
-    wanted = None
-    if fiscal_year not in (None, ""):
-        try:
-            wanted = int(str(fiscal_year))
-        except ValueError:
-            raise ValidationError(f"fiscal_year must be a fiscal year such as 2025, got "
-                                  f"{fiscal_year!r}", field="fiscal_year") from None
+    wanted = _year(fiscal_year, field="fiscal_year")
     account_ids = None
     if actor.role not in (Role.ADMIN, Role.AUDITOR):
         account_ids = [a.id for a in uow.accounts.list(organisation_id=actor.organisation_id
@@ -251,7 +253,7 @@ def reporting_table(uow: AbstractUnitOfWork, actor: Actor, *, fiscal_year: objec
         if wanted is not None and app.reporting_fiscal_year != wanted:
             continue
         executed = _jst_date(app.executed_at)
-        open_years = reporting_years_open_on(date.fromisoformat(executed))
+        open_years = assignable_years(app.use, date.fromisoformat(executed))
         rows.append({
             "reporting_fiscal_year": app.reporting_fiscal_year,
             "credit_user_name": app.credit_user_name,
@@ -264,6 +266,7 @@ def reporting_table(uow: AbstractUnitOfWork, actor: Actor, *, fiscal_year: objec
             "assignable_years": sorted(open_years),
             "carried_back": app.reporting_fiscal_year < fiscal_year_of(
                 date.fromisoformat(executed)),
+            "reporting_law": app.use in REPORTING_LAW_USES,
             "application_id": app.id, "purpose_details": app.purpose_details,
         })
     rows.sort(key=lambda r: (r["reporting_fiscal_year"], r["credit_user_name"], r["use"],

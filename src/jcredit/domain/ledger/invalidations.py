@@ -79,6 +79,24 @@ class InvalidationApplication:
             )
 
 
+def assignable_years(use: InvalidationUse, on: date) -> tuple[int, ...]:
+    """The reporting fiscal years an invalidation of ``use`` completed on ``on`` may count
+    for: under a reporting law (温対法, 省エネ法) the end-of-June rule
+    (:func:`~jcredit.domain.fiscal_year.reporting_years_open_on`); for the other uses
+    (offsets, CDP, RE100, SBT …), whose reporting years the schemes set, the previous,
+    current or next fiscal year.
+
+    >>> assignable_years(InvalidationUse.ONTAIHO_EMISSIONS, date(2026, 12, 8))
+    (2026,)
+    >>> assignable_years(InvalidationUse.OFFSET, date(2026, 12, 8))
+    (2025, 2026, 2027)
+    """
+    if use in REPORTING_LAW_USES:
+        return tuple(sorted(reporting_years_open_on(on)))
+    current = fiscal_year_of(on)
+    return (current - 1, current, current + 1)
+
+
 def check_reporting_year(use: InvalidationUse, fiscal_year: int, on: date) -> None:
     """The reporting fiscal year must be open for an invalidation completed on ``on``.
 
@@ -86,13 +104,11 @@ def check_reporting_year(use: InvalidationUse, fiscal_year: int, on: date) -> No
     (:func:`reporting_years_open_on`); other uses may name the current or the previous
     fiscal year, or the next one (an event planned after the turn of the year).
     """
+    valid = assignable_years(use, on)
     if use in REPORTING_LAW_USES:
-        valid = reporting_years_open_on(on)
         rule = "an invalidation counts for the fiscal year it is completed in, or the previous "
         rule += "one if completed by 30 June"
     else:
-        current = fiscal_year_of(on)
-        valid = (current - 1, current, current + 1)
         rule = "the reporting fiscal year must be the previous, current or next fiscal year"
     if fiscal_year not in valid:
         raise ValidationError(

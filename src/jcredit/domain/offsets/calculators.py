@@ -257,9 +257,21 @@ def _decimals(value: Decimal) -> int:
 def _whole(raw: object, *, field: str, what: str) -> int:
     text = str(raw).strip()
     if isinstance(raw, bool | float) or not text.lstrip("+").isdigit() or len(text) > 13:
-        raise ValidationError(f"{field} must be a whole number of {what}, 0 or more (at most "
-                              f"13 digits); got {str(raw)[:40]!r}", field=field)
+        raise ValidationError(f"{field} must be a whole number of {what}, 0 or more (up to "
+                              f"9,999,999,999,999); got {str(raw)[:40]!r}", field=field)
     return int(text)
+
+
+TRUE = frozenset({"true", "1", "yes", "on"})
+FALSE = frozenset({"false", "0", "no", "off", ""})
+
+
+def _flag(raw: object, *, field: str) -> bool:
+    text = str(raw).strip().lower()
+    if text in TRUE or text in FALSE:
+        return text in TRUE
+    raise ValidationError(f"{field} must be true or false, got {str(raw)[:40]!r}", field=field,
+                          valid=["true", "false"])
 
 
 def _choice(raw: object, enum: type[T], *, field: str) -> T:
@@ -372,15 +384,25 @@ def meeting(inputs: Mapping[str, Any], table: FactorTable) -> Result:
         t = _Inputs(leg, where)
         mode = t.choice("mode", TravelMode)
         people = t.count("people", what="people", required=True)
-        round_trip = str(leg.get("round_trip", True)).lower() not in ("false", "0", "no", "")
+        round_trip = t.check(partial(_flag, leg.get("round_trip", True),
+                                     field=f"{where}round_trip"))
         km: Decimal | None
         basis = ""
-        if leg.get("origin_prefecture"):
+        if leg.get("origin_prefecture") and leg.get("km") not in (None, ""):
+            t.check(partial(_fail, f"{where}km", f"{where}: give the distance (km) or the "
+                            "prefecture people come from (origin_prefecture), not both"))
+            km = None
+        elif leg.get("origin_prefecture"):
             origin = t.check(partial(_prefecture, leg["origin_prefecture"],
                                      field=f"{where}origin_prefecture"))
             venue_pref = t.check(partial(_prefecture, prefecture, field="prefecture"))
             km = None
-            if origin and venue_pref:
+            if origin and origin == venue_pref:
+                t.check(partial(_fail, f"{where}origin_prefecture",
+                                f"{where}origin_prefecture: people from the event's own "
+                                f"prefecture ({origin}) travel a distance only they know: "
+                                "give it in km"))
+            elif origin and venue_pref:
                 detour = out.factor("travel.detour", field=f"{where}origin_prefecture")
                 line_km = straight_line_km(origin, venue_pref)
                 km = line_km * detour
@@ -389,7 +411,7 @@ def meeting(inputs: Mapping[str, Any], table: FactorTable) -> Result:
             km = t.number("km", unit="km one way per person", default=None)
             basis = f"{km} km"
         _merge(form, t)
-        if mode is not None and people and km is not None:
+        if mode is not None and people and km is not None and round_trip is not None:
             trips = 2 if round_trip else 1
             out.add("TRAVEL", where.rstrip("."), people * km * trips, f"travel.{mode.value}",
                     field=f"{where}mode",

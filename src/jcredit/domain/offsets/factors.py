@@ -21,6 +21,7 @@ from decimal import Decimal
 from functools import partial
 from importlib import resources
 
+from jcredit.domain.errors import ConfirmationRequiredError
 from jcredit.domain.errors import FieldChecks
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
@@ -110,8 +111,16 @@ def default_factor_table() -> FactorTable:
                                  note="as shipped (jcredit-rules.md §2.8, §5.3)")
 
 
-def revise(table: FactorTable, changes: Sequence[Mapping[str, object]], *, note: str
-           ) -> FactorTable:
+MAXIMUM = Decimal(100_000)
+"""No factor of the table comes near this (the largest, heat, is 57 kg-CO2/GJ): a value
+above it is a typing mistake, refused."""
+LARGE_CHANGE = Decimal(10)
+"""A change to more than ten times or less than a tenth of the published value needs a
+confirmation: the version can never be taken back, only superseded."""
+
+
+def revise(table: FactorTable, changes: Sequence[Mapping[str, object]], *, note: str,
+           confirm_large: bool = False) -> FactorTable:
     """The next version of ``table`` with ``changes`` applied (value, source, confidence).
 
     Each change names an existing ``key``; the unit cannot change (a result would silently
@@ -141,10 +150,30 @@ def revise(table: FactorTable, changes: Sequence[Mapping[str, object]], *, note:
         if "unit" in change and change["unit"] != old.unit:
             check(partial(_fail, f"{where}.unit",
                           f"the unit of a factor cannot change (it is {old.unit})"))
+        if value is not None and value > MAXIMUM:
+            check(partial(_fail, f"{where}.value", f"{where}.value: {value} {old.unit} is more "
+                          f"than any factor can be (at most {MAXIMUM:,})"))
+            value = None
+        elif value is not None and not confirm_large and _large_change(old.value, value):
+            check(partial(_confirm, f"{where}.value",
+                          f"{where}.value: {key} changes from {old.value} to {value} {old.unit}"
+                          " (more than tenfold); confirm (confirm_large) if it is meant"))
+            value = None
         if value is not None and confidence is not None and source:
             factors[key] = replace(old, value=value, confidence=confidence, source=source)
     check.done()
     return FactorTable(version=table.version + 1, factors=factors, note=" ".join(note.split()))
+
+
+def _large_change(old: Decimal, new: Decimal) -> bool:
+    if old == 0 or new == 0:
+        return old != new
+    ratio = new / old
+    return ratio > LARGE_CHANGE or ratio < 1 / LARGE_CHANGE
+
+
+def _confirm(field: str, message: str) -> None:
+    raise ConfirmationRequiredError(message, field=field)
 
 
 def _fail(field: str, message: str) -> None:

@@ -40,7 +40,6 @@ from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _form
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
-from jcredit.entrypoints.web.views import error_page
 from jcredit.entrypoints.web.views import flash
 from jcredit.entrypoints.web.views import render
 from jcredit.entrypoints.web.views import request_language
@@ -207,12 +206,10 @@ async def calculator_result(request: Request) -> Response:
 
 @router.get("/offsets/calculations/{token}")
 def calculation_page(request: Request, token: str) -> Response:
-    """A saved calculation, by its link (public: the link is the key)."""
-    try:
-        with _registry(request).uow(write=False) as uow:
-            calc = offset_queries.calculation(uow, token)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    """A saved calculation, by its link (public: the link is the key). Errors become
+    the error page (the app's DomainError handler)."""
+    with _registry(request).uow(write=False) as uow:
+        calc = offset_queries.calculation(uow, token)
     lang = request_language(request)
     return render(request, "offset_calculation.html", calc=calc,
                   result=calc["result"] | {"factors": calc["factors"]},
@@ -221,11 +218,8 @@ def calculation_page(request: Request, token: str) -> Response:
 
 @router.get("/offsets/calculations/{token}/csv")
 def calculation_csv(request: Request, token: str) -> Response:
-    try:
-        with _registry(request).uow(write=False) as uow:
-            calc = offset_queries.calculation(uow, token)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    with _registry(request).uow(write=False) as uow:
+        calc = offset_queries.calculation(uow, token)
     return csv_response(calculation_rows(calc), f"offset-calculation-{calc['id']}.csv")
 
 
@@ -234,20 +228,38 @@ OFFSET_FIELDS = ("from_account", "block", "quantity", "subject", "scope", "perio
                  "fiscal_year", "calculation", "category", "vintage", "project", "prefecture")
 
 
+OFFSETTING_ROLES = (Role.HOLDER, Role.IMPLEMENTER, Role.OPERATOR, Role.ADMIN)
+FILTER_FIELDS = ("from_account", "category", "vintage", "project", "prefecture")
+
+
 def _offset_form_page(request: Request, values: Mapping[str, str], *,
-                      error: DomainError | None = None) -> Response:
+                      error: DomainError | None = None, submitted: bool = False) -> Response:
+    """The offset form: the calculation, the holdings (filtered) and the fields. After a
+    refused submission (``submitted``) the fields keep what was typed, empty ones too."""
     actor = _actor(request)
+    if actor.role not in OFFSETTING_ROLES:
+        raise PermissionDeniedError("offsetting needs an account holder's role (or the "
+                                    "secretariat's)")
     registry = _registry(request)
+    filter_error: DomainError | None = None
     with registry.uow(write=False) as uow:
         accounts = [a for a in queries.accounts_for(uow, actor)
-                    if a["kind"] == AccountKind.HOLDING.value]
+                    if a["kind"] == AccountKind.HOLDING.value
+                    and (actor.role is Role.ADMIN
+                         or a["organisation_id"] == actor.organisation_id)]
         token = values.get("calculation", "")
         calc = offset_queries.calculation(uow, token) if token else None
         number = values.get("from_account") or (accounts[0]["number"] if accounts else "")
-        holdings = (offset_queries.offset_holdings(
-            uow, actor, number, category=values.get("category") or None,
-            vintage=values.get("vintage") or None, project=values.get("project") or None,
-            prefecture=values.get("prefecture") or None) if number else None)
+        holdings = None
+        if number:
+            try:
+                holdings = offset_queries.offset_holdings(
+                    uow, actor, number, category=values.get("category") or None,
+                    vintage=values.get("vintage") or None,
+                    project=values.get("project") or None,
+                    prefecture=values.get("prefecture") or None)
+            except DomainError as problem:  # a bad filter: said at the filter, form kept
+                filter_error = problem
         org = uow.organisations.get(actor.organisation_id) if actor.organisation_id else None
     today = registry.clock().astimezone(JST).date()
     filled = {"from_account": number, "fiscal_year": str(fiscal_year_of(today)),
@@ -256,11 +268,17 @@ def _offset_form_page(request: Request, values: Mapping[str, str], *,
     if calc is not None:
         filled |= {"quantity": str(calc["result"]["credits"]), "subject": calc["title"],
                    "calculation": calc["token"]}
-    filled |= {k: v for k, v in values.items() if v}
-    state = (state_of(request, "offset", filled, error, fields=OFFSET_FIELDS,
-                      rename={"serials": "block", "use": "block"})
-             if error is not None else None)
-    return render(request, "offset_new.html", status_code=classify(error)[0] if error else 200,
+    filled |= {k: v for k, v in values.items() if v or submitted}
+    state = None
+    if error is not None:
+        state = state_of(request, "offset", filled, error, fields=OFFSET_FIELDS,
+                         rename={"serials": "block", "use": "block"})
+    elif filter_error is not None:
+        state = state_of(request, "filter", filled, filter_error, fields=FILTER_FIELDS,
+                         rename={"account": "from_account"})
+    failed = error or filter_error
+    return render(request, "offset_new.html",
+                  status_code=classify(failed)[0] if failed else 200,
                   values=filled, calc=calc, accounts=accounts, holdings=holdings,
                   categories=[cat.value for cat in Category],
                   prefecture_options=[(p, p) for p in PREFECTURE_OFFICES],
@@ -273,10 +291,7 @@ def _offset_form_page(request: Request, values: Mapping[str, str], *,
 def offset_new(request: Request) -> Response:
     """Choose the credits for an offset from the organisation's own holdings."""
     values = {k: v for k, v in request.query_params.items() if k in OFFSET_FIELDS}
-    try:
-        return _offset_form_page(request, values)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    return _offset_form_page(request, values)
 
 
 def _offset_command(form: Mapping[str, str], *, confirm_excess: bool) -> c.ApplyOffset:
@@ -314,7 +329,7 @@ async def offset_review(request: Request) -> Response:
         preview = _registry(request).bus.preview(_offset_command(form, confirm_excess=True),
                                                  actor=actor)
     except DomainError as error:
-        return _offset_form_page(request, form, error=error)
+        return _offset_form_page(request, form, error=error, submitted=True)
     return render(request, "offset_confirm.html", form=form, preview=preview)
 
 
@@ -331,7 +346,7 @@ async def offset_apply(request: Request) -> Response:
             _offset_command(form, confirm_excess=form.get("confirm_excess") == "yes"),
             actor=actor, idempotency_key=form.get("idem") or None).data
     except DomainError as error:
-        return _offset_form_page(request, form, error=error)
+        return _offset_form_page(request, form, error=error, submitted=True)
     flash(request, N_("offset_applied"), application=data["application_id"])
     return _redirect(f"/offsets/{data['application_id']}")
 
@@ -369,10 +384,7 @@ def _offset_page(request: Request, application_id: int, *, error: DomainError | 
 
 @router.get("/offsets/{application_id}")
 def offset_page(request: Request, application_id: ApplicationId) -> Response:
-    try:
-        return _offset_page(request, application_id)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    return _offset_page(request, application_id)
 
 
 @router.post("/offsets/{application_id}/certificates")
@@ -386,10 +398,7 @@ async def certificate_issue(request: Request, application_id: ApplicationId) -> 
             quantity=form.get("quantity") or None, third_party=form.get("third_party") == "yes"),
             actor=actor, idempotency_key=form.get("idem") or None).data
     except DomainError as error:
-        try:
-            return _offset_page(request, application_id, error=error, values=form)
-        except DomainError as other:
-            return error_page(request, classify(other)[0], other)
+        return _offset_page(request, application_id, error=error, values=form)
     flash(request, N_("offset_certificate_issued"), number=data["number"])
     return _redirect(f"/offsets/{application_id}#certificates")
 
@@ -412,11 +421,8 @@ def verify(request: Request, token: str) -> Response:
 def factor_page(request: Request, version: str = "") -> Response:
     """The calculators' factors, each with its source and flag (public); the secretariat
     publishes a new version here."""
-    try:
-        with _registry(request).uow(write=False) as uow:
-            table = offset_queries.factor_tables(uow, version or None)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    with _registry(request).uow(write=False) as uow:
+        table = offset_queries.factor_tables(uow, version or None)
     return render(request, "offset_factors.html", table=table,
                   **_choices(request_language(request)))
 
@@ -431,7 +437,8 @@ async def factor_publish(request: Request) -> Response:
             "key": form.get("key", ""), "value": form.get("value", ""),
             "confidence": form.get("confidence", ""), "source": form.get("source", "")}
         data = _registry(request).bus.handle(c.PublishOffsetFactors(
-            changes=(change,), note=form.get("note", "")), actor=actor,
+            changes=(change,), note=form.get("note", ""),
+            confirm_large=form.get("confirm_large") == "yes"), actor=actor,
             idempotency_key=form.get("idem") or None).data
     except DomainError as error:
         with _registry(request).uow(write=False) as uow:
@@ -439,7 +446,8 @@ async def factor_publish(request: Request) -> Response:
         return render(request, "offset_factors.html", status_code=classify(error)[0],
                       table=table, form_state=state_of(
                           request, "factors", form, error,
-                          fields=("key", "value", "confidence", "source", "note"),
+                          fields=("key", "value", "confidence", "source", "note",
+                                  "confirm_large"),
                           rename={"changes[0].key": "key", "changes[0].value": "value",
                                   "changes[0].confidence": "confidence",
                                   "changes[0].source": "source"}),
@@ -455,11 +463,8 @@ def report_page(request: Request, fiscal_year: str = "", format: str = "") -> Re
     today = _registry(request).clock().astimezone(JST).date()
     year = fiscal_year or str(fiscal_year_of(today) - 1 if today.month <= 6
                               else fiscal_year_of(today))
-    try:
-        with _registry(request).uow(write=False) as uow:
-            table = offset_queries.reporting_table(uow, actor, fiscal_year=year)
-    except DomainError as error:
-        return error_page(request, classify(error)[0], error)
+    with _registry(request).uow(write=False) as uow:
+        table = offset_queries.reporting_table(uow, actor, fiscal_year=year)
     if format == "csv":
         rows = [r | {"assignable_years": " ".join(map(str, r["assignable_years"]))}
                 for r in table["rows"]]

@@ -42,8 +42,10 @@ from jcredit.service_layer.commands import IssueOffsetCertificate
 from jcredit.service_layer.commands import PublishOffsetFactors
 from jcredit.service_layer.commands import SaveOffsetCalculation
 from jcredit.service_layer.handlers.invalidations import apply_invalidation
+from jcredit.service_layer.handlers.invalidations import parse_fiscal_year
 from jcredit.service_layer.handlers.invalidations import registry_date
 from jcredit.service_layer.handlers.lookups import account_by_number
+from jcredit.service_layer.handlers.lookups import parse_designation
 from jcredit.service_layer.messagebus import CommandContext
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -93,7 +95,8 @@ def factor_table(uow: AbstractUnitOfWork, version: object = None) -> FactorTable
 def publish_factors(cmd: PublishOffsetFactors, ctx: CommandContext) -> dict[str, Any]:
     require_role(ctx.actor, Role.ADMIN, action="publishing an offset factor table")
     base = factor_table(ctx.uow)
-    table = revise(base, list(cmd.changes), note=str(cmd.note or ""))
+    table = revise(base, list(cmd.changes), note=str(cmd.note or ""),
+                   confirm_large=bool(cmd.confirm_large))
     changed = sorted(k for k, f in table.factors.items() if base.factors[k] != f)
     view = {"version": table.version, "note": table.note, "changed": changed,
             "factors": table.rows()}
@@ -110,6 +113,9 @@ def save_calculation(cmd: SaveOffsetCalculation, ctx: CommandContext) -> dict[st
                               field="inputs")
     table = factor_table(ctx.uow, cmd.factor_version)
     result = calculate(cmd.kind, cmd.inputs, table)
+    if not result.lines:
+        raise ValidationError("inputs: nothing to save: enter at least one activity",
+                              field="inputs")
     title = parse_free_text(cmd.title, field="title", max_length=200, required=False)
     calculation_id = ctx.uow.offsets.next_calculation_id()
     token = secrets.token_urlsafe(18)
@@ -173,6 +179,11 @@ def apply_offset(cmd: ApplyOffset, ctx: CommandContext) -> dict[str, Any]:
     quantity = cmd.quantity
     if quantity in (None, "") and not cmd.serials and calculated is not None:
         quantity = calculated
+    # the invalidation's own fields, checked here too so that every problem shows at once
+    check(lambda: parse_designation(quantity, cmd.serials))
+    check(lambda: parse_fiscal_year(cmd.fiscal_year))
+    check(lambda: parse_free_text(cmd.credit_user_name, field="credit_user_name",
+                                  max_length=200, required=True))
     check.done()
     assert subject is not None and purpose is not None
     if calc is not None and not method:

@@ -62,7 +62,8 @@ def verify_url(request: Request, token: str) -> str:
 # --- public: calculators, factors, saved calculations by link, verification ---------------
 
 
-NO_VERSION = {404: {"description": "no factor table of that version is published"}}
+NO_VERSION: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no factor table of that version is published"}}
 
 
 @router.get("/public/offsets/factors", tags=["offsets (public)"], responses=NO_VERSION)
@@ -177,6 +178,8 @@ class FactorChange(s.Body):
 class FactorPublish(s.Body):
     changes: list[FactorChange] = Field(max_length=200)
     note: str
+    confirm_large: StrictBool = Field(False, description="confirm a change to more than "
+                                      "tenfold or under a tenth of the published value")
 
 
 @router.post("/offsets/factors", status_code=201, tags=["offsets"])
@@ -184,7 +187,7 @@ async def publish_factors(body: FactorPublish, request: Request, caller: AdminWr
                           ) -> Response:
     """The secretariat publishes the next factor table version (values with sources)."""
     command = c.PublishOffsetFactors(changes=tuple(ch.model_dump() for ch in body.changes),
-                                     note=body.note)
+                                     note=body.note, confirm_large=body.confirm_large)
     return await send_command(request, caller.registry, command, caller.actor, caller.key, 201)
 
 
