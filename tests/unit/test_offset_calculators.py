@@ -16,6 +16,7 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.offsets.calculators import calculate
 from jcredit.domain.offsets.calculators import credits_to_offset
 from jcredit.domain.offsets.calculators import donation_tonnes
+from jcredit.domain.offsets.factors import FactorTable
 from jcredit.domain.offsets.factors import default_factor_table
 from jcredit.domain.offsets.factors import revise
 from jcredit.domain.offsets.geography import straight_line_km
@@ -210,3 +211,144 @@ def test_revise_refuses_absurd_values_and_confirms_large_changes() -> None:
     # within tenfold either way: no confirmation
     assert revise(V1, [{"key": "waste.kg", "value": "4.9", "source": "s"}], note="n")
     assert revise(V1, [{"key": "waste.kg", "value": "0.051", "source": "s"}], note="n")
+
+
+def _lines(result: object) -> list[tuple[str, str, Decimal, str, str, Decimal, Decimal, str]]:
+    return [(ln["category"], ln["item"], Decimal(ln["amount"]), ln["unit"], ln["factor_key"],
+             Decimal(ln["factor"]), Decimal(ln["kg_co2"]), ln["basis"])
+            for ln in result.as_dict()["lines"]]  # type: ignore[attr-defined]
+
+
+def test_meeting_result_as_recorded_line_by_line() -> None:
+    """What a saved calculation, the CSV and the API show: every line, its factor, its
+    basis, the totals by category and the factors used (values worked out by hand)."""
+    inputs = MEETING | {"travel": [
+        {"mode": "RAIL", "people": 30, "km": "50"},
+        {"mode": "AIR", "people": 2, "origin_prefecture": "北海道", "round_trip": "false"}]}
+    result = calculate("MEETING", inputs, V1)
+    line_km = straight_line_km("北海道", "東京都")
+    air_km = 2 * line_km * Decimal("1.2")
+    assert _lines(result) == [
+        ("VENUE", "venue.electricity.HALL.M", Decimal(36), "kWh", "electricity.default",
+         Decimal("0.434"), Decimal("15.624"), "200 m2 × 3 h × 0.060 kWh/(m2·h)"),
+        ("VENUE", "venue.gas.HALL.M", Decimal("1.2"), "m3", "city_gas", Decimal("2.05"),
+         Decimal("2.46"), "200 m2 × 3 h × 0.0020 m3/(m2·h)"),
+        ("ONLINE", "online.device", Decimal(2), "kWh", "electricity.default",
+         Decimal("0.434"), Decimal("0.868"), "20 × 2 h × 0.05 kWh/(person·h)"),
+        ("ONLINE", "online.network", Decimal("0.6"), "kWh", "electricity.default",
+         Decimal("0.434"), Decimal("0.2604"), "20 × 2 h × 0.015 kWh/(person·h)"),
+        ("TRAVEL", "travel[0]", Decimal(3000), "person·km", "travel.RAIL", Decimal("0.019"),
+         Decimal(57), "30 × 50 km × 2"),
+        ("TRAVEL", "travel[1]", air_km, "person·km", "travel.AIR", Decimal("0.111"),
+         air_km * Decimal("0.111"), f"2 × 北海道→東京都 {line_km} km × 1.2"),
+        ("ACCOMMODATION", "accommodation.night", Decimal(10), "person·night",
+         "accommodation.night", Decimal("31.5"), Decimal(315), "10 person·night"),
+        ("CATERING", "catering.meal", Decimal(60), "meal", "catering.meal", Decimal("1.5"),
+         Decimal(90), "60 meal"),
+        ("HANDOUT", "handout.sheet", Decimal(500), "sheet", "handout.sheet",
+         Decimal("0.0044"), Decimal("2.2"), "500 sheet"),
+        ("WASTE", "waste.kg", Decimal(12), "kg", "waste.kg", Decimal("0.5"), Decimal(6),
+         "12 kg"),
+    ]
+    recorded = result.as_dict()
+    assert recorded["kind"] == "MEETING" and recorded["factor_version"] == 1
+    assert recorded["extra"] == {"participants": "30"}
+    assert {k: Decimal(v) for k, v in recorded["by_category"].items()} == {
+        "VENUE": Decimal("0.018084"), "ONLINE": Decimal("0.0011284"),
+        "TRAVEL": (Decimal(57) + air_km * Decimal("0.111")) / 1000,
+        "ACCOMMODATION": Decimal("0.315"), "CATERING": Decimal("0.09"),
+        "HANDOUT": Decimal("0.0022"), "WASTE": Decimal("0.006")}
+    assert Decimal(recorded["total_t_co2"]) == sum(
+        Decimal(v) for v in recorded["by_category"].values())
+    assert recorded["credits"] == 1
+    assert recorded["factor_keys"] == [
+        "venue.electricity.HALL.M", "electricity.default", "venue.gas.HALL.M", "city_gas",
+        "online.device", "online.network", "travel.RAIL", "travel.detour", "travel.AIR",
+        "accommodation.night", "catering.meal", "handout.sheet", "waste.kg"]
+    assert calculate("MEETING", {"meals": 1}, V1).extra == {"participants": "0"}
+
+
+@pytest.mark.parametrize(("inputs", "field"), [
+    ({"venue": {"building_type": "HALL", "floor_area_class": "M", "room_area_m2": "0",
+                "hours": "2"}}, "venue.room_area_m2"),
+    ({"venue": {"building_type": "HALL", "floor_area_class": "M", "room_area_m2": "10",
+                "hours": "0"}}, "venue.hours"),
+    ({"venue": {"building_type": "HALL", "floor_area_class": "M", "hours": "2"}},
+     "venue.room_area_m2"),
+    ({"venue": {"building_type": "HALL", "floor_area_class": "M", "room_area_m2": "10"}},
+     "venue.hours"),
+    ({"venue": {"floor_area_class": "M", "room_area_m2": "10", "hours": "1"}},
+     "venue.building_type"),
+    ({"travel": [{"mode": "CAR", "km": "10"}]}, "travel[0].people"),
+    ({"travel": [{"mode": "CAR", "people": 3}]}, "travel[0].km"),
+    ({"travel": [{"people": 3, "km": "1"}]}, "travel[0].mode"),
+])
+def test_meeting_required_and_positive_fields(inputs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as error:
+        calculate("MEETING", inputs, V1)
+    assert field in {e["field"] for e in error.value.errors or []} | {error.value.field}
+
+
+def test_other_calculators_as_recorded() -> None:
+    donation = calculate("DONATION", {"yen_per_item": "1", "items": 25000,
+                                      "price_per_t": "8000", "carried_yen": "500"}, V1)
+    assert donation.as_dict()["kind"] == "DONATION" and donation.credits == 3
+    assert _lines(donation) == [("DONATION", "donation", Decimal(3), "t-CO2", "bought",
+                                 Decimal(1000), Decimal(3000),
+                                 "(¥1 × 25000 + ¥500) ÷ ¥8000/t")]
+    assert donation.extra == {"collected_yen": "25500", "remainder_yen": "1500",
+                              "price_per_t": "8000", "items": "25000", "yen_per_item": "1",
+                              "carried_yen": "500"}
+    assert donation.total_t == Decimal(3)
+    attached = calculate("PRODUCT", {"mode": "CREDIT_ATTACHED", "kg_per_unit": "0.5",
+                                     "units": 3001}, V1)
+    assert _lines(attached) == [("CREDIT_ATTACHED", "product", Decimal(3001), "unit",
+                                 "per_unit", Decimal("0.5"), Decimal("1500.5"),
+                                 "3001 × 0.5 kg-CO2")]
+    assert attached.kind.value == "PRODUCT" and attached.credits == 2
+    assert attached.extra == {"mode": "CREDIT_ATTACHED", "units": "3001"}
+    organisation = calculate("ORGANIZATION", {
+        "kerosene_l": "10", "fuel_oil_a_l": "1", "lpg_kg": "1", "gasoline_l": "1",
+        "electricity": [{"kwh": "100"}, {"kwh": "50", "factor_kg_per_kwh": "0.3"}],
+        "heat_gj": "2"}, V1)
+    assert _lines(organisation) == [
+        ("SCOPE1", "kerosene", Decimal(10), "L", "kerosene", Decimal("2.489"),
+         Decimal("24.89"), "10 L"),
+        ("SCOPE1", "fuel_oil_a", Decimal(1), "L", "fuel_oil_a", Decimal("2.710"),
+         Decimal("2.71"), "1 L"),
+        ("SCOPE1", "lpg", Decimal(1), "kg", "lpg", Decimal("2.999"), Decimal("2.999"),
+         "1 kg"),
+        ("SCOPE1", "gasoline", Decimal(1), "L", "gasoline", Decimal("2.32"),
+         Decimal("2.32"), "1 L"),
+        ("SCOPE2", "electricity[0]", Decimal(100), "kWh", "electricity.default",
+         Decimal("0.434"), Decimal("43.4"), "100 kWh"),
+        ("SCOPE2", "electricity[1]", Decimal(50), "kWh", "supplier", Decimal("0.3"),
+         Decimal(15), "50 kWh × 0.3"),
+        ("SCOPE2", "heat.district", Decimal(2), "GJ", "heat.district", Decimal(57),
+         Decimal(114), "2 GJ"),
+    ]
+    assert organisation.kind.value == "ORGANIZATION" and organisation.extra == {}
+    assert organisation.factor_keys == ("kerosene", "fuel_oil_a", "lpg", "gasoline",
+                                        "electricity.default", "heat.district")
+
+
+def test_factor_rows_round_trip_as_stored() -> None:
+    """A published version is stored as its rows and read back unchanged."""
+    rows = V1.rows()
+    assert rows[0] == V1.factors["electricity.default"].as_dict()
+    kerosene = V1.factors["kerosene"].as_dict()
+    assert kerosene == {"key": "kerosene", "category": "FUEL", "label_ja": "灯油",
+                        "label_en": "Kerosene", "value": "2.489", "unit": "kg-CO2/L",
+                        "confidence": "primary", "source": kerosene["source"]}
+    assert "算定省令" in kerosene["source"]
+    again = FactorTable.from_rows(7, rows, note="copy")
+    assert again.version == 7 and again.note == "copy" and again.factors == V1.factors
+
+
+def test_prefectural_offices() -> None:
+    from jcredit.domain.offsets.geography import PREFECTURE_OFFICES
+
+    assert len(PREFECTURE_OFFICES) == 47
+    assert PREFECTURE_OFFICES["東京都"] == (35.690, 139.692)
+    assert PREFECTURE_OFFICES["沖縄県"] == (26.212, 127.681)
+    assert straight_line_km("北海道", "沖縄県") > straight_line_km("北海道", "東京都")

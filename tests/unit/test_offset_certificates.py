@@ -29,7 +29,7 @@ def test_certificates_never_claim_more_than_invalidated(invalidated: int,
                                            certified=certified)
         except DomainError:
             # refused only for a reason: nothing asked, nothing left, or too much
-            assert requested is not None and (requested <= 0 or requested > left) or left == 0
+            assert (requested is not None and (requested <= 0 or requested > left)) or left == 0
             continue
         assert granted == (left if requested is None else requested)
         assert granted > 0

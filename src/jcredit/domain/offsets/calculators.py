@@ -315,9 +315,9 @@ class _Lines:
         factor = self.table.get(factor_key, field=field)
         if factor_key not in self.keys:
             self.keys.append(factor_key)
-        unit = factor.unit.split("/", 1)[1] if "/" in factor.unit else factor.unit
-        self.lines.append(Line(category, item, amount, unit.strip("()"), factor_key,
-                               factor.value, amount * factor.value, basis))
+        unit = (factor.unit.split("/", 1)[1] if "/" in factor.unit else factor.unit).strip("()")
+        self.lines.append(Line(category, item, amount, unit, factor_key, factor.value,
+                               amount * factor.value, basis or f"{amount} {unit}"))
 
     def result(self, kind: CalculatorKind, credits: Callable[[Decimal], int] = credits_to_offset,
                extra: Mapping[str, str] | None = None) -> Result:
@@ -530,7 +530,7 @@ def donation(inputs: Mapping[str, Any], table: FactorTable) -> Result:
     out = _Lines(table)
     out.lines.append(Line("DONATION", "donation", Decimal(bought.tonnes), "t-CO2", "bought",
                           KG_PER_T, Decimal(bought.tonnes) * KG_PER_T,
-                          f"(¥{yen} × {items} + ¥{carried}) ÷ ¥{price}/t, rounded down"))
+                          f"(¥{yen} × {items} + ¥{carried}) ÷ ¥{price}/t"))
     return out.result(CalculatorKind.DONATION, credits=lambda _t: bought.tonnes, extra={
         "collected_yen": str(bought.collected_yen), "remainder_yen": str(bought.remainder_yen),
         "price_per_t": str(price), "items": str(items), "yen_per_item": str(yen),
