@@ -179,6 +179,18 @@ def test_reporting_table_and_factor_publishing(client: TestClient) -> None:
         follow_redirects=False)
     assert published.status_code == 303
     assert client.get("/api/v1/public/offsets/factors").json()["version"] == 2
+    # a calculation saved on v1 offers the re-run with v2 and saves it as a new one
+    web_log_in(client, "shoji")
+    listing = client.get("/offsets")
+    old = re.search(r'href="(/offsets/calculations/[^"]+)"', listing.text)
+    assert old
+    page = client.get(old.group(1))
+    assert 'id="rerun"' in page.text and 'id="save-rerun"' in page.text
+    rerun = client.post(f"{old.group(1)}/rerun", data={"csrf": csrf_of(page.text)},
+                        follow_redirects=False)
+    assert rerun.status_code == 303 and rerun.headers["location"] != old.group(1)
+    again = client.get(rerun.headers["location"])
+    assert "係数表 v2" in again.text and 'id="rerun"' not in again.text
 
 
 def test_saved_donation_carries_its_remainder_to_the_next_period(client: TestClient) -> None:

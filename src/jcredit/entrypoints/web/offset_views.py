@@ -216,6 +216,23 @@ def calculation_page(request: Request, token: str) -> Response:
                   chart=_chart(calc["result"], labeller(lang)), **_choices(lang))
 
 
+@router.post("/offsets/calculations/{token}/rerun")
+async def calculation_rerun(request: Request, token: str) -> Response:
+    """Save the same inputs again against the newest factor table (a new calculation; the
+    old one stays as it was)."""
+    form = await _form(request)
+    actor = _actor(request)
+    _check_csrf(request, form.get("csrf", ""))
+    registry = _registry(request)
+    with registry.uow(write=False) as uow:
+        calc = offset_queries.calculation(uow, token)
+    saved = registry.bus.handle(c.SaveOffsetCalculation(
+        kind=calc["kind"], inputs=calc["inputs"], title=calc["title"]), actor=actor,
+        idempotency_key=form.get("idem") or None).data
+    flash(request, N_("offset_calculation_rerun"), version=saved["factor_version"])
+    return _redirect(f"/offsets/calculations/{saved['token']}")
+
+
 @router.get("/offsets/calculations/{token}/csv")
 def calculation_csv(request: Request, token: str) -> Response:
     with _registry(request).uow(write=False) as uow:
