@@ -232,6 +232,15 @@ def test_offset_form_keeps_what_was_typed_and_shows_every_error(client: TestClie
     assert refused.status_code == 422
     assert re.search(r'id="offset-subject" value=""[^>]*aria-invalid="true"', refused.text)
     assert re.search(r'id="offset-quantity" value="abc"[^>]*aria-invalid="true"', refused.text)
+    block = re.search(r'name="block" value="([^"]+)"', form.text)
+    assert block and block.group(1)
+    for typed in ("abc", "0", "-2"):
+        wrong = client.post("/offsets/review", data={
+            "from_account": account.group(1), "subject": "会議", "quantity": typed,
+            "block": block.group(1), "credit_user_name": "株式会社カーボン商事",
+            "fiscal_year": "2026", "offset_purpose": "EVENT", "csrf": csrf_of(form.text)})
+        assert wrong.status_code == 422, typed
+        assert re.search(r'id="offset-quantity"[^>]*aria-invalid="true"', wrong.text), typed
     auditor = TestClient(client.app)
     web_log_in(auditor, "auditor")
     assert auditor.get("/offsets/new").status_code == 403

@@ -312,28 +312,33 @@ def offset_new(request: Request) -> Response:
 
 
 def _offset_command(form: Mapping[str, str], *, confirm_excess: bool) -> c.ApplyOffset:
+    serials = _serials(form)
     return c.ApplyOffset(
         from_account=form.get("from_account", ""), subject=form.get("subject", ""),
         credit_user_name=form.get("credit_user_name", ""),
         fiscal_year=form.get("fiscal_year", ""), calculation=form.get("calculation") or None,
         offset_purpose=form.get("offset_purpose") or None,
-        quantity=None if form.get("block") else form.get("quantity", ""),
-        serials=_serials(form), scope=form.get("scope", ""), period=form.get("period", ""),
+        quantity=None if serials else form.get("quantity", ""),
+        serials=serials, scope=form.get("scope", ""), period=form.get("period", ""),
         credit_user_corporate_number=form.get("credit_user_corporate_number") or None,
         confirm_excess=confirm_excess)
 
 
 def _serials(form: Mapping[str, str]) -> str | None:
-    """The chosen block's first ``quantity`` serials (``PREFIX-START-END``)."""
+    """The chosen block's first ``quantity`` serials (``PREFIX-START-END``); None without
+    a block, or when the quantity is not a whole number above 0 (then the quantity is sent
+    as typed and refused at its own field)."""
     block = form.get("block", "")
-    if not block:
+    if block.count("-") < 2:
         return None
     prefix, start, end = block.rsplit("-", 2)
-    try:
-        wanted = int(form.get("quantity", "").strip() or (int(end) - int(start) + 1))
-    except ValueError:
-        return f"{prefix}-{start}-{form.get('quantity', '')}"  # refused with its field
-    return f"{prefix}-{start}-{int(start) + max(wanted, 1) - 1:010d}"
+    typed = form.get("quantity", "").strip()
+    if not (start.isdigit() and end.isdigit()) or (typed and not typed.isdigit()):
+        return None
+    wanted = int(typed) if typed else int(end) - int(start) + 1
+    if wanted < 1:
+        return None
+    return f"{prefix}-{start}-{int(start) + wanted - 1:010d}"
 
 
 @router.post("/offsets/review")
