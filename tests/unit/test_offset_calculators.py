@@ -352,3 +352,56 @@ def test_prefectural_offices() -> None:
     assert PREFECTURE_OFFICES["東京都"] == (35.690, 139.692)
     assert PREFECTURE_OFFICES["沖縄県"] == (26.212, 127.681)
     assert straight_line_km("北海道", "沖縄県") > straight_line_km("北海道", "東京都")
+
+
+def _fields(inputs: dict[str, object], kind: str = "MEETING") -> set[str | None]:
+    with pytest.raises(ValidationError) as error:
+        calculate(kind, inputs, V1)
+    return {e["field"] for e in error.value.errors or []} | {error.value.field}
+
+
+def test_lists_of_legs_are_checked_item_by_item() -> None:
+    assert "travel" in _fields({"travel": "CAR 10 km"})
+    assert "travel" in _fields({"travel": {"mode": "CAR"}})
+    leg = {"mode": "CAR", "people": 1, "km": "1"}
+    assert "travel" in _fields({"travel": [leg] * 201})
+    assert len(calculate("MEETING", {"travel": [leg] * 200}, V1).lines) == 200
+    # every bad leg is named, not only the first
+    assert {"travel[0]", "travel[2].mode"} <= _fields(
+        {"travel": [1, leg, {"mode": "UFO", "people": 1, "km": "1"}]})
+
+
+def test_twelve_decimals_at_most() -> None:
+    assert calculate("MEETING", {"waste_kg": "0.000000000001"}, V1).total_t > 0
+    assert "waste_kg" in _fields({"waste_kg": "0.0000000000001"})
+    assert calculate("MEETING", {"waste_kg": "1000000000000"}, V1).credits == 500_000_000
+    assert "waste_kg" in _fields({"waste_kg": "1000000000000.5"})
+
+
+def test_revise_details() -> None:
+    from jcredit.domain.errors import ConfirmationRequiredError
+
+    with pytest.raises(ValidationError) as error:
+        revise(V1, [{"key": "waste.kg", "value": "0.6", "source": "s"}], note="  ")
+    assert error.value.field == "note"
+    v2 = revise(V1, [{"key": "waste.kg", "confidence": "primary", "source": "  new  source "}],
+                note=" waste   source ")
+    changed = v2.factors["waste.kg"]
+    assert (changed.value, changed.confidence.value, changed.source) == (
+        Decimal("0.5"), "primary", "new source")  # value kept, source normalised
+    assert v2.note == "waste source" and v2.version == 2
+    assert revise(V1, [{"key": "heat.district", "value": "100000", "source": "s"}], note="n",
+                  confirm_large=True).factors["heat.district"].value == 100_000
+    # exactly tenfold or a tenth: no confirmation; from zero: a confirmation
+    assert revise(V1, [{"key": "waste.kg", "value": "5", "source": "s"}], note="n")
+    assert revise(V1, [{"key": "waste.kg", "value": "0.05", "source": "s"}], note="n")
+    with pytest.raises(ConfirmationRequiredError):
+        revise(V1, [{"key": "travel.WALK", "value": "0.01", "source": "s"}], note="n")
+    assert revise(V1, [{"key": "travel.WALK", "value": "0", "source": "s"}], note="n")
+    with pytest.raises(ValidationError) as bad:
+        revise(V1, [{"key": "waste.kg", "value": "-1", "source": "s"},
+                    {"key": "nope", "value": "1", "source": "s"},
+                    {"key": "catering.meal", "confidence": "maybe", "source": "s"}], note="n")
+    assert {e["field"] for e in bad.value.errors or []} == {
+        "changes[0].value", "changes[1].key", "changes[2].confidence"}
+    assert "[kg-CO2/kg]" in bad.value.errors[0]["message"]  # type: ignore[index]
