@@ -323,6 +323,17 @@ class ImportExternalRegistrations(Command):
     NAME: ClassVar[str] = "registry.import_external_registrations"
 
 
+@dataclass(frozen=True)
+class ImportRegisteredProjects(Command):
+    """Projects registered before jcredit, rows of the official public list (CSV columns or
+    JSON keys: domain/projects/registered.py). Good rows land, bad rows are reported by line;
+    importing the same list again changes nothing."""
+
+    rows: tuple[dict[str, object], ...]
+    first_line: int = 1
+    NAME: ClassVar[str] = "projects.import_registered"
+
+
 # --- dMRV: the verifier's decisions (docs/dmrv.md §12) ---------------------------------------
 
 

@@ -213,6 +213,23 @@ class SqlProjectRepository:
             imported_at=imported_at))
         return True
 
+    # projects registered before jcredit (the official list)
+    def registered(self, nos: list[str] | None = None) -> list[dict[str, Any]]:
+        """The imported rows (of the numbers given, or all), in the list's order."""
+        r = t.registered_projects
+        query = select(r)
+        if nos is not None:
+            query = query.where(r.c.no.in_(nos))
+        rows = [dict(row._mapping) for row in self.c.execute(query)]
+        return sorted(rows, key=lambda row: (len(row["no"]), row["no"]))
+
+    def put_registered(self, row: dict[str, Any], *, new: bool) -> None:
+        r = t.registered_projects
+        if new:
+            self.c.execute(insert(r).values(**row))
+        else:
+            self.c.execute(update(r).where(r.c.no == row["no"]).values(**row))
+
     def external_matches(self, site_keys: list[str]) -> dict[str, str]:
         """Site keys registered in another scheme: key → "scheme reference"."""
         if not site_keys:

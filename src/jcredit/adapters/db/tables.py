@@ -520,3 +520,26 @@ offset_certificates = Table(
     Column("journal_seq", Integer, nullable=False),
 )
 Index("ix_offset_certificates_application", offset_certificates.c.application_id)
+
+# Projects registered before jcredit, from the official public list (issue 16; imported by
+# `jcredit project import-registered`, journaled as projects.import_registered).
+registered_projects = Table(
+    "registered_projects",
+    metadata,
+    Column("no", String(32), primary_key=True),
+    Column("applied_on", String(10), nullable=True),
+    Column("implementer", String(200), nullable=False),
+    Column("implementer_corporate_number", String(13), nullable=True),
+    Column("location", String(500), nullable=False),
+    Column("prefecture", String(8), nullable=False),
+    Column("holder", String(200), nullable=False),
+    Column("holder_corporate_number", String(13), nullable=True),
+    Column("summary", Text, nullable=False),
+    Column("start_date", String(10), nullable=True),
+    Column("methodology_id", String(16), nullable=False),
+    Column("methodology_version", String(16), nullable=False),
+    Column("methodology_text", String(100), nullable=False),
+    Column("imported_at", String(40), nullable=False),
+    Column("journal_seq", Integer, nullable=False),
+)
+Index("ix_registered_projects_methodology", registered_projects.c.methodology_id)

@@ -8,6 +8,8 @@ journal records which.
 
 from __future__ import annotations
 
+import csv
+import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -529,3 +531,51 @@ def period_action(project: str = typer.Argument(...), period: int = typer.Argume
     emit(run_as(c.PeriodTransition(project=project, period=period, action=action,
                                    comment=comment, acknowledge_missing=acknowledge_missing),
                 user, key), as_json)
+
+
+def registered_rows(path: Path, fmt: str, encoding: str = "auto"
+                    ) -> tuple[list[dict[str, Any]], int]:
+    """The rows of an official project list file and the line of the first row: CSV with
+    the list's column names (line 2), or JSON — a list of rows or ``{"projects": [...]}``
+    (row 1)."""
+    if fmt == "csv":
+        text = read_csv(path, encoding)
+        return [dict(row) for row in csv.DictReader(io.StringIO(text))], 2
+    document = read_json(path, field="file")
+    rows = document.get("projects") if isinstance(document, dict) else document
+    if not isinstance(rows, list):
+        raise ValidationError("file: a JSON list of projects, or {\"projects\": [...]}",
+                              field="file")
+    return rows, 1
+
+
+@project_app.command("import-registered")
+@reports_errors
+def project_import_registered(
+        file: Path = typer.Argument(..., help="the official project list: CSV (columns No., "
+                                    "申請日, 実施者, 実施場所, 保有者, 概要, 開始日, 方法論) or "
+                                    "JSON"),
+        fmt: str = typer.Option("", "--format", help="csv or json (default: the file's "
+                                "extension)"),
+        encoding: str = EncodingOpt, key: str | None = KeyOpt,
+        as_json: bool = JsonOpt) -> None:
+    """Load projects registered before jcredit (the secretariat): good rows land, bad rows
+    are reported by line (exit 1), a second import of the same list changes nothing."""
+    chosen = (fmt or file.suffix.lstrip(".")).lower()
+    if chosen not in ("csv", "json"):
+        raise ValidationError(f"--format must be csv or json, got {chosen!r}", field="format",
+                              valid=["csv", "json"])
+    rows, first_line = registered_rows(file, chosen, encoding)
+    data = run_as(c.ImportRegisteredProjects(rows=tuple(rows), first_line=first_line), None,
+                  key)
+
+    def human(d: dict[str, Any]) -> None:
+        console.print(f"added {d['added']}, updated {d['updated']}, unchanged "
+                      f"{d['unchanged']}, refused {len(d['problems'])} line(s)", markup=False)
+
+    emit(data, as_json, human)
+    for problem in data["problems"]:
+        typer.echo(f"line {problem['line']} [{problem['field']}] {problem['value']!r}: "
+                   f"{problem['message']}", err=True)
+    if data["problems"]:
+        raise typer.Exit(1)

@@ -46,6 +46,7 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.PeriodTransition: monitoring.period_transition,
     commands.AttachEvidence: projects.attach_evidence,
     commands.ImportExternalRegistrations: projects.import_external_registrations,
+    commands.ImportRegisteredProjects: projects.import_registered_projects,
     commands.DecideHold: dmrv_decisions.decide_hold,
     commands.RegisterDevice: dmrv.register_device,
     commands.RegisterDevices: dmrv.register_devices,

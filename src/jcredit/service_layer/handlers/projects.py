@@ -41,6 +41,7 @@ from jcredit.domain.projects.model import Activity
 from jcredit.domain.projects.model import MonitoringPeriod
 from jcredit.domain.projects.model import Project
 from jcredit.domain.projects.model import ProjectType
+from jcredit.domain.projects.registered import parse_list
 from jcredit.domain.text import check_nested_text
 from jcredit.domain.text import clean_text
 from jcredit.domain.text import shown
@@ -695,3 +696,31 @@ def import_external_registrations(cmd: c.ImportExternalRegistrations, ctx: Comma
     view = {"scheme": scheme, "imported": added, "flagged": flagged}
     ctx.record(cmd.NAME, view)
     return view
+
+
+def import_registered_projects(cmd: c.ImportRegisteredProjects, ctx: CommandContext
+                               ) -> dict[str, Any]:
+    """The secretariat loads the projects registered before jcredit from the official list
+    (domain/projects/registered.py reads the rows). Good rows land (added,
+    or updated when the list changed), bad rows are reported with their line, and rows
+    already imported unchanged change nothing: a second import of the same list writes
+    nothing, not even a journal entry."""
+    require_role(ctx.actor, Role.ADMIN, action="importing registered projects")
+    projects, problems = parse_list(list(cmd.rows), first_line=int(cmd.first_line))
+    fits = [project.as_dict() for project in projects]
+    existing = {row["no"]: row for row in ctx.uow.projects.registered([v["no"] for v in fits])}
+    added = [v for v in fits if v["no"] not in existing]
+    updated = [v for v in fits if v["no"] in existing
+               and any(existing[v["no"]][k] != v[k] for k in v)]
+    unchanged = len(fits) - len(added) - len(updated)
+    result: dict[str, Any] = {"added": len(added), "updated": len(updated),
+                              "unchanged": unchanged, "problems": problems}
+    if not added and not updated:
+        return result
+    entry = ctx.record(cmd.NAME, {"added": added, "updated": updated, "unchanged": unchanged,
+                                  "problems": problems})
+    for view in added + updated:
+        ctx.uow.projects.put_registered(view | {"imported_at": ctx.now_iso,
+                                                "journal_seq": entry.seq},
+                                        new=view in added)
+    return result | {"journal_seq": entry.seq}
