@@ -25,6 +25,7 @@ from typing import Any
 from typing import TypeVar
 
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.parsing import parse_json
 from jcredit.service_layer import commands as c
 
 T = TypeVar("T")
@@ -308,3 +309,23 @@ def with_lines(error: ValidationError, lines: dict[str, int]) -> ValidationError
         if code in lines:
             item["line"] = lines[code]
     return error
+
+
+def registered_rows_from(data: bytes, fmt: str, encoding: str = "auto", *,
+                         max_json_bytes: int = 20 * 1024 * 1024
+                         ) -> tuple[list[dict[str, Any]], int]:
+    """The rows of an official project list and the line of the first row: CSV with the
+    list's column names (line 2; UTF-8 or Shift_JIS), or JSON — a list of rows or
+    ``{"projects": [...]}`` (row 1)."""
+    if fmt not in ("csv", "json"):
+        raise ValidationError(f"format must be csv or json, got {fmt!r}", field="format",
+                              valid=["csv", "json"])
+    if fmt == "csv":
+        text = decode_csv(data, encoding, field="file")
+        return [dict(row) for row in csv.DictReader(io.StringIO(text))], 2
+    document = parse_json(data, field="file", max_bytes=max_json_bytes)
+    rows = document.get("projects") if isinstance(document, dict) else document
+    if not isinstance(rows, list):
+        raise ValidationError("file: a JSON list of projects, or {\"projects\": [...]}",
+                              field="file")
+    return rows, 1

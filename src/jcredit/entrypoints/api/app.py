@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     from jcredit.entrypoints.web.history_views import router as history_router
     from jcredit.entrypoints.web.offset_views import router as offset_router
     from jcredit.entrypoints.web.project_views import router as project_router
+    from jcredit.entrypoints.web.public_views import router as public_router
     from jcredit.entrypoints.web.views import router as web_router
 
     app.include_router(web_router)
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(history_router)
     app.include_router(dmrv_router)
     app.include_router(offset_router)
+    app.include_router(public_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

@@ -8,8 +8,6 @@ journal records which.
 
 from __future__ import annotations
 
-import csv
-import io
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +34,7 @@ from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
 from jcredit.entrypoints.tables_in import add_activities_command
 from jcredit.entrypoints.tables_in import decode_csv
+from jcredit.entrypoints.tables_in import registered_rows_from
 from jcredit.entrypoints.tables_in import submit_monitoring_csv
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import project_queries as queries
@@ -535,18 +534,13 @@ def period_action(project: str = typer.Argument(...), period: int = typer.Argume
 
 def registered_rows(path: Path, fmt: str, encoding: str = "auto"
                     ) -> tuple[list[dict[str, Any]], int]:
-    """The rows of an official project list file and the line of the first row: CSV with
-    the list's column names (line 2), or JSON — a list of rows or ``{"projects": [...]}``
-    (row 1)."""
-    if fmt == "csv":
-        text = read_csv(path, encoding)
-        return [dict(row) for row in csv.DictReader(io.StringIO(text))], 2
-    document = read_json(path, field="file")
-    rows = document.get("projects") if isinstance(document, dict) else document
-    if not isinstance(rows, list):
-        raise ValidationError("file: a JSON list of projects, or {\"projects\": [...]}",
-                              field="file")
-    return rows, 1
+    """The rows of an official project list file (:func:`registered_rows_from`)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValidationError(f"file: cannot read {path}: {error.strerror}", field="file"
+                              ) from None
+    return registered_rows_from(data, fmt, encoding, max_json_bytes=MAX_CLI_JSON_BYTES)
 
 
 @project_app.command("import-registered")
@@ -562,9 +556,6 @@ def project_import_registered(
     """Load projects registered before jcredit (the secretariat): good rows land, bad rows
     are reported by line (exit 1), a second import of the same list changes nothing."""
     chosen = (fmt or file.suffix.lstrip(".")).lower()
-    if chosen not in ("csv", "json"):
-        raise ValidationError(f"--format must be csv or json, got {chosen!r}", field="format",
-                              valid=["csv", "json"])
     rows, first_line = registered_rows(file, chosen, encoding)
     data = run_as(c.ImportRegisteredProjects(rows=tuple(rows), first_line=first_line), None,
                   key)

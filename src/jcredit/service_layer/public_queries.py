@@ -1,0 +1,63 @@
+"""What the public sees without logging in (issue 16): the project list — projects
+registered in jcredit and those registered before it (the official list, imported) — with
+filters and a text search. Only public fields: the official list's columns and, for a
+jcredit project, its registration's (never users, accounts or private documents)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+
+PUBLIC_STATES = frozenset({ProjectState.REGISTERED, ProjectState.TERMINATED})
+"""A project is public from its registration (登録) on."""
+
+PAGE_SIZE = 50
+
+
+def _matches(row: dict[str, Any], *, methodology: str, prefecture: str, words: list[str]
+             ) -> bool:
+    if methodology and row["methodology_id"] != methodology:
+        return False
+    if prefecture and row["prefecture"] != prefecture:
+        return False
+    text = " ".join(str(row[k] or "") for k in ("no", "implementer", "location", "holder",
+                                                "summary", "methodology_id"))
+    return all(word in text for word in words)
+
+
+def _native(uow: AbstractUnitOfWork) -> Iterable[dict[str, Any]]:
+    for project in uow.projects.find():
+        if project.state not in PUBLIC_STATES:
+            continue
+        org = uow.organisations.get(project.implementer_org_id)
+        yield {"no": project.number, "source": "jcredit",
+               "applied_on": project.application_date.isoformat()
+               if project.application_date else None,
+               "implementer": org.name if org else "",
+               "implementer_corporate_number": org.corporate_number if org else None,
+               "location": project.address, "prefecture": project.prefecture,
+               "holder": org.name if org else "", "summary": project.name,
+               "start_date": project.start_date.isoformat(),
+               "methodology_id": project.methodology_id,
+               "methodology_version": project.methodology_version}
+
+
+def projects(uow: AbstractUnitOfWork, *, methodology: str = "", prefecture: str = "",
+             q: str = "", page: int = 1) -> dict[str, Any]:
+    """One page of the public project list, filtered; ``q`` is words that must all appear
+    (in the number, implementer, location, holder, summary or methodology)."""
+    words = q.split()
+    rows = [{**row, "source": "list"} for row in uow.projects.registered()]
+    rows += list(_native(uow))
+    found = [row for row in rows
+             if _matches(row, methodology=methodology.strip().upper(),
+                         prefecture=prefecture.strip(), words=words)]
+    page = max(page, 1)
+    start = (page - 1) * PAGE_SIZE
+    return {"projects": found[start:start + PAGE_SIZE], "count": len(found), "page": page,
+            "pages": max(1, -(-len(found) // PAGE_SIZE)),
+            "methodologies": sorted({row["methodology_id"] for row in rows}),
+            "prefectures": sorted({row["prefecture"] for row in rows if row["prefecture"]})}

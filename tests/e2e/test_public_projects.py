@@ -1,0 +1,70 @@
+"""The public project list and the secretariat's import page (issue 16)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from jcredit.bootstrap import Registry
+from tests.e2e.support import demo_client
+from tests.e2e.support import web_log_in
+from tests.unit.test_registered_projects import LIST
+
+HEADER = ["No.", "申請日", "実施者", "実施場所", "保有者", "概要", "開始日", "方法論"]
+
+
+@pytest.fixture
+def client(sqlite_registry: Registry) -> Iterator[TestClient]:
+    with demo_client(sqlite_registry) as test_client:
+        yield test_client
+
+
+def csrf_of(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match
+    return match.group(1)
+
+
+def official_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=HEADER, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(row for row in LIST if "No." in row)
+    return out.getvalue().encode("cp932")
+
+
+def test_import_page_then_the_public_list(client: TestClient) -> None:
+    assert client.get("/registry/registered-projects/import").status_code in (401, 303, 200)
+    web_log_in(client, "midori")
+    assert client.get("/registry/registered-projects/import").status_code == 403
+    client.cookies.clear()
+    web_log_in(client, "admin")
+    page = client.get("/registry/registered-projects/import")
+    assert page.status_code == 200 and 'id="import-form"' in page.text
+    none = client.post("/registry/registered-projects/import",
+                       data={"csrf": csrf_of(page.text)})
+    assert none.status_code == 422 and 'aria-invalid="true"' in none.text
+    done = client.post("/registry/registered-projects/import",
+                       data={"csrf": csrf_of(page.text)},
+                       files={"file": ("projects.csv", official_csv(), "text/csv")})
+    assert done.status_code == 200 and 'id="import-problems"' in done.text
+    assert "追加 1 件" in done.text and "holder_corporate_number" in done.text
+    again = client.post("/registry/registered-projects/import",
+                        data={"csrf": csrf_of(page.text)},
+                        files={"file": ("projects.csv", official_csv(), "text/csv")})
+    assert "追加 0 件" in again.text and "変更なし 1 件" in again.text
+
+    anonymous = TestClient(client.app)
+    listing = anonymous.get("/public/projects")
+    assert listing.status_code == 200 and "中標津町" in listing.text
+    assert "9000020016926" in listing.text and "FO-001" in listing.text
+    found = anonymous.get("/public/projects", params={"q": "町有林", "methodology": "FO-001",
+                                                      "prefecture": "北海道"})
+    assert "中標津町" in found.text and "1 件" in found.text
+    nothing = anonymous.get("/public/projects", params={"prefecture": "沖縄県"})
+    assert "0 件" in nothing.text and "中標津町" not in nothing.text
