@@ -36,6 +36,7 @@ SCREENS = (
     ("methodology-en-r-002.png", None, "/methodologies/EN-R-002"),
     ("offset-calculator.png", None, "offsets:meeting"),
     ("offset-verify.png", None, "verify"),
+    ("public-projects.png", None, "/public/projects"),
     ("holder-accounts.png", "midori", "/"),
     ("holder-account.png", "midori", "account"),
     ("holder-transfer-error.png", "midori", "transfer:0"),

@@ -53,7 +53,8 @@ def test_import_page_then_the_public_list(client: TestClient) -> None:
                        data={"csrf": csrf_of(page.text)},
                        files={"file": ("projects.csv", official_csv(), "text/csv")})
     assert done.status_code == 200 and 'id="import-problems"' in done.text
-    assert "追加 1 件" in done.text and "holder_corporate_number" in done.text
+    # the demo holds No. 10 already (as published, "FO-001 Ver.2.0"): the file updates it
+    assert "追加 0 件、更新 1 件" in done.text and "holder_corporate_number" in done.text
     again = client.post("/registry/registered-projects/import",
                         data={"csrf": csrf_of(page.text)},
                         files={"file": ("projects.csv", official_csv(), "text/csv")})
@@ -65,6 +66,6 @@ def test_import_page_then_the_public_list(client: TestClient) -> None:
     assert "9000020016926" in listing.text and "FO-001" in listing.text
     found = anonymous.get("/public/projects", params={"q": "町有林", "methodology": "FO-001",
                                                       "prefecture": "北海道"})
-    assert "中標津町" in found.text and "1 件" in found.text
+    assert "中標津町" in found.text and "美深町" in found.text and "2 件" in found.text
     nothing = anonymous.get("/public/projects", params={"prefecture": "沖縄県"})
     assert "0 件" in nothing.text and "中標津町" not in nothing.text

@@ -140,9 +140,36 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
         credit_user_corporate_number=ORGS[0][1], fiscal_year=fiscal_year_of(today)))
     seed_demo_project(registry, run)
+    run(c.ImportRegisteredProjects(rows=DEMO_REGISTERED))
     if fleet:
         seed_demo_fleet(registry)
     return logins
+
+
+# A few rows of the official public project list (forest projects, as published at
+# https://japancredit.go.jp/project/index.php?method=FO), for the public project list.
+DEMO_REGISTERED: tuple[dict[str, object], ...] = (
+    {"no": "10", "applied_at": "2013/12/27", "operator": "中標津町 9000020016926",
+     "location": "北海道標津郡中標津町", "credit_buyer": "中標津町 9000020016926",
+     "summary": "町有林における森林経営活動", "started_at": "2013/4/1",
+     "methodology": "FO-001 Ver.2.0"},
+    {"no": "34", "applied_at": "2014/03/24", "operator": "山長林業株式会社 4170001008963",
+     "location": "和歌山県田辺市", "credit_buyer": "山長林業株式会社 4170001008963",
+     "summary": "私有林における森林経営活動", "started_at": "2013/4/1",
+     "methodology": "FO-001 Ver. 2.0"},
+    {"no": "103", "applied_at": "2016/02/22", "operator": "長野県 1000020200000",
+     "location": "長野県南佐久郡小海町、諏訪郡下諏訪町、佐久市、下伊那郡阿智村",
+     "credit_buyer": "長野県 1000020200000", "summary": "県有林における森林経営活動",
+     "started_at": "2015/4/1", "methodology": "FO-001 Ver. 3.1"},
+    {"no": "219", "applied_at": "2019/08/21", "operator": "美深町 8000020014699",
+     "location": "北海道中川郡美深町", "credit_buyer": "美深町 8000020014699",
+     "summary": "町有林における森林経営活動", "started_at": "2019/4/1",
+     "methodology": "FO-001ver 4.1"},
+    {"no": "243", "applied_at": "2021/01/28", "operator": "国立大学法人 東京大学 5010005007398",
+     "location": "千葉県君津市", "credit_buyer": "国立大学法人 東京大学 5010005007398",
+     "summary": "大学演習林における森林経営活動", "started_at": "2020/6/15",
+     "methodology": "FO-001Ver 2.4"},
+)
 
 
 def seed_demo_offsets(registry: Registry) -> None:
