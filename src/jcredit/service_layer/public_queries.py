@@ -8,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jcredit.domain.ledger.breakdown import Breakdown
+from jcredit.domain.ledger.breakdown import state_of
+from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.public import statistics as st
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
 PUBLIC_STATES = frozenset({ProjectState.REGISTERED, ProjectState.TERMINATED})
@@ -61,3 +65,47 @@ def projects(uow: AbstractUnitOfWork, *, methodology: str = "", prefecture: str 
             "pages": max(1, -(-len(found) // PAGE_SIZE)),
             "methodologies": sorted({row["methodology_id"] for row in rows}),
             "prefectures": sorted({row["prefecture"] for row in rows if row["prefecture"]})}
+
+
+def _prefectures(uow: AbstractUnitOfWork) -> dict[str, str]:
+    """Project number → prefecture, for the registered (imported) and jcredit projects."""
+    places = {row["no"]: row["prefecture"] for row in uow.projects.registered()}
+    places.update({p.number: p.prefecture for p in uow.projects.find()})
+    return places
+
+
+def statistics(uow: AbstractUnitOfWork) -> dict[str, Any]:
+    """Credits by state — in total and by category, methodology, credit type, vintage
+    (fiscal year) and the project's prefecture —, invalidations by use and offset purpose,
+    and each category's invalidation ratio; all summed from the registry's rows (each
+    issuance's live blocks, the executed applications), which ``ledger check`` rebuilds
+    from the journal."""
+    issuances = uow.projections.issuances()
+    states: dict[int, Breakdown] = {root: Breakdown(issued=end - start + 1)
+                                    for root, _, start, end, _ in issuances}
+    for root, kind, reserved, quantity in uow.projections.live_quantities():
+        if root in states:
+            states[root].add(state_of(kind, reserved), quantity)
+    places = _prefectures(uow)
+    rows = [(a, states[root].as_dict()) for root, a, *_ in issuances]
+    dimensions = {
+        "category": st.by((a.category.value, b) for a, b in rows),
+        "methodology": st.by((a.methodology_id or "—", b) for a, b in rows),
+        "credit_type": st.by((f"{a.scheme.value}-{a.credit_type.value}", b) for a, b in rows),
+        "vintage": st.by((a.vintage, b) for a, b in rows),
+        "prefecture": st.by((places.get(a.project_id) or "—", b) for a, b in rows),
+    }
+    uses: dict[str, int] = {}
+    purposes: dict[str, int] = {}
+    for app in uow.invalidations.list(status=ApplicationStatus.EXECUTED):
+        uses[app.use.value] = uses.get(app.use.value, 0) + app.quantity
+        if app.offset_purpose is not None:
+            key = app.offset_purpose.value
+            purposes[key] = purposes.get(key, 0) + app.quantity
+    ratios = {category: st.ratio(t["invalidated"] + t["retired"], t["issued"])
+              for category, t in dimensions["category"].items()}
+    return {"totals": st.add_up(b for _, b in rows), "by": dimensions,
+            "invalidations_by_use": dict(sorted(uses.items())),
+            "offsets_by_purpose": dict(sorted(purposes.items())),
+            "invalidation_ratio": {k: str(v) if v is not None else None
+                                   for k, v in ratios.items()}}

@@ -602,6 +602,7 @@ from jcredit.entrypoints.cli import dmrv_check as _dmrv_check  # noqa: E402,F401
 from jcredit.entrypoints.cli import issuances as _issuances  # noqa: E402,F401
 from jcredit.entrypoints.cli import offsets as _offsets  # noqa: E402,F401
 from jcredit.entrypoints.cli import projects as _projects  # noqa: E402,F401
+from jcredit.entrypoints.cli import public as _public  # noqa: E402,F401
 from jcredit.entrypoints.cli import simulate as _simulate  # noqa: E402,F401
 from jcredit.entrypoints.cli import workers as _workers  # noqa: E402,F401
 

@@ -1,0 +1,59 @@
+"""``jcredit stats``: the public statistics, summed from the registry's rows (the same
+numbers as the statistics page; ``ledger check`` rebuilds those rows from the journal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from jcredit.domain.public.statistics import historical
+from jcredit.domain.public.statistics import historical_summary
+from jcredit.entrypoints.cli.app import JsonOpt
+from jcredit.entrypoints.cli.app import _registry
+from jcredit.entrypoints.cli.app import app
+from jcredit.entrypoints.cli.app import console
+from jcredit.entrypoints.cli.app import emit
+from jcredit.entrypoints.cli.app import reports_errors
+from jcredit.service_layer import public_queries
+
+DIMENSIONS = ("category", "methodology", "credit_type", "vintage", "prefecture")
+
+
+@app.command("stats")
+@reports_errors
+def stats(by: str = typer.Option("category", "--by", help="category, methodology, "
+                                 "credit_type, vintage or prefecture"),
+          historical_set: str | None = typer.Option(None, "--historical", help="print a "
+                                                    "historical dataset instead, e.g. "
+                                                    "2022-02-16"),
+          as_json: bool = JsonOpt) -> None:
+    """Credits issued, held, reserved, invalidated, retired and cancelled, in total and by
+    a dimension; invalidations by use and offset purpose; invalidation ratios."""
+    if historical_set:
+        figures = historical(historical_set)
+        data: dict[str, Any] = {
+            "figures": [{"table": f.table, "key": f.key, "label_ja": f.label_ja,
+                         "value_10kt": str(f.value), "source": f.source} for f in figures],
+            "summary": {k: str(v) for k, v in historical_summary(figures).items()}}
+        emit(data, as_json)
+        return
+    if by not in DIMENSIONS:
+        raise typer.BadParameter(f"--by must be one of {', '.join(DIMENSIONS)}")
+    with _registry().uow(write=False) as uow:
+        data = public_queries.statistics(uow)
+
+    def human(d: dict[str, Any]) -> None:
+        table = Table(title=f"credits by {by} [t-CO2]")
+        table.add_column(by)
+        for name in d["totals"]:
+            table.add_column(name, justify="right")
+        for key, totals in d["by"][by].items():
+            table.add_row(key, *(f"{v:,}" for v in totals.values()))
+        table.add_row("total", *(f"{v:,}" for v in d["totals"].values()))
+        console.print(table)
+        console.print("invalidated by use: " + ", ".join(
+            f"{k} {v:,}" for k, v in d["invalidations_by_use"].items()), markup=False)
+
+    emit(data, as_json, human)

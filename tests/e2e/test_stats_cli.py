@@ -1,0 +1,31 @@
+"""``jcredit stats`` prints the numbers ``jcredit ledger check`` totals (issue 16), on the
+demo data; the historical dataset reproduces the 2022 slide."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from jcredit.entrypoints.cli.app import app
+from tests.e2e.test_offsets_cli import demo  # noqa: F401 (fixture: a demo registry)
+
+runner = CliRunner()
+
+
+def test_stats_agree_with_ledger_check(demo: Path) -> None:  # noqa: F811
+    stats = json.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    check = json.loads(runner.invoke(app, ["ledger", "check", "--json"]).stdout)
+    totals, ledger = stats["totals"], check["totals"]
+    assert check["ok"] is True and totals["issued"] == ledger["issued"] > 0
+    assert totals["held"] + totals["reserved"] == ledger["held"]
+    for state in ("invalidated", "retired", "cancelled"):
+        assert totals[state] == ledger[state]
+    human = runner.invoke(app, ["stats", "--by", "vintage"])
+    assert human.exit_code == 0 and "credits by vintage" in human.stdout
+    assert runner.invoke(app, ["stats", "--by", "colour"]).exit_code != 0
+    slide = json.loads(runner.invoke(app, ["stats", "--historical", "2022-02-16",
+                                           "--json"]).stdout)
+    assert slide["summary"]["purposes_total"] == "554"
+    assert slide["summary"]["reduction_invalidation_ratio"] == "62.5"
