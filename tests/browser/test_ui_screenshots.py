@@ -37,6 +37,7 @@ SCREENS = (
     ("offset-calculator.png", None, "offsets:meeting"),
     ("offset-verify.png", None, "verify"),
     ("public-projects.png", None, "/public/projects"),
+    ("public-statistics.png", None, "/public/statistics"),
     ("holder-accounts.png", "midori", "/"),
     ("holder-account.png", "midori", "account"),
     ("holder-transfer-error.png", "midori", "transfer:0"),

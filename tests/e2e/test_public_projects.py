@@ -69,3 +69,33 @@ def test_import_page_then_the_public_list(client: TestClient) -> None:
     assert "中標津町" in found.text and "美深町" in found.text and "2 件" in found.text
     nothing = anonymous.get("/public/projects", params={"prefecture": "沖縄県"})
     assert "0 件" in nothing.text and "中標津町" not in nothing.text
+
+
+def test_statistics_page_and_open_data(client: TestClient) -> None:
+    anonymous = TestClient(client.app)
+    page = anonymous.get("/public/statistics")
+    assert page.status_code == 200 and 'data-chart="used-chart-data"' in page.text
+    assert 'id="how-computed"' in page.text and "554" in page.text
+    assert "森林" in page.text  # the demo's forest credits, named
+    for dimension in ("methodology", "credit_type", "vintage", "prefecture"):
+        assert anonymous.get(f"/public/statistics?by={dimension}").status_code == 200
+    api = anonymous.get("/api/v1/public/statistics")
+    assert api.status_code == 200 and api.headers["etag"]
+    totals = api.json()["totals"]
+    assert totals["issued"] == sum(t["issued"] for t in api.json()["by"]["category"].values())
+    again = anonymous.get("/api/v1/public/statistics",
+                          headers={"If-None-Match": api.headers["etag"]})
+    assert again.status_code == 304
+    csv_text = anonymous.get("/api/v1/public/statistics?format=csv&by=vintage").text
+    assert csv_text.lstrip("\ufeff").startswith("vintage,issued,held")
+    projects = anonymous.get("/api/v1/public/projects", params={"prefecture": "北海道"})
+    body = projects.json()
+    assert body["count"] == 2 and {p["no"] for p in body["data"]} == {"10", "219"}
+    assert "last-modified" in projects.headers
+    # nothing but the list's public columns
+    assert set(body["data"][0]) == {"no", "source", "applied_on", "implementer",
+                                    "implementer_corporate_number", "location", "prefecture",
+                                    "holder", "holder_corporate_number", "summary",
+                                    "start_date", "methodology_id", "methodology_version"}
+    csv_projects = anonymous.get("/api/v1/public/projects?format=csv").text
+    assert "中標津町" in csv_projects

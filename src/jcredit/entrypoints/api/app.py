@@ -26,6 +26,7 @@ from jcredit.entrypoints.api.routes import dmrv
 from jcredit.entrypoints.api.routes import dmrv_ingest
 from jcredit.entrypoints.api.routes import offsets
 from jcredit.entrypoints.api.routes import projects
+from jcredit.entrypoints.api.routes import public
 from jcredit.entrypoints.api.routes import reads
 from jcredit.entrypoints.security_headers import SecurityHeadersMiddleware
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(dmrv.router)
     api.include_router(dmrv_ingest.router)
     api.include_router(offsets.router)
+    api.include_router(public.router)
     app.include_router(api)
 
     from jcredit.entrypoints.web.dmrv_views import router as dmrv_router

@@ -13,15 +13,19 @@ from starlette.datastructures import UploadFile as StarletteUploadFile
 from jcredit.domain.errors import DomainError
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.errors import ValidationError
+from jcredit.domain.public.statistics import historical
+from jcredit.domain.public.statistics import historical_summary
 from jcredit.entrypoints.errors import classify
 from jcredit.entrypoints.tables_in import registered_rows_from
 from jcredit.entrypoints.web.i18n import N_
+from jcredit.entrypoints.web.i18n import labeller
 from jcredit.entrypoints.web.views import _actor
 from jcredit.entrypoints.web.views import _check_csrf
 from jcredit.entrypoints.web.views import _redirect
 from jcredit.entrypoints.web.views import _registry
 from jcredit.entrypoints.web.views import flash
 from jcredit.entrypoints.web.views import render
+from jcredit.entrypoints.web.views import request_language
 from jcredit.entrypoints.web.views import state_of
 from jcredit.service_layer import commands as c
 from jcredit.service_layer import public_queries
@@ -41,6 +45,45 @@ def project_list(request: Request, methodology: str = "", prefecture: str = "", 
                                        page=min(max(page, 1), 10_000))
     return render(request, "public_projects.html", data=data, methodology=methodology,
                   prefecture=prefecture, q=q)
+
+
+STATISTICS_QUERY = """-- credits per issuance and state: the issuance's serial count, and its live
+-- blocks summed by the kind of account they are in (reserved: for a pending application)
+SELECT i.root_id, i.category, i.methodology_id, i.credit_type, i.vintage,
+       i.serial_end - i.serial_start + 1 AS issued,
+       a.kind, b.reservation_id IS NOT NULL AS reserved,
+       SUM(b.serial_end - b.serial_start + 1) AS quantity
+  FROM issuances i
+  JOIN blocks b ON b.root_id = i.root_id AND b.closed_seq IS NULL
+  JOIN accounts a ON a.id = b.account_id
+ GROUP BY i.root_id, a.kind, reserved;
+-- INVALIDATION accounts: invalidated; RETIREMENT: retired; CANCELLATION: cancelled;
+-- any other: held (or reserved). ledger check rebuilds these tables from the journal."""
+
+
+DIMENSIONS = {"category": N_("stat_dim_category"), "methodology": N_("stat_dim_methodology"),
+              "credit_type": N_("stat_dim_credit_type"), "vintage": N_("stat_dim_vintage"),
+              "prefecture": N_("stat_dim_prefecture")}
+
+
+@router.get("/public/statistics")
+def statistics_page(request: Request, by: str = "category") -> Response:
+    """The public statistics (no login), with charts and how each number is computed."""
+    by = by if by in DIMENSIONS else "category"
+    with _registry(request).uow(write=False) as uow:
+        data = public_queries.statistics(uow)
+    label = labeller(request_language(request))
+    rows = data["by"][by]
+    names = {key: (label("category", key) if by == "category" else
+                   f"{key}年度" if by == "vintage" else key) for key in rows}
+    chart = {"labels": [names[k] for k in rows],
+             "values": [s["invalidated"] + s["retired"] for s in rows.values()],
+             "label": "t-CO2"}
+    issued_chart = {"labels": [names[k] for k in rows],
+                    "values": [s["issued"] for s in rows.values()], "label": "t-CO2"}
+    return render(request, "public_statistics.html", data=data, by=by, rows=rows,
+                  names=names, chart=chart, issued_chart=issued_chart, dimensions=DIMENSIONS,
+                  query=STATISTICS_QUERY, historical=historical_summary(historical()))
 
 
 def _import_page(request: Request, *, result: dict[str, Any] | None = None,

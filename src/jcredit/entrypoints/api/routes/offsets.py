@@ -262,7 +262,9 @@ async def issue_certificate(application_id: ApplicationId, body: CertificateCrea
     return await send_command(request, caller.registry, command, caller.actor, caller.key, 201)
 
 
-@router.get("/reports/invalidations", tags=["offsets"])
+@router.get("/reports/invalidations", tags=["offsets"], responses={200: {"content": {
+    "application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    "description": "JSON, or CSV with format=csv"}})
 def reporting_table(registry: RegistryDep, actor: ActorDep,
                     fiscal_year: int | None = Query(None, ge=1900, le=9999),
                     format: str = Query("json", pattern="^(json|csv)$")) -> Any:

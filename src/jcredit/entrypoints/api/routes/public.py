@@ -1,0 +1,84 @@
+"""Open data (issue 16): the public project list and the statistics as JSON or CSV, without
+login, paginated, with an ETag (the content's hash) and Last-Modified (the journal's head)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi import Query
+from fastapi import Request
+from fastapi import Response
+
+from jcredit.entrypoints.api.deps import RegistryDep
+from jcredit.entrypoints.downloads import csv_response
+from jcredit.service_layer import public_queries
+
+router = APIRouter()
+
+PROJECT_FIELDS = ("no", "source", "applied_on", "implementer", "implementer_corporate_number",
+                  "location", "prefecture", "holder", "holder_corporate_number", "summary",
+                  "start_date", "methodology_id", "methodology_version")
+DIMENSION = "^(category|methodology|credit_type|vintage|prefecture)$"
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/json": {}, "text/csv": {"schema": {"type": "string"}}},
+    "description": "JSON, or CSV with format=csv"}, 304: {"description": "not modified"}}
+
+
+def _cached(request: Request, body: Any, *, modified: str | None) -> Response:
+    """JSON with an ETag; 304 when the client already holds this content."""
+    text = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
+    tag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "public, max-age=60"}
+    if modified:
+        headers["Last-Modified"] = modified
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return Response(text, media_type="application/json", headers=headers)
+
+
+def _head_time(registry: Any) -> str | None:
+    with registry.uow(write=False) as uow:
+        page = uow.journal.page(limit=1)
+    if not page:
+        return None
+    return format_datetime(datetime.fromisoformat(page[0].recorded_at), usegmt=True)
+
+
+@router.get("/public/projects", tags=["open data"], responses=JSON_OR_CSV)
+def projects(request: Request, registry: RegistryDep,
+             methodology: str = Query("", max_length=16),
+             prefecture: str = Query("", max_length=8), q: str = Query("", max_length=100),
+             page: int = Query(1, ge=1, le=10_000),
+             format: str = Query("json", pattern="^(json|csv)$")) -> Response:
+    """The registered projects (imported from the official list and registered in
+    jcredit), filtered, a page of 50; ``format=csv`` for the page as CSV."""
+    with registry.uow(write=False) as uow:
+        data = public_queries.projects(uow, methodology=methodology, prefecture=prefecture,
+                                       q=q, page=page)
+    if format == "csv":
+        return csv_response(data["projects"], f"projects-page-{page}.csv",
+                            fieldnames=PROJECT_FIELDS)
+    body = {"data": [{k: p.get(k) for k in PROJECT_FIELDS} for p in data["projects"]],
+            "count": data["count"], "page": data["page"], "pages": data["pages"]}
+    return _cached(request, body, modified=_head_time(registry))
+
+
+@router.get("/public/statistics", tags=["open data"], responses=JSON_OR_CSV)
+def statistics(request: Request, registry: RegistryDep,
+               format: str = Query("json", pattern="^(json|csv)$"),
+               by: str = Query("category", pattern=DIMENSION)) -> Response:
+    """Credits by state (in total and by category, methodology, credit type, vintage and
+    prefecture), invalidations by use and offset purpose, invalidation ratios; summed from
+    the rows ``ledger check`` rebuilds from the journal. ``format=csv&by=…`` for one table."""
+    with registry.uow(write=False) as uow:
+        data = public_queries.statistics(uow)
+    if format == "csv":
+        rows = [{by: key} | totals for key, totals in data["by"][by].items()]
+        return csv_response(rows, f"statistics-by-{by}.csv",
+                            fieldnames=(by, *data["totals"]))
+    return _cached(request, data, modified=_head_time(registry))
