@@ -99,3 +99,34 @@ def test_statistics_page_and_open_data(client: TestClient) -> None:
                                     "start_date", "methodology_id", "methodology_version"}
     csv_projects = anonymous.get("/api/v1/public/projects?format=csv").text
     assert "中標津町" in csv_projects
+
+
+PRIVATE = [re.compile(r"\b[A-Z]-\d{7}-\d\b"),  # account numbers
+           re.compile(r"\$argon2"), re.compile(r"事務局 管理者|監査人"),  # users
+           re.compile(r"\b(midori|hinoki|shoji|taiyo|shinsa|iinkai|auditor)\b"),
+           re.compile(r"RE100 年次報告")]  # a pending application's purpose
+
+
+def test_public_routes_show_no_private_field(client: TestClient) -> None:
+    """Every public page and open-data route, as an anonymous visitor: no account number,
+    no user, no password hash, nothing of an application that is not executed."""
+    anonymous = TestClient(client.app)
+    with client.app.state.registry.uow(write=False) as uow:
+        token = uow.offsets.certificates(1)[0]["token"]
+    routes = ["/public/projects", "/public/statistics", "/api/v1/public/projects",
+              "/api/v1/public/projects?format=csv", "/api/v1/public/statistics",
+              "/api/v1/public/statistics?format=csv&by=prefecture", "/offsets/calculator",
+              "/offsets/factors/table", "/api/v1/public/offsets/factors",
+              f"/verify/{token}", f"/api/v1/public/offsets/certificates/{token}"]
+    routes += [f"/public/statistics?by={d}" for d in ("methodology", "credit_type", "vintage",
+                                                      "prefecture")]
+    listing = anonymous.get("/api/v1/public/projects").json()["data"]
+    routes += [f"/public/projects/{p['no']}" for p in listing]
+    for route in routes:
+        response = anonymous.get(route)
+        assert response.status_code == 200, route
+        for pattern in PRIVATE:
+            assert not pattern.search(response.text), (route, pattern.pattern)
+    page = anonymous.get("/public/projects/JCP-000001")
+    assert 'id="public-project-credits"' in page.text or 'id="no-credits"' in page.text
+    assert anonymous.get("/public/projects/NOPE-1").status_code == 404

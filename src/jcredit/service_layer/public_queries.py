@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from jcredit.domain.errors import NotFoundError
 from jcredit.domain.ledger.breakdown import Breakdown
 from jcredit.domain.ledger.breakdown import state_of
 from jcredit.domain.ledger.invalidations import ApplicationStatus
@@ -65,6 +66,23 @@ def projects(uow: AbstractUnitOfWork, *, methodology: str = "", prefecture: str 
             "pages": max(1, -(-len(found) // PAGE_SIZE)),
             "methodologies": sorted({row["methodology_id"] for row in rows}),
             "prefectures": sorted({row["prefecture"] for row in rows if row["prefecture"]})}
+
+
+def project(uow: AbstractUnitOfWork, number: str) -> dict[str, Any]:
+    """One public project: the list's columns, and the credits issued for it by state
+    (summed from its issuances, as the statistics are)."""
+    rows = [{**row, "source": "list"} for row in uow.projects.registered([number])]
+    rows += [row for row in _native(uow) if row["no"] == number]
+    if not rows:
+        raise NotFoundError(f"no registered project {number}", field="number")
+    issued = [(root, start, end) for root, a, start, end, _ in uow.projections.issuances()
+              if a.project_id == number]
+    states = {root: Breakdown(issued=end - start + 1) for root, start, end in issued}
+    if states:
+        for root, kind, reserved, quantity in uow.projections.live_quantities(list(states)):
+            states[root].add(state_of(kind, reserved), quantity)
+    return rows[0] | {"credits": st.add_up(b.as_dict() for b in states.values()),
+                      "issuances": len(states)}
 
 
 def _prefectures(uow: AbstractUnitOfWork) -> dict[str, str]:

@@ -86,6 +86,14 @@ def statistics_page(request: Request, by: str = "category") -> Response:
                   query=STATISTICS_QUERY, historical=historical_summary(historical()))
 
 
+@router.get("/public/projects/{number}")
+def project_page(request: Request, number: str) -> Response:
+    """One registered project (no login): the public list's columns and its credits."""
+    with _registry(request).uow(write=False) as uow:
+        data = public_queries.project(uow, number[:32])
+    return render(request, "public_project.html", p=data)
+
+
 def _import_page(request: Request, *, result: dict[str, Any] | None = None,
                  error: DomainError | None = None) -> Response:
     actor = _actor(request)
