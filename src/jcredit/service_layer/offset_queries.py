@@ -253,7 +253,8 @@ def reporting_table(uow: AbstractUnitOfWork, actor: Actor, *, fiscal_year: objec
         if wanted is not None and app.reporting_fiscal_year != wanted:
             continue
         executed = _jst_date(app.executed_at)
-        open_years = assignable_years(app.use, date.fromisoformat(executed))
+        executed_on = date.fromisoformat(executed)
+        executed_year = fiscal_year_of(executed_on)
         rows.append({
             "reporting_fiscal_year": app.reporting_fiscal_year,
             "credit_user_name": app.credit_user_name,
@@ -262,10 +263,9 @@ def reporting_table(uow: AbstractUnitOfWork, actor: Actor, *, fiscal_year: objec
             "offset_purpose": app.offset_purpose.value if app.offset_purpose else "",
             "quantity": app.quantity, "notice_number": app.notice_number or "",
             "executed_date": executed,
-            "executed_fiscal_year": fiscal_year_of(date.fromisoformat(executed)),
-            "assignable_years": sorted(open_years),
-            "carried_back": app.reporting_fiscal_year < fiscal_year_of(
-                date.fromisoformat(executed)),
+            "executed_fiscal_year": executed_year,
+            "assignable_years": sorted(assignable_years(app.use, executed_on)),
+            "carried_back": app.reporting_fiscal_year < executed_year,
             "reporting_law": app.use in REPORTING_LAW_USES,
             "application_id": app.id, "purpose_details": app.purpose_details,
         })

@@ -13,6 +13,7 @@ from jcredit.domain.ledger.breakdown import Breakdown
 from jcredit.domain.ledger.breakdown import state_of
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.projects.lifecycle import ProjectState
+from jcredit.domain.projects.model import Project
 from jcredit.domain.public import statistics as st
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 
@@ -33,21 +34,25 @@ def _matches(row: dict[str, Any], *, methodology: str, prefecture: str, words: l
     return all(word in text for word in words)
 
 
+def _public_view(uow: AbstractUnitOfWork, project: Project) -> dict[str, Any]:
+    """A jcredit project in the official list's columns."""
+    org = uow.organisations.get(project.implementer_org_id)
+    return {"no": project.number, "source": "jcredit",
+            "applied_on": project.application_date.isoformat()
+            if project.application_date else None,
+            "implementer": org.name if org else "",
+            "implementer_corporate_number": org.corporate_number if org else None,
+            "location": project.address, "prefecture": project.prefecture,
+            "holder": org.name if org else "", "summary": project.name,
+            "start_date": project.start_date.isoformat(),
+            "methodology_id": project.methodology_id,
+            "methodology_version": project.methodology_version}
+
+
 def _native(uow: AbstractUnitOfWork) -> Iterable[dict[str, Any]]:
     for project in uow.projects.find():
-        if project.state not in PUBLIC_STATES:
-            continue
-        org = uow.organisations.get(project.implementer_org_id)
-        yield {"no": project.number, "source": "jcredit",
-               "applied_on": project.application_date.isoformat()
-               if project.application_date else None,
-               "implementer": org.name if org else "",
-               "implementer_corporate_number": org.corporate_number if org else None,
-               "location": project.address, "prefecture": project.prefecture,
-               "holder": org.name if org else "", "summary": project.name,
-               "start_date": project.start_date.isoformat(),
-               "methodology_id": project.methodology_id,
-               "methodology_version": project.methodology_version}
+        if project.state in PUBLIC_STATES:
+            yield _public_view(uow, project)
 
 
 def projects(uow: AbstractUnitOfWork, *, methodology: str = "", prefecture: str = "",
@@ -72,7 +77,9 @@ def project(uow: AbstractUnitOfWork, number: str) -> dict[str, Any]:
     """One public project: the list's columns, and the credits issued for it by state
     (summed from its issuances, as the statistics are)."""
     rows = [{**row, "source": "list"} for row in uow.projects.registered([number])]
-    rows += [row for row in _native(uow) if row["no"] == number]
+    native = uow.projects.by_number(number)
+    if native is not None and native.state in PUBLIC_STATES:
+        rows.append(_public_view(uow, native))
     if not rows:
         raise NotFoundError(f"no registered project {number}", field="number")
     issued = [(root, start, end) for root, a, start, end, _ in uow.projections.issuances()

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from jcredit.domain.offsets.calculators import CalculatorKind
 from jcredit.entrypoints.api.routes.offsets import REPORT_FIELDS
+from jcredit.entrypoints.api.routes.offsets import report_csv_rows
 from jcredit.entrypoints.cli.app import JsonOpt
 from jcredit.entrypoints.cli.app import _registry
 from jcredit.entrypoints.cli.app import app
@@ -116,8 +117,7 @@ def report(fiscal_year: int | None = typer.Option(None, "--fiscal-year", min=190
         writer = csv.DictWriter(sys.stdout, fieldnames=REPORT_FIELDS, extrasaction="ignore",
                                 lineterminator="\n")
         writer.writeheader()
-        writer.writerows(r | {"assignable_years": " ".join(map(str, r["assignable_years"]))}
-                         for r in data["rows"])
+        writer.writerows(report_csv_rows(data))
         return
 
     def human(d: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from jcredit.domain.offsets.calculators import TravelMode
 from jcredit.domain.offsets.geography import PREFECTURE_OFFICES
 from jcredit.entrypoints.api.routes.offsets import REPORT_FIELDS
 from jcredit.entrypoints.api.routes.offsets import calculation_rows
+from jcredit.entrypoints.api.routes.offsets import report_csv_rows
 from jcredit.entrypoints.api.routes.offsets import verify_url
 from jcredit.entrypoints.downloads import csv_response
 from jcredit.entrypoints.errors import classify
@@ -488,9 +489,8 @@ def report_page(request: Request, fiscal_year: str = "", format: str = "") -> Re
     with _registry(request).uow(write=False) as uow:
         table = offset_queries.reporting_table(uow, actor, fiscal_year=year)
     if format == "csv":
-        rows = [r | {"assignable_years": " ".join(map(str, r["assignable_years"]))}
-                for r in table["rows"]]
-        return csv_response(rows, f"invalidations-report-FY{year}.csv", fieldnames=REPORT_FIELDS)
+        return csv_response(report_csv_rows(table), f"invalidations-report-FY{year}.csv",
+                            fieldnames=REPORT_FIELDS)
     years = list(range(fiscal_year_of(today), fiscal_year_of(today) - 6, -1))
     return render(request, "offset_report.html", table=table, year=year, years=years,
                   june_open=today.month in (4, 5, 6), is_admin=actor.role is Role.ADMIN,

@@ -55,8 +55,7 @@ def plain(value: Any) -> Any:
 
 def verify_url(request: Request, token: str) -> str:
     """The public verification page of a certificate (what its QR code holds)."""
-    base = getattr(request.app.state, "public_url", "") or str(request.base_url).rstrip("/")
-    return f"{base}/verify/{token}"
+    return f"{str(request.base_url).rstrip('/')}/verify/{token}"
 
 
 # --- public: calculators, factors, saved calculations by link, verification ---------------
@@ -273,9 +272,8 @@ def reporting_table(registry: RegistryDep, actor: ActorDep,
     with registry.uow(write=False) as uow:
         table = offset_queries.reporting_table(uow, actor, fiscal_year=fiscal_year)
     if format == "csv":
-        rows = [r | {"assignable_years": " ".join(map(str, r["assignable_years"]))}
-                for r in table["rows"]]
-        return csv_response(rows, f"invalidations-report-{fiscal_year or 'all'}.csv",
+        return csv_response(report_csv_rows(table),
+                            f"invalidations-report-{fiscal_year or 'all'}.csv",
                             fieldnames=REPORT_FIELDS)
     return table
 
@@ -284,3 +282,10 @@ REPORT_FIELDS = ("reporting_fiscal_year", "credit_user_name", "credit_user_corpo
                  "use", "offset_purpose", "quantity", "notice_number", "executed_date",
                  "executed_fiscal_year", "assignable_years", "carried_back", "application_id",
                  "purpose_details")
+
+
+def report_csv_rows(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """The reporting table's rows for CSV (``REPORT_FIELDS``): the assignable years as one
+    cell ("2025 2026")."""
+    return [r | {"assignable_years": " ".join(map(str, r["assignable_years"]))}
+            for r in table["rows"]]
