@@ -105,6 +105,9 @@ PRIVATE = [re.compile(r"\b[A-Z]-\d{7}-\d\b"),  # account numbers
            re.compile(r"\$argon2"), re.compile(r"事務局 管理者|監査人"),  # users
            re.compile(r"\b(midori|hinoki|shoji|taiyo|shinsa|iinkai|auditor)\b"),
            re.compile(r"RE100 年次報告")]  # a pending application's purpose
+# An executed application's purpose details: on the certificate its holder hands out (the
+# verification page shows what the certificate says), never on the registry's public pages.
+DETAILS = re.compile(r"の開催に伴うCO2排出量のオフセット")
 
 
 def test_public_routes_show_no_private_field(client: TestClient) -> None:
@@ -122,11 +125,22 @@ def test_public_routes_show_no_private_field(client: TestClient) -> None:
                                                       "prefecture")]
     listing = anonymous.get("/api/v1/public/projects").json()["data"]
     routes += [f"/public/projects/{p['no']}" for p in listing]
+    routes += ["/public/invalidations", "/api/v1/public/invalidations",
+               "/api/v1/public/invalidations?format=csv"]
+    for project in listing:  # every issuance's lineage, and every block's
+        page = anonymous.get(f"/public/projects/{project['no']}").text
+        for issuance in re.findall(r'href="(/public/credits/\d+)"', page):
+            routes += [issuance, "/api/v1" + issuance]
+            for held in anonymous.get("/api/v1" + issuance).json()["holdings"]:
+                routes.append(f"{issuance}/blocks/{held['block_id']}")
+    assert sum("/blocks/" in r for r in routes) >= 3
     for route in routes:
         response = anonymous.get(route)
         assert response.status_code == 200, route
         for pattern in PRIVATE:
             assert not pattern.search(response.text), (route, pattern.pattern)
+        assert "certificates" in route or "/verify/" in route or not DETAILS.search(
+            response.text), route
     page = anonymous.get("/public/projects/JCP-000001")
     assert 'id="public-project-credits"' in page.text or 'id="no-credits"' in page.text
     assert anonymous.get("/public/projects/NOPE-1").status_code == 404

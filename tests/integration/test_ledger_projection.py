@@ -228,6 +228,8 @@ def test_a_changed_field_is_reported_with_both_values(registry: Registry, table:
             if name == "organisation_id":
                 new_value = connection.execute(select(tables.organisations.c.id).where(
                     tables.organisations.c.id != old_value)).scalar()
+            elif isinstance(old_value, bool):  # a consent flag
+                new_value = not old_value
             elif isinstance(old_value, int):
                 new_value = old_value + 1000
             elif old_value is None:

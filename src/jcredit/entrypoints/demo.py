@@ -131,7 +131,7 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         from_account=shoji, quantity=120, use="OFFSET", offset_purpose="EVENT",
         purpose_details="環境フォーラム2026 の開催に伴うCO2排出量のオフセット",
         credit_user_name=ORGS[2][0], credit_user_corporate_number=ORGS[2][1],
-        fiscal_year=fiscal_year_of(today)))
+        fiscal_year=fiscal_year_of(today), publish=True))
     run(c.ExecuteInvalidations(application_ids=(application["id"],), confirm=True))
     run(c.IssueOffsetCertificate(application_id=application["id"], quantity=100))
     seed_demo_offsets(registry)
@@ -140,7 +140,12 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
         credit_user_corporate_number=ORGS[0][1], fiscal_year=fiscal_year_of(today)))
     seed_demo_project(registry, run)
-    run(c.ImportRegisteredProjects(rows=DEMO_REGISTERED))
+    run(c.ImportRegisteredProjects(rows=(*DEMO_REGISTERED, {
+        # the demo's forest credits (JCP-0210) come from a project on the public list
+        "no": "JCP-0210", "applied_at": "2021/06/01", "operator": f"{ORGS[1][0]} {ORGS[1][1]}",
+        "location": "岐阜県郡上市", "credit_buyer": f"{ORGS[1][0]} {ORGS[1][1]}",
+        "summary": "社有林における森林経営活動（デモ）", "started_at": "2021/4/1",
+        "methodology": "FO-001 Ver.2.4"})))
     if fleet:
         seed_demo_fleet(registry)
     return logins

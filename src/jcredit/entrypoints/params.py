@@ -14,6 +14,9 @@ from jcredit.domain.text import MAX_DB_INT
 ApplicationId = Annotated[int, Path(ge=1, le=MAX_DB_INT,
                                     description="invalidation application id (1 or more)")]
 JournalSeq = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="journal entry seq")]
+IssuanceId = Annotated[int, Path(ge=1, le=MAX_DB_INT,
+                                 description="issuance id (its first block's id)")]
+BlockId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="block id")]
 PeriodNumber = Annotated[int, Path(ge=1, le=MAX_DB_INT,
                                    description="monitoring period number (1, 2, ...)")]
 BeforeSeq = Annotated[int | None, Query(ge=1, le=MAX_DB_INT,

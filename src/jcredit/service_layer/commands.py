@@ -127,6 +127,7 @@ class ApplyInvalidation(Command):
     serials: str | None = None
     offset_purpose: str | None = None
     credit_user_corporate_number: str | None = None
+    publish: bool = False  # consent to the public list of invalidations
     NAME: ClassVar[str] = "invalidation.apply"
 
 
@@ -453,6 +454,7 @@ class ApplyOffset(Command):
     period: str = ""
     credit_user_corporate_number: str | None = None
     confirm_excess: bool = False
+    publish: bool = False  # consent to the public list of invalidations
     NAME: ClassVar[str] = "offsets.apply"
 
 

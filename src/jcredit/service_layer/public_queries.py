@@ -6,21 +6,29 @@ jcredit project, its registration's (never users, accounts or private documents)
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
 from typing import Any
 
 from jcredit.domain.errors import NotFoundError
+from jcredit.domain.errors import ValidationError
+from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.breakdown import Breakdown
 from jcredit.domain.ledger.breakdown import state_of
 from jcredit.domain.ledger.invalidations import ApplicationStatus
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import Project
+from jcredit.domain.public import lineage as ln
 from jcredit.domain.public import statistics as st
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
+from jcredit.service_layer.views import attributes_view
 
 PUBLIC_STATES = frozenset({ProjectState.REGISTERED, ProjectState.TERMINATED})
 """A project is public from its registration (登録) on."""
 
 PAGE_SIZE = 50
+JST = timezone(timedelta(hours=9))
 
 
 def _matches(row: dict[str, Any], *, methodology: str, prefecture: str, words: list[str]
@@ -82,14 +90,18 @@ def project(uow: AbstractUnitOfWork, number: str) -> dict[str, Any]:
         rows.append(_public_view(uow, native))
     if not rows:
         raise NotFoundError(f"no registered project {number}", field="number")
-    issued = [(root, start, end) for root, a, start, end, _ in uow.projections.issuances()
+    issued = [(root, a, start, end) for root, a, start, end, _ in uow.projections.issuances()
               if a.project_id == number]
-    states = {root: Breakdown(issued=end - start + 1) for root, start, end in issued}
+    states = {root: Breakdown(issued=end - start + 1) for root, _, start, end in issued}
     if states:
         for root, kind, reserved, quantity in uow.projections.live_quantities(list(states)):
             states[root].add(state_of(kind, reserved), quantity)
+    listed = [{"root_id": root, "vintage": a.vintage,
+               "certification_number": a.certification_number,
+               "serials": f"{a.serial_prefix()}-{start:010d}-{end:010d}",
+               **states[root].as_dict()} for root, a, start, end in issued]
     return rows[0] | {"credits": st.add_up(b.as_dict() for b in states.values()),
-                      "issuances": len(states)}
+                      "issuances": len(states), "issuance_list": listed}
 
 
 def _prefectures(uow: AbstractUnitOfWork) -> dict[str, str]:
@@ -134,3 +146,163 @@ def statistics(uow: AbstractUnitOfWork) -> dict[str, Any]:
             "offsets_by_purpose": dict(sorted(purposes.items())),
             "invalidation_ratio": {k: str(v) if v is not None else None
                                    for k, v in ratios.items()}}
+
+
+LINEAGE_LIMIT = 1000
+"""At most this many holdings on one lineage page (a block's lineage is rarely long; an
+issuance cut into more blocks is read a serial range at a time)."""
+
+
+def _public_organisations(uow: AbstractUnitOfWork, project_id: str) -> dict[int, str]:
+    """The organisations the project's public page names (implementer, holder), by id."""
+    named: dict[int, str] = {}
+    native = uow.projects.by_number(project_id)
+    if native is not None and native.state in PUBLIC_STATES:
+        org = uow.organisations.get(native.implementer_org_id)
+        if org is not None:
+            named[org.id] = org.name
+    for row in uow.projects.registered([project_id]):
+        for key in ("implementer_corporate_number", "holder_corporate_number"):
+            org = (uow.organisations.by_corporate_number(row[key]) if row.get(key) else None)
+            if org is not None:
+                named[org.id] = org.name
+    return named
+
+
+def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | None = None,
+                   serial: int | None = None) -> dict[str, Any]:
+    """An issuance's public lineage: its attributes and serials, then every holding of its
+    credits (or of one block's serials, or of one serial) from issuance to invalidation,
+    retirement or cancellation, oldest first, with what remains where. Holders are named
+    only where the scheme publishes them (``domain.public.lineage``); no account numbers."""
+    found = uow.projections.issuances(root_ids=[root_id])
+    if not found:
+        raise NotFoundError(f"no issuance {root_id}", field="root_id")
+    _, attributes, first, last, issued_seq = found[0]
+    start = end = None
+    if block_id is not None:
+        block = uow.projections.block(block_id)
+        if block is None or block[0] != root_id:
+            raise NotFoundError(f"issuance {root_id} has no block {block_id}", field="block_id")
+        _, start, end = block
+    elif serial is not None:
+        if not first <= serial <= last:
+            raise NotFoundError(f"issuance {root_id} has no serial {serial}", field="serial")
+        start = end = serial
+    rows = uow.projections.lineage(root_id, start=start, end=end, limit=LINEAGE_LIMIT + 1)
+    holdings = [ln.Holding(block_id=r[0], account_id=r[1], account_kind=str(r[2]),
+                           organisation_id=r[3], start=int(r[4]), end=int(r[5]),
+                           reservation_id=r[6], created_seq=int(r[7]),
+                           closed_seq=r[8], command=str(r[9] or "")) for r in rows]
+    times = {int(r[7]): r[10] for r in rows}
+    public = _public_organisations(uow, attributes.project_id)
+    executed = {app.executed_seq: app for app in uow.invalidations.list(
+        status=ApplicationStatus.EXECUTED, published=True) if app.executed_seq is not None}
+    prefix = attributes.serial_prefix()
+    shown = []
+    for h in holdings[:LINEAGE_LIMIT]:
+        state = ln.state(h)
+        app = executed.get(h.created_seq) if state == "invalidated" else None
+        shown.append({
+            "block_id": h.block_id, "serials": f"{prefix}-{h.start:010d}-{h.end:010d}",
+            "first_serial": h.start, "last_serial": h.end, "quantity": h.quantity,
+            "event": ln.event(h, ln.predecessor(h, holdings)), "state": state,
+            "live": h.closed_seq is None, "recorded_at": times.get(h.created_seq),
+            "journal_seq": h.created_seq, "closed_seq": h.closed_seq,
+            "holder": (app.credit_user_name if app is not None
+                       else ln.disclosed_holder(h, public)),
+            "use": app.use.value if app is not None else None,
+            "offset_purpose": (app.offset_purpose.value if app is not None
+                               and app.offset_purpose is not None else None),
+            "invalidation_id": app.id if app is not None else None})
+    remaining: dict[str, int] = {}
+    for h in holdings[:LINEAGE_LIMIT]:
+        if h.closed_seq is None:
+            remaining[ln.state(h)] = remaining.get(ln.state(h), 0) + h.quantity
+    return {"root_id": root_id, **attributes_view(attributes),
+            "methodology_id": attributes.methodology_id,
+            "serials": f"{prefix}-{first:010d}-{last:010d}", "quantity": last - first + 1,
+            "issued_seq": issued_seq, "issued_at": times.get(issued_seq),
+            "block_id": block_id, "serial": serial,
+            "focus": f"{prefix}-{start:010d}-{end:010d}" if start is not None else None,
+            "holdings": shown, "truncated": len(holdings) > LINEAGE_LIMIT,
+            "live": remaining}
+
+
+INVALIDATION_FIELDS = ("id", "executed_date", "use", "offset_purpose", "quantity",
+                       "credit_user_name", "credit_user_corporate_number",
+                       "reporting_fiscal_year", "serials", "project_ids")
+"""The public list's columns: no account, applicant, purpose details or notice."""
+
+
+def invalidations(uow: AbstractUnitOfWork, *, use: str = "", q: str = "",
+                  fiscal_year: int | None = None, page: int = 1) -> dict[str, Any]:
+    """The executed invalidations whose holders consented to publication, newest first:
+    use and purpose category, quantity, credit user, date (JST) and the serials with their
+    issuances (for the lineage)."""
+    apps = [app for app in uow.invalidations.list(status=ApplicationStatus.EXECUTED,
+                                                  published=True)
+            if app.executed_seq is not None
+            and (not use or app.use.value == use)
+            and (fiscal_year is None or app.reporting_fiscal_year == fiscal_year)
+            and all(w in f"{app.credit_user_name} {app.credit_user_corporate_number or ''}"
+                    for w in q.split())]
+    apps.sort(key=lambda app: app.executed_seq or 0, reverse=True)
+    page = max(page, 1)
+    start = (page - 1) * PAGE_SIZE
+    chosen = apps[start:start + PAGE_SIZE]
+    blocks = uow.projections.created_in([a.executed_seq for a in chosen if a.executed_seq],
+                                        AccountKind.INVALIDATION)
+    issuances = {root: a for root, a, *_ in uow.projections.issuances(
+        root_ids=sorted({b[2] for b in blocks}))} if blocks else {}
+    by_seq: dict[int, list[dict[str, Any]]] = {}
+    for seq, block, root, first, last in blocks:
+        prefix = issuances[root].serial_prefix()
+        by_seq.setdefault(seq, []).append({
+            "root_id": root, "block_id": block, "project_id": issuances[root].project_id,
+            "serials": f"{prefix}-{first:010d}-{last:010d}"})
+    rows = []
+    for app in chosen:
+        parts = by_seq.get(app.executed_seq or 0, [])
+        rows.append({"id": app.id, "executed_date": jst_date(app.executed_at),
+                     "use": app.use.value,
+                     "offset_purpose": app.offset_purpose.value if app.offset_purpose else None,
+                     "quantity": app.quantity, "credit_user_name": app.credit_user_name,
+                     "credit_user_corporate_number": app.credit_user_corporate_number,
+                     "reporting_fiscal_year": app.reporting_fiscal_year,
+                     "blocks": parts, "serials": " ".join(p["serials"] for p in parts),
+                     "project_ids": " ".join(sorted({p["project_id"] for p in parts}))})
+    return {"invalidations": rows, "count": len(apps), "page": page,
+            "pages": max(1, -(-len(apps) // PAGE_SIZE)),
+            "uses": sorted({a.use.value for a in uow.invalidations.list(
+                status=ApplicationStatus.EXECUTED, published=True)})}
+
+
+def jst_date(moment: str | None) -> str | None:
+    """A UTC ISO time as its JST calendar date (YYYY-MM-DD)."""
+    if not moment:
+        return None
+    return (datetime.fromisoformat(moment).astimezone(JST)).date().isoformat()
+
+
+def parse_serial(value: str | int | None) -> int | None:
+    """A serial as typed: the number, or a full serial (``JC-ER-…-0000000005``) whose last
+    part is the number; empty: None."""
+    text = str(value or "").strip()
+    if not text:
+        return None
+    last = text.rsplit("-", 1)[-1]
+    if not last.isdigit() or len(last) > 12:
+        raise ValidationError(f"serial {text[:40]!r} is not a serial number: give the number "
+                              "(e.g. 5) or the full serial ending in it", field="serial")
+    return int(last)
+
+
+def parse_fiscal_year(value: str | int | None) -> int | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 2000 <= int(text) <= 2100:
+        raise ValidationError(f"fiscal_year {text[:10]!r} is not a year from 2000 to 2100",
+                              field="fiscal_year")
+    return int(text)

@@ -77,6 +77,7 @@ def application_view(app: InvalidationApplication, account_number: str) -> dict[
         "executed_at": app.executed_at,
         "executed_by": app.executed_by,
         "notice_number": app.notice_number,
+        "published": app.published,
     }
 
 

@@ -127,6 +127,45 @@ class SqlProjectionRepository:
         return [(row[0], str(row[1]), bool(row[2]), int(row[3]))
                 for row in self.c.execute(query)]
 
+    def lineage(self, root_id: int, *, start: int | None = None, end: int | None = None,
+                limit: int = 1000) -> list[tuple[Any, ...]]:
+        """The blocks of one issuance, live and closed, oldest first — or only those holding
+        a serial in ``start``..``end``: (block id, account id, kind, organisation id, first
+        serial, last serial, reservation id, created seq, closed seq, the creating entry's
+        command and time). At most ``limit`` rows."""
+        b, a, j = t.blocks, t.accounts, t.journal
+        query = (select(b.c.id, b.c.account_id, a.c.kind, a.c.organisation_id, b.c.serial_start,
+                        b.c.serial_end, b.c.reservation_id, b.c.created_seq, b.c.closed_seq,
+                        j.c.command, j.c.recorded_at)
+                 .join(a, a.c.id == b.c.account_id)
+                 .outerjoin(j, j.c.seq == b.c.created_seq)
+                 .where(b.c.root_id == root_id)
+                 .order_by(b.c.created_seq, b.c.serial_start).limit(limit))
+        if start is not None and end is not None:
+            query = query.where(b.c.serial_start <= end, b.c.serial_end >= start)
+        return [tuple(row) for row in self.c.execute(query)]
+
+    def block(self, block_id: int) -> tuple[int, int, int] | None:
+        """A block's (root id, first serial, last serial), live or closed."""
+        row = self.c.execute(select(t.blocks.c.root_id, t.blocks.c.serial_start,
+                                    t.blocks.c.serial_end)
+                             .where(t.blocks.c.id == block_id)).first()
+        return (int(row[0]), int(row[1]), int(row[2])) if row else None
+
+    def created_in(self, seqs: Sequence[int], kind: AccountKind
+                   ) -> list[tuple[int, int, int, int, int]]:
+        """The blocks the entries ``seqs`` put into accounts of ``kind``: (created seq,
+        block id, root id, first serial, last serial)."""
+        if not seqs:
+            return []
+        b = t.blocks
+        kinds = select(t.accounts.c.id).where(t.accounts.c.kind == kind.value)
+        query = (select(b.c.created_seq, b.c.id, b.c.root_id, b.c.serial_start,
+                        b.c.serial_end)
+                 .where(b.c.created_seq.in_(list(seqs)), b.c.account_id.in_(kinds))
+                 .order_by(b.c.created_seq, b.c.root_id, b.c.serial_start))
+        return [tuple(int(v) for v in row) for row in self.c.execute(query)]  # type: ignore[misc]
+
     def removed_from(self, account_id: int, account_number: str) -> dict[str, int]:
         """Credits that left an account for good [t-CO2]: invalidated (its executed
         applications), retired and cancelled (the retirement and cancellation entries that

@@ -592,6 +592,7 @@ def _application(row: Any) -> InvalidationApplication:
         executed_by=row.executed_by,
         notice_number=row.notice_number,
         executed_seq=row.executed_seq,
+        published=bool(row.published),
     )
 
 
@@ -615,6 +616,7 @@ def _application_values(app: InvalidationApplication) -> dict[str, Any]:
         "executed_by": app.executed_by,
         "notice_number": app.notice_number,
         "executed_seq": app.executed_seq,
+        "published": app.published,
     }
 
 
@@ -674,8 +676,11 @@ class SqlInvalidationRepository:
             raise RuntimeError(f"application {application.id} is no longer pending")
 
     def list(self, *, status: ApplicationStatus | None = None,
-             account_ids: Sequence[int] | None = None) -> list[InvalidationApplication]:
+             account_ids: Sequence[int] | None = None, published: bool | None = None
+             ) -> list[InvalidationApplication]:
         query = select(t.invalidation_applications).order_by(t.invalidation_applications.c.id)
+        if published is not None:
+            query = query.where(t.invalidation_applications.c.published.is_(published))
         if status is not None:
             query = query.where(t.invalidation_applications.c.status == status.value)
         if account_ids is not None:

@@ -9,6 +9,7 @@ only ``closed_seq`` is set, once, when the block is superseded.
 from __future__ import annotations
 
 from sqlalchemy import BigInteger
+from sqlalchemy import Boolean
 from sqlalchemy import Column
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -18,6 +19,7 @@ from sqlalchemy import String
 from sqlalchemy import Table
 from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 
 # A 64-bit key that is the rowid itself on SQLite (no separate primary-key index).
 RowKey = BigInteger().with_variant(Integer(), "sqlite")
@@ -103,6 +105,8 @@ Index("ix_blocks_account_live", blocks.c.account_id, blocks.c.vintage, blocks.c.
 _RESERVED = blocks.c.reservation_id.isnot(None) & blocks.c.closed_seq.is_(None)
 Index("ix_blocks_reservation", blocks.c.reservation_id,
       sqlite_where=_RESERVED, postgresql_where=_RESERVED)
+# An issuance's blocks, live and closed, by serial: a credit's public lineage (0015).
+Index("ix_blocks_root", blocks.c.root_id, blocks.c.serial_start)
 
 journal = Table(
     "journal",
@@ -169,6 +173,8 @@ invalidation_applications = Table(
     Column("executed_by", String(200), nullable=True),
     Column("notice_number", String(32), nullable=True, unique=True),
     Column("executed_seq", BigInteger, nullable=True),
+    # consent to the public list of invalidations (migration 0015)
+    Column("published", Boolean, nullable=False, server_default=false()),
 )
 Index("ix_invalidation_applications_status", invalidation_applications.c.status)
 

@@ -49,6 +49,8 @@ class InvalidationApplication:
         executed_at: when it was executed.
         notice_number: number of the 無効化通知書, once executed.
         executed_seq: journal entry of the execution; the notice is rendered from it.
+        published: the holder consents to the execution appearing in the public list of
+            invalidations (use, purpose, quantity, credit user, date); off unless asked.
     """
 
     id: int
@@ -68,6 +70,7 @@ class InvalidationApplication:
     executed_by: str | None = None
     notice_number: str | None = None
     executed_seq: int | None = None
+    published: bool = False
 
     def require_pending(self, action: str) -> None:
         if self.status is not ApplicationStatus.PENDING:

@@ -73,7 +73,7 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
         "account", "quantity", "serial_start", "serial_end", "use", "offset_purpose",
         "purpose_details", "credit_user_name", "credit_user_corporate_number",
         "reporting_fiscal_year", "status", "applied_at", "applied_by", "executed_at",
-        "executed_by", "notice_number", "executed_seq"),
+        "executed_by", "notice_number", "published", "executed_seq"),
     "period_issuances": ("root_id", "quantity"),
     "offsets": ("calculation_id", "subject", "scope", "method", "period",
                 "calculated_credits", "created_at", "journal_seq"),
@@ -87,7 +87,7 @@ _ISSUANCE_VIEW_FIELDS = ("scheme", "credit_type", "category", "project_id")
 _APPLICATION_VIEW_FIELDS = ("use", "offset_purpose", "purpose_details", "credit_user_name",
                             "credit_user_corporate_number", "fiscal_year", "status",
                             "applied_at", "applied_by", "executed_at", "executed_by",
-                            "notice_number")
+                            "notice_number", "published")
 _APPLICATION_COMMANDS = frozenset({"invalidation.apply", "invalidation.execute",
                                    "invalidation.withdraw"})
 _ROOT, _CLOSED, _VINTAGE = 0, 6, 7  # positions in a blocks row

@@ -84,6 +84,8 @@ class InvalidationCreate(Body):
     credit_user_name: str
     credit_user_corporate_number: str | None = None
     fiscal_year: StrictInt | str
+    publish: bool = Field(False, description="Consent to the public list of invalidations "
+                          "(use, purpose, quantity, credit user, date)")
 
 
 class InvalidationExecute(Body):

@@ -283,13 +283,15 @@ def credits_invalidate(
     user_corporate_number: str | None = typer.Option(None, "--user-corporate-number"),
     fiscal_year: str = typer.Option(..., "--fiscal-year"),
     offset_purpose: str | None = typer.Option(None, "--offset-purpose"),
+    publish: bool = typer.Option(False, "--publish",
+                                 help="consent to the public list of invalidations"),
     key: str | None = KeyOpt, as_json: bool = JsonOpt,
 ) -> None:
     """File an invalidation application (無効化申請); the credits are reserved until execution."""
     data = run(c.ApplyInvalidation(
         from_account=from_, quantity=quantity, serials=serials, use=use, purpose_details=purpose,
         credit_user_name=user, credit_user_corporate_number=user_corporate_number,
-        fiscal_year=fiscal_year, offset_purpose=offset_purpose), key)
+        fiscal_year=fiscal_year, offset_purpose=offset_purpose, publish=publish), key)
     emit(data, as_json, lambda d: console.print(
         f"application {d['id']} PENDING: {d['quantity']} t-CO2 for {d['use']}; "
         f"execute with `jcredit invalidations execute {d['id']}`"))

@@ -46,6 +46,8 @@ from jcredit.domain.projects.lifecycle import Party
 from jcredit.domain.projects.lifecycle import PeriodState
 from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import ProjectType
+from jcredit.domain.public.lineage import EVENTS as LINEAGE_EVENTS
+from jcredit.domain.public.lineage import STATES as LINEAGE_STATES
 from jcredit.entrypoints.web.dmrv_site import EVIDENCE_KEYS
 from jcredit.entrypoints.web.dmrv_site import EVIDENCE_VALUES
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
@@ -120,6 +122,8 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "choice": _choices,
     "input": _inputs,
     "block_state": lambda: STATES,
+    "lineage_event": lambda: LINEAGE_EVENTS,
+    "lineage_state": lambda: LINEAGE_STATES,
     "finding": lambda: ELIGIBILITY_CHECKS,
     "action": lambda: sorted({t.action for t in (*PROJECT_TRANSITIONS, *PERIOD_TRANSITIONS)}
                              | set(EVENT_ACTIONS)),

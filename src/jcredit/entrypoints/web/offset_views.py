@@ -243,7 +243,8 @@ def calculation_csv(request: Request, token: str) -> Response:
 
 OFFSET_FIELDS = ("from_account", "block", "quantity", "subject", "scope", "period",
                  "offset_purpose", "credit_user_name", "credit_user_corporate_number",
-                 "fiscal_year", "calculation", "category", "vintage", "project", "prefecture")
+                 "fiscal_year", "calculation", "category", "vintage", "project", "prefecture",
+                 "publish")
 
 
 OFFSETTING_ROLES = (Role.HOLDER, Role.IMPLEMENTER, Role.OPERATOR, Role.ADMIN)
@@ -322,7 +323,7 @@ def _offset_command(form: Mapping[str, str], *, confirm_excess: bool) -> c.Apply
         quantity=None if serials else form.get("quantity", ""),
         serials=serials, scope=form.get("scope", ""), period=form.get("period", ""),
         credit_user_corporate_number=form.get("credit_user_corporate_number") or None,
-        confirm_excess=confirm_excess)
+        confirm_excess=confirm_excess, publish=form.get("publish") == "yes")
 
 
 def _serials(form: Mapping[str, str]) -> str | None:

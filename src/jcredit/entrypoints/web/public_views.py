@@ -16,6 +16,8 @@ from jcredit.domain.errors import ValidationError
 from jcredit.domain.public.statistics import historical
 from jcredit.domain.public.statistics import historical_summary
 from jcredit.entrypoints.errors import classify
+from jcredit.entrypoints.params import BlockId
+from jcredit.entrypoints.params import IssuanceId
 from jcredit.entrypoints.tables_in import registered_rows_from
 from jcredit.entrypoints.web.i18n import N_
 from jcredit.entrypoints.web.i18n import labeller
@@ -92,6 +94,36 @@ def project_page(request: Request, number: str) -> Response:
     with _registry(request).uow(write=False) as uow:
         data = public_queries.project(uow, number[:32])
     return render(request, "public_project.html", p=data)
+
+
+@router.get("/public/credits/{root_id}")
+def credit_lineage(request: Request, root_id: IssuanceId, serial: str = "") -> Response:
+    """An issuance's lineage (no login): every holding from issuance to invalidation,
+    retirement or cancellation; ``serial`` narrows it to one credit."""
+    number = public_queries.parse_serial(serial[:40])
+    with _registry(request).uow(write=False) as uow:
+        data = public_queries.credit_lineage(uow, root_id, serial=number)
+    return render(request, "public_credit.html", c=data)
+
+
+@router.get("/public/credits/{root_id}/blocks/{block_id}")
+def block_lineage(request: Request, root_id: IssuanceId, block_id: BlockId) -> Response:
+    """A block's lineage (no login): the holdings of its serials, before and after it."""
+    with _registry(request).uow(write=False) as uow:
+        data = public_queries.credit_lineage(uow, root_id, block_id=block_id)
+    return render(request, "public_credit.html", c=data)
+
+
+@router.get("/public/invalidations")
+def invalidation_list(request: Request, use: str = "", q: str = "", fiscal_year: str = "",
+                      page: int = 1) -> Response:
+    """The executed invalidations whose holders consented to publication (no login)."""
+    year = public_queries.parse_fiscal_year(fiscal_year[:10])
+    with _registry(request).uow(write=False) as uow:
+        data = public_queries.invalidations(uow, use=use[:32], q=q[:100], fiscal_year=year,
+                                            page=min(max(page, 1), 10_000))
+    return render(request, "public_invalidations.html", data=data, use=use, q=q,
+                  fiscal_year=year)
 
 
 def _import_page(request: Request, *, result: dict[str, Any] | None = None,

@@ -427,7 +427,7 @@ async def correct(request: Request, number: str) -> Response:
 
 INVALIDATION_FIELDS = ("designation", "quantity", "serials", "use", "offset_purpose",
                        "purpose_details", "credit_user_name", "credit_user_corporate_number",
-                       "fiscal_year")
+                       "fiscal_year", "publish")
 
 
 def _invalidation_command(number: str, form: dict[str, str]) -> c.ApplyInvalidation:
@@ -442,6 +442,7 @@ def _invalidation_command(number: str, form: dict[str, str]) -> c.ApplyInvalidat
         credit_user_name=form.get("credit_user_name", ""),
         credit_user_corporate_number=form.get("credit_user_corporate_number") or None,
         fiscal_year=form.get("fiscal_year", ""),
+        publish=form.get("publish") == "yes",
     )
 
 

@@ -115,6 +115,7 @@ def apply_invalidation(cmd: ApplyInvalidation, ctx: CommandContext) -> dict[str,
         status=ApplicationStatus.PENDING,
         applied_at=ctx.now_iso,
         applied_by=ctx.actor.key,
+        published=cmd.publish is True,
     )
     ctx.uow.invalidations.add(application)
     view = application_view(application, source.number) | {

@@ -197,7 +197,8 @@ def apply_offset(cmd: ApplyOffset, ctx: CommandContext) -> dict[str, Any]:
         purpose_details=details, credit_user_name=cmd.credit_user_name,
         fiscal_year=cmd.fiscal_year, quantity=quantity, serials=cmd.serials,
         offset_purpose=purpose.value,
-        credit_user_corporate_number=cmd.credit_user_corporate_number), ctx)
+        credit_user_corporate_number=cmd.credit_user_corporate_number,
+        publish=cmd.publish), ctx)
     if calculated is not None and applied["quantity"] > calculated and not cmd.confirm_excess:
         raise ConfirmationRequiredError(
             f"quantity: the offset claims {applied['quantity']} t but the calculation found "

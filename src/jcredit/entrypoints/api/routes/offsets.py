@@ -221,6 +221,8 @@ class OffsetCreate(s.Body):
     period: str = ""
     credit_user_corporate_number: str | None = None
     confirm_excess: StrictBool = Field(False, description="offset more than calculated")
+    publish: StrictBool = Field(False, description="consent to the public list of "
+                                "invalidations (use, purpose, quantity, credit user, date)")
 
 
 @router.post("/offsets", status_code=201, tags=["offsets"])

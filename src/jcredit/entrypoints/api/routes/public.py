@@ -16,6 +16,8 @@ from fastapi import Response
 
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.downloads import csv_response
+from jcredit.entrypoints.params import BlockId
+from jcredit.entrypoints.params import IssuanceId
 from jcredit.service_layer import public_queries
 
 router = APIRouter()
@@ -82,3 +84,56 @@ def statistics(request: Request, registry: RegistryDep,
         return csv_response(rows, f"statistics-by-{by}.csv",
                             fieldnames=(by, *data["totals"]))
     return _cached(request, data, modified=_head_time(registry))
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such issuance, block "
+                                                    "or serial"}}
+
+
+@router.get("/public/credits/{root_id}", tags=["open data"],
+            responses={**NOT_FOUND, 304: {"description": "not modified"}})
+def credit_lineage(request: Request, registry: RegistryDep, root_id: IssuanceId,
+                   serial: str = Query("", max_length=40,
+                                       description="one credit: its number or full serial")
+                   ) -> Response:
+    """An issuance's lineage: its attributes and serials, every holding of its credits
+    from issuance through transfers to invalidation, retirement or cancellation (oldest
+    first), and what remains where. Holders are named only where the scheme publishes them
+    (the project's implementer and holder; a credit user who consented); no account
+    numbers."""
+    number = public_queries.parse_serial(serial)
+    with registry.uow(write=False) as uow:
+        data = public_queries.credit_lineage(uow, root_id, serial=number)
+    return _cached(request, data, modified=_head_time(registry))
+
+
+@router.get("/public/credits/{root_id}/blocks/{block_id}", tags=["open data"],
+            responses={**NOT_FOUND, 304: {"description": "not modified"}})
+def block_lineage(request: Request, registry: RegistryDep, root_id: IssuanceId,
+                  block_id: BlockId) -> Response:
+    """One block's lineage: the holdings of its serials before and after it."""
+    with registry.uow(write=False) as uow:
+        data = public_queries.credit_lineage(uow, root_id, block_id=block_id)
+    return _cached(request, data, modified=_head_time(registry))
+
+
+@router.get("/public/invalidations", tags=["open data"],
+            responses=JSON_OR_CSV)
+def invalidations(request: Request, registry: RegistryDep,
+                  use: str = Query("", max_length=32), q: str = Query("", max_length=100),
+                  fiscal_year: int | None = Query(None, ge=2000, le=2100),
+                  page: int = Query(1, ge=1, le=10_000),
+                  format: str = Query("json", pattern="^(json|csv)$")) -> Response:
+    """The executed invalidations whose holders consented to publication, newest first, a
+    page of 50: use and purpose category, quantity, credit user, date (JST), reporting
+    fiscal year, serials and projects."""
+    with registry.uow(write=False) as uow:
+        data = public_queries.invalidations(uow, use=use, q=q, fiscal_year=fiscal_year,
+                                            page=page)
+    fields = public_queries.INVALIDATION_FIELDS
+    if format == "csv":
+        return csv_response(data["invalidations"], f"invalidations-page-{page}.csv",
+                            fieldnames=fields)
+    body = {"data": [{k: r[k] for k in (*fields, "blocks")} for r in data["invalidations"]],
+            "count": data["count"], "page": data["page"], "pages": data["pages"]}
+    return _cached(request, body, modified=_head_time(registry))
