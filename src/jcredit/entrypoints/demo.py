@@ -18,6 +18,7 @@ from typing import Any
 
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import Registry
+from jcredit.domain.cases.seed import seed_cases
 from jcredit.domain.errors import PermissionDeniedError
 from jcredit.domain.fiscal_year import fiscal_year_of
 from jcredit.domain.identifiers import corporate_number_check_digit
@@ -146,9 +147,38 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         "location": "岐阜県郡上市", "credit_buyer": f"{ORGS[1][0]} {ORGS[1][1]}",
         "summary": "社有林における森林経営活動（デモ）", "started_at": "2021/4/1",
         "methodology": "FO-001 Ver.2.4"})))
+    seed_demo_cases(registry, application["id"])
     if fleet:
         seed_demo_fleet(registry)
     return logins
+
+
+def seed_demo_cases(registry: Registry, offset_application: int) -> None:
+    """The case search's demo: the cases the seed documents name (our words, in
+    ``domain/cases/data/seed_cases.json``), entered and published by the secretariat, and
+    カーボン商事's own case linking its forest project and its offset, waiting for review
+    until the secretariat publishes it."""
+    for case in seed_cases():
+        done = registry.bus.handle(c.SubmitCase(case=case), actor=SYSTEM_ACTOR).data
+        registry.bus.handle(c.ReviewCase(case_id=done["id"], decision="PUBLISH"),
+                            actor=SYSTEM_ACTOR)
+    with registry.uow(write=False) as uow:
+        user = uow.users.by_username("shoji")
+    assert user is not None
+    holder = Actor(name=user.username, role=user.role, user_id=user.id,
+                   organisation_id=user.organisation_id)
+    own = registry.bus.handle(c.SubmitCase(case={
+        "kind": "UTILISATION", "title": "環境フォーラムの開催に伴うCO2を森林クレジットでオフセット",
+        "organisation": ORGS[2][0], "corporate_number": ORGS[2][1], "prefecture": "愛知県",
+        "category": "FOREST", "uses": ["OFFSET"], "offset_purpose": "EVENT",
+        "method": "EVENT", "mark": True, "start_year": 2026, "end_year": 2026,
+        "summary": "環境フォーラムの会場・移動・配布物に伴うCO2を算定し、岐阜県の社有林から"
+                   "創出された森林クレジットで会議・イベントのオフセットを行った（デモ）。\n\n"
+                   "参加者にはオフセット証明書を配り、QRコードから登録簿で確かめられるようにした。",
+        "projects": ["JCP-0210"], "invalidations": [offset_application]}),
+        actor=holder).data
+    registry.bus.handle(c.ReviewCase(case_id=own["id"], decision="PUBLISH"),
+                        actor=SYSTEM_ACTOR)
 
 
 # A few rows of the official public project list (forest projects, as published at

@@ -469,3 +469,25 @@ class IssueOffsetCertificate(Command):
     quantity: object = None
     third_party: bool = False
     NAME: ClassVar[str] = "offsets.certificate.issue"
+
+
+@dataclass(frozen=True)
+class SubmitCase(Command):
+    """An organisation submits its case of creating or using credits (活用事例) for the
+    public case search; ``case_id`` resubmits one the secretariat returned (or edits one
+    still waiting). ``case`` holds the fields of ``domain.cases.model.parse_case``."""
+
+    case: dict[str, object]
+    case_id: int | None = None
+    NAME: ClassVar[str] = "cases.submit"
+
+
+@dataclass(frozen=True)
+class ReviewCase(Command):
+    """The secretariat publishes a submitted case, returns it with a note, or takes a
+    published one down (``UNPUBLISH``, with a note)."""
+
+    case_id: int
+    decision: str
+    note: str = ""
+    NAME: ClassVar[str] = "cases.review"

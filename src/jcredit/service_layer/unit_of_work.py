@@ -383,6 +383,20 @@ class OffsetRepository(Protocol):
     def certificates(self, application_id: int) -> builtins.list[dict[str, Any]]: ...
 
 
+class CaseRepository(Protocol):
+    """The case database (活用事例・創出事例) and its full-text search."""
+
+    def next_id(self) -> int: ...
+    def add(self, row: dict[str, Any]) -> None: ...
+    def update(self, case_id: int, row: dict[str, Any]) -> None: ...
+    def get(self, case_id: int) -> dict[str, Any] | None: ...
+    def search(self, *, words: builtins.list[str], statuses: builtins.list[str],
+               filters: dict[str, Any], organisation_id: int | None = None,
+               offset: int = 0, limit: int = 50
+               ) -> tuple[builtins.list[dict[str, Any]], int]: ...
+    def facets(self, statuses: builtins.list[str]) -> dict[str, builtins.list[str]]: ...
+
+
 class AbstractUnitOfWork(abc.ABC):
     """A transaction with the repositories bound to it; rolls back unless committed."""
 
@@ -400,6 +414,7 @@ class AbstractUnitOfWork(abc.ABC):
     devices: DeviceRepository
     dmrv: BatchRepository
     offsets: OffsetRepository
+    cases: CaseRepository
 
     def __enter__(self) -> AbstractUnitOfWork:
         return self

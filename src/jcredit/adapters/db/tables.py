@@ -549,3 +549,34 @@ registered_projects = Table(
     Column("journal_seq", Integer, nullable=False),
 )
 Index("ix_registered_projects_methodology", registered_projects.c.methodology_id)
+
+# The case database (活用事例・創出事例, issue 16, migration 0016): what a case says is
+# ``content`` (JSON, domain.cases.model.CaseContent.as_dict); the columns beside it are what
+# the search filters on. ``search_text`` is the folded text (domain.cases.model.fold) that
+# the full-text index covers: on SQLite the FTS5 table ``cases_fts`` (trigram tokenizer,
+# kept in step by triggers), on PostgreSQL a pg_trgm GIN index (both made by the migration,
+# not declared here). Journaled as cases.submit / cases.review.
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("organisation", String(200), nullable=False),
+    Column("prefecture", String(8), nullable=False),
+    Column("category", String(32), nullable=True),
+    Column("uses", String(200), nullable=False),  # " USE USE " (space-delimited codes)
+    Column("method", String(32), nullable=False),
+    Column("mark", Boolean, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("organisation_id", Integer, ForeignKey("organisations.id"), nullable=True),
+    Column("submitted_by", String(200), nullable=False),
+    Column("submitted_at", String(40), nullable=False),
+    Column("reviewed_by", String(200), nullable=True),
+    Column("reviewed_at", String(40), nullable=True),
+    Column("review_note", String(1000), nullable=True),
+    Column("journal_seq", Integer, nullable=False),
+)
+Index("ix_cases_status", cases.c.status)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from sqlalchemy import Engine
 
 from jcredit.adapters.db import repositories as r
+from jcredit.adapters.db.cases import SqlCaseRepository
 from jcredit.adapters.db.dmrv import SqlBatchRepository
 from jcredit.adapters.db.engine import BUSY_TIMEOUT_MS
 from jcredit.adapters.db.engine import WRITE_OPTION
@@ -125,6 +126,7 @@ class SqlAlchemyUnitOfWork(AbstractUnitOfWork):
     devices = _Repository(SqlDeviceRepository)
     dmrv = _Repository(SqlBatchRepository)
     offsets = _Repository(SqlOffsetRepository)
+    cases = _Repository(SqlCaseRepository)
 
     def __exit__(
         self,

@@ -21,6 +21,7 @@ from jcredit.entrypoints.api.errors import install_error_handlers
 from jcredit.entrypoints.api.limits import BodySizeLimit
 from jcredit.entrypoints.api.openapi import install_openapi
 from jcredit.entrypoints.api.routes import auth
+from jcredit.entrypoints.api.routes import cases
 from jcredit.entrypoints.api.routes import commands
 from jcredit.entrypoints.api.routes import dmrv
 from jcredit.entrypoints.api.routes import dmrv_ingest
@@ -79,8 +80,10 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     api.include_router(dmrv_ingest.router)
     api.include_router(offsets.router)
     api.include_router(public.router)
+    api.include_router(cases.router)
     app.include_router(api)
 
+    from jcredit.entrypoints.web.case_views import router as case_router
     from jcredit.entrypoints.web.dmrv_views import router as dmrv_router
     from jcredit.entrypoints.web.document_views import router as document_router
     from jcredit.entrypoints.web.history_views import router as history_router
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, *, registry: Registry | None = 
     app.include_router(dmrv_router)
     app.include_router(offset_router)
     app.include_router(public_router)
+    app.include_router(case_router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

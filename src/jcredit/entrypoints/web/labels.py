@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 
+from jcredit.domain.cases.model import CaseKind
+from jcredit.domain.cases.model import CaseMethod
+from jcredit.domain.cases.model import CaseStatus
 from jcredit.domain.dmrv.devices import KeyStatus
 from jcredit.domain.dmrv.model import Channel
 from jcredit.domain.dmrv.model import Quality
@@ -53,6 +56,7 @@ from jcredit.entrypoints.web.dmrv_site import EVIDENCE_VALUES
 from jcredit.entrypoints.web.figures import FACTOR_HEADS
 from jcredit.entrypoints.web.figures import FEE_CATEGORIES
 from jcredit.service_layer.actors import Role
+from jcredit.service_layer.handlers.cases import DECISIONS as CASE_DECISIONS
 from jcredit.service_layer.handlers.dmrv_decisions import DECISIONS
 from jcredit.service_layer.history import KINDS as MOVEMENT_KINDS
 from jcredit.service_layer.history import journal_command_names
@@ -123,6 +127,10 @@ LABEL_KINDS: dict[str, Callable[[], Iterable[object]]] = {
     "input": _inputs,
     "block_state": lambda: STATES,
     "lineage_event": lambda: LINEAGE_EVENTS,
+    "case_kind": lambda: CaseKind,
+    "case_method": lambda: CaseMethod,
+    "case_status": lambda: CaseStatus,
+    "case_decision": lambda: CASE_DECISIONS,
     "lineage_state": lambda: LINEAGE_STATES,
     "finding": lambda: ELIGIBILITY_CHECKS,
     "action": lambda: sorted({t.action for t in (*PROJECT_TRANSITIONS, *PERIOD_TRANSITIONS)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jcredit.service_layer import commands
 from jcredit.service_layer.handlers import accounts
+from jcredit.service_layer.handlers import cases
 from jcredit.service_layer.handlers import dmrv
 from jcredit.service_layer.handlers import dmrv_decisions
 from jcredit.service_layer.handlers import invalidations
@@ -56,4 +57,6 @@ HANDLERS: dict[type[commands.Command], Handler] = {
     commands.SaveOffsetCalculation: offsets.save_calculation,
     commands.ApplyOffset: offsets.apply_offset,
     commands.IssueOffsetCertificate: offsets.issue_certificate,
+    commands.SubmitCase: cases.submit_case,
+    commands.ReviewCase: cases.review_case,
 }

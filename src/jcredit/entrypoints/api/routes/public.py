@@ -94,6 +94,7 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such issu
             responses={**NOT_FOUND, 304: {"description": "not modified"}})
 def credit_lineage(request: Request, registry: RegistryDep, root_id: IssuanceId,
                    serial: str = Query("", max_length=40,
+                                       pattern=r"^([0-9]{1,12}|[A-Za-z0-9-]*-[0-9]{1,12})?$",
                                        description="one credit: its number or full serial")
                    ) -> Response:
     """An issuance's lineage: its attributes and serials, every holding of its credits
