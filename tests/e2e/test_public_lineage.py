@@ -94,3 +94,33 @@ def test_public_invalidations_only_with_consent(client: TestClient) -> None:
     assert client.get("/api/v1/public/invalidations", params={"use": "RE100"}).json()[
         "count"] == 0
     assert client.get("/public/invalidations", params={"fiscal_year": "x"}).status_code == 422
+
+
+def test_the_daily_full_export(client: TestClient) -> None:
+    import hashlib
+    import json
+    import zipfile
+
+    response = client.get("/api/v1/public/export")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/zip"
+    assert "jcredit-public-" in response.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(archive.read("manifest.json"))
+    for name, digest in manifest["files"].items():  # every file as the manifest says
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+    projects = client.get("/api/v1/public/projects").json()
+    assert manifest["rows"]["projects"] == projects["count"]
+    assert manifest["rows"]["cases"] == client.get("/api/v1/public/cases").json()["count"]
+    assert manifest["rows"]["invalidations"] == 1
+    issuances = json.loads(archive.read("issuances.json"))
+    holdings = json.loads(archive.read("holdings.json"))
+    for issuance in issuances:  # the live holdings of each issuance add up to it
+        live = [h for h in holdings if h["root_id"] == issuance["root_id"] and h["live"]]
+        assert sum(h["quantity"] for h in live) == issuance["issued"]
+    statistics = json.loads(archive.read("statistics.json"))
+    assert statistics["totals"]["issued"] == sum(i["issued"] for i in issuances)
+    text = archive.read("invalidations.csv").decode("utf-8-sig")
+    assert "株式会社カーボン商事" in text and not re.search(r"[A-Z]-\d{7}-\d", text)
+    again = client.get("/api/v1/public/export")  # the day's file, as it was
+    assert again.content == response.content

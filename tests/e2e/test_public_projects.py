@@ -141,6 +141,13 @@ def test_public_routes_show_no_private_field(client: TestClient) -> None:
             assert not pattern.search(response.text), (route, pattern.pattern)
         assert "certificates" in route or "/verify/" in route or not DETAILS.search(
             response.text), route
+    # the daily full export: every file in it
+    import zipfile
+    archive = zipfile.ZipFile(io.BytesIO(anonymous.get("/api/v1/public/export").content))
+    for name in archive.namelist():
+        text = archive.read(name).decode("utf-8-sig")
+        for pattern in (*PRIVATE, DETAILS):
+            assert not pattern.search(text), (name, pattern.pattern)
     page = anonymous.get("/public/projects/JCP-000001")
     assert 'id="public-project-credits"' in page.text or 'id="no-credits"' in page.text
     assert anonymous.get("/public/projects/NOPE-1").status_code == 404

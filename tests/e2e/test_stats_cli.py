@@ -29,3 +29,19 @@ def test_stats_agree_with_ledger_check(demo: Path) -> None:  # noqa: F811
                                            "--json"]).stdout)
     assert slide["summary"]["purposes_total"] == "554"
     assert slide["summary"]["reduction_invalidation_ratio"] == "62.5"
+
+
+def test_public_export_writes_the_zip(demo: Path, tmp_path: Path) -> None:  # noqa: F811
+    import zipfile
+
+    out = tmp_path / "export.zip"
+    result = runner.invoke(app, ["public", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    names = set(zipfile.ZipFile(out).namelist())
+    assert {"manifest.json", "projects.csv", "issuances.json", "holdings.csv",
+            "invalidations.csv", "cases.json", "statistics-by-category.csv"} <= names
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    check = json.loads(runner.invoke(app, ["ledger", "check", "--json"]).stdout)
+    issuances = json.loads(zipfile.ZipFile(out).read("issuances.json"))
+    assert sum(i["issued"] for i in issuances) == check["totals"]["issued"]
+    assert manifest["journal_head"]["seq"] > 0

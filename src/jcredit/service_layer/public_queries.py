@@ -104,6 +104,19 @@ def project(uow: AbstractUnitOfWork, number: str) -> dict[str, Any]:
                       "issuances": len(states), "issuance_list": listed}
 
 
+def issuance_rows(uow: AbstractUnitOfWork) -> list[dict[str, Any]]:
+    """Every issuance with its credits by state (the open data's issuance table)."""
+    issued = uow.projections.issuances()
+    states = {root: Breakdown(issued=end - start + 1) for root, _, start, end, _ in issued}
+    for root, kind, reserved, quantity in uow.projections.live_quantities():
+        if root in states:
+            states[root].add(state_of(kind, reserved), quantity)
+    return [{"root_id": root, "project_id": a.project_id,
+             "serials": f"{a.serial_prefix()}-{start:010d}-{end:010d}", **attributes_view(a),
+             "vintage": a.vintage, **states[root].as_dict()}
+            for root, a, start, end, _ in issued]
+
+
 def _prefectures(uow: AbstractUnitOfWork) -> dict[str, str]:
     """Project number → prefecture, for the registered (imported) and jcredit projects."""
     places = {row["no"]: row["prefecture"] for row in uow.projects.registered()}
@@ -170,7 +183,7 @@ def _public_organisations(uow: AbstractUnitOfWork, project_id: str) -> dict[int,
 
 
 def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | None = None,
-                   serial: int | None = None) -> dict[str, Any]:
+                   serial: int | None = None, limit: int = LINEAGE_LIMIT) -> dict[str, Any]:
     """An issuance's public lineage: its attributes and serials, then every holding of its
     credits (or of one block's serials, or of one serial) from issuance to invalidation,
     retirement or cancellation, oldest first, with what remains where. Holders are named
@@ -189,7 +202,7 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
         if not first <= serial <= last:
             raise NotFoundError(f"issuance {root_id} has no serial {serial}", field="serial")
         start = end = serial
-    rows = uow.projections.lineage(root_id, start=start, end=end, limit=LINEAGE_LIMIT + 1)
+    rows = uow.projections.lineage(root_id, start=start, end=end, limit=limit + 1)
     holdings = [ln.Holding(block_id=r[0], account_id=r[1], account_kind=str(r[2]),
                            organisation_id=r[3], start=int(r[4]), end=int(r[5]),
                            reservation_id=r[6], created_seq=int(r[7]),
@@ -200,7 +213,7 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
         status=ApplicationStatus.EXECUTED, published=True) if app.executed_seq is not None}
     prefix = attributes.serial_prefix()
     shown = []
-    for h in holdings[:LINEAGE_LIMIT]:
+    for h in holdings[:limit]:
         state = ln.state(h)
         app = executed.get(h.created_seq) if state == "invalidated" else None
         shown.append({
@@ -216,7 +229,7 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
                                and app.offset_purpose is not None else None),
             "invalidation_id": app.id if app is not None else None})
     remaining: dict[str, int] = {}
-    for h in holdings[:LINEAGE_LIMIT]:
+    for h in holdings[:limit]:
         if h.closed_seq is None:
             remaining[ln.state(h)] = remaining.get(ln.state(h), 0) + h.quantity
     return {"root_id": root_id, **attributes_view(attributes),
@@ -225,7 +238,7 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
             "issued_seq": issued_seq, "issued_at": times.get(issued_seq),
             "block_id": block_id, "serial": serial,
             "focus": f"{prefix}-{start:010d}-{end:010d}" if start is not None else None,
-            "holdings": shown, "truncated": len(holdings) > LINEAGE_LIMIT,
+            "holdings": shown, "truncated": len(holdings) > limit,
             "live": remaining}
 
 

@@ -3,6 +3,7 @@ numbers as the statistics page; ``ledger check`` rebuilds those rows from the jo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -16,6 +17,8 @@ from jcredit.entrypoints.cli.app import app
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
+from jcredit.entrypoints.cli.strict import StrictGroup
+from jcredit.entrypoints.exports import write_daily_export
 from jcredit.service_layer import public_queries
 
 DIMENSIONS = ("category", "methodology", "credit_type", "vintage", "prefecture")
@@ -57,3 +60,21 @@ def stats(by: str = typer.Option("category", "--by", help="category, methodology
             f"{k} {v:,}" for k, v in d["invalidations_by_use"].items()), markup=False)
 
     emit(data, as_json, human)
+
+
+public_app = typer.Typer(help="Open data: the public tables as one file", no_args_is_help=True,
+                         cls=StrictGroup)
+app.add_typer(public_app, name="public")
+
+
+@public_app.command("export")
+@reports_errors
+def export(out: Path | None = typer.Option(None, "--out", help="the ZIP file to write "
+                                           "(default: <data_dir>/exports/"
+                                           "jcredit-public-<JST date>.zip)")) -> None:
+    """Write the full export of every public table (CSV and JSON, with a manifest naming
+    the journal head and each file's SHA-256). Run it daily (e.g. from cron); the API
+    serves the day's file at /api/v1/public/export."""
+    registry = _registry()
+    path = write_daily_export(registry, out)
+    console.print(f"{path} ({path.stat().st_size:,} bytes)", markup=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -13,9 +14,11 @@ from fastapi import APIRouter
 from fastapi import Query
 from fastapi import Request
 from fastapi import Response
+from starlette.concurrency import run_in_threadpool
 
 from jcredit.entrypoints.api.deps import RegistryDep
 from jcredit.entrypoints.downloads import csv_response
+from jcredit.entrypoints.exports import daily_export
 from jcredit.entrypoints.params import BlockId
 from jcredit.entrypoints.params import IssuanceId
 from jcredit.service_layer import public_queries
@@ -138,3 +141,18 @@ def invalidations(request: Request, registry: RegistryDep,
     body = {"data": [{k: r[k] for k in (*fields, "blocks")} for r in data["invalidations"]],
             "count": data["count"], "page": data["page"], "pages": data["pages"]}
     return _cached(request, body, modified=_head_time(registry))
+
+
+@router.get("/public/export", tags=["open data"], responses={200: {"content": {
+    "application/zip": {"schema": {"type": "string", "format": "binary"}}},
+    "description": "the day's full export (ZIP)"}})
+async def full_export(registry: RegistryDep) -> Response:
+    """The day's full export of every public table (projects, issuances, holdings — each
+    credit's lineage —, invalidations, cases, statistics), CSV and JSON in one ZIP with a
+    manifest (journal head, each file's SHA-256 and row count). Built once per JST day."""
+    path = await run_in_threadpool(daily_export, registry)
+    modified = format_datetime(datetime.fromtimestamp(path.stat().st_mtime, tz=UTC),
+                               usegmt=True)
+    return Response(path.read_bytes(), media_type="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{path.name}"',
+        "Last-Modified": modified, "Cache-Control": "public, max-age=3600"})
