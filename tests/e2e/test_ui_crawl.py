@@ -52,8 +52,10 @@ MESSAGE_KEY = re.compile(r"(?<![\w-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w-])")
 
 class VisibleText(HTMLParser):
     """The text a reader sees and the links. Not prose: <code>, <var> (a symbol in a
-    formula), .mono (numbers, hashes, sources), scripts, styles, and an element marked
-    ``lang`` other than Japanese (a deliberate English name beside the Japanese one)."""
+    formula), .mono (numbers, hashes, sources), .user-text (what an organisation wrote
+    itself, e.g. a case's title and summary: its own words, English names included),
+    scripts, styles, and an element marked ``lang`` other than Japanese (a deliberate
+    English name beside the Japanese one)."""
 
     HIDDEN = frozenset({"script", "style", "code", "var", "pre", "template", "title"})
     VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
@@ -73,7 +75,8 @@ class VisibleText(HTMLParser):
             return
         classes = str(values.get("class") or "").split()
         foreign = values.get("lang") not in (None, "ja") and tag != "html"
-        hidden = (tag in self.HIDDEN or "mono" in classes or foreign
+        hidden = (tag in self.HIDDEN or "mono" in classes or "user-text" in classes
+                  or foreign
                   or (bool(self.stack) and self.stack[-1]))
         self.stack.append(hidden)
 

@@ -325,14 +325,15 @@ def test_a_field_an_older_payload_lacks_is_not_compared_and_the_rest_is() -> Non
     view = {"id": 1, "account": "H-1", "quantity": 2, "serials": None, "use": "OFFSET",
             "purpose_details": "p", "credit_user_name": "u", "fiscal_year": 2026,
             "status": "PENDING", "applied_at": "t", "applied_by": "a", "executed_at": None,
-            "executed_by": None, "notice_number": None}  # no offset_purpose, no corp. number
+            "executed_by": None, "notice_number": None}  # no offset_purpose, corp. number,
+    # nor the consent to publication (older than it)
     projection = JournalProjection()
     projection.add(make_entry(seq=1, recorded_at="t", actor="a", request_id="r",
                               idempotency_key=None, command="invalidation.apply", payload=view,
                               postings=[], prev_hash=GENESIS_HASH))
     assert projection.issues == []
     row = ("H-1", 2, None, None, "OFFSET", "SELF", "p", "u", "7000012050002", 2026, "PENDING",
-           "t", "a", None, None, None, None)
+           "t", "a", None, None, None, True, None)
     expected = projection.tables["invalidation_applications"]
     assert list(compare_table("invalidation_applications", dict(expected), [(1, row)])) == []
     changed = (*row[:1], 3, *row[2:])

@@ -55,7 +55,8 @@ def application(**changes: object) -> dict[str, Any]:
             "purpose_details": "2026年度 報告", "credit_user_name": "株式会社サンプル",
             "credit_user_corporate_number": "7000012050002", "fiscal_year": 2026,
             "status": "PENDING", "applied_at": "t5", "applied_by": "holder",
-            "executed_at": None, "executed_by": None, "notice_number": None, **changes}
+            "executed_at": None, "executed_by": None, "notice_number": None,
+            "published": False, **changes}
 
 
 def differences(table: str, projection: JournalProjection,
@@ -253,7 +254,8 @@ def test_an_executed_application_is_rebuilt_from_its_last_entry_with_the_executi
     assert projection.issues == []
     assert projection.tables["invalidation_applications"] == {4: (
         "H-0000006-7", 50, 101, 150, "OFFSET", "SELF", "2026年度 報告", "株式会社サンプル",
-        "7000012050002", 2026, "EXECUTED", "t5", "holder", "t8", "secretariat", "N-1", 8)}
+        "7000012050002", 2026, "EXECUTED", "t5", "holder", "t8", "secretariat", "N-1", False,
+        8)}
 
 
 def test_an_entry_after_the_execution_keeps_the_execution_seq() -> None:

@@ -3,6 +3,8 @@ paginated, ETag and Last-Modified); organisations submit, the secretariat review
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi import APIRouter
@@ -11,6 +13,11 @@ from fastapi import Request
 from fastapi import Response
 from pydantic import Field
 
+from jcredit.domain.cases.model import CaseKind
+from jcredit.domain.cases.model import CaseMethod
+from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.uses import InvalidationUse
+from jcredit.domain.projects.eligibility import PREFECTURES
 from jcredit.entrypoints.api import schemas as s
 from jcredit.entrypoints.api.deps import AdminWrite
 from jcredit.entrypoints.api.deps import HolderWrite
@@ -27,6 +34,11 @@ from jcredit.service_layer import commands as c
 router = APIRouter()
 
 
+def _one_of(values: Iterable[object]) -> str:
+    """A query pattern: empty, or one of the codes (the schema lists what is valid)."""
+    return "^(|" + "|".join(re.escape(str(getattr(v, "value", v))) for v in values) + ")$"
+
+
 def _flat(case: dict[str, Any]) -> dict[str, Any]:
     """A case as one CSV row: lists joined by spaces."""
     return {k: " ".join(str(v) for v in case[k]) if isinstance(case.get(k), list)
@@ -35,12 +47,12 @@ def _flat(case: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/public/cases", tags=["open data"], responses=JSON_OR_CSV)
 def cases(request: Request, registry: RegistryDep, q: str = Query("", max_length=200),
-          kind: str = Query("", pattern="^(|CREATION|UTILISATION)$"),
-          use: str = Query("", max_length=32, pattern="^[A-Z0-9_]*$"),
-          method: str = Query("", max_length=32, pattern="^[A-Z0-9_]*$"),
+          kind: str = Query("", pattern=_one_of(CaseKind)),
+          use: str = Query("", pattern=_one_of(InvalidationUse)),
+          method: str = Query("", pattern=_one_of(CaseMethod)),
           mark: str = Query("", pattern="^(|yes|no)$"),
-          prefecture: str = Query("", max_length=8),
-          category: str = Query("", max_length=32, pattern="^[A-Z0-9_]*$"),
+          prefecture: str = Query("", pattern=_one_of(PREFECTURES)),
+          category: str = Query("", pattern=_one_of(Category)),
           organisation: str = Query("", max_length=100),
           page: int = Query(1, ge=1, le=10_000),
           format: str = Query("json", pattern="^(json|csv)$")) -> Response:
