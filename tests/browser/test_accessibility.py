@@ -152,7 +152,7 @@ def test_keyboard_reaches_the_navigation_with_a_visible_focus(server: str) -> No
     texts = [s["text"] for s in seen]
     assert any(re.search("登録プロジェクト", t) for t in texts), texts
     for s in seen:
-        assert s["outline"] not in ("none", "") and s["width"] != "0px" or \
+        assert (s["outline"] not in ("none", "") and s["width"] != "0px") or \
             s["shadow"] != "none", s
 
 

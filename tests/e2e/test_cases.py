@@ -169,7 +169,7 @@ def test_the_web_forms(client: TestClient) -> None:
     client.cookies.clear()
     web_log_in(client, "admin")
     queue = client.get("/cases/review")
-    link = re.search(r'href="/cases/(\d+)">本社ビルの電力', queue.text)
+    link = re.search(r'href="/cases/(\d+)" class="user-text">本社ビルの電力', queue.text)
     assert link
     page = client.get(f"/cases/{link.group(1)}")
     assert 'name="decision"' in page.text and "<legend>" in page.text

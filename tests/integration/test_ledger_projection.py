@@ -91,6 +91,21 @@ def make_history(registry: Registry) -> None:
                                   confirm=True))
     run(registry, c.CancelCredits(from_account=acc["a"], quantity=1, reason="取消",
                                   confirm=True))
+    case = run(registry, c.SubmitCase(case={
+        "kind": "UTILISATION", "title": "製品のオフセット", "organisation": "株式会社ビー",
+        "prefecture": "東京都", "uses": ["OFFSET"], "method": "PURCHASE", "mark": True,
+        "summary": "製品のCO2をオフセットした。", "invalidations": [executed["id"]]}))
+    run(registry, c.ReviewCase(case_id=case["id"], decision="RETURN", note="期間を"))
+    run(registry, c.SubmitCase(case_id=case["id"], case={
+        "kind": "UTILISATION", "title": "製品のオフセット", "organisation": "株式会社ビー",
+        "prefecture": "東京都", "uses": ["OFFSET"], "method": "PURCHASE", "mark": True,
+        "start_year": 2026, "summary": "製品のCO2をオフセットした。"}))
+    listed = {"no": "10", "applied_at": "2013/12/27", "operator": "中標津町 9000020016926",
+              "location": "北海道標津郡中標津町", "credit_buyer": "中標津町 9000020016926",
+              "summary": "町有林における森林経営活動", "started_at": "2013/4/1",
+              "methodology": "FO-001 Ver.2.0"}
+    run(registry, c.ImportRegisteredProjects(rows=(listed,)))
+    run(registry, c.ImportRegisteredProjects(rows=(listed | {"summary": "町有林の森林経営"},)))
 
 
 def queries_first_serial(registry: Registry, account: str) -> int:
@@ -191,6 +206,14 @@ def target(connection: Connection, table: str) -> tuple[Any, Any, dict[str, Any]
         row = connection.execute(select(tables.offset_certificates)).mappings().first()
         assert row is not None
         return row["id"], tables.offset_certificates.c.id == row["id"], dict(row)
+    if table == "registered_projects":
+        row = connection.execute(select(tables.registered_projects)).mappings().first()
+        assert row is not None
+        return row["no"], tables.registered_projects.c.no == row["no"], dict(row)
+    if table == "cases":
+        row = connection.execute(select(tables.cases)).mappings().first()
+        assert row is not None
+        return row["id"], tables.cases.c.id == row["id"], dict(row)
     apps = tables.invalidation_applications
     row = connection.execute(select(apps).where(apps.c.status == "EXECUTED")).mappings().first()
     assert row is not None
@@ -198,7 +221,7 @@ def target(connection: Connection, table: str) -> tuple[Any, Any, dict[str, Any]
 
 
 TABLES = ("issuances", "blocks", "accounts", "invalidation_applications", "offsets",
-          "offset_certificates")
+          "offset_certificates", "cases", "registered_projects")
 NEW_TEXT = {"scheme": "JCL", "credit_type": "ERL", "category": "FOREST", "kind": "INVALIDATION",
             "use": "CDP", "status": "WITHDRAWN", "offset_purpose": "EVENT"}
 FIELD_CASES = [(table, name) for table in TABLES for name in TABLE_FIELDS[table]]
@@ -261,6 +284,8 @@ EXTRA_ROW = {
     "invalidation_applications": ("id", {"id": 900, "notice_number": None}),
     "offsets": ("application_id", {"application_id": 900}),
     "offset_certificates": ("id", {"id": 900, "number": "JCO-FORGED", "token": "forged-9"}),
+    "cases": ("id", {"id": 900}),
+    "registered_projects": ("no", {"no": "9999"}),
 }
 
 

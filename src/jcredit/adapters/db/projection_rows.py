@@ -73,6 +73,16 @@ class SqlProjectionRepository:
             yield from self._chunked(select(t.offsets.c.application_id,
                                             *_columns(t.offsets, table)),
                                      t.offsets.c.application_id)
+        elif table == "cases":
+            mark = TABLE_FIELDS[table].index("mark")
+            for key, case in self._chunked(select(t.cases.c.id, *_columns(t.cases, table)),
+                                           t.cases.c.id):
+                yield key, (*case[:mark], bool(case[mark]) if case[mark] is not None else None,
+                            *case[mark + 1:])
+        elif table == "registered_projects":
+            yield from self._chunked(select(t.registered_projects.c.no,
+                                            *_columns(t.registered_projects, table)),
+                                     t.registered_projects.c.no)
         elif table == "offset_certificates":
             certificates = t.offset_certificates
             yield from self._chunked(select(certificates.c.id,

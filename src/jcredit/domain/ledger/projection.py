@@ -27,6 +27,11 @@ Where each field comes from (``TABLE_FIELDS`` lists them in the order rows are c
   ``executed_seq`` is the seq of the execution's entry.
 * ``period_issuances`` (key: project number, period number, vintage): the blocks of a
   ``monitoring.transition`` entry whose action is ``issue``.
+* ``cases`` (key: case id): the case's content and status in the payloads of
+  ``cases.submit`` (the submitter and time are the entry's) and ``cases.review`` (the
+  reviewer, time and note); the search text is folded from the content again.
+* ``registered_projects`` (key: the list's No.): the rows added or updated by each
+  ``projects.import_registered`` entry; the time and seq are the entry's.
 * ``offsets`` (key: application id) and ``offset_certificates`` (key: certificate id): the
   views in the payloads of ``offsets.apply`` and ``offsets.certificate.issue``; the time,
   actor and seq are the entry's.
@@ -37,6 +42,7 @@ compared (``UNKNOWN``); the rest of the row still is. Pure: stdlib only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -45,6 +51,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from jcredit.domain.cases.model import parse_case
+from jcredit.domain.cases.model import search_text
 from jcredit.domain.errors import Issue
 from jcredit.domain.ledger.accounts import AccountKind
 from jcredit.domain.ledger.journal import JournalEntry
@@ -79,6 +87,13 @@ TABLE_FIELDS: dict[str, tuple[str, ...]] = {
                 "calculated_credits", "created_at", "journal_seq"),
     "offset_certificates": ("number", "token", "application_id", "holder_name", "quantity",
                             "third_party", "issued_at", "issued_by", "journal_seq"),
+    "cases": ("kind", "status", "title", "organisation", "prefecture", "category", "uses",
+              "method", "mark", "content", "search_text", "organisation_id", "submitted_by",
+              "submitted_at", "reviewed_by", "reviewed_at", "review_note", "journal_seq"),
+    "registered_projects": ("applied_on", "implementer", "implementer_corporate_number",
+                            "location", "prefecture", "holder", "holder_corporate_number",
+                            "summary", "start_date", "methodology_id", "methodology_version",
+                            "methodology_text", "imported_at", "journal_seq"),
 }
 """The journal-determined fields of each table, in the order rows are compared."""
 
@@ -125,6 +140,15 @@ class JournalProjection:
                 self._offset(entry)
             elif entry.command == "offsets.certificate.issue":
                 self._certificate(entry)
+            elif entry.command == "cases.submit":
+                self._case_submitted(entry)
+            elif entry.command == "cases.review":
+                self._case_reviewed(entry)
+            elif entry.command == "projects.import_registered":
+                for view in [*entry.payload["added"], *entry.payload["updated"]]:
+                    self.tables["registered_projects"][view["no"]] = (
+                        *(view[name] for name in TABLE_FIELDS["registered_projects"][:-2]),
+                        entry.recorded_at, entry.seq)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             self.issues.append(Issue("JOURNAL_UNREADABLE", f"cannot rebuild the tables from "
                                      f"this entry: {error!r}", f"journal seq {entry.seq}"))
@@ -198,6 +222,28 @@ class JournalProjection:
             view["number"], view["token"], int(view["application_id"]), view["holder_name"],
             view["quantity"], int(bool(view["third_party"])), entry.recorded_at, entry.actor,
             entry.seq)
+
+
+    def _case_submitted(self, entry: JournalEntry) -> None:
+        view = entry.payload
+        content = view["content"]
+        previous = self.tables["cases"].get(int(view["id"]))
+        reviewed = previous[14:17] if previous is not None else (None, None, None)
+        self.tables["cases"][int(view["id"])] = (
+            content["kind"], view["status"], content["title"], content["organisation"],
+            content["prefecture"], content["category"], " " + " ".join(content["uses"]) + " ",
+            content["method"], bool(content["mark"]),
+            json.dumps(content, ensure_ascii=False, sort_keys=True),
+            search_text(parse_case(content)), view.get("organisation_id"), entry.actor,
+            entry.recorded_at, *reviewed, entry.seq)
+
+    def _case_reviewed(self, entry: JournalEntry) -> None:
+        view = entry.payload
+        previous = self.tables["cases"].get(int(view["id"]))
+        before = previous if previous is not None else (UNKNOWN,) * 18
+        self.tables["cases"][int(view["id"])] = (
+            before[0], view["status"], *before[2:12], before[12], before[13], entry.actor,
+            entry.recorded_at, view.get("note") or None, entry.seq)
 
 
 def _issued_view(payload: Mapping[str, Any], block_id: int) -> Mapping[str, Any] | None:
