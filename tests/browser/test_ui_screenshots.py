@@ -38,6 +38,10 @@ SCREENS = (
     ("offset-verify.png", None, "verify"),
     ("public-projects.png", None, "/public/projects"),
     ("public-statistics.png", None, "/public/statistics"),
+    ("public-invalidations.png", None, "/public/invalidations"),
+    ("public-lineage.png", None, "lineage"),
+    ("cases.png", None, "/cases?q=森林"),
+    ("case.png", None, "case"),
     ("holder-accounts.png", "midori", "/"),
     ("holder-account.png", "midori", "account"),
     ("holder-transfer-error.png", "midori", "transfer:0"),
@@ -54,6 +58,7 @@ SCREENS = (
     ("committee-agenda.png", "iinkai", "/"),
     ("secretariat-queue.png", "admin", "/"),
     ("secretariat-invalidations.png", "admin", "/invalidations"),
+    ("holder-case-form.png", "midori", "/cases/new"),
     ("auditor-journal.png", "auditor", "/"),
     ("auditor-journal-entry.png", "auditor", "/journal/1"),
     ("error-403.png", "midori", "/journal"),
@@ -126,6 +131,18 @@ def test_screenshots_of_the_main_pages_for_each_role(fleet_server: str,  # noqa:
                         token = uow.offsets.certificates(1)[0]["token"]
                     page.goto(f"{server}/verify/{token}")
                     expect(page.locator("#genuine")).to_be_visible()
+                elif target == "lineage":  # the demo's invalidated forest block
+                    page.goto(f"{server}/public/projects/JCP-0210")
+                    page.locator("a.lineage-link").first.click()
+                    page.locator("#lineage tr.live", has_text="無効化口座").first.locator(
+                        "a").click()
+                    expect(page.locator("#lineage-heading")).to_be_visible()
+                    page.evaluate("document.getElementById('lineage-heading')"
+                                  ".scrollIntoView()")
+                elif target == "case":  # カーボン商事's case, linked to the registry
+                    page.goto(f"{server}/cases?organisation=カーボン商事")
+                    page.locator("#case-list a").first.click()
+                    expect(page.locator("#case-invalidated-total")).to_be_visible()
                 elif target.startswith("site:"):  # the chart drawn, the findings below it
                     project, code = site_with(target.split(":")[1], sqlite_registry).split("/")
                     page.goto(f"{server}/projects/{project}/sites/{code}")
