@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -45,3 +46,18 @@ def test_public_export_writes_the_zip(demo: Path, tmp_path: Path) -> None:  # no
     issuances = json.loads(zipfile.ZipFile(out).read("issuances.json"))
     assert sum(i["issued"] for i in issuances) == check["totals"]["issued"]
     assert manifest["journal_head"]["seq"] > 0
+
+
+def test_cases_seed_adds_the_seed_cases_once(tmp_path: Path, monkeypatch: Any) -> None:
+    from jcredit.bootstrap import bootstrap
+    from jcredit.config import Settings
+    from jcredit.domain.cases.seed import seed_cases
+
+    monkeypatch.setenv("JCREDIT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("JCREDIT_ENVIRONMENT", "test")
+    bootstrap(Settings(data_dir=tmp_path, environment="test")).dispose()
+    first = runner.invoke(app, ["cases", "seed", "--json"])
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["added"] == len(seed_cases())
+    again = json.loads(runner.invoke(app, ["cases", "seed", "--json"]).stdout)
+    assert again["added"] == 0 and again["skipped"] == len(seed_cases())

@@ -9,16 +9,20 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from jcredit.domain.cases.model import CaseStatus
+from jcredit.domain.cases.seed import seed_cases
 from jcredit.domain.public.statistics import historical
 from jcredit.domain.public.statistics import historical_summary
 from jcredit.entrypoints.cli.app import JsonOpt
 from jcredit.entrypoints.cli.app import _registry
 from jcredit.entrypoints.cli.app import app
+from jcredit.entrypoints.cli.app import cli_actor
 from jcredit.entrypoints.cli.app import console
 from jcredit.entrypoints.cli.app import emit
 from jcredit.entrypoints.cli.app import reports_errors
 from jcredit.entrypoints.cli.strict import StrictGroup
 from jcredit.entrypoints.exports import write_daily_export
+from jcredit.service_layer import commands as c
 from jcredit.service_layer import public_queries
 
 DIMENSIONS = ("category", "methodology", "credit_type", "vintage", "prefecture")
@@ -78,3 +82,34 @@ def export(out: Path | None = typer.Option(None, "--out", help="the ZIP file to 
     registry = _registry()
     path = write_daily_export(registry, out)
     console.print(f"{path} ({path.stat().st_size:,} bytes)", markup=False)
+
+
+cases_app = typer.Typer(help="The case search (活用事例): the secretariat's tools",
+                        no_args_is_help=True, cls=StrictGroup)
+app.add_typer(cases_app, name="cases")
+
+
+@cases_app.command("seed")
+@reports_errors
+def seed(as_json: bool = JsonOpt) -> None:
+    """Publish the cases the seed documents name (domain/cases/data/seed_cases.json), as the
+    secretariat; a case whose title is already in the database is skipped, so running it
+    again adds nothing."""
+    registry = _registry()
+    try:
+        with registry.uow(write=False) as uow:
+            rows, _ = uow.cases.search(words=[], statuses=[s.value for s in CaseStatus],
+                                       filters={}, limit=100_000)
+        titles = {row["title"] for row in rows}
+        added = []
+        for case in seed_cases():
+            if case["title"] in titles:
+                continue
+            made = registry.bus.handle(c.SubmitCase(case=case), actor=cli_actor()).data
+            registry.bus.handle(c.ReviewCase(case_id=made["id"], decision="PUBLISH"),
+                                actor=cli_actor())
+            added.append(made["id"])
+    finally:
+        registry.dispose()
+    emit({"added": len(added), "skipped": len(seed_cases()) - len(added), "ids": added},
+         as_json)
