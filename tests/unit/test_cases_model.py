@@ -109,3 +109,37 @@ def test_the_seed_cases_are_valid_and_name_the_seed_documents_organisations() ->
                  "東広島市", "沖電気工業", "カルビー", "豊田通商", "三井物産", "東急", "大昭和紙工産業"):
         assert name in names, name
     assert all(case.source for case in cases)
+
+
+def test_limits_are_inclusive() -> None:
+    assert len(parse_case(GOOD | {"summary": "あ" * 4000}).summary) == 4000
+    assert parse_case(GOOD | {"quantity": "0.5"}).quantity == Decimal("0.5")
+    fifty = [f"P{i}" for i in range(50)]
+    assert len(parse_case(GOOD | {"projects": fifty}).projects) == 50
+    assert parse_case(GOOD | {"projects": ["P" * 32]}).projects == ("P" * 32,)
+    assert len(parse_case(GOOD | {"invalidations": list(range(1, 51))}).invalidations) == 50
+    assert parse_case(GOOD | {"invalidations": "1 999999999999"}).invalidations == (
+        1, 999_999_999_999)
+    assert "invalidations" in problems(invalidations="1000000000000")  # 13 digits
+
+
+def test_required_choices_name_what_is_valid() -> None:
+    for field, value, valid in (("kind", "", "CREATION"), ("kind", "X", "UTILISATION"),
+                                ("method", "", "PURCHASE"), ("method", "X", "EVENT"),
+                                ("uses", "", "RE100"), ("prefecture", "東京", "東京都")):
+        with pytest.raises(ValidationError) as caught:
+            parse_case(GOOD | {field: value})
+        assert caught.value.field == field and valid in (caught.value.valid or []), field
+
+
+def test_what_is_stored_keeps_every_field() -> None:
+    numbered = parse_case(GOOD | {"corporate_number": "7000012050002"})
+    assert numbered.corporate_number == "7000012050002" and numbered.category is not None
+    stored = numbered.as_dict()
+    assert stored["corporate_number"] == "7000012050002" and stored["category"] == "FOREST"
+    assert parse_case(stored) == numbered
+    assert "7000012050002" in search_text(numbered)
+    bare = parse_case(GOOD | {"category": "", "offset_purpose": "", "quantity": "",
+                              "source": ""}).as_dict()
+    assert (bare["category"], bare["offset_purpose"], bare["quantity"], bare["source"]) == (
+        None, None, None, "")

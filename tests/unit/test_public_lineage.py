@@ -80,3 +80,10 @@ def test_only_organisations_the_project_page_names_are_disclosed() -> None:
     assert set(ln.EVENTS) >= {"issuance", "transfer", "split", "invalidation"}
     assert set(ln.STATES) == {"held", "reserved", "invalidated", "retired", "cancelled",
                               "registry"}
+
+
+def test_a_reserved_block_invalidated_is_an_invalidation_not_a_release() -> None:
+    reserved = replace(ISSUED, reservation_id=4)
+    executed = child(account_id=99, account_kind="INVALIDATION", organisation_id=None,
+                     command="invalidation.execute")
+    assert ln.event(executed, reserved) == "invalidation"
