@@ -70,7 +70,8 @@ def make_history(registry: Registry) -> None:
     offset = {"use": "OFFSET", "offset_purpose": "SELF", "purpose_details": "イベント",
               "credit_user_name": "株式会社ビー", "fiscal_year": 2026}
     executed = run(registry, c.ApplyInvalidation(from_account=acc["b"], quantity=2,
-                                                 credit_user_corporate_number=ORG_B, **offset))
+                                                 credit_user_corporate_number=ORG_B,
+                                                 publish=True, **offset))
     run(registry, c.ExecuteInvalidations(application_ids=(executed["id"],), confirm=True))
     held = queries_first_serial(registry, acc["b"])
     run(registry, c.ApplyInvalidation(from_account=acc["b"], serials=f"{held}-{held}", **offset))

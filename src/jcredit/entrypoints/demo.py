@@ -141,12 +141,23 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
         purpose_details="RE100 年次報告 (Scope 2 電力)", credit_user_name=ORGS[0][0],
         credit_user_corporate_number=ORGS[0][1], fiscal_year=fiscal_year_of(today)))
     seed_demo_project(registry, run)
-    run(c.ImportRegisteredProjects(rows=(*DEMO_REGISTERED, {
-        # the demo's forest credits (JCP-0210) come from a project on the public list
-        "no": "JCP-0210", "applied_at": "2021/06/01", "operator": f"{ORGS[1][0]} {ORGS[1][1]}",
-        "location": "岐阜県郡上市", "credit_buyer": f"{ORGS[1][0]} {ORGS[1][1]}",
-        "summary": "社有林における森林経営活動（デモ）", "started_at": "2021/4/1",
-        "methodology": "FO-001 Ver.2.4"})))
+    # the projects the demo's credits come from, on the public list like any other
+    demo_projects = (
+        ("JCP-0101", ORGS[0], "静岡県浜松市", "屋根置き太陽光発電による系統電力の代替（デモ）",
+         "2019/04/01", "EN-R-002 Ver.3.0"),
+        ("JCP-0145", ORGS[0], "静岡県静岡市", "ボイラーの更新による燃料の削減（デモ）",
+         "2020/04/01", "EN-S-001 Ver.2.1"),
+        ("JCP-0210", ORGS[1], "岐阜県郡上市", "社有林における森林経営活動（デモ）",
+         "2021/04/01", "FO-001 Ver.2.4"),
+        ("KC-0033", ORGS[1], "岐阜県高山市", "照明のLED化（国内クレジットから移行、デモ）",
+         "2010/04/01", "EN-S-006 Ver.1.0"),
+        ("JCP-0312", ORGS[2], "愛知県豊田市", "木質バイオマスボイラーの導入（デモ）",
+         "2023/04/01", "EN-R-001 Ver.2.0"))
+    run(c.ImportRegisteredProjects(rows=(*DEMO_REGISTERED, *({
+        "no": no, "applied_at": started, "operator": f"{org[0]} {org[1]}", "location": place,
+        "credit_buyer": f"{org[0]} {org[1]}", "summary": summary, "started_at": started,
+        "methodology": methodology} for no, org, place, summary, started, methodology
+        in demo_projects))))
     seed_demo_cases(registry, application["id"])
     if fleet:
         seed_demo_fleet(registry)

@@ -123,7 +123,11 @@ def case(uow: AbstractUnitOfWork, case_id: int, actor: Actor | None = None) -> d
                               if app.offset_purpose else None,
                               "credit_user_name": app.credit_user_name,
                               "executed_date": public_queries.jst_date(app.executed_at)})
+    submitter = (uow.organisations.get(row["organisation_id"])
+                 if row["organisation_id"] is not None else None)
     return view | {"organisation_id": row["organisation_id"],
+                   "submitted_by": row["submitted_by"],
+                   "submitting_organisation": submitter.name if submitter else None,
                    "registry": {"projects": projects, "invalidations": invalidations,
                                 "invalidated": sum(int(i["quantity"]) for i in invalidations)}}
 

@@ -48,8 +48,35 @@ def _check_links(content: CaseContent, ctx: CommandContext) -> None:
             if ctx.actor.role is not Role.ADMIN and app.account_id not in own:
                 raise ValidationError(f"invalidations: {application_id} is not your "
                                       "organisation's invalidation", field="invalidations")
+            if not app.published:  # a published case would disclose it
+                raise ValidationError(f"invalidations: {application_id} was filed without "
+                                      "consent to publication, so it cannot be shown in a "
+                                      "public case", field="invalidations")
         check(invalidation)
     check.done()
+
+
+def _check_organisation(content: CaseContent, ctx: CommandContext) -> None:
+    """An organisation submits in its own name (the secretariat in anyone's)."""
+    if ctx.actor.role is Role.ADMIN or ctx.actor.organisation_id is None:
+        return
+    org = ctx.uow.organisations.get(ctx.actor.organisation_id)
+    if org is None:
+        return
+    check = FieldChecks()
+    if content.organisation != org.name:
+        check(lambda: _refuse(ValidationError(
+            f"organisation: a case is submitted in your organisation's name ({org.name})",
+            field="organisation")))
+    if content.corporate_number not in (None, org.corporate_number):
+        check(lambda: _refuse(ValidationError(
+            f"corporate_number: your organisation's is {org.corporate_number}",
+            field="corporate_number")))
+    check.done()
+
+
+def _refuse(error: ValidationError) -> None:
+    raise error
 
 
 def _row(content: CaseContent, status: CaseStatus) -> dict[str, Any]:
@@ -66,6 +93,7 @@ def submit_case(cmd: SubmitCase, ctx: CommandContext) -> dict[str, Any]:
     if not isinstance(cmd.case, dict):
         raise ValidationError("case must be an object of the case's fields", field="case")
     content = parse_case(cmd.case)
+    _check_organisation(content, ctx)
     _check_links(content, ctx)
     row = _row(content, CaseStatus.SUBMITTED)
     if cmd.case_id is None:
