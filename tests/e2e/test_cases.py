@@ -179,3 +179,43 @@ def test_the_web_forms(client: TestClient) -> None:
     assert decided.status_code == 303
     anonymous = TestClient(client.app)
     assert "本社ビルの電力" in anonymous.get("/cases", params={"q": "本社ビル"}).text
+
+
+def test_a_published_case_taken_down_and_edited(client: TestClient) -> None:
+    midori, admin = login(client, "midori"), login(client, "admin")
+    made = client.post("/api/v1/cases", headers=midori | {"Idempotency-Key": "t1"},
+                       json={"case": CASE})
+    case_id = made.json()["id"]
+    client.post(f"/api/v1/cases/{case_id}/review", headers=admin | {"Idempotency-Key": "t2"},
+                json={"decision": "PUBLISH"})
+    assert client.put(f"/api/v1/cases/{case_id}", headers=midori | {"Idempotency-Key": "t3"},
+                      json={"case": CASE}).status_code == 409  # published: taken down first
+    down = client.post(f"/api/v1/cases/{case_id}/review",
+                       headers=admin | {"Idempotency-Key": "t4"},
+                       json={"decision": "UNPUBLISH", "note": "数量の根拠を添えてください"})
+    assert down.json()["status"] == "TAKEN_DOWN"
+    assert client.get(f"/api/v1/public/cases/{case_id}").status_code == 404
+    web_log_in(client, "midori")
+    mine = client.get("/cases/mine")
+    assert "掲載取下げ" in mine.text and "数量の根拠を添えてください" in mine.text
+    again = client.put(f"/api/v1/cases/{case_id}", headers=midori | {"Idempotency-Key": "t5"},
+                       json={"case": CASE | {"quantity": "3"}})
+    assert again.status_code == 200
+    page = client.get("/cases/mine")
+    assert "審査待ち" in page.text and "数量の根拠を添えてください" not in page.text
+    # an invalidation filed without consent cannot be shown in a case: the demo's RE100
+    # application of midori, executed
+    with client.app.state.registry.uow(write=False) as uow:
+        unpublished = [a.id for a in uow.invalidations.list() if not a.published]
+    assert len(unpublished) == 1
+    executed = client.post("/api/v1/invalidations/execute", headers=admin | {
+        "Idempotency-Key": "t6"}, json={"application_ids": unpublished, "confirm": True})
+    assert executed.status_code == 200, executed.text
+    hidden = client.post("/api/v1/cases", headers=midori | {"Idempotency-Key": "t7"},
+                         json={"case": CASE | {"invalidations": unpublished}})
+    assert hidden.status_code == 422 and "consent" in hidden.text
+    assert client.get("/api/v1/public/invalidations").json()["count"] == 1  # still one
+    # another organisation's name is refused
+    other = client.post("/api/v1/cases", headers=midori | {"Idempotency-Key": "t8"},
+                        json={"case": CASE | {"organisation": "株式会社カーボン商事"}})
+    assert other.status_code == 422 and other.json()["field"] == "organisation"

@@ -124,3 +124,24 @@ def test_the_daily_full_export(client: TestClient) -> None:
     assert "株式会社カーボン商事" in text and not re.search(r"[A-Z]-\d{7}-\d", text)
     again = client.get("/api/v1/public/export")  # the day's file, as it was
     assert again.content == response.content
+
+
+def test_narrowing_by_serial_counts_only_those_serials(client: TestClient) -> None:
+    path = forest_issuance(client)
+    data = client.get("/api/v1" + path).json()
+    prefix, first, _ = data["serials"].rsplit("-", 2)
+    one = client.get("/api/v1" + path, params={"serial": str(int(first) + 50)}).json()
+    assert sum(one["live"].values()) == 1  # one credit, wherever it is now
+    span = f"{int(first)}-{int(first) + 149}"
+    ranged = client.get("/api/v1" + path, params={"serial": span}).json()
+    assert sum(ranged["live"].values()) == 150 and ranged["focus"].endswith(
+        f"{int(first):010d}-{int(first) + 149:010d}")
+    full = client.get("/api/v1" + path, params={"serial": f"{prefix}-{first}"}).json()
+    assert sum(full["live"].values()) == 1
+    other = client.get("/api/v1" + path, params={"serial": f"JC-ER-C999999-{first}"})
+    assert other.status_code == 404
+    backwards = client.get("/api/v1" + path, params={"serial": f"{int(first) + 5}-{first}"})
+    assert backwards.status_code == 404
+    page = client.get(path, params={"serial": "JC-ER-C999999-1"})  # the page, the error
+    assert page.status_code == 404 and 'id="lineage-serial-error"' in page.text
+    assert 'id="lineage"' in page.text  # the whole issuance is still shown

@@ -143,3 +143,15 @@ def test_what_is_stored_keeps_every_field() -> None:
                               "source": ""}).as_dict()
     assert (bare["category"], bare["offset_purpose"], bare["quantity"], bare["source"]) == (
         None, None, None, "")
+
+
+def test_codes_and_their_japanese_names_are_searchable() -> None:
+    assert fold("カーボン・オフセット") == fold("カーボンオフセット") == "かーぼんおふせっと"
+    case = parse_case(GOOD | {"uses": ["RE100", "ONTAIHO_EMISSIONS", "OFFSET"],
+                              "offset_purpose": "EVENT"})
+    text = search_text(case)
+    for word in ("re100", fold("温対法"), fold("カーボンオフセット"), "forest", "森林",
+                 fold("会議イベント")):
+        assert word in text, word
+    bare = search_text(parse_case(GOOD | {"category": "", "offset_purpose": ""}))
+    assert "森林" not in bare and fold("会議") not in bare

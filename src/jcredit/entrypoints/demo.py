@@ -153,11 +153,12 @@ def seed_demo(registry: Registry, *, fleet: bool = False) -> list[DemoLogin]:
          "2010/04/01", "EN-S-006 Ver.1.0"),
         ("JCP-0312", ORGS[2], "愛知県豊田市", "木質バイオマスボイラーの導入（デモ）",
          "2023/04/01", "EN-R-001 Ver.2.0"))
-    run(c.ImportRegisteredProjects(rows=(*DEMO_REGISTERED, *({
+    listed: tuple[dict[str, object], ...] = tuple({
         "no": no, "applied_at": started, "operator": f"{org[0]} {org[1]}", "location": place,
         "credit_buyer": f"{org[0]} {org[1]}", "summary": summary, "started_at": started,
         "methodology": methodology} for no, org, place, summary, started, methodology
-        in demo_projects))))
+        in demo_projects)
+    run(c.ImportRegisteredProjects(rows=(*DEMO_REGISTERED, *listed)))
     seed_demo_cases(registry, application["id"])
     if fleet:
         seed_demo_fleet(registry)

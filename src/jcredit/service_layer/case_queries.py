@@ -76,9 +76,10 @@ def search(uow: AbstractUnitOfWork, *, q: str = "", filters: dict[str, Any] | No
     rows, count = uow.cases.search(words=_words(q), statuses=[CaseStatus.PUBLISHED.value],
                                    filters=filters or {}, offset=(page - 1) * PAGE_SIZE,
                                    limit=PAGE_SIZE)
+    facets = uow.cases.facets([CaseStatus.PUBLISHED.value])
+    facets["prefecture"] = [p for p in PREFECTURES if p in set(facets["prefecture"])]
     return {"cases": [_summary_row(r) for r in rows], "count": count, "page": page,
-            "pages": max(1, -(-count // PAGE_SIZE)),
-            "facets": uow.cases.facets([CaseStatus.PUBLISHED.value])}
+            "pages": max(1, -(-count // PAGE_SIZE)), "facets": facets}
 
 
 def can_see(actor: Actor | None, row: dict[str, Any]) -> bool:
@@ -112,10 +113,11 @@ def case(uow: AbstractUnitOfWork, case_id: int, actor: Actor | None = None) -> d
         if app is None or app.status is not ApplicationStatus.EXECUTED:
             continue
         made = uow.projections.created_in([app.executed_seq or 0], AccountKind.INVALIDATION)
-        prefixes = {root: a.serial_prefix() for root, a, *_ in uow.projections.issuances(
+        issued = {root: a for root, a, *_ in uow.projections.issuances(
             root_ids=sorted({b[2] for b in made}))} if made else {}
         blocks = [{"root_id": root, "block_id": block, "quantity": last - first + 1,
-                   "serials": f"{prefixes[root]}-{first:010d}-{last:010d}"}
+                   "project_id": issued[root].project_id,
+                   "serials": f"{issued[root].serial_prefix()}-{first:010d}-{last:010d}"}
                   for _, block, root, first, last in made]
         invalidations.append({"id": app.id, "quantity": app.quantity, "use": app.use.value,
                               "blocks": blocks,

@@ -5,12 +5,14 @@ jcredit project, its registration's (never users, accounts or private documents)
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from datetime import timedelta
 from datetime import timezone
 from typing import Any
 
+from jcredit.domain.cases.model import fold
 from jcredit.domain.errors import NotFoundError
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.ledger.accounts import AccountKind
@@ -37,8 +39,9 @@ def _matches(row: dict[str, Any], *, methodology: str, prefecture: str, words: l
         return False
     if prefecture and row["prefecture"] != prefecture:
         return False
-    text = " ".join(str(row[k] or "") for k in ("no", "implementer", "location", "holder",
-                                                "summary", "methodology_id"))
+    text = fold(" ".join(str(row.get(k) or "") for k in (
+        "no", "implementer", "implementer_corporate_number", "location", "holder",
+        "holder_corporate_number", "summary", "methodology_id")))
     return all(word in text for word in words)
 
 
@@ -67,7 +70,7 @@ def projects(uow: AbstractUnitOfWork, *, methodology: str = "", prefecture: str 
              q: str = "", page: int = 1) -> dict[str, Any]:
     """One page of the public project list, filtered; ``q`` is words that must all appear
     (in the number, implementer, location, holder, summary or methodology)."""
-    words = q.split()
+    words = fold(q).split()
     rows = [{**row, "source": "list"} for row in uow.projects.registered()]
     rows += list(_native(uow))
     found = [row for row in rows
@@ -183,7 +186,7 @@ def _public_organisations(uow: AbstractUnitOfWork, project_id: str) -> dict[int,
 
 
 def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | None = None,
-                   serial: int | None = None, limit: int = LINEAGE_LIMIT) -> dict[str, Any]:
+                   serial: str | None = None, limit: int = LINEAGE_LIMIT) -> dict[str, Any]:
     """An issuance's public lineage: its attributes and serials, then every holding of its
     credits (or of one block's serials, or of one serial) from issuance to invalidation,
     retirement or cancellation, oldest first, with what remains where. Holders are named
@@ -199,9 +202,7 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
             raise NotFoundError(f"issuance {root_id} has no block {block_id}", field="block_id")
         _, start, end = block
     elif serial is not None:
-        if not first <= serial <= last:
-            raise NotFoundError(f"issuance {root_id} has no serial {serial}", field="serial")
-        start = end = serial
+        start, end = serial_range(serial, attributes.serial_prefix(), first, last)
     rows = uow.projections.lineage(root_id, start=start, end=end, limit=limit + 1)
     holdings = [ln.Holding(block_id=r[0], account_id=r[1], account_kind=str(r[2]),
                            organisation_id=r[3], start=int(r[4]), end=int(r[5]),
@@ -229,9 +230,12 @@ def credit_lineage(uow: AbstractUnitOfWork, root_id: int, *, block_id: int | Non
                                and app.offset_purpose is not None else None),
             "invalidation_id": app.id if app is not None else None})
     remaining: dict[str, int] = {}
-    for h in holdings[:limit]:
+    low, high = (start, end) if start is not None and end is not None else (first, last)
+    for h in holdings[:limit]:  # the credits in view: a holding's serials within the focus
         if h.closed_seq is None:
-            remaining[ln.state(h)] = remaining.get(ln.state(h), 0) + h.quantity
+            inside = min(h.end, high) - max(h.start, low) + 1
+            if inside > 0:
+                remaining[ln.state(h)] = remaining.get(ln.state(h), 0) + inside
     return {"root_id": root_id, **attributes_view(attributes),
             "methodology_id": attributes.methodology_id,
             "serials": f"{prefix}-{first:010d}-{last:010d}", "quantity": last - first + 1,
@@ -258,8 +262,8 @@ def invalidations(uow: AbstractUnitOfWork, *, use: str = "", q: str = "",
             if app.executed_seq is not None
             and (not use or app.use.value == use)
             and (fiscal_year is None or app.reporting_fiscal_year == fiscal_year)
-            and all(w in f"{app.credit_user_name} {app.credit_user_corporate_number or ''}"
-                    for w in q.split())]
+            and all(w in fold(f"{app.credit_user_name} {app.credit_user_corporate_number or ''}")
+                    for w in fold(q).split())]
     apps.sort(key=lambda app: app.executed_seq or 0, reverse=True)
     page = max(page, 1)
     start = (page - 1) * PAGE_SIZE
@@ -298,17 +302,42 @@ def jst_date(moment: str | None) -> str | None:
     return (datetime.fromisoformat(moment).astimezone(JST)).date().isoformat()
 
 
-def parse_serial(value: str | int | None) -> int | None:
-    """A serial as typed: the number, or a full serial (``JC-ER-…-0000000005``) whose last
-    part is the number; empty: None."""
-    text = str(value or "").strip()
+def parse_serial(value: str | int | None) -> str | None:
+    """A serial or a serial range as typed, checked for its form: a number (``5``), a range
+    (``2501-2600``), or either after the issuance's prefix (``JC-FM-C000017-0000002501``);
+    empty: None. Which issuance it belongs to is checked against the issuance
+    (:func:`serial_range`)."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
     if not text:
         return None
-    last = text.rsplit("-", 1)[-1]
-    if not last.isdigit() or len(last) > 12:
+    if not text.rsplit("-", 1)[-1].isdigit() or len(text) > 60 or any(
+            not part for part in text.split("-")):
         raise ValidationError(f"serial {text[:40]!r} is not a serial number: give the number "
-                              "(e.g. 5) or the full serial ending in it", field="serial")
-    return int(last)
+                              "(e.g. 5), a range (e.g. 1-50), or the full serial",
+                              field="serial")
+    return text
+
+
+def serial_range(text: str, prefix: str, first: int, last: int) -> tuple[int, int]:
+    """The serials ``text`` names in an issuance of ``prefix`` with serials ``first`` to
+    ``last``: the number or range after the prefix (the prefix, when given, must be this
+    issuance's)."""
+    parts = text.split("-")
+    readings = []
+    for count in (1, 2):
+        numbers, before = parts[len(parts) - count:], "-".join(parts[:len(parts) - count])
+        if len(numbers) == count and all(n.isdigit() and len(n) <= 12 for n in numbers) \
+                and before in ("", prefix):
+            readings.append((int(numbers[0]), int(numbers[-1])))
+    if not readings:
+        raise NotFoundError(f"serial {text[:60]!r} is not of this issuance ({prefix})",
+                            field="serial")
+    start, end = readings[-1] if len(readings) > 1 and readings[-1][0] <= readings[-1][1] \
+        else readings[0]
+    if start > end or not (first <= start and end <= last):
+        raise NotFoundError(f"serials {start}-{end} are not within this issuance's "
+                            f"{first}-{last}", field="serial")
+    return start, end
 
 
 def parse_fiscal_year(value: str | int | None) -> int | None:

@@ -23,7 +23,10 @@ from typing import Any
 from jcredit.domain.errors import FieldChecks
 from jcredit.domain.errors import ValidationError
 from jcredit.domain.identifiers import parse_corporate_number
+from jcredit.domain.ledger.credits import CATEGORY_LABELS_JA
 from jcredit.domain.ledger.credits import Category
+from jcredit.domain.ledger.uses import OFFSET_PURPOSE_LABELS_JA
+from jcredit.domain.ledger.uses import USE_LABELS_JA
 from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.domain.ledger.uses import OffsetPurpose
 from jcredit.domain.projects.eligibility import PREFECTURES
@@ -53,6 +56,7 @@ class CaseStatus(StrEnum):
     SUBMITTED = "SUBMITTED"  # 審査待ち
     PUBLISHED = "PUBLISHED"  # 掲載中
     RETURNED = "RETURNED"  # 差戻し（修正して再申請）
+    TAKEN_DOWN = "TAKEN_DOWN"  # 掲載取下げ（修正して再申請できる）
 
 
 LIMITS = {"title": 200, "organisation": 200, "summary": 4000, "source": 500,
@@ -270,16 +274,22 @@ _KATAKANA = {code: code - 0x60 for code in range(ord("ァ"), ord("ヶ") + 1)}
 
 
 def fold(text: str) -> str:
-    """Text as the case search compares it: NFKC (full-width letters and digits, half-width
-    kana), lower case, katakana as hiragana (オフセット and おふせっと are one word), spaces
-    folded. Kanji are kept as they are."""
+    """Text as the searches compare it: NFKC (full-width letters and digits, half-width
+    kana), lower case, katakana as hiragana (オフセット and おふせっと are one word), the middle
+    dot dropped (カーボン・オフセット is カーボンオフセット), spaces folded. Kanji are kept."""
     normal = unicodedata.normalize("NFKC", text).lower().translate(_KATAKANA)
-    return " ".join(normal.split())
+    return " ".join(normal.replace("・", "").split())
 
 
 def search_text(content: CaseContent, extra: Iterable[str] = ()) -> str:
-    """The folded text a case is found by: its words and the names of its codes."""
+    """The folded text a case is found by: its words, and its codes with their Japanese
+    names (RE100, 温対法…, 森林, オフセットの目的)."""
+    codes = [*(u.value for u in content.uses), *(USE_LABELS_JA[u] for u in content.uses)]
+    if content.category is not None:
+        codes += [content.category.value, CATEGORY_LABELS_JA[content.category]]
+    if content.offset_purpose is not None:
+        codes += [OFFSET_PURPOSE_LABELS_JA[content.offset_purpose]]
     parts = [content.title, content.organisation, content.corporate_number or "",
-             content.prefecture, content.summary, *content.projects, *extra]
+             content.prefecture, content.summary, *content.projects, *codes, *extra]
     return fold(" ".join(p for p in parts if p))
 

@@ -227,15 +227,13 @@ class JournalProjection:
     def _case_submitted(self, entry: JournalEntry) -> None:
         view = entry.payload
         content = view["content"]
-        previous = self.tables["cases"].get(int(view["id"]))
-        reviewed = previous[14:17] if previous is not None else (None, None, None)
-        self.tables["cases"][int(view["id"])] = (
+        self.tables["cases"][int(view["id"])] = (  # a resubmission clears the review
             content["kind"], view["status"], content["title"], content["organisation"],
             content["prefecture"], content["category"], " " + " ".join(content["uses"]) + " ",
             content["method"], bool(content["mark"]),
             json.dumps(content, ensure_ascii=False, sort_keys=True),
             search_text(parse_case(content)), view.get("organisation_id"), entry.actor,
-            entry.recorded_at, *reviewed, entry.seq)
+            entry.recorded_at, None, None, None, entry.seq)
 
     def _case_reviewed(self, entry: JournalEntry) -> None:
         view = entry.payload

@@ -109,6 +109,29 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", None, r"must be true or false", N_("fe_true_false")),
     ("invalid_input", "subject", r"is required", N_("fe_offset_subject")),
     ("invalid_input", None, r"needs its source", N_("fe_factor_source")),
+    # the case search and its submissions, the lineage and the public lists (docs/public.md)
+    ("invalid_input", "note", r"say what to change", N_("fe_case_review_note")),
+    ("invalid_input", "uses", r"names at least one use", N_("fe_case_uses")),
+    ("invalid_input", "offset_purpose", r"is for an offset", N_("fe_case_offset_purpose")),
+    ("invalid_input", "quantity", r"not a number of t-CO2|must be above 0",
+     N_("fe_case_quantity")),
+    ("invalid_input", None, r"is not a year from", N_("fe_year")),
+    ("invalid_input", "end_year", r"before start_year", N_("fe_period_order")),
+    ("invalid_input", "organisation", r"in your organisation's name", N_("fe_case_own_name")),
+    ("invalid_input", "corporate_number", r"your organisation's is",
+     N_("fe_case_own_number")),
+    ("invalid_input", "invalidations", r"without consent", N_("fe_case_no_consent")),
+    ("invalid_input", "invalidations", r"not your organisation's", N_("fe_case_not_yours")),
+    ("not_found", "invalidations", None, N_("fe_case_no_invalidation")),
+    ("invalid_input", "invalidations", None, N_("fe_case_invalidation_numbers")),
+    ("not_found", "projects", None, N_("fe_case_no_project")),
+    ("invalid_input", "projects", None, N_("fe_case_project_numbers")),
+    ("invalid_input", None, r"at most \d+ words", N_("fe_too_many_words")),
+    ("invalid_input", None, r"characters; at most", N_("fe_too_long")),
+    ("invalid_input", None, r"is not one of the choices", N_("fe_choose_from")),
+    ("not_found", "serial", r"not of this issuance", N_("fe_serial_other_issuance")),
+    ("not_found", "serial", None, N_("fe_serial_outside")),
+    ("invalid_input", "serial", None, N_("fe_serial_form")),
     ("invalid_input", "note", None, N_("fe_factor_note")),
     ("invalid_input", "inputs", r"nothing to", N_("fe_nothing_to_save")),
     ("conflict", "quantity", r"cannot be certified", N_("fe_certificate_quantity")),
@@ -128,7 +151,8 @@ NOTICE_KINDS = (N_("notice_correction_in"), N_("notice_correction_out"))
 VALID_KINDS = {"use": "use", "offset_purpose": "offset_purpose",
                "reason_code": "correction_reason", "category": "category",
                "project_type": "project_type", "methodology": "methodology",
-               "channels": "channel"}
+               "channels": "channel", "uses": "use", "kind": "case_kind",
+               "method": "case_method", "decision": "case_decision"}
 
 
 def _explained(error: DomainError, lang: str) -> tuple[str, str]:

@@ -100,9 +100,18 @@ def project_page(request: Request, number: str) -> Response:
 def credit_lineage(request: Request, root_id: IssuanceId, serial: str = "") -> Response:
     """An issuance's lineage (no login): every holding from issuance to invalidation,
     retirement or cancellation; ``serial`` narrows it to one credit."""
-    number = public_queries.parse_serial(serial[:40])
-    with _registry(request).uow(write=False) as uow:
-        data = public_queries.credit_lineage(uow, root_id, serial=number)
+    try:
+        number = public_queries.parse_serial(serial[:60])
+        with _registry(request).uow(write=False) as uow:
+            data = public_queries.credit_lineage(uow, root_id, serial=number)
+    except DomainError as error:
+        if getattr(error, "field", None) != "serial":
+            raise
+        with _registry(request).uow(write=False) as uow:  # the whole issuance, the error
+            data = public_queries.credit_lineage(uow, root_id)
+        return render(request, "public_credit.html", status_code=classify(error)[0], c=data,
+                      form_state=state_of(request, "lineage", {"serial": serial[:60]}, error,
+                                          fields=("serial",)))
     return render(request, "public_credit.html", c=data)
 
 
@@ -118,7 +127,17 @@ def block_lineage(request: Request, root_id: IssuanceId, block_id: BlockId) -> R
 def invalidation_list(request: Request, use: str = "", q: str = "", fiscal_year: str = "",
                       page: int = 1) -> Response:
     """The executed invalidations whose holders consented to publication (no login)."""
-    year = public_queries.parse_fiscal_year(fiscal_year[:10])
+    values = {"use": use[:32], "q": q[:100], "fiscal_year": fiscal_year[:10]}
+    try:
+        year = public_queries.parse_fiscal_year(fiscal_year[:10])
+    except DomainError as error:
+        with _registry(request).uow(write=False) as uow:
+            data = public_queries.invalidations(uow, use=use[:32], q=q[:100])
+        return render(request, "public_invalidations.html", status_code=classify(error)[0],
+                      data=data | {"invalidations": [], "count": 0, "pages": 1},
+                      use=use, q=q, fiscal_year=fiscal_year[:10],
+                      form_state=state_of(request, "invalidation-search", values, error,
+                                          fields=("fiscal_year",)))
     with _registry(request).uow(write=False) as uow:
         data = public_queries.invalidations(uow, use=use[:32], q=q[:100], fiscal_year=year,
                                             page=min(max(page, 1), 10_000))

@@ -90,13 +90,25 @@ def _row(content: CaseContent, status: CaseStatus) -> dict[str, Any]:
 
 def submit_case(cmd: SubmitCase, ctx: CommandContext) -> dict[str, Any]:
     require_role(ctx.actor, *SUBMITTING_ROLES, action="submitting a case")
+    stored = None
+    if cmd.case_id is not None:  # who may change it, and whether it may change, first
+        stored = ctx.uow.cases.get(cmd.case_id)
+        if stored is None:
+            raise NotFoundError(f"no case {cmd.case_id}", field="case_id")
+        if ctx.actor.role is not Role.ADMIN and (
+                stored["organisation_id"] is None
+                or stored["organisation_id"] != ctx.actor.organisation_id):
+            raise PermissionDeniedError("only the organisation that submitted a case edits it")
+        if stored["status"] == CaseStatus.PUBLISHED.value:
+            raise InvalidStateError(f"case {cmd.case_id} is published: the secretariat takes "
+                                    "it down (UNPUBLISH) before it is edited")
     if not isinstance(cmd.case, dict):
         raise ValidationError("case must be an object of the case's fields", field="case")
     content = parse_case(cmd.case)
     _check_organisation(content, ctx)
     _check_links(content, ctx)
     row = _row(content, CaseStatus.SUBMITTED)
-    if cmd.case_id is None:
+    if stored is None:
         case_id = ctx.uow.cases.next_id()
         view = {"id": case_id, "status": row["status"], "content": row["content"],
                 "organisation_id": ctx.actor.organisation_id}
@@ -105,22 +117,13 @@ def submit_case(cmd: SubmitCase, ctx: CommandContext) -> dict[str, Any]:
                                  "submitted_by": ctx.actor.key, "submitted_at": ctx.now_iso,
                                  "journal_seq": entry.seq})
         return view | {"journal_seq": entry.seq}
-    stored = ctx.uow.cases.get(cmd.case_id)
-    if stored is None:
-        raise NotFoundError(f"no case {cmd.case_id}", field="case_id")
-    if ctx.actor.role is not Role.ADMIN and (
-            stored["organisation_id"] is None
-            or stored["organisation_id"] != ctx.actor.organisation_id):
-        raise PermissionDeniedError("only the organisation that submitted a case edits it")
-    if stored["status"] == CaseStatus.PUBLISHED.value:
-        raise InvalidStateError(f"case {cmd.case_id} is published: the secretariat takes it "
-                                "down (UNPUBLISH) before it is edited")
-    view = {"id": cmd.case_id, "status": row["status"], "content": row["content"],
+    view = {"id": stored["id"], "status": row["status"], "content": row["content"],
             "organisation_id": stored["organisation_id"]}
     entry = ctx.record(cmd.NAME, view)
-    ctx.uow.cases.update(cmd.case_id, row | {"submitted_by": ctx.actor.key,
-                                             "submitted_at": ctx.now_iso,
-                                             "journal_seq": entry.seq})
+    # a resubmission starts a new review: the last decision's note is in the journal
+    ctx.uow.cases.update(stored["id"], row | {
+        "submitted_by": ctx.actor.key, "submitted_at": ctx.now_iso, "reviewed_by": None,
+        "reviewed_at": None, "review_note": None, "journal_seq": entry.seq})
     return view | {"journal_seq": entry.seq}
 
 
@@ -143,7 +146,8 @@ def review_case(cmd: ReviewCase, ctx: CommandContext) -> dict[str, Any]:
     if stored["status"] != expected.value:
         raise InvalidStateError(f"case {cmd.case_id} is {stored['status']}; {decision} "
                                 f"needs a {expected.value} case")
-    status = CaseStatus.PUBLISHED if decision == "PUBLISH" else CaseStatus.RETURNED
+    status = {"PUBLISH": CaseStatus.PUBLISHED, "RETURN": CaseStatus.RETURNED,
+              "UNPUBLISH": CaseStatus.TAKEN_DOWN}[decision]
     view = {"id": cmd.case_id, "decision": decision, "status": status.value, "note": note}
     entry = ctx.record(cmd.NAME, view)
     ctx.uow.cases.update(cmd.case_id, {"status": status.value, "reviewed_by": ctx.actor.key,

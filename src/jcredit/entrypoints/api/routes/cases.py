@@ -26,7 +26,7 @@ from jcredit.entrypoints.api.routes.commands import send_command
 from jcredit.entrypoints.api.routes.public import JSON_OR_CSV
 from jcredit.entrypoints.api.routes.public import _cached
 from jcredit.entrypoints.api.routes.public import _head_time
-from jcredit.entrypoints.downloads import csv_response
+from jcredit.entrypoints.api.routes.public import cached_csv
 from jcredit.entrypoints.params import JournalSeq
 from jcredit.service_layer import case_queries
 from jcredit.service_layer import commands as c
@@ -66,7 +66,8 @@ def cases(request: Request, registry: RegistryDep, q: str = Query("", max_length
         data = case_queries.search(uow, q=q, filters=filters, page=page)
     rows = [_flat(case) for case in data["cases"]]
     if format == "csv":
-        return csv_response(rows, f"cases-page-{page}.csv", fieldnames=case_queries.FIELDS)
+        return cached_csv(request, rows, f"cases-page-{page}.csv", case_queries.FIELDS,
+                          modified=_head_time(registry))
     body = {"data": [{k: case.get(k) for k in case_queries.FIELDS} for case in data["cases"]],
             "count": data["count"], "page": data["page"], "pages": data["pages"]}
     return _cached(request, body, modified=_head_time(registry))

@@ -16,8 +16,11 @@ from fastapi import Request
 from fastapi import Response
 from starlette.concurrency import run_in_threadpool
 
+from jcredit.domain.ledger.uses import InvalidationUse
 from jcredit.entrypoints.api.deps import RegistryDep
-from jcredit.entrypoints.downloads import csv_response
+from jcredit.entrypoints.downloads import CSV_TYPE
+from jcredit.entrypoints.downloads import csv_text
+from jcredit.entrypoints.downloads import file_response
 from jcredit.entrypoints.exports import daily_export
 from jcredit.entrypoints.params import BlockId
 from jcredit.entrypoints.params import IssuanceId
@@ -46,6 +49,19 @@ def _cached(request: Request, body: Any, *, modified: str | None) -> Response:
     return Response(text, media_type="application/json", headers=headers)
 
 
+def cached_csv(request: Request, rows: Any, filename: str, fields: Any, *,
+               modified: str | None) -> Response:
+    """A CSV download with the same ETag (its content's hash) and Last-Modified as JSON."""
+    data = ("\ufeff" + csv_text(rows, fields)).encode("utf-8")
+    tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+    headers = {"ETag": tag, "Cache-Control": "public, max-age=60"}
+    if modified:
+        headers["Last-Modified"] = modified
+    if request.headers.get("if-none-match") == tag:
+        return Response(status_code=304, headers=headers)
+    return file_response(data, CSV_TYPE, filename, headers=headers)
+
+
 def _head_time(registry: Any) -> str | None:
     with registry.uow(write=False) as uow:
         page = uow.journal.page(limit=1)
@@ -66,8 +82,8 @@ def projects(request: Request, registry: RegistryDep,
         data = public_queries.projects(uow, methodology=methodology, prefecture=prefecture,
                                        q=q, page=page)
     if format == "csv":
-        return csv_response(data["projects"], f"projects-page-{page}.csv",
-                            fieldnames=PROJECT_FIELDS)
+        return cached_csv(request, data["projects"], f"projects-page-{page}.csv",
+                          PROJECT_FIELDS, modified=_head_time(registry))
     body = {"data": [{k: p.get(k) for k in PROJECT_FIELDS} for p in data["projects"]],
             "count": data["count"], "page": data["page"], "pages": data["pages"]}
     return _cached(request, body, modified=_head_time(registry))
@@ -84,8 +100,8 @@ def statistics(request: Request, registry: RegistryDep,
         data = public_queries.statistics(uow)
     if format == "csv":
         rows = [{by: key} | totals for key, totals in data["by"][by].items()]
-        return csv_response(rows, f"statistics-by-{by}.csv",
-                            fieldnames=(by, *data["totals"]))
+        return cached_csv(request, rows, f"statistics-by-{by}.csv", (by, *data["totals"]),
+                          modified=_head_time(registry))
     return _cached(request, data, modified=_head_time(registry))
 
 
@@ -96,9 +112,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such issu
 @router.get("/public/credits/{root_id}", tags=["open data"],
             responses={**NOT_FOUND, 304: {"description": "not modified"}})
 def credit_lineage(request: Request, registry: RegistryDep, root_id: IssuanceId,
-                   serial: str = Query("", max_length=40,
-                                       pattern=r"^([0-9]{1,12}|[A-Za-z0-9-]*-[0-9]{1,12})?$",
-                                       description="one credit: its number or full serial")
+                   serial: str = Query("", max_length=60,
+                                       pattern=r"^(([A-Za-z0-9]+-)*[0-9]{1,12})?$",
+                                       description="one credit or a range: its number "
+                                       "(5), a range (1-50), or the full serial")
                    ) -> Response:
     """An issuance's lineage: its attributes and serials, every holding of its credits
     from issuance through transfers to invalidation, retirement or cancellation (oldest
@@ -124,7 +141,9 @@ def block_lineage(request: Request, registry: RegistryDep, root_id: IssuanceId,
 @router.get("/public/invalidations", tags=["open data"],
             responses=JSON_OR_CSV)
 def invalidations(request: Request, registry: RegistryDep,
-                  use: str = Query("", max_length=32), q: str = Query("", max_length=100),
+                  use: str = Query("", pattern="^(|" + "|".join(
+                      u.value for u in InvalidationUse) + ")$"),
+                  q: str = Query("", max_length=100),
                   fiscal_year: int | None = Query(None, ge=2000, le=2100),
                   page: int = Query(1, ge=1, le=10_000),
                   format: str = Query("json", pattern="^(json|csv)$")) -> Response:
@@ -136,8 +155,8 @@ def invalidations(request: Request, registry: RegistryDep,
                                             page=page)
     fields = public_queries.INVALIDATION_FIELDS
     if format == "csv":
-        return csv_response(data["invalidations"], f"invalidations-page-{page}.csv",
-                            fieldnames=fields)
+        return cached_csv(request, data["invalidations"], f"invalidations-page-{page}.csv",
+                          fields, modified=_head_time(registry))
     body = {"data": [{k: r[k] for k in (*fields, "blocks")} for r in data["invalidations"]],
             "count": data["count"], "page": data["page"], "pages": data["pages"]}
     return _cached(request, body, modified=_head_time(registry))
