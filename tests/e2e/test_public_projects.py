@@ -126,7 +126,14 @@ def test_public_routes_show_no_private_field(client: TestClient) -> None:
     listing = anonymous.get("/api/v1/public/projects").json()["data"]
     routes += [f"/public/projects/{p['no']}" for p in listing]
     routes += ["/public/invalidations", "/api/v1/public/invalidations",
-               "/api/v1/public/invalidations?format=csv"]
+               "/api/v1/public/invalidations?format=csv", "/cases",
+               "/api/v1/public/cases?format=csv"]
+    cases = anonymous.get("/api/v1/public/cases").json()
+    assert cases["count"] >= 18
+    for page in range(1, cases["pages"] + 1):  # every published case, page and JSON
+        for case in anonymous.get("/api/v1/public/cases", params={"page": page}).json()[
+                "data"]:
+            routes += [f"/cases/{case['id']}", f"/api/v1/public/cases/{case['id']}"]
     for project in listing:  # every issuance's lineage, and every block's
         page = anonymous.get(f"/public/projects/{project['no']}").text
         for issuance in re.findall(r'href="(/public/credits/\d+)"', page):
