@@ -219,3 +219,20 @@ def test_a_published_case_taken_down_and_edited(client: TestClient) -> None:
     other = client.post("/api/v1/cases", headers=midori | {"Idempotency-Key": "t8"},
                         json={"case": CASE | {"organisation": "株式会社カーボン商事"}})
     assert other.status_code == 422 and other.json()["field"] == "organisation"
+
+
+def test_a_refused_review_keeps_the_chosen_decision(client: TestClient) -> None:
+    midori = login(client, "midori")
+    made = client.post("/api/v1/cases", headers=midori | {"Idempotency-Key": "r1"},
+                       json={"case": CASE})
+    case_id = made.json()["id"]
+    web_log_in(client, "admin")
+    page = client.get(f"/cases/{case_id}")
+    refused = client.post(f"/cases/{case_id}/review",
+                          data={"csrf": csrf_of(page.text), "decision": "RETURN"})
+    assert refused.status_code == 422
+    assert re.search(r'value="RETURN" id="decision-return" checked', refused.text)
+    assert not re.search(r'value="PUBLISH" id="decision-publish" checked', refused.text)
+    assert "コメントに書いてください" in refused.text
+    reload = client.get(f"/cases/{case_id}/review", follow_redirects=False)
+    assert reload.status_code == 303 and reload.headers["location"] == f"/cases/{case_id}"

@@ -146,3 +146,14 @@ def test_narrowing_by_serial_counts_only_those_serials(client: TestClient) -> No
     page = client.get(path, params={"serial": "JC-ER-C999999-1"})  # the page, the error
     assert page.status_code == 404 and 'id="lineage-serial-error"' in page.text
     assert 'id="lineage"' in page.text  # the whole issuance is still shown
+
+
+def test_serial_forms(client: TestClient) -> None:
+    path = forest_issuance(client)
+    first = int(client.get("/api/v1" + path).json()["serials"].rsplit("-", 2)[1])
+    wave = client.get(path, params={"serial": f"{first}〜{first + 9}"})
+    assert wave.status_code == 200 and 'id="lineage-serial-error"' not in wave.text
+    for bad, words in ((f"{first + 9}-{first}", "範囲の終わり"), ("1-99999999999999", "シリアル番号は"),
+                       ("abc", "シリアル番号は")):
+        page = client.get(path, params={"serial": bad})
+        assert page.status_code in (404, 422) and words in page.text, bad

@@ -308,10 +308,14 @@ def parse_serial(value: str | int | None) -> str | None:
     empty: None. Which issuance it belongs to is checked against the issuance
     (:func:`serial_range`)."""
     text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    for dash in ("〜", "～", "~", "‐", "−", "–", "—"):  # a range typed with any dash
+        text = text.replace(dash, "-")
+    text = "-".join(part.strip() for part in text.split("-"))
     if not text:
         return None
     if not text.rsplit("-", 1)[-1].isdigit() or len(text) > 60 or any(
-            not part for part in text.split("-")):
+            not part for part in text.split("-")) or any(
+            part.isdigit() and len(part) > 12 for part in text.split("-")):
         raise ValidationError(f"serial {text[:40]!r} is not a serial number: give the number "
                               "(e.g. 5), a range (e.g. 1-50), or the full serial",
                               field="serial")
@@ -334,7 +338,10 @@ def serial_range(text: str, prefix: str, first: int, last: int) -> tuple[int, in
                             field="serial")
     start, end = readings[-1] if len(readings) > 1 and readings[-1][0] <= readings[-1][1] \
         else readings[0]
-    if start > end or not (first <= start and end <= last):
+    if start > end:
+        raise NotFoundError(f"serial range {start}-{end} ends before it starts",
+                            field="serial")
+    if not (first <= start and end <= last):
         raise NotFoundError(f"serials {start}-{end} are not within this issuance's "
                             f"{first}-{last}", field="serial")
     return start, end

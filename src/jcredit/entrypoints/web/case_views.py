@@ -192,6 +192,12 @@ async def resubmit_case(request: Request, case_id: JournalSeq) -> Response:
     return _submit(request, values, case_id)
 
 
+@router.get("/cases/{case_id}/review")
+def review_reload(case_id: JournalSeq) -> Response:
+    """A reload of the review's address after an error: back to the case."""
+    return _redirect(f"/cases/{case_id}")
+
+
 @router.post("/cases/{case_id}/review")
 async def review_case(request: Request, case_id: JournalSeq) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}

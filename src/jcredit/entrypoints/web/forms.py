@@ -130,6 +130,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("invalid_input", None, r"characters; at most", N_("fe_too_long")),
     ("invalid_input", None, r"is not one of the choices", N_("fe_choose_from")),
     ("not_found", "serial", r"not of this issuance", N_("fe_serial_other_issuance")),
+    ("not_found", "serial", r"ends before it starts", N_("fe_serial_reversed")),
     ("not_found", "serial", None, N_("fe_serial_outside")),
     ("invalid_input", "serial", None, N_("fe_serial_form")),
     ("invalid_input", "note", None, N_("fe_factor_note")),
@@ -139,6 +140,7 @@ EXPLANATIONS: tuple[tuple[str | None, str | None, str | None, str], ...] = (
     ("confirmation_required", None, r"more than tenfold", N_("fe_large_factor_change")),
     ("confirmation_required", "quantity", r"more than calculated", N_("fe_offset_excess")),
     (None, None, r"13 digits", N_("fe_corporate_number")),
+    ("invalid_input", "corporate_number", r"check digit", N_("fe_corporate_number_check")),
     ("invalid_input", None, r"problem\(s\) in the CSV|line\(s\) have", N_("fe_csv_problems")),
     ("confirmation_required", None, None, N_("fe_confirm")),
 )
