@@ -21,9 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import defaultdict
 from datetime import date
+from pathlib import Path
 from typing import Any
+
+# This directory holds public.py, which as a module would stand for the `public` package
+# (atpublic, imported by ibis): take the script's own directory off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from jcredit.adapters.dmrv.simulator import simulate_fleet
 from jcredit.adapters.dmrv.solar import annotate

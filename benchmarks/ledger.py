@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import http.client
+import importlib.util
 import json
 import os
 import socket
@@ -30,8 +31,14 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sqlite_reference
+# sqlite_reference sits beside this script; it is loaded by path (the directory also holds
+# public.py, which on the import path would stand for the `public` package ibis imports)
+_spec = importlib.util.spec_from_file_location(
+    "sqlite_reference", Path(__file__).resolve().parent / "sqlite_reference.py")
+assert _spec is not None and _spec.loader is not None
+sqlite_reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sqlite_reference)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import bootstrap

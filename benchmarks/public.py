@@ -35,6 +35,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+# This directory holds public.py, which as a module would stand for the `public` package
+# (atpublic, imported by ibis): take the script's own directory off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 from jcredit.bootstrap import SYSTEM_ACTOR
 from jcredit.bootstrap import Registry
 from jcredit.bootstrap import bootstrap
