@@ -107,10 +107,6 @@ Index("ix_blocks_reservation", blocks.c.reservation_id,
       sqlite_where=_RESERVED, postgresql_where=_RESERVED)
 # An issuance's blocks, live and closed, by serial: a credit's public lineage (0015).
 Index("ix_blocks_root", blocks.c.root_id, blocks.c.serial_start)
-# The live blocks by issuance with what the statistics sum: an index-only read (0017).
-_LIVE = blocks.c.closed_seq.is_(None)
-Index("ix_blocks_live_root", blocks.c.root_id, blocks.c.account_id, blocks.c.reservation_id,
-      blocks.c.serial_start, blocks.c.serial_end, sqlite_where=_LIVE, postgresql_where=_LIVE)
 
 journal = Table(
     "journal",
