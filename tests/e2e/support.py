@@ -38,3 +38,12 @@ def web_log_in(client: TestClient, username: str) -> str:
                                            "csrf": match.group(1)}, follow_redirects=False)
     assert response.status_code == 303, response.text
     return str(response.headers["location"])
+
+
+def csrf_of(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "no CSRF field"
+    return match.group(1)

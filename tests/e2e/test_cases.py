@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from jcredit.bootstrap import Registry
 from jcredit.domain.cases.seed import seed_cases
+from tests.e2e.support import csrf_of
 from tests.e2e.support import demo_client
 from tests.e2e.support import login
 from tests.e2e.support import web_log_in
@@ -29,12 +30,6 @@ def titles(client: TestClient, **params: str) -> list[str]:
     response = client.get("/api/v1/public/cases", params=params)
     assert response.status_code == 200, response.text
     return [case["title"] for case in response.json()["data"]]
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def test_search_in_kanji_and_either_kana(client: TestClient) -> None:

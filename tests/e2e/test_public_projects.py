@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from jcredit.bootstrap import Registry
+from tests.e2e.support import csrf_of
 from tests.e2e.support import demo_client
 from tests.e2e.support import web_log_in
 from tests.unit.test_registered_projects import LIST
@@ -22,12 +23,6 @@ HEADER = ["No.", "申請日", "実施者", "実施場所", "保有者", "概要"
 def client(sqlite_registry: Registry) -> Iterator[TestClient]:
     with demo_client(sqlite_registry) as test_client:
         yield test_client
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def official_csv() -> bytes:

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from datetime import datetime
-from datetime import timedelta
-from datetime import timezone
 from typing import Any
 
 from jcredit.domain.cases.model import fold
@@ -23,6 +20,7 @@ from jcredit.domain.projects.lifecycle import ProjectState
 from jcredit.domain.projects.model import Project
 from jcredit.domain.public import lineage as ln
 from jcredit.domain.public import statistics as st
+from jcredit.service_layer.queries import _jst_date
 from jcredit.service_layer.unit_of_work import AbstractUnitOfWork
 from jcredit.service_layer.views import attributes_view
 
@@ -30,7 +28,6 @@ PUBLIC_STATES = frozenset({ProjectState.REGISTERED, ProjectState.TERMINATED})
 """A project is public from its registration (登録) on."""
 
 PAGE_SIZE = 50
-JST = timezone(timedelta(hours=9))
 
 
 def _matches(row: dict[str, Any], *, methodology: str, prefecture: str, words: list[str]
@@ -296,10 +293,8 @@ def invalidations(uow: AbstractUnitOfWork, *, use: str = "", q: str = "",
 
 
 def jst_date(moment: str | None) -> str | None:
-    """A UTC ISO time as its JST calendar date (YYYY-MM-DD)."""
-    if not moment:
-        return None
-    return (datetime.fromisoformat(moment).astimezone(JST)).date().isoformat()
+    """A UTC ISO time as its JST calendar date (YYYY-MM-DD); None for none."""
+    return _jst_date(moment) or None
 
 
 def parse_serial(value: str | int | None) -> str | None:

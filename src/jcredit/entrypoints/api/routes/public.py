@@ -37,27 +37,32 @@ JSON_OR_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {
     "description": "JSON, or CSV with format=csv"}, 304: {"description": "not modified"}}
 
 
-def _cached(request: Request, body: Any, *, modified: str | None) -> Response:
-    """JSON with an ETag; 304 when the client already holds this content."""
-    text = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str)
-    tag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+def _validated(request: Request, data: bytes, modified: str | None
+               ) -> tuple[dict[str, str], bool]:
+    """The caching headers of a body (ETag: its content's hash; Last-Modified: the
+    journal's head), and whether the client already holds it (If-None-Match)."""
+    tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
     headers = {"ETag": tag, "Cache-Control": "public, max-age=60"}
     if modified:
         headers["Last-Modified"] = modified
-    if request.headers.get("if-none-match") == tag:
+    return headers, request.headers.get("if-none-match") == tag
+
+
+def _cached(request: Request, body: Any, *, modified: str | None) -> Response:
+    """JSON with an ETag; 304 when the client already holds this content."""
+    data = json.dumps(body, ensure_ascii=False, sort_keys=True, default=str).encode()
+    headers, held = _validated(request, data, modified)
+    if held:
         return Response(status_code=304, headers=headers)
-    return Response(text, media_type="application/json", headers=headers)
+    return Response(data, media_type="application/json", headers=headers)
 
 
 def cached_csv(request: Request, rows: Any, filename: str, fields: Any, *,
                modified: str | None) -> Response:
     """A CSV download with the same ETag (its content's hash) and Last-Modified as JSON."""
     data = ("\ufeff" + csv_text(rows, fields)).encode("utf-8")
-    tag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-    headers = {"ETag": tag, "Cache-Control": "public, max-age=60"}
-    if modified:
-        headers["Last-Modified"] = modified
-    if request.headers.get("if-none-match") == tag:
+    headers, held = _validated(request, data, modified)
+    if held:
         return Response(status_code=304, headers=headers)
     return file_response(data, CSV_TYPE, filename, headers=headers)
 
